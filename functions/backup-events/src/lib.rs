@@ -1,0 +1,756 @@
+//! `backup-events`: AWS Backup's EventBridge events (`source: aws.backup`) turned into
+//! findings and metrics.
+//!
+//! | event | outcome |
+//! |---|---|
+//! | Backup Job FAILED, ABORTED, EXPIRED | open `backup-job-failed`: critical for required types, error otherwise |
+//! | Backup Job PARTIAL | open `backup-job-failed`, error |
+//! | Backup Job COMPLETED, no status message (or an accepted one) | resolve `backup-job-failed` and `backup-completed-with-issues` |
+//! | Backup Job COMPLETED with a status message | resolve `backup-job-failed`, open `backup-completed-with-issues`, warning |
+//! | Backup Job CREATED, PENDING, RUNNING, ABORTING | metrics only |
+//! | Copy Job FAILED / COMPLETED | open / resolve `backup-copy-failed`, error |
+//! | Restore Job FAILED / COMPLETED | open / resolve `restore-failed`, error; completion records `RestoreJobDurationSeconds` |
+//! | Recovery Point EXPIRED or PARTIAL / COMPLETED, AVAILABLE, DELETING | open / resolve `recovery-point-degraded`, warning |
+//! | Backup Vault DELETED, Backup Plan DELETED | open `backup-vault-deleted` / `backup-plan-deleted`, critical |
+//! | Region Setting opting a required type out / back in | open / resolve `backup-region-opt-out`, critical |
+//! | any other event | logged, counted in `EventsIgnored` |
+
+use phoenix_shared::alert::short_resource;
+use phoenix_shared::event::{Envelope, Rejection, arn_part, as_bool, field, text, timestamp};
+use phoenix_shared::metrics::Unit;
+use phoenix_shared::{
+    Config, Finding, Guard, HandlerError, MetricBatch, Observation, Severity, Timestamp,
+};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+pub const FUNCTION: &str = "backup-events";
+
+pub const CHECK_JOB_FAILED: &str = "backup-job-failed";
+pub const CHECK_COMPLETED_WITH_ISSUES: &str = "backup-completed-with-issues";
+pub const CHECK_COPY_FAILED: &str = "backup-copy-failed";
+pub const CHECK_RESTORE_FAILED: &str = "restore-failed";
+pub const CHECK_RECOVERY_POINT_DEGRADED: &str = "recovery-point-degraded";
+pub const CHECK_VAULT_DELETED: &str = "backup-vault-deleted";
+pub const CHECK_PLAN_DELETED: &str = "backup-plan-deleted";
+pub const CHECK_REGION_OPT_OUT: &str = "backup-region-opt-out";
+
+/// AWS Backup's resource type names, used to spell types the same way in every metric.
+const KNOWN_TYPES: &[&str] = &[
+    "Aurora",
+    "CloudFormation",
+    "DocumentDB",
+    "DynamoDB",
+    "EBS",
+    "EC2",
+    "EFS",
+    "FSx",
+    "Neptune",
+    "RDS",
+    "Redshift",
+    "S3",
+    "SAP HANA on Amazon EC2",
+    "Storage Gateway",
+    "Timestream",
+    "VirtualMachine",
+];
+
+/// The Lambda response: what the invocation did, for logs and `cargo lambda invoke`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Outcome {
+    pub observations: usize,
+    pub notified: Vec<String>,
+    pub quiet: usize,
+}
+
+/// Handles one event end to end: classify, deliver, write metrics.
+pub async fn handle(
+    guard: &Guard,
+    event: &Value,
+    invocation: &str,
+    now: Timestamp,
+) -> Result<Outcome, HandlerError> {
+    let mut metrics = MetricBatch::new();
+    let classified = Envelope::parse(event)
+        .and_then(|envelope| classify(&envelope, &guard.config, now, &mut metrics));
+    let result = match classified {
+        Err(rejection) => {
+            tracing::error!(
+                function = FUNCTION,
+                reason = %rejection,
+                event = %truncated(event),
+                "event rejected: it cannot be used; it goes to the failure destination"
+            );
+            metrics.count("EventsRejected", &[("Function", FUNCTION)], 1);
+            Err(HandlerError::Rejected(rejection))
+        }
+        Ok(observations) => {
+            let report = guard
+                .deliver(&observations, invocation, now, &mut metrics)
+                .await;
+            let quiet = report.quiet.len();
+            report
+                .into_result()
+                .map(|report| Outcome {
+                    observations: observations.len(),
+                    notified: report
+                        .sent
+                        .iter()
+                        .map(|s| format!("{} {}", s.notification.as_str(), s.dedup_key))
+                        .collect(),
+                    quiet,
+                })
+                .map_err(HandlerError::from)
+        }
+    };
+    guard.flush_metrics(&metrics, now).await;
+    result
+}
+
+/// The first 2 KB of an event, for error logs.
+fn truncated(event: &Value) -> String {
+    let text = event.to_string();
+    text.chars().take(2048).collect()
+}
+
+/// Facts shared by every finding of one event.
+struct Context<'a> {
+    envelope: &'a Envelope,
+    config: &'a Config,
+    account: String,
+    region: String,
+    observed_at: Timestamp,
+}
+
+impl Context<'_> {
+    fn finding(
+        &self,
+        check: &str,
+        resource: &str,
+        resource_type: &str,
+        severity: Severity,
+    ) -> Finding {
+        Finding {
+            check: check.to_owned(),
+            account: self.account.clone(),
+            region: self.region.clone(),
+            resource_arn: resource.to_owned(),
+            resource_type: resource_type.to_owned(),
+            severity,
+            summary: String::new(),
+            impact: String::new(),
+            remedy: String::new(),
+            details: Map::new(),
+            observed_at: self.observed_at,
+        }
+    }
+
+    /// A Backup ARN for things events name only by id (`backup-vault:<name>`, …).
+    fn backup_arn(&self, kind: &str, name: &str) -> String {
+        format!(
+            "arn:aws:backup:{}:{}:{kind}:{name}",
+            self.region, self.account
+        )
+    }
+}
+
+/// Turns one event into observations and metrics. `Err` only for an event that cannot be
+/// used at all; events of no interest are counted in `EventsIgnored` and give no
+/// observations.
+pub fn classify(
+    envelope: &Envelope,
+    config: &Config,
+    now: Timestamp,
+    metrics: &mut MetricBatch,
+) -> Result<Vec<Observation>, Rejection> {
+    if envelope.source != "aws.backup" {
+        return Ok(ignore(metrics, envelope, "not an AWS Backup event"));
+    }
+    let detail = &envelope.detail;
+    let ctx = Context {
+        envelope,
+        config,
+        account: envelope.account_or_default(),
+        region: envelope.region_or(&config.aws_region),
+        observed_at: envelope
+            .time
+            .or_else(|| timestamp(detail, &["completionDate", "creationDate"]))
+            .unwrap_or(now),
+    };
+    let detail_type = envelope.detail_type.to_ascii_lowercase();
+    let observations = match detail_type.as_str() {
+        "backup job state change" => backup_job(&ctx, metrics)?,
+        "copy job state change" => copy_job(&ctx, metrics)?,
+        "restore job state change" => restore_job(&ctx, metrics)?,
+        "recovery point state change" => recovery_point(&ctx, metrics)?,
+        "backup vault state change" => deleted_container(&ctx, metrics, Container::Vault)?,
+        "backup plan state change" => deleted_container(&ctx, metrics, Container::Plan)?,
+        "region setting state change" => region_setting(&ctx, metrics),
+        _ => {
+            return Ok(ignore(
+                metrics,
+                envelope,
+                "a detail type this function does not act on",
+            ));
+        }
+    };
+    metrics.count(
+        "EventsProcessed",
+        &[("DetailType", &envelope.detail_type)],
+        1,
+    );
+    Ok(observations)
+}
+
+fn ignore(metrics: &mut MetricBatch, envelope: &Envelope, why: &str) -> Vec<Observation> {
+    tracing::info!(
+        function = FUNCTION,
+        source = %envelope.source,
+        detail_type = %envelope.detail_type,
+        id = envelope.id.as_deref().unwrap_or("-"),
+        "event ignored: {why}"
+    );
+    metrics.count("EventsIgnored", &[("Function", FUNCTION)], 1);
+    Vec::new()
+}
+
+/// The state of a job or recovery point, upper-cased, from whichever key carries it.
+fn state_of(detail: &Value, keys: &[&str], what: &str) -> Result<String, Rejection> {
+    text(detail, keys)
+        .map(|s| s.to_ascii_uppercase())
+        .ok_or_else(|| {
+            Rejection(format!(
+                "{what} event without a usable {}",
+                keys.join(" or ")
+            ))
+        })
+}
+
+/// The resource type as AWS Backup spells it: the event's, else inferred from the ARN.
+fn resource_type(detail: &Value, resource: Option<&str>) -> String {
+    if let Some(given) = text(detail, &["resourceType"]) {
+        return KNOWN_TYPES
+            .iter()
+            .find(|t| t.eq_ignore_ascii_case(&given))
+            .map_or(given, |t| (*t).to_owned());
+    }
+    resource
+        .and_then(type_from_arn)
+        .unwrap_or("Unknown")
+        .to_owned()
+}
+
+fn type_from_arn(arn: &str) -> Option<&'static str> {
+    let service = arn_part(arn, 2)?;
+    let resource = arn_part(arn, 5).unwrap_or_default();
+    Some(match service.as_str() {
+        "elasticfilesystem" => "EFS",
+        "rds" if resource.starts_with("cluster:") => "Aurora",
+        "rds" => "RDS",
+        "dynamodb" => "DynamoDB",
+        "ec2" if resource.starts_with("volume/") => "EBS",
+        "ec2" => "EC2",
+        "s3" => "S3",
+        "fsx" => "FSx",
+        "redshift" => "Redshift",
+        "storagegateway" => "Storage Gateway",
+        _ => return None,
+    })
+}
+
+/// Copies the named fields that are present into a details map.
+fn details_of(detail: &Value, keys: &[&str]) -> Map<String, Value> {
+    keys.iter()
+        .filter_map(|k| text(detail, &[k]).map(|v| ((*k).to_owned(), Value::String(v))))
+        .collect()
+}
+
+/// The resource a job event is about; when only a job id is known, a Backup job ARN.
+fn job_resource(
+    ctx: &Context<'_>,
+    resource_keys: &[&str],
+    id_key: &str,
+    kind: &str,
+) -> Option<String> {
+    text(&ctx.envelope.detail, resource_keys)
+        .or_else(|| text(&ctx.envelope.detail, &[id_key]).map(|id| ctx.backup_arn(kind, &id)))
+}
+
+const JOB_FIELDS: &[&str] = &[
+    "backupJobId",
+    "state",
+    "statusMessage",
+    "backupVaultName",
+    "backupVaultArn",
+    "creationDate",
+    "completionDate",
+    "startBy",
+    "expectedCompletionDate",
+    "retryCount",
+    "iamRoleArn",
+];
+
+fn backup_job(ctx: &Context<'_>, metrics: &mut MetricBatch) -> Result<Vec<Observation>, Rejection> {
+    let detail = &ctx.envelope.detail;
+    let state = state_of(detail, &["state", "status"], "Backup Job State Change")?;
+    let resource = job_resource(ctx, &["resourceArn"], "backupJobId", "backup-job");
+    let rtype = resource_type(detail, resource.as_deref());
+    metrics.count(
+        "BackupJobs",
+        &[("State", &state), ("ResourceType", &rtype)],
+        1,
+    );
+
+    let message = text(detail, &["statusMessage"]);
+    let mut details = details_of(detail, JOB_FIELDS);
+    if let Some(created_by) = field(detail, "createdBy") {
+        details.extend(details_of(
+            created_by,
+            &["backupPlanId", "backupPlanArn", "backupPlanRuleId"],
+        ));
+        if text(created_by, &["backupPlanId"]).is_some_and(|id| id.starts_with("aws/efs/")) {
+            details.insert("automaticEfsBackup".to_owned(), Value::Bool(true));
+        }
+    }
+
+    match state.as_str() {
+        "FAILED" | "ABORTED" | "EXPIRED" | "PARTIAL" => {
+            let resource = resource.ok_or_else(|| {
+                Rejection(format!(
+                    "Backup Job State Change {state} names neither resourceArn nor backupJobId"
+                ))
+            })?;
+            let severity = if state != "PARTIAL" && ctx.config.is_required_type(&rtype) {
+                Severity::Critical
+            } else {
+                Severity::Error
+            };
+            let why = message.clone().unwrap_or_else(|| match state.as_str() {
+                "EXPIRED" => "the job did not start within its plan rule's start window".to_owned(),
+                "ABORTED" => "the job was stopped before it finished".to_owned(),
+                "PARTIAL" => "only part of the resource was backed up".to_owned(),
+                _ => "AWS Backup gave no status message".to_owned(),
+            });
+            let mut f = ctx.finding(CHECK_JOB_FAILED, &resource, &rtype, severity);
+            f.summary = format!(
+                "{rtype} backup of {} {state}: {why}",
+                short_resource(&resource)
+            );
+            f.impact = "This backup made no complete recovery point: if the environment is destroyed and rebuilt now, \
+                        everything written since the last good recovery point is lost."
+                .to_owned();
+            f.remedy = match state.as_str() {
+                "EXPIRED" => "Widen the plan rule's start window or move it away from other jobs on this resource, \
+                              then run an on-demand backup (aws backup start-backup-job)."
+                    .to_owned(),
+                "PARTIAL" => "Read the status message to see what was skipped, fix it, then run an on-demand backup."
+                    .to_owned(),
+                _ => "Read the status message, fix the cause (backup role permissions, KMS key access, resource state), \
+                      then run an on-demand backup (aws backup start-backup-job)."
+                    .to_owned(),
+            };
+            f.details = details;
+            Ok(vec![Observation::open(f)])
+        }
+        "COMPLETED" => {
+            let Some(resource) = text(detail, &["resourceArn"]) else {
+                tracing::warn!(
+                    function = FUNCTION,
+                    "completed backup job without resourceArn: nothing to resolve"
+                );
+                return Ok(Vec::new());
+            };
+            let mut failed = ctx.finding(CHECK_JOB_FAILED, &resource, &rtype, Severity::Error);
+            failed.summary = format!("{rtype} backup of {} completed", short_resource(&resource));
+            failed.details = details.clone();
+            let mut issues = ctx.finding(
+                CHECK_COMPLETED_WITH_ISSUES,
+                &resource,
+                &rtype,
+                Severity::Warning,
+            );
+            issues.details = details;
+            let accepted = message
+                .as_deref()
+                .is_some_and(|m| ctx.config.is_suppressed(&resource, m));
+            if accepted {
+                metrics.count(
+                    "FindingsSuppressed",
+                    &[("Check", CHECK_COMPLETED_WITH_ISSUES)],
+                    1,
+                );
+            }
+            match message {
+                Some(message) if !accepted => {
+                    issues.summary = format!(
+                        "{rtype} backup of {} completed with issues: {message}",
+                        short_resource(&resource)
+                    );
+                    issues.impact = "The recovery point exists but may not hold everything: a restore could come back \
+                                     incomplete."
+                        .to_owned();
+                    issues.remedy = "Read the status message; fix the cause, or accept it for this resource with a \
+                                     PHOENIX_SUPPRESSIONS entry."
+                        .to_owned();
+                    Ok(vec![
+                        Observation::resolved(failed),
+                        Observation::open(issues),
+                    ])
+                }
+                _ => {
+                    issues.summary = format!(
+                        "{rtype} backup of {} completed cleanly",
+                        short_resource(&resource)
+                    );
+                    Ok(vec![
+                        Observation::resolved(failed),
+                        Observation::resolved(issues),
+                    ])
+                }
+            }
+        }
+        _ => Ok(Vec::new()),
+    }
+}
+
+fn copy_job(ctx: &Context<'_>, metrics: &mut MetricBatch) -> Result<Vec<Observation>, Rejection> {
+    let detail = &ctx.envelope.detail;
+    let state = state_of(detail, &["state", "status"], "Copy Job State Change")?;
+    let resource = job_resource(ctx, &["resourceArn"], "copyJobId", "copy-job");
+    let rtype = resource_type(detail, resource.as_deref());
+    metrics.count(
+        "CopyJobs",
+        &[("State", &state), ("ResourceType", &rtype)],
+        1,
+    );
+    let desired_open = match state.as_str() {
+        "FAILED" => true,
+        "COMPLETED" => false,
+        _ => return Ok(Vec::new()),
+    };
+    let resource = resource.ok_or_else(|| {
+        Rejection(format!(
+            "Copy Job State Change {state} names neither resourceArn nor copyJobId"
+        ))
+    })?;
+    let mut f = ctx.finding(CHECK_COPY_FAILED, &resource, &rtype, Severity::Error);
+    f.details = details_of(
+        detail,
+        &[
+            "copyJobId",
+            "state",
+            "statusMessage",
+            "sourceBackupVaultArn",
+            "destinationBackupVaultArn",
+            "destinationRecoveryPointArn",
+            "creationDate",
+            "completionDate",
+        ],
+    );
+    if desired_open {
+        let why =
+            text(detail, &["statusMessage"]).unwrap_or_else(|| "no status message".to_owned());
+        let destination = text(detail, &["destinationBackupVaultArn"])
+            .unwrap_or_else(|| "its destination".to_owned());
+        f.summary = format!(
+            "{rtype} backup copy of {} to {destination} FAILED: {why}",
+            short_resource(&resource)
+        );
+        f.impact = "The copy that protects against losing this region or account is missing: a regional outage or a \
+                    compromised account now loses this resource's data."
+            .to_owned();
+        f.remedy = "Check the destination vault's access policy and KMS key grants for the copy, then copy the latest \
+                    recovery point again (aws backup start-copy-job)."
+            .to_owned();
+        Ok(vec![Observation::open(f)])
+    } else {
+        f.summary = format!(
+            "{rtype} backup copy of {} completed",
+            short_resource(&resource)
+        );
+        Ok(vec![Observation::resolved(f)])
+    }
+}
+
+fn restore_job(
+    ctx: &Context<'_>,
+    metrics: &mut MetricBatch,
+) -> Result<Vec<Observation>, Rejection> {
+    let detail = &ctx.envelope.detail;
+    // Restore events use `status`, except CREATED which uses `state`.
+    let state = state_of(detail, &["status", "state"], "Restore Job State Change")?;
+    let resource = job_resource(
+        ctx,
+        &["sourceResourceArn", "recoveryPointArn", "resourceArn"],
+        "restoreJobId",
+        "restore-job",
+    );
+    let rtype = resource_type(detail, resource.as_deref());
+    metrics.count(
+        "RestoreJobs",
+        &[("State", &state), ("ResourceType", &rtype)],
+        1,
+    );
+    let desired_open = match state.as_str() {
+        "FAILED" => true,
+        "COMPLETED" => false,
+        _ => return Ok(Vec::new()),
+    };
+    let resource = resource.ok_or_else(|| {
+        Rejection(format!(
+            "Restore Job State Change {state} names no resource, recovery point or restoreJobId"
+        ))
+    })?;
+    let mut f = ctx.finding(CHECK_RESTORE_FAILED, &resource, &rtype, Severity::Error);
+    f.details = details_of(
+        detail,
+        &[
+            "restoreJobId",
+            "status",
+            "statusMessage",
+            "recoveryPointArn",
+            "createdResourceArn",
+            "backupVaultArn",
+            "restoreTestingPlanArn",
+            "creationDate",
+            "completionDate",
+        ],
+    );
+    if desired_open {
+        let why =
+            text(detail, &["statusMessage"]).unwrap_or_else(|| "no status message".to_owned());
+        f.summary = format!(
+            "{rtype} restore of {} FAILED: {why}",
+            short_resource(&resource)
+        );
+        f.impact = "A restore from this resource's backups did not work: the backups may not be usable for a rebuild."
+            .to_owned();
+        f.remedy = "Read the status message, fix the cause (restore role, KMS key, networking of the restored \
+                    resource) and run the restore again; until one succeeds, treat these backups as unproven."
+            .to_owned();
+        return Ok(vec![Observation::open(f)]);
+    }
+    let started = timestamp(detail, &["creationDate"]);
+    let finished = timestamp(detail, &["completionDate"]).or(ctx.envelope.time);
+    match (started, finished) {
+        (Some(start), Some(end)) if end >= start => {
+            let seconds = end.seconds_since(start);
+            // Whole seconds of a duration fit an f64 exactly.
+            metrics.add(
+                "RestoreJobDurationSeconds",
+                &[("ResourceType", &rtype)],
+                seconds as f64,
+                Unit::Seconds,
+            );
+            f.details
+                .insert("durationSeconds".to_owned(), Value::from(seconds));
+        }
+        _ => tracing::warn!(
+            function = FUNCTION,
+            "completed restore without usable creation and completion dates"
+        ),
+    }
+    f.summary = format!("{rtype} restore of {} completed", short_resource(&resource));
+    Ok(vec![Observation::resolved(f)])
+}
+
+fn recovery_point(
+    ctx: &Context<'_>,
+    metrics: &mut MetricBatch,
+) -> Result<Vec<Observation>, Rejection> {
+    let detail = &ctx.envelope.detail;
+    let status = state_of(detail, &["status", "state"], "Recovery Point State Change")?;
+    let source = text(detail, &["resourceArn"]);
+    let rtype = resource_type(detail, source.as_deref());
+    metrics.count(
+        "RecoveryPoints",
+        &[("State", &status), ("ResourceType", &rtype)],
+        1,
+    );
+    let desired_open = match status.as_str() {
+        "EXPIRED" | "PARTIAL" => true,
+        "COMPLETED" | "AVAILABLE" | "DELETING" => false,
+        _ => return Ok(Vec::new()),
+    };
+    let point = text(detail, &["recoveryPointArn"])
+        .or_else(|| ctx.envelope.resources.first().cloned())
+        .ok_or_else(|| {
+            Rejection(format!(
+                "Recovery Point State Change {status} names no recovery point"
+            ))
+        })?;
+    let mut f = ctx.finding(
+        CHECK_RECOVERY_POINT_DEGRADED,
+        &point,
+        &rtype,
+        Severity::Warning,
+    );
+    f.details = details_of(
+        detail,
+        &[
+            "status",
+            "resourceArn",
+            "backupVaultName",
+            "storageClass",
+            "isEncrypted",
+            "creationDate",
+        ],
+    );
+    if desired_open {
+        let of = source
+            .as_deref()
+            .map_or_else(String::new, |s| format!(" of {}", short_resource(s)));
+        f.summary = format!("{rtype} recovery point{of} is {status}");
+        f.impact = if status == "PARTIAL" {
+            "This recovery point holds only part of the resource: restoring from it loses data."
+                .to_owned()
+        } else {
+            "AWS Backup could not delete this recovery point after its retention ended: its lifecycle or the vault's \
+             permissions are broken, and newer points may be affected too."
+                .to_owned()
+        };
+        f.remedy = "Check the vault's access policy and the backup role's permissions, and make sure a newer complete \
+                    recovery point exists."
+            .to_owned();
+        Ok(vec![Observation::open(f)])
+    } else {
+        f.summary = format!("{rtype} recovery point is {status}");
+        Ok(vec![Observation::resolved(f)])
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Container {
+    Vault,
+    Plan,
+}
+
+fn deleted_container(
+    ctx: &Context<'_>,
+    metrics: &mut MetricBatch,
+    container: Container,
+) -> Result<Vec<Observation>, Rejection> {
+    let detail = &ctx.envelope.detail;
+    let (what, kind, name_key, arn_key) = match container {
+        Container::Vault => (
+            "Backup Vault",
+            "backup-vault",
+            "backupVaultName",
+            "backupVaultArn",
+        ),
+        Container::Plan => (
+            "Backup Plan",
+            "backup-plan",
+            "backupPlanId",
+            "backupPlanArn",
+        ),
+    };
+    let state = state_of(
+        detail,
+        &["state", "status"],
+        &format!("{what} State Change"),
+    )?;
+    metrics.count(
+        match container {
+            Container::Vault => "BackupVaultChanges",
+            Container::Plan => "BackupPlanChanges",
+        },
+        &[("State", &state)],
+        1,
+    );
+    if state != "DELETED" {
+        return Ok(Vec::new());
+    }
+    let resource = text(detail, &[arn_key])
+        .or_else(|| ctx.envelope.resources.first().cloned())
+        .or_else(|| text(detail, &[name_key]).map(|name| ctx.backup_arn(kind, &name)))
+        .ok_or_else(|| Rejection(format!("{what} State Change DELETED names no {kind}")))?;
+    let name = text(detail, &[name_key]).unwrap_or_else(|| short_resource(&resource).to_owned());
+    let (check, rtype) = match container {
+        Container::Vault => (CHECK_VAULT_DELETED, "BackupVault"),
+        Container::Plan => (CHECK_PLAN_DELETED, "BackupPlan"),
+    };
+    let mut f = ctx.finding(check, &resource, rtype, Severity::Critical);
+    f.details = details_of(
+        detail,
+        &[name_key, "versionId", "state", "isLocked", "creationDate"],
+    );
+    match container {
+        Container::Vault => {
+            f.summary = format!("Backup vault {name} was DELETED");
+            f.impact = "Every recovery point that lived in this vault is gone, and plans that target it can no longer \
+                        back anything up: a rebuild cannot restore from it."
+                .to_owned();
+            f.remedy = "Find who deleted it (CloudTrail DeleteBackupVault), re-create the vault through Terraform, \
+                        take on-demand backups of everything its plans covered, and enable vault lock."
+                .to_owned();
+        }
+        Container::Plan => {
+            f.summary = format!("Backup plan {name} was DELETED");
+            f.impact = "Resources this plan selected get no new backups from now on: each day without them is data a \
+                        rebuild loses."
+                .to_owned();
+            f.remedy = "Find who deleted it (CloudTrail DeleteBackupPlan) and re-apply the Terraform that defines it; \
+                        check every resource it covered is in a plan again."
+                .to_owned();
+        }
+    }
+    Ok(vec![Observation::open(f)])
+}
+
+fn region_setting(ctx: &Context<'_>, metrics: &mut MetricBatch) -> Vec<Observation> {
+    let detail = &ctx.envelope.detail;
+    let Some(Value::Object(preferences)) = field(detail, "ResourceTypeOptInPreference") else {
+        return ignore(
+            metrics,
+            ctx.envelope,
+            "a region setting change without ResourceTypeOptInPreference",
+        );
+    };
+    let mut observations = Vec::new();
+    for (given_type, value) in preferences {
+        if !ctx.config.is_required_type(given_type) {
+            continue;
+        }
+        let Some(opted_in) = as_bool(value) else {
+            tracing::warn!(function = FUNCTION, resource_type = %given_type, "opt-in preference is not a boolean");
+            continue;
+        };
+        let resource = format!(
+            "arn:aws:backup:{}:{}:region-setting/{given_type}",
+            ctx.region, ctx.account
+        );
+        let mut f = ctx.finding(
+            CHECK_REGION_OPT_OUT,
+            &resource,
+            given_type,
+            Severity::Critical,
+        );
+        f.details
+            .insert("ResourceType".to_owned(), Value::String(given_type.clone()));
+        f.details
+            .insert("optedIn".to_owned(), Value::Bool(opted_in));
+        if opted_in {
+            f.summary = format!(
+                "AWS Backup is opted in for {given_type} in {} again",
+                ctx.region
+            );
+            observations.push(Observation::resolved(f));
+        } else {
+            f.summary = format!(
+                "AWS Backup was opted OUT for {given_type} in {}",
+                ctx.region
+            );
+            f.impact = format!(
+                "No {given_type} resource in {} is backed up any more, whatever the backup plans say.",
+                ctx.region
+            );
+            f.remedy = format!(
+                "Opt {given_type} back in (aws backup update-region-settings --resource-type-opt-in-preference \
+                 {given_type}=true) and find who changed it (CloudTrail UpdateRegionSettings)."
+            );
+            observations.push(Observation::open(f));
+        }
+    }
+    observations
+}

@@ -1,0 +1,27 @@
+//! AWS SDK configuration shared by every function and the CLI.
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+use std::time::Duration;
+
+/// Connect within 3 s, each attempt within 5 s, the whole call (with retries) within 15 s:
+/// no AWS call can hold an invocation until the Lambda timeout, and a slow dependency turns
+/// into an error the pipeline can act on. Standard retries, 3 attempts.
+pub fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .operation_attempt_timeout(Duration::from_secs(5))
+        .operation_timeout(Duration::from_secs(15))
+        .build()
+}
+
+/// Loads region, credentials and endpoint (`AWS_ENDPOINT_URL` included) from the
+/// environment, with Phoenix Guard's timeouts and retries.
+pub async fn load() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(timeouts())
+        .retry_config(RetryConfig::standard().with_max_attempts(3))
+        .load()
+        .await
+}

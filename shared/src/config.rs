@@ -1,0 +1,338 @@
+//! Configuration read once at cold start from environment variables.
+//!
+//! | variable | meaning | default |
+//! |---|---|---|
+//! | `PHOENIX_ALERT_TOPIC_ARN` | SNS topic alerts are published to | required |
+//! | `PHOENIX_FINDINGS_TABLE` | DynamoDB findings ledger (`dedup_key` string key, TTL `expires_at`) | required |
+//! | `PHOENIX_METRIC_NAMESPACE` | CloudWatch namespace | `PhoenixGuard` |
+//! | `PHOENIX_ENVIRONMENT` | environment name, the `Environment` dimension | `default` |
+//! | `PHOENIX_REMIND_AFTER_HOURS` | re-notify a finding still open after this long; 0 never | `24` |
+//! | `PHOENIX_REQUIRED_RESOURCE_TYPES` | comma-separated AWS Backup resource types that must be recoverable | `EFS,RDS,Aurora,DynamoDB` |
+//! | `PHOENIX_SUPPRESSIONS` | JSON list of accepted "completed with issues" messages, see [`Suppression`] | `[]` |
+
+use crate::pattern::glob_match;
+use serde::Deserialize;
+use thiserror::Error;
+
+pub const DEFAULT_NAMESPACE: &str = "PhoenixGuard";
+pub const DEFAULT_ENVIRONMENT: &str = "default";
+pub const DEFAULT_REMIND_AFTER_HOURS: u64 = 24;
+pub const DEFAULT_REQUIRED_TYPES: &[&str] = &["EFS", "RDS", "Aurora", "DynamoDB"];
+
+/// A configuration value that stops the cold start. The message names the variable.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("{name} is not set: {purpose}")]
+    Missing {
+        name: &'static str,
+        purpose: &'static str,
+    },
+    #[error("{name} is malformed ({value:?}): {expected}")]
+    Malformed {
+        name: &'static str,
+        value: String,
+        expected: String,
+    },
+}
+
+/// An accepted "completed with issues" message: a backup job that completes with a status
+/// message matching `message` (a `*` glob, case-insensitive) on a resource matching
+/// `resource` (a `*` glob over the ARN; absent means every resource) opens no finding.
+///
+/// In `PHOENIX_SUPPRESSIONS` an entry is either an object `{"message": "...", "resource":
+/// "..."}` or a bare string, which is a message pattern for every resource.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+enum SuppressionEntry {
+    Message(String),
+    Scoped {
+        message: String,
+        #[serde(default)]
+        resource: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suppression {
+    pub message: String,
+    pub resource: Option<String>,
+}
+
+impl Suppression {
+    pub fn matches(&self, resource_arn: &str, message: &str) -> bool {
+        let resource_ok = self
+            .resource
+            .as_deref()
+            .is_none_or(|pattern| glob_match(pattern, resource_arn, false));
+        resource_ok && glob_match(&self.message, message, true)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub alert_topic_arn: String,
+    pub findings_table: String,
+    pub metric_namespace: String,
+    pub environment: String,
+    /// Seconds after the last notification of a still-open finding before a reminder; 0 never.
+    pub remind_after_seconds: i64,
+    pub required_resource_types: Vec<String>,
+    pub suppressions: Vec<Suppression>,
+    /// The function's own region (`AWS_REGION`), for events that do not name one.
+    pub aws_region: String,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup` (the environment in production, a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+
+        let alert_topic_arn = get("PHOENIX_ALERT_TOPIC_ARN").ok_or(ConfigError::Missing {
+            name: "PHOENIX_ALERT_TOPIC_ARN",
+            purpose: "the ARN of the SNS topic that alerts are published to",
+        })?;
+        let arn_parts: Vec<&str> = alert_topic_arn.split(':').collect();
+        if arn_parts.len() != 6 || arn_parts[0] != "arn" || arn_parts[2] != "sns" {
+            return Err(ConfigError::Malformed {
+                name: "PHOENIX_ALERT_TOPIC_ARN",
+                value: alert_topic_arn,
+                expected: "an SNS topic ARN, arn:<partition>:sns:<region>:<account>:<name>"
+                    .to_owned(),
+            });
+        }
+
+        let findings_table = get("PHOENIX_FINDINGS_TABLE").ok_or(ConfigError::Missing {
+            name: "PHOENIX_FINDINGS_TABLE",
+            purpose: "the name of the DynamoDB table that records findings",
+        })?;
+        let table_ok = (3..=255).contains(&findings_table.len())
+            && findings_table
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+        if !table_ok {
+            return Err(ConfigError::Malformed {
+                name: "PHOENIX_FINDINGS_TABLE",
+                value: findings_table,
+                expected: "a DynamoDB table name: 3-255 characters of A-Z a-z 0-9 _ - .".to_owned(),
+            });
+        }
+
+        let metric_namespace =
+            get("PHOENIX_METRIC_NAMESPACE").unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned());
+        if metric_namespace.len() > 255 || metric_namespace.starts_with("AWS/") {
+            return Err(ConfigError::Malformed {
+                name: "PHOENIX_METRIC_NAMESPACE",
+                value: metric_namespace,
+                expected:
+                    "a CloudWatch namespace of at most 255 characters, not starting with AWS/"
+                        .to_owned(),
+            });
+        }
+
+        let environment =
+            get("PHOENIX_ENVIRONMENT").unwrap_or_else(|| DEFAULT_ENVIRONMENT.to_owned());
+        if environment.len() > 255 || environment.contains(':') {
+            return Err(ConfigError::Malformed {
+                name: "PHOENIX_ENVIRONMENT",
+                value: environment,
+                expected: "a name of at most 255 characters without ':'".to_owned(),
+            });
+        }
+
+        let remind_after_seconds = match get("PHOENIX_REMIND_AFTER_HOURS") {
+            None => to_seconds(DEFAULT_REMIND_AFTER_HOURS),
+            Some(raw) => match raw.parse::<u64>() {
+                Ok(hours) if hours <= 24 * 366 => to_seconds(hours),
+                _ => {
+                    return Err(ConfigError::Malformed {
+                        name: "PHOENIX_REMIND_AFTER_HOURS",
+                        value: raw,
+                        expected: "a whole number of hours from 0 (never remind) to 8784"
+                            .to_owned(),
+                    });
+                }
+            },
+        };
+
+        let required_resource_types = match get("PHOENIX_REQUIRED_RESOURCE_TYPES") {
+            None => DEFAULT_REQUIRED_TYPES
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+            Some(raw) => raw
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        };
+
+        let suppressions = match get("PHOENIX_SUPPRESSIONS") {
+            None => Vec::new(),
+            Some(raw) => serde_json::from_str::<Vec<SuppressionEntry>>(&raw)
+                .map_err(|e| ConfigError::Malformed {
+                    name: "PHOENIX_SUPPRESSIONS",
+                    value: raw.clone(),
+                    expected: format!(
+                        "a JSON list of message patterns or {{\"message\", \"resource\"}} objects ({e})"
+                    ),
+                })?
+                .into_iter()
+                .map(|entry| match entry {
+                    SuppressionEntry::Message(message) => Suppression {
+                        message,
+                        resource: None,
+                    },
+                    SuppressionEntry::Scoped { message, resource } => {
+                        Suppression { message, resource }
+                    }
+                })
+                .collect(),
+        };
+
+        let aws_region = get("AWS_REGION")
+            .or_else(|| get("AWS_DEFAULT_REGION"))
+            .unwrap_or_else(|| "unknown".to_owned());
+
+        Ok(Self {
+            aws_region,
+            alert_topic_arn,
+            findings_table,
+            metric_namespace,
+            environment,
+            remind_after_seconds,
+            required_resource_types,
+            suppressions,
+        })
+    }
+
+    /// Whether losing backups of this AWS Backup resource type is critical.
+    pub fn is_required_type(&self, resource_type: &str) -> bool {
+        self.required_resource_types
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(resource_type))
+    }
+
+    /// Whether a "completed with issues" message on this resource has been accepted.
+    pub fn is_suppressed(&self, resource_arn: &str, message: &str) -> bool {
+        self.suppressions
+            .iter()
+            .any(|s| s.matches(resource_arn, message))
+    }
+}
+
+fn to_seconds(hours: u64) -> i64 {
+    i64::try_from(hours.saturating_mul(3600)).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const TOPIC: &str = "arn:aws:sns:eu-west-1:111122223333:phoenix-alerts";
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_apply_when_only_required_values_are_set() {
+        let c = config(&[
+            ("PHOENIX_ALERT_TOPIC_ARN", TOPIC),
+            ("PHOENIX_FINDINGS_TABLE", "phoenix-findings"),
+        ])
+        .expect("valid");
+        assert_eq!(c.metric_namespace, "PhoenixGuard");
+        assert_eq!(c.environment, "default");
+        assert_eq!(c.remind_after_seconds, 24 * 3600);
+        assert!(c.is_required_type("efs"));
+        assert!(!c.is_required_type("EBS"));
+    }
+
+    #[test]
+    fn missing_and_malformed_values_name_the_variable() {
+        let err = config(&[("PHOENIX_FINDINGS_TABLE", "t-1")]).expect_err("no topic");
+        assert!(
+            err.to_string()
+                .starts_with("PHOENIX_ALERT_TOPIC_ARN is not set")
+        );
+
+        let err = config(&[
+            ("PHOENIX_ALERT_TOPIC_ARN", TOPIC),
+            ("PHOENIX_FINDINGS_TABLE", " "),
+        ])
+        .expect_err("blank table");
+        assert!(
+            err.to_string()
+                .starts_with("PHOENIX_FINDINGS_TABLE is not set")
+        );
+
+        let err = config(&[
+            ("PHOENIX_ALERT_TOPIC_ARN", "phoenix-alerts"),
+            ("PHOENIX_FINDINGS_TABLE", "t-1"),
+        ])
+        .expect_err("not an ARN");
+        assert!(
+            err.to_string()
+                .starts_with("PHOENIX_ALERT_TOPIC_ARN is malformed")
+        );
+
+        let err = config(&[
+            ("PHOENIX_ALERT_TOPIC_ARN", TOPIC),
+            ("PHOENIX_FINDINGS_TABLE", "t-1"),
+            ("PHOENIX_REMIND_AFTER_HOURS", "1.5"),
+        ])
+        .expect_err("fractional hours");
+        assert!(
+            err.to_string()
+                .starts_with("PHOENIX_REMIND_AFTER_HOURS is malformed")
+        );
+    }
+
+    #[test]
+    fn suppressions_accept_bare_and_scoped_patterns() {
+        let c = config(&[
+            ("PHOENIX_ALERT_TOPIC_ARN", TOPIC),
+            ("PHOENIX_FINDINGS_TABLE", "t-1"),
+            (
+                "PHOENIX_SUPPRESSIONS",
+                r#"["*VSS*", {"message": "*skipped*", "resource": "arn:aws:elasticfilesystem:*:fs-0abc"}]"#,
+            ),
+        ])
+        .expect("valid");
+        assert!(c.is_suppressed("arn:aws:ec2:x", "Windows vss writer busy"));
+        assert!(c.is_suppressed(
+            "arn:aws:elasticfilesystem:eu-west-1:1:fs-0abc",
+            "3 files SKIPPED"
+        ));
+        assert!(!c.is_suppressed(
+            "arn:aws:elasticfilesystem:eu-west-1:1:fs-0def",
+            "3 files skipped"
+        ));
+
+        let err = config(&[
+            ("PHOENIX_ALERT_TOPIC_ARN", TOPIC),
+            ("PHOENIX_FINDINGS_TABLE", "t-1"),
+            ("PHOENIX_SUPPRESSIONS", "*VSS*"),
+        ])
+        .expect_err("not JSON");
+        assert!(
+            err.to_string()
+                .starts_with("PHOENIX_SUPPRESSIONS is malformed")
+        );
+    }
+}

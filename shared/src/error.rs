@@ -1,0 +1,57 @@
+//! Errors of the shared pipeline. Functions map them to Lambda diagnostics at their edge
+//! ([`HandlerError::error_type`]).
+
+use crate::event::Rejection;
+use thiserror::Error;
+
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+pub enum AlertError {
+    #[error("alert {dedup_key} could not be published: {reason}")]
+    Publish { dedup_key: String, reason: String },
+}
+
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+#[error("findings ledger {step} failed for {dedup_key}: {reason}")]
+pub struct LedgerError {
+    pub dedup_key: String,
+    pub step: &'static str,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+#[error("{items} metric values could not be published: {reason}")]
+pub struct MetricsError {
+    pub items: usize,
+    pub reason: String,
+}
+
+/// Some findings could not be notified; the invocation must fail so that it is retried.
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+#[error("{count} finding(s) not notified, retry needed; first: {first}")]
+pub struct DeliveryError {
+    pub count: usize,
+    pub first: String,
+}
+
+/// Why an invocation failed.
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+pub enum HandlerError {
+    /// The event cannot be used at all; retrying will not help. It goes to the function's
+    /// failure destination for a human to look at.
+    #[error("event rejected: {0}")]
+    Rejected(Rejection),
+    /// An alert was not delivered (or another invocation is still delivering it); a retry
+    /// will deliver it without paging twice.
+    #[error(transparent)]
+    Delivery(#[from] DeliveryError),
+}
+
+impl HandlerError {
+    /// The `errorType` reported to Lambda.
+    pub const fn error_type(&self) -> &'static str {
+        match self {
+            Self::Rejected(_) => "PhoenixGuard.EventRejected",
+            Self::Delivery(_) => "PhoenixGuard.AlertNotDelivered",
+        }
+    }
+}

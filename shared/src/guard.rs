@@ -1,0 +1,190 @@
+//! The findings pipeline a function hands its observations to.
+//!
+//! For each observation: the ledger decides (claim), the alert is rendered and published,
+//! the ledger remembers it (commit) or forgets the claim (release). Every observation is
+//! attempted even when an earlier one failed; the invocation fails afterwards if any alert
+//! was not delivered, so Lambda retries it and the ledger makes the retry send only what is
+//! still missing.
+
+use crate::alert::{AlertContext, AlertPublisher, Notification, render};
+use crate::config::Config;
+use crate::error::DeliveryError;
+use crate::finding::Observation;
+use crate::ledger::{Decision, Ledger, Quiet};
+use crate::metrics::{MetricBatch, MetricPublisher};
+use crate::time::Timestamp;
+use aws_config::SdkConfig;
+
+/// One notification sent during an invocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub dedup_key: String,
+    pub notification: Notification,
+    pub message_id: String,
+}
+
+/// What happened to an invocation's observations.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    pub sent: Vec<Sent>,
+    /// Observations that needed no message, by dedup key.
+    pub quiet: Vec<(String, Quiet)>,
+    /// Observations whose notification is owed: a failed publish, an unreachable ledger, or
+    /// another invocation holding the claim. Non-empty means the invocation must fail.
+    pub owed: Vec<String>,
+}
+
+impl Report {
+    /// `Err` when a notification is still owed, so the caller fails the invocation.
+    pub fn into_result(self) -> Result<Self, DeliveryError> {
+        match self.owed.first() {
+            None => Ok(self),
+            Some(first) => Err(DeliveryError {
+                count: self.owed.len(),
+                first: first.clone(),
+            }),
+        }
+    }
+}
+
+/// Configuration and clients, built once per cold start.
+#[derive(Debug, Clone)]
+pub struct Guard {
+    pub config: Config,
+    ledger: Ledger,
+    alerts: AlertPublisher,
+    metrics: MetricPublisher,
+}
+
+impl Guard {
+    pub fn new(config: Config, sdk: &SdkConfig) -> Self {
+        Self::from_clients(
+            config,
+            aws_sdk_dynamodb::Client::new(sdk),
+            aws_sdk_sns::Client::new(sdk),
+            aws_sdk_cloudwatch::Client::new(sdk),
+        )
+    }
+
+    /// Builds the pipeline over given clients (tests pass mocked or emulator clients).
+    pub fn from_clients(
+        config: Config,
+        dynamodb: aws_sdk_dynamodb::Client,
+        sns: aws_sdk_sns::Client,
+        cloudwatch: aws_sdk_cloudwatch::Client,
+    ) -> Self {
+        Self {
+            ledger: Ledger::new(dynamodb, config.findings_table.clone()),
+            alerts: AlertPublisher::new(sns, config.alert_topic_arn.clone()),
+            metrics: MetricPublisher::new(
+                cloudwatch,
+                config.metric_namespace.clone(),
+                config.environment.clone(),
+            ),
+            config,
+        }
+    }
+
+    /// Notifies what the observations call for. `invocation` must be unique per attempt
+    /// (the Lambda request id); counts go into `metrics`.
+    pub async fn deliver(
+        &self,
+        observations: &[Observation],
+        invocation: &str,
+        now: Timestamp,
+        metrics: &mut MetricBatch,
+    ) -> Report {
+        let mut report = Report::default();
+        for (index, observation) in observations.iter().enumerate() {
+            let key = observation.finding.dedup_key();
+            let claim_id = format!("{invocation}#{index}");
+            let decision = self
+                .ledger
+                .observe(
+                    observation,
+                    &self.config.environment,
+                    now,
+                    self.config.remind_after_seconds,
+                    &claim_id,
+                )
+                .await;
+            match decision {
+                Err(err) => {
+                    tracing::error!(dedup_key = %key, error = %err, "findings ledger unavailable; the invocation will be retried");
+                    metrics.count("LedgerErrors", &[], 1);
+                    report.owed.push(key);
+                }
+                Ok(Decision::Quiet(reason)) => {
+                    tracing::info!(dedup_key = %key, ?reason, "no notification needed");
+                    if reason == Quiet::Stale {
+                        metrics.count("StaleObservations", &[], 1);
+                    }
+                    report.quiet.push((key, reason));
+                }
+                Ok(Decision::InFlight) => {
+                    tracing::warn!(dedup_key = %key, "another invocation is notifying this finding; failing so a retry confirms it");
+                    metrics.count("AlertsDeferred", &[], 1);
+                    report.owed.push(key);
+                }
+                Ok(Decision::Notify {
+                    notification,
+                    claim_id,
+                    severity,
+                    first_seen,
+                    occurrences,
+                }) => {
+                    let alert = render(&AlertContext {
+                        finding: &observation.finding,
+                        notification,
+                        severity,
+                        environment: &self.config.environment,
+                        namespace: &self.config.metric_namespace,
+                        first_seen,
+                        occurrences,
+                        sent_at: now,
+                    });
+                    match self.alerts.publish(&alert).await {
+                        Ok(message_id) => {
+                            tracing::info!(dedup_key = %key, notification = notification.as_str(), %message_id, "alert published");
+                            metrics.count(
+                                "AlertsPublished",
+                                &[("Notification", notification.as_str())],
+                                1,
+                            );
+                            if let Err(err) = self
+                                .ledger
+                                .commit(&key, &claim_id, notification, severity, now)
+                                .await
+                            {
+                                // The alert is out; failing the invocation would not unsend it.
+                                // The claim lapses after its lease.
+                                tracing::error!(dedup_key = %key, error = %err, "alert sent but not recorded in the ledger");
+                                metrics.count("LedgerErrors", &[], 1);
+                            }
+                            report.sent.push(Sent {
+                                dedup_key: key,
+                                notification,
+                                message_id,
+                            });
+                        }
+                        Err(err) => {
+                            tracing::error!(dedup_key = %key, error = %err, "alert not published; the invocation will be retried");
+                            metrics.count("AlertPublishFailures", &[], 1);
+                            if let Err(release_err) = self.ledger.release(&key, &claim_id).await {
+                                tracing::error!(dedup_key = %key, error = %release_err, "claim not released; a retry can take it after the lease");
+                                metrics.count("LedgerErrors", &[], 1);
+                            }
+                            report.owed.push(key);
+                        }
+                    }
+                }
+            }
+        }
+        report
+    }
+
+    /// Writes the invocation's metrics; never fails (see [`MetricPublisher::publish_or_log`]).
+    pub async fn flush_metrics(&self, metrics: &MetricBatch, now: Timestamp) -> bool {
+        self.metrics.publish_or_log(metrics, now).await
+    }
+}

@@ -1,0 +1,595 @@
+//! The findings ledger: one DynamoDB item per dedup key, deciding which observations notify.
+//!
+//! Table contract (Terraform and the tests create it the same way): string partition key
+//! `dedup_key`, TTL attribute `expires_at` (epoch seconds), set only on resolved findings.
+//!
+//! Notifying is three steps, so that no alert is lost and none is sent twice:
+//! 1. **claim**: one conditional `UpdateItem` records the observation and, only if it calls for
+//!    a notification (the finding opens, reopens, escalates, is due a reminder, or resolves)
+//!    and no other invocation holds a live claim, stores a claim id with a short lease;
+//! 2. the caller publishes the alert;
+//! 3. **commit** (the alert went out: remember what was sent, drop the claim) or **release**
+//!    (publishing failed: drop the claim so the retried invocation can claim again).
+//!
+//! Two copies of one event race for the claim; exactly one wins. The loser, seeing a live
+//! claim, reports [`Decision::InFlight`] so its invocation fails and is retried: if the
+//! winner dies before committing, the retry (after the lease) sends the alert instead.
+//! Observations older than the newest one applied are stale and change nothing, so a late
+//! duplicate of yesterday's failure cannot reopen a finding that today's backup resolved.
+
+use crate::alert::Notification;
+use crate::error::LedgerError;
+use crate::finding::{Desired, Observation, Severity};
+use crate::time::Timestamp;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use std::collections::HashMap;
+
+/// How long a claim is held before another invocation may take it over. Longer than one
+/// publish with its retries and timeouts; shorter than Lambda's first asynchronous retry.
+pub const CLAIM_LEASE_SECONDS: i64 = 50;
+/// How long a resolved finding's record is kept before DynamoDB's TTL removes it.
+pub const RESOLVED_RETENTION_SECONDS: i64 = 30 * 86_400;
+
+const TRIGGERED: &str = "trigger";
+const RESOLVED: &str = "resolve";
+
+type Item = HashMap<String, AttributeValue>;
+
+/// The parts of a ledger item that decisions depend on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Record {
+    /// What was last sent: `trigger` or `resolve`.
+    pub notified_action: Option<String>,
+    pub notified_rank: Option<i64>,
+    pub last_notified_at: Option<i64>,
+    pub observed_at: Option<i64>,
+    pub claim_id: Option<String>,
+    pub claim_until: Option<i64>,
+    pub first_seen: Option<i64>,
+    pub occurrence_count: i64,
+    pub severity: Option<Severity>,
+}
+
+impl Record {
+    fn from_item(item: &Item) -> Self {
+        let s = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
+        let n = |k: &str| {
+            item.get(k)
+                .and_then(|v| v.as_n().ok())
+                .and_then(|v| v.parse::<i64>().ok())
+        };
+        Self {
+            notified_action: s("notified_action"),
+            notified_rank: n("notified_rank"),
+            last_notified_at: n("last_notified_at"),
+            observed_at: n("observed_at"),
+            claim_id: s("claim_id"),
+            claim_until: n("claim_until"),
+            first_seen: n("first_seen"),
+            occurrence_count: n("occurrence_count").unwrap_or(0),
+            severity: s("severity_name").as_deref().and_then(Severity::parse),
+        }
+    }
+
+    fn is_stale(&self, observed_at: Timestamp) -> bool {
+        self.observed_at
+            .is_some_and(|t| t > observed_at.epoch_seconds())
+    }
+
+    fn has_live_claim(&self, now: Timestamp) -> bool {
+        self.claim_id.is_some() && self.claim_until.unwrap_or(0) >= now.epoch_seconds()
+    }
+
+    fn is_triggered(&self) -> bool {
+        self.notified_action.as_deref() == Some(TRIGGERED)
+    }
+}
+
+/// Why an observation sends nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quiet {
+    /// Open and already notified; not yet due a reminder.
+    AlreadyOpen,
+    /// Nothing to resolve: no record, or already resolved, or never notified.
+    NotOpen,
+    /// Older than an observation already applied.
+    Stale,
+}
+
+/// What the ledger decided about one observation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// The caller holds the claim and must publish, then [`Ledger::commit`] or
+    /// [`Ledger::release`].
+    Notify {
+        notification: Notification,
+        claim_id: String,
+        /// The severity to announce (for a resolve, the one the finding was opened with).
+        severity: Severity,
+        first_seen: Option<Timestamp>,
+        occurrences: i64,
+    },
+    Quiet(Quiet),
+    /// Another invocation holds a live claim on this finding and is notifying right now.
+    InFlight,
+}
+
+/// Why a claim was refused, from the item as it was (pure, so it can be tested alone).
+fn refusal(
+    old: Option<&Record>,
+    observed_at: Timestamp,
+    now: Timestamp,
+    desired: Desired,
+) -> Decision {
+    match old {
+        None => Decision::Quiet(Quiet::NotOpen),
+        Some(r) if r.is_stale(observed_at) => Decision::Quiet(Quiet::Stale),
+        Some(r) if r.has_live_claim(now) => Decision::InFlight,
+        Some(_) if desired == Desired::Open => Decision::Quiet(Quiet::AlreadyOpen),
+        Some(_) => Decision::Quiet(Quiet::NotOpen),
+    }
+}
+
+/// Which notification a granted open-claim sends, from the item before the claim.
+fn open_notification(old: Option<&Record>, rank: i64) -> Notification {
+    match old {
+        Some(r) if r.is_triggered() => {
+            if r.notified_rank.unwrap_or(i64::MAX) < rank {
+                Notification::Escalation
+            } else {
+                Notification::Reminder
+            }
+        }
+        _ => Notification::Trigger,
+    }
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: i64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+/// The ledger over one DynamoDB table.
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl Ledger {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// Records an observation and decides whether it notifies. `claim_id` must be unique to
+    /// this attempt (the Lambda request id and a counter); `remind_after_seconds` 0 never
+    /// reminds.
+    pub async fn observe(
+        &self,
+        observation: &Observation,
+        environment: &str,
+        now: Timestamp,
+        remind_after_seconds: i64,
+        claim_id: &str,
+    ) -> Result<Decision, LedgerError> {
+        match observation.desired {
+            Desired::Open => {
+                self.observe_open(
+                    observation,
+                    environment,
+                    now,
+                    remind_after_seconds,
+                    claim_id,
+                )
+                .await
+            }
+            Desired::Resolved => self.observe_resolved(observation, now, claim_id).await,
+        }
+    }
+
+    async fn observe_open(
+        &self,
+        observation: &Observation,
+        environment: &str,
+        now: Timestamp,
+        remind_after_seconds: i64,
+        claim_id: &str,
+    ) -> Result<Decision, LedgerError> {
+        let f = &observation.finding;
+        let key = f.dedup_key();
+        let remind_before = if remind_after_seconds > 0 {
+            now.epoch_seconds() - remind_after_seconds
+        } else {
+            i64::MIN
+        };
+        let details = serde_json::to_string(&f.details).unwrap_or_else(|_| "{}".to_owned());
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("dedup_key", s(&key))
+            .condition_expression(
+                "attribute_not_exists(dedup_key) OR (\
+                   (attribute_not_exists(observed_at) OR observed_at <= :obs) \
+                   AND (attribute_not_exists(claim_id) OR claim_until < :now) \
+                   AND (attribute_not_exists(notified_action) OR notified_action <> :triggered \
+                        OR notified_rank < :rank OR last_notified_at <= :remind_before))",
+            )
+            .update_expression(
+                "SET finding_state = :open, finding_check = :check, resource_arn = :arn, \
+                 resource_type = :rtype, severity_name = :sev, summary_text = :summary, \
+                 impact_text = :impact, remedy_text = :remedy, details_json = :details, \
+                 environment_name = :env, account_id = :account, region_name = :region, \
+                 observed_at = :obs, last_seen = :now, first_seen = if_not_exists(first_seen, :now), \
+                 occurrence_count = if_not_exists(occurrence_count, :zero) + :one, \
+                 claim_id = :claim, claim_until = :until \
+                 REMOVE expires_at",
+            )
+            .expression_attribute_values(":obs", n(f.observed_at.epoch_seconds()))
+            .expression_attribute_values(":now", n(now.epoch_seconds()))
+            .expression_attribute_values(":triggered", s(TRIGGERED))
+            .expression_attribute_values(":rank", n(f.severity.rank()))
+            .expression_attribute_values(":remind_before", n(remind_before))
+            .expression_attribute_values(":open", s("open"))
+            .expression_attribute_values(":check", s(&f.check))
+            .expression_attribute_values(":arn", s(&f.resource_arn))
+            .expression_attribute_values(":rtype", s(non_empty(&f.resource_type)))
+            .expression_attribute_values(":sev", s(f.severity.as_str()))
+            .expression_attribute_values(":summary", s(non_empty(&f.summary)))
+            .expression_attribute_values(":impact", s(non_empty(&f.impact)))
+            .expression_attribute_values(":remedy", s(non_empty(&f.remedy)))
+            .expression_attribute_values(":details", s(details))
+            .expression_attribute_values(":env", s(non_empty(environment)))
+            .expression_attribute_values(":account", s(non_empty(&f.account)))
+            .expression_attribute_values(":region", s(non_empty(&f.region)))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":claim", s(claim_id))
+            .expression_attribute_values(":until", n(now.epoch_seconds() + CLAIM_LEASE_SECONDS))
+            .return_values(ReturnValue::AllOld)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(output) => {
+                let old = output.attributes().map(Record::from_item);
+                let first_seen = old
+                    .as_ref()
+                    .and_then(|r| r.first_seen)
+                    .map_or(now, Timestamp::from_epoch_seconds);
+                Ok(Decision::Notify {
+                    notification: open_notification(old.as_ref(), f.severity.rank()),
+                    claim_id: claim_id.to_owned(),
+                    severity: f.severity,
+                    first_seen: Some(first_seen),
+                    occurrences: old.map_or(0, |r| r.occurrence_count) + 1,
+                })
+            }
+            Err(err) => {
+                let old = match conditional_failure_item(&err) {
+                    Some(item) => item.map(|i| Record::from_item(&i)),
+                    None => return Err(dynamo_error(&key, "claim", &err)),
+                };
+                let decision = refusal(old.as_ref(), f.observed_at, now, Desired::Open);
+                if decision == Decision::Quiet(Quiet::AlreadyOpen)
+                    && !self.touch_open(observation, &key, now).await?
+                {
+                    return Ok(Decision::Quiet(Quiet::Stale));
+                }
+                Ok(decision)
+            }
+        }
+    }
+
+    /// Records a repeat observation of an open finding. `false` when it turned out stale.
+    async fn touch_open(
+        &self,
+        observation: &Observation,
+        key: &str,
+        now: Timestamp,
+    ) -> Result<bool, LedgerError> {
+        let f = &observation.finding;
+        let details = serde_json::to_string(&f.details).unwrap_or_else(|_| "{}".to_owned());
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("dedup_key", s(key))
+            .condition_expression(
+                "attribute_exists(dedup_key) AND (attribute_not_exists(observed_at) OR observed_at <= :obs)",
+            )
+            .update_expression(
+                "SET last_seen = :now, observed_at = :obs, summary_text = :summary, \
+                 details_json = :details, occurrence_count = if_not_exists(occurrence_count, :zero) + :one",
+            )
+            .expression_attribute_values(":obs", n(f.observed_at.epoch_seconds()))
+            .expression_attribute_values(":now", n(now.epoch_seconds()))
+            .expression_attribute_values(":summary", s(non_empty(&f.summary)))
+            .expression_attribute_values(":details", s(details))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) if conditional_failure_item(&err).is_some() => Ok(false),
+            Err(err) => Err(dynamo_error(key, "update", &err)),
+        }
+    }
+
+    async fn observe_resolved(
+        &self,
+        observation: &Observation,
+        now: Timestamp,
+        claim_id: &str,
+    ) -> Result<Decision, LedgerError> {
+        let f = &observation.finding;
+        let key = f.dedup_key();
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("dedup_key", s(&key))
+            .condition_expression(
+                "attribute_exists(dedup_key) AND notified_action = :triggered \
+                 AND (attribute_not_exists(observed_at) OR observed_at <= :obs) \
+                 AND (attribute_not_exists(claim_id) OR claim_until < :now)",
+            )
+            .update_expression(
+                "SET finding_state = :resolved, observed_at = :obs, last_seen = :now, \
+                 resolve_summary = :summary, claim_id = :claim, claim_until = :until",
+            )
+            .expression_attribute_values(":triggered", s(TRIGGERED))
+            .expression_attribute_values(":obs", n(f.observed_at.epoch_seconds()))
+            .expression_attribute_values(":now", n(now.epoch_seconds()))
+            .expression_attribute_values(":resolved", s("resolved"))
+            .expression_attribute_values(":summary", s(non_empty(&f.summary)))
+            .expression_attribute_values(":claim", s(claim_id))
+            .expression_attribute_values(":until", n(now.epoch_seconds() + CLAIM_LEASE_SECONDS))
+            .return_values(ReturnValue::AllOld)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(output) => {
+                let old = output
+                    .attributes()
+                    .map(Record::from_item)
+                    .unwrap_or_default();
+                Ok(Decision::Notify {
+                    notification: Notification::Resolve,
+                    claim_id: claim_id.to_owned(),
+                    severity: old.severity.unwrap_or(f.severity),
+                    first_seen: old.first_seen.map(Timestamp::from_epoch_seconds),
+                    occurrences: old.occurrence_count,
+                })
+            }
+            Err(err) => {
+                let old = match conditional_failure_item(&err) {
+                    Some(item) => item.map(|i| Record::from_item(&i)),
+                    None => return Err(dynamo_error(&key, "claim", &err)),
+                };
+                let decision = refusal(old.as_ref(), f.observed_at, now, Desired::Resolved);
+                if decision == Decision::Quiet(Quiet::NotOpen) && old.is_some() {
+                    self.mark_resolved_quietly(&key, f.observed_at, now).await?;
+                }
+                Ok(decision)
+            }
+        }
+    }
+
+    /// A finding that was open but never notified (or already resolved) clears without a
+    /// message; it still gets its expiry so the table does not grow.
+    async fn mark_resolved_quietly(
+        &self,
+        key: &str,
+        observed_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<(), LedgerError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("dedup_key", s(key))
+            .condition_expression(
+                "attribute_exists(dedup_key) AND (attribute_not_exists(observed_at) OR observed_at <= :obs) \
+                 AND (attribute_not_exists(claim_id) OR claim_until < :now) \
+                 AND (attribute_not_exists(notified_action) OR notified_action <> :triggered)",
+            )
+            .update_expression(
+                "SET finding_state = :resolved, observed_at = :obs, last_seen = :now, expires_at = :expires \
+                 REMOVE first_seen, occurrence_count",
+            )
+            .expression_attribute_values(":obs", n(observed_at.epoch_seconds()))
+            .expression_attribute_values(":now", n(now.epoch_seconds()))
+            .expression_attribute_values(":triggered", s(TRIGGERED))
+            .expression_attribute_values(":resolved", s("resolved"))
+            .expression_attribute_values(":expires", n(now.epoch_seconds() + RESOLVED_RETENTION_SECONDS))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Someone else changed it in between; their write wins.
+            Err(err) if conditional_failure_item(&err).is_some() => Ok(()),
+            Err(err) => Err(dynamo_error(key, "update", &err)),
+        }
+    }
+
+    /// Remembers that the claimed notification was sent, and drops the claim.
+    pub async fn commit(
+        &self,
+        key: &str,
+        claim_id: &str,
+        notification: Notification,
+        severity: Severity,
+        now: Timestamp,
+    ) -> Result<(), LedgerError> {
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("dedup_key", s(key))
+            .condition_expression("claim_id = :claim")
+            .expression_attribute_values(":claim", s(claim_id))
+            .expression_attribute_values(":now", n(now.epoch_seconds()))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1));
+        request = if notification == Notification::Resolve {
+            request
+                .update_expression(
+                    "SET notified_action = :action, last_notified_at = :now, expires_at = :expires, \
+                     notification_count = if_not_exists(notification_count, :zero) + :one \
+                     REMOVE claim_id, claim_until, first_seen, occurrence_count",
+                )
+                .expression_attribute_values(":action", s(RESOLVED))
+                .expression_attribute_values(
+                    ":expires",
+                    n(now.epoch_seconds() + RESOLVED_RETENTION_SECONDS),
+                )
+        } else {
+            request
+                .update_expression(
+                    "SET notified_action = :action, notified_rank = :rank, last_notified_at = :now, \
+                     notification_count = if_not_exists(notification_count, :zero) + :one \
+                     REMOVE claim_id, claim_until",
+                )
+                .expression_attribute_values(":action", s(TRIGGERED))
+                .expression_attribute_values(":rank", n(severity.rank()))
+        };
+        request
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|err| dynamo_error(key, "commit", &err))
+    }
+
+    /// Drops a claim whose notification could not be sent, so a retry can claim it again.
+    pub async fn release(&self, key: &str, claim_id: &str) -> Result<(), LedgerError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("dedup_key", s(key))
+            .condition_expression("claim_id = :claim")
+            .update_expression("REMOVE claim_id, claim_until")
+            .expression_attribute_values(":claim", s(claim_id))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // The lease ran out and someone else holds it now: nothing of ours to release.
+            Err(err) if conditional_failure_item(&err).is_some() => Ok(()),
+            Err(err) => Err(dynamo_error(key, "release", &err)),
+        }
+    }
+}
+
+fn non_empty(v: &str) -> &str {
+    if v.is_empty() { "-" } else { v }
+}
+
+/// `Some(item as it was)` when the error is a refused condition, `None` for any other error.
+fn conditional_failure_item(
+    err: &aws_sdk_dynamodb::error::SdkError<
+        aws_sdk_dynamodb::operation::update_item::UpdateItemError,
+    >,
+) -> Option<Option<Item>> {
+    match err.as_service_error() {
+        Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(e)) => {
+            Some(e.item().cloned())
+        }
+        _ => None,
+    }
+}
+
+fn dynamo_error(
+    key: &str,
+    step: &'static str,
+    err: &aws_sdk_dynamodb::error::SdkError<
+        aws_sdk_dynamodb::operation::update_item::UpdateItemError,
+    >,
+) -> LedgerError {
+    LedgerError {
+        dedup_key: key.to_owned(),
+        step,
+        reason: aws_sdk_dynamodb::error::DisplayErrorContext(err).to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: Timestamp = Timestamp::from_epoch_seconds(1_000_000);
+
+    fn triggered(rank: i64) -> Record {
+        Record {
+            notified_action: Some(TRIGGERED.to_owned()),
+            notified_rank: Some(rank),
+            observed_at: Some(999_000),
+            ..Record::default()
+        }
+    }
+
+    #[test]
+    fn a_reopened_or_new_finding_triggers_and_a_more_severe_one_escalates() {
+        assert_eq!(open_notification(None, 3), Notification::Trigger);
+        let resolved = Record {
+            notified_action: Some(RESOLVED.to_owned()),
+            ..Record::default()
+        };
+        assert_eq!(open_notification(Some(&resolved), 3), Notification::Trigger);
+        assert_eq!(
+            open_notification(Some(&triggered(1)), 3),
+            Notification::Escalation
+        );
+        assert_eq!(
+            open_notification(Some(&triggered(3)), 3),
+            Notification::Reminder
+        );
+    }
+
+    #[test]
+    fn refusals_distinguish_stale_in_flight_and_already_open() {
+        let stale_at = Timestamp::from_epoch_seconds(998_000);
+        let obs = Timestamp::from_epoch_seconds(999_500);
+        let open = triggered(3);
+        assert_eq!(
+            refusal(Some(&open), stale_at, NOW, Desired::Open),
+            Decision::Quiet(Quiet::Stale)
+        );
+        assert_eq!(
+            refusal(Some(&open), obs, NOW, Desired::Open),
+            Decision::Quiet(Quiet::AlreadyOpen)
+        );
+        assert_eq!(
+            refusal(None, obs, NOW, Desired::Resolved),
+            Decision::Quiet(Quiet::NotOpen)
+        );
+
+        let mut claimed = open.clone();
+        claimed.claim_id = Some("other".to_owned());
+        claimed.claim_until = Some(NOW.epoch_seconds() + 10);
+        assert_eq!(
+            refusal(Some(&claimed), obs, NOW, Desired::Open),
+            Decision::InFlight
+        );
+        assert_eq!(
+            refusal(Some(&claimed), obs, NOW, Desired::Resolved),
+            Decision::InFlight
+        );
+
+        claimed.claim_until = Some(NOW.epoch_seconds() - 1);
+        assert_eq!(
+            refusal(Some(&claimed), obs, NOW, Desired::Open),
+            Decision::Quiet(Quiet::AlreadyOpen),
+            "an expired claim is not in flight"
+        );
+    }
+}

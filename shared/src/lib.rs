@@ -1,0 +1,28 @@
+//! Phoenix Guard's shared library: what every function does the same way.
+//!
+//! - [`config`]: the environment-variable contract, read once at cold start;
+//! - [`event`] and [`time`]: lenient readers for irregular AWS events;
+//! - [`finding`]: findings and their stable dedup keys;
+//! - [`ledger`]: the DynamoDB ledger that decides which observations notify;
+//! - [`alert`]: rendering and publishing SNS alerts;
+//! - [`metrics`]: batched CloudWatch metrics with a log fallback;
+//! - [`guard`]: the pipeline that ties them together for a function.
+
+pub mod alert;
+pub mod aws;
+pub mod config;
+pub mod error;
+pub mod event;
+pub mod finding;
+pub mod guard;
+pub mod ledger;
+pub mod metrics;
+pub mod pattern;
+pub mod time;
+
+pub use config::Config;
+pub use error::HandlerError;
+pub use finding::{Desired, Finding, Observation, Severity};
+pub use guard::Guard;
+pub use metrics::MetricBatch;
+pub use time::Timestamp;

@@ -1,0 +1,310 @@
+//! Metrics: collected during an invocation, written once at its end.
+//!
+//! Every datum carries the `Environment` dimension plus its own. Counts with the same name
+//! and dimensions are summed before sending, so an invocation normally makes one
+//! `PutMetricData` request. Metrics never block or lose an alert: when CloudWatch cannot be
+//! reached, the batch is written to stdout in CloudWatch's Embedded Metric Format (which
+//! Lambda's log group turns into the same metrics) with a `MetricsPublishFailed` count.
+
+use crate::error::MetricsError;
+use crate::time::Timestamp;
+use aws_sdk_cloudwatch::primitives::DateTime;
+use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
+use serde_json::{Map, Value, json};
+
+/// CloudWatch's limit on metric data items per request.
+const MAX_ITEMS_PER_REQUEST: usize = 1000;
+/// CloudWatch's limit on dimensions per metric.
+const MAX_DIMENSIONS: usize = 30;
+/// CloudWatch's limit on a dimension value's length.
+const MAX_DIMENSION_VALUE: usize = 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    Count,
+    Seconds,
+    Percent,
+    None,
+}
+
+impl Unit {
+    fn standard(self) -> StandardUnit {
+        match self {
+            Self::Count => StandardUnit::Count,
+            Self::Seconds => StandardUnit::Seconds,
+            Self::Percent => StandardUnit::Percent,
+            Self::None => StandardUnit::None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Count => "Count",
+            Self::Seconds => "Seconds",
+            Self::Percent => "Percent",
+            Self::None => "None",
+        }
+    }
+}
+
+/// One value of one metric.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metric {
+    pub name: String,
+    /// Dimensions other than `Environment`, which is added when publishing.
+    pub dimensions: Vec<(String, String)>,
+    pub value: f64,
+    pub unit: Unit,
+}
+
+/// The metrics of one invocation.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MetricBatch {
+    items: Vec<Metric>,
+}
+
+impl MetricBatch {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds one value. Non-finite values (which CloudWatch refuses) are dropped.
+    pub fn add(&mut self, name: &str, dimensions: &[(&str, &str)], value: f64, unit: Unit) {
+        if !value.is_finite() {
+            tracing::warn!(metric = name, "dropping a non-finite metric value");
+            return;
+        }
+        let dimensions = dimensions
+            .iter()
+            .filter(|(k, v)| !k.is_empty() && !v.is_empty())
+            .take(MAX_DIMENSIONS - 1)
+            .map(|(k, v)| {
+                (
+                    (*k).to_owned(),
+                    v.chars().take(MAX_DIMENSION_VALUE).collect(),
+                )
+            })
+            .collect();
+        self.items.push(Metric {
+            name: name.to_owned(),
+            dimensions,
+            value,
+            unit,
+        });
+    }
+
+    /// Adds `n` to a count.
+    pub fn count(&mut self, name: &str, dimensions: &[(&str, &str)], n: u32) {
+        self.add(name, dimensions, f64::from(n), Unit::Count);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn items(&self) -> &[Metric] {
+        &self.items
+    }
+
+    /// Counts of the same name, dimensions and unit summed; other values kept apart.
+    pub fn merged(&self) -> Vec<Metric> {
+        let mut out: Vec<Metric> = Vec::with_capacity(self.items.len());
+        for item in &self.items {
+            let same = |m: &&mut Metric| {
+                item.unit == Unit::Count
+                    && m.unit == Unit::Count
+                    && m.name == item.name
+                    && m.dimensions == item.dimensions
+            };
+            if let Some(existing) = out.iter_mut().find(same) {
+                existing.value += item.value;
+            } else {
+                out.push(item.clone());
+            }
+        }
+        out
+    }
+}
+
+/// Writes batches to CloudWatch.
+#[derive(Debug, Clone)]
+pub struct MetricPublisher {
+    client: aws_sdk_cloudwatch::Client,
+    namespace: String,
+    environment: String,
+}
+
+impl MetricPublisher {
+    pub fn new(
+        client: aws_sdk_cloudwatch::Client,
+        namespace: impl Into<String>,
+        environment: impl Into<String>,
+    ) -> Self {
+        Self {
+            client,
+            namespace: namespace.into(),
+            environment: environment.into(),
+        }
+    }
+
+    /// Sends the batch. Errors are returned for the caller to log and count; use
+    /// [`MetricPublisher::publish_or_log`] where nothing else should happen.
+    pub async fn publish(&self, batch: &MetricBatch, at: Timestamp) -> Result<(), MetricsError> {
+        let merged = batch.merged();
+        let timestamp = DateTime::from_secs(at.epoch_seconds());
+        for chunk in merged.chunks(MAX_ITEMS_PER_REQUEST) {
+            let data: Vec<MetricDatum> = chunk
+                .iter()
+                .map(|m| {
+                    let mut dims = vec![
+                        Dimension::builder()
+                            .name("Environment")
+                            .value(&self.environment)
+                            .build(),
+                    ];
+                    dims.extend(
+                        m.dimensions
+                            .iter()
+                            .map(|(k, v)| Dimension::builder().name(k).value(v).build()),
+                    );
+                    MetricDatum::builder()
+                        .metric_name(&m.name)
+                        .set_dimensions(Some(dims))
+                        .value(m.value)
+                        .unit(m.unit.standard())
+                        .timestamp(timestamp)
+                        .build()
+                })
+                .collect();
+            self.client
+                .put_metric_data()
+                .namespace(&self.namespace)
+                .set_metric_data(Some(data))
+                .send()
+                .await
+                .map_err(|e| MetricsError {
+                    items: merged.len(),
+                    reason: aws_sdk_cloudwatch::error::DisplayErrorContext(&e).to_string(),
+                })?;
+        }
+        Ok(())
+    }
+
+    /// Sends the batch; on failure logs the error and writes the batch, plus a
+    /// `MetricsPublishFailed` count, as Embedded Metric Format lines on stdout.
+    pub async fn publish_or_log(&self, batch: &MetricBatch, at: Timestamp) -> bool {
+        if batch.is_empty() {
+            return true;
+        }
+        match self.publish(batch, at).await {
+            Ok(()) => true,
+            Err(err) => {
+                tracing::error!(error = %err, "metrics could not be published; writing them as EMF log lines");
+                let mut fallback = batch.clone();
+                fallback.count("MetricsPublishFailed", &[], 1);
+                for line in self.emf_lines(&fallback, at) {
+                    // EMF is read from the function's stdout by CloudWatch Logs.
+                    println!("{line}");
+                }
+                false
+            }
+        }
+    }
+
+    /// One EMF document per metric (dimension sets differ between metrics).
+    pub fn emf_lines(&self, batch: &MetricBatch, at: Timestamp) -> Vec<String> {
+        batch
+            .merged()
+            .iter()
+            .map(|m| {
+                let mut doc = Map::new();
+                let mut dimension_names = vec![Value::String("Environment".to_owned())];
+                doc.insert(
+                    "Environment".to_owned(),
+                    Value::String(self.environment.clone()),
+                );
+                for (k, v) in &m.dimensions {
+                    dimension_names.push(Value::String(k.clone()));
+                    doc.insert(k.clone(), Value::String(v.clone()));
+                }
+                doc.insert(m.name.clone(), json!(m.value));
+                doc.insert(
+                    "_aws".to_owned(),
+                    json!({
+                        "Timestamp": at.epoch_seconds().saturating_mul(1000),
+                        "CloudWatchMetrics": [{
+                            "Namespace": self.namespace,
+                            "Dimensions": [dimension_names],
+                            "Metrics": [{"Name": m.name, "Unit": m.unit.name()}],
+                        }],
+                    }),
+                );
+                Value::Object(doc).to_string()
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_merge_but_durations_stay_apart() {
+        let mut b = MetricBatch::new();
+        b.count(
+            "BackupJobs",
+            &[("State", "FAILED"), ("ResourceType", "EFS")],
+            1,
+        );
+        b.count(
+            "BackupJobs",
+            &[("State", "FAILED"), ("ResourceType", "EFS")],
+            2,
+        );
+        b.count(
+            "BackupJobs",
+            &[("State", "COMPLETED"), ("ResourceType", "EFS")],
+            1,
+        );
+        b.add(
+            "RestoreJobDurationSeconds",
+            &[("ResourceType", "EFS")],
+            60.0,
+            Unit::Seconds,
+        );
+        b.add(
+            "RestoreJobDurationSeconds",
+            &[("ResourceType", "EFS")],
+            90.0,
+            Unit::Seconds,
+        );
+        b.add("Broken", &[], f64::NAN, Unit::Count);
+        let merged = b.merged();
+        assert_eq!(merged.len(), 4);
+        assert_eq!(merged[0].value, 3.0);
+        assert_eq!(merged[2].value, 60.0);
+        assert_eq!(merged[3].value, 90.0);
+    }
+
+    #[test]
+    fn emf_lines_name_namespace_dimensions_and_value() {
+        let client = aws_sdk_cloudwatch::Client::from_conf(
+            aws_sdk_cloudwatch::Config::builder()
+                .behavior_version(aws_sdk_cloudwatch::config::BehaviorVersion::latest())
+                .build(),
+        );
+        let publisher = MetricPublisher::new(client, "PhoenixGuard", "dev");
+        let mut b = MetricBatch::new();
+        b.count("EventsRejected", &[("Function", "backup-events")], 1);
+        let lines = publisher.emf_lines(&b, Timestamp::from_epoch_seconds(10));
+        let doc: Value = serde_json::from_str(&lines[0]).expect("json");
+        assert_eq!(doc["EventsRejected"], 1.0);
+        assert_eq!(doc["Environment"], "dev");
+        assert_eq!(doc["_aws"]["Timestamp"], 10_000);
+        assert_eq!(
+            doc["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0][1],
+            "Function"
+        );
+    }
+}

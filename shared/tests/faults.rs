@@ -1,0 +1,292 @@
+//! Fault paths no emulator produces, with `aws-smithy-mocks`: the guarantees of the
+//! pipeline when SNS, DynamoDB or CloudWatch misbehave.
+
+use aws_sdk_cloudwatch::operation::put_metric_data::PutMetricDataOutput;
+use aws_sdk_dynamodb::operation::update_item::{
+    UpdateItemError, UpdateItemInput, UpdateItemOutput,
+};
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
+use aws_sdk_sns::error::ErrorMetadata;
+use aws_sdk_sns::operation::publish::{PublishError, PublishOutput};
+use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+use phoenix_shared::alert::Notification;
+use phoenix_shared::ledger::Quiet;
+use phoenix_shared::{Config, Finding, Guard, MetricBatch, Observation, Severity, Timestamp};
+use serde_json::Map;
+
+const NOW: Timestamp = Timestamp::from_epoch_seconds(1_795_316_700);
+
+fn config() -> Config {
+    Config::from_lookup(|key| match key {
+        "PHOENIX_ALERT_TOPIC_ARN" => Some("arn:aws:sns:eu-west-1:123456789012:alerts".to_owned()),
+        "PHOENIX_FINDINGS_TABLE" => Some("findings".to_owned()),
+        "PHOENIX_ENVIRONMENT" => Some("dev".to_owned()),
+        _ => None,
+    })
+    .expect("config")
+}
+
+fn failed_backup() -> Observation {
+    Observation::open(Finding {
+        check: "backup-job-failed".to_owned(),
+        account: "123456789012".to_owned(),
+        region: "eu-west-1".to_owned(),
+        resource_arn: "arn:aws:elasticfilesystem:eu-west-1:123456789012:file-system/fs-1"
+            .to_owned(),
+        resource_type: "EFS".to_owned(),
+        severity: Severity::Critical,
+        summary: "EFS backup of fs-1 FAILED: denied".to_owned(),
+        impact: "data lost on rebuild".to_owned(),
+        remedy: "fix it".to_owned(),
+        details: Map::new(),
+        observed_at: NOW,
+    })
+}
+
+fn update_expression(req: &UpdateItemInput) -> &str {
+    req.update_expression().unwrap_or_default()
+}
+
+fn is_claim(req: &UpdateItemInput) -> bool {
+    update_expression(req).contains("claim_id = :claim")
+}
+
+fn is_commit(req: &UpdateItemInput) -> bool {
+    update_expression(req).starts_with("SET notified_action")
+}
+
+fn is_release(req: &UpdateItemInput) -> bool {
+    update_expression(req) == "REMOVE claim_id, claim_until"
+}
+
+fn is_touch(req: &UpdateItemInput) -> bool {
+    update_expression(req).starts_with("SET last_seen")
+}
+
+fn claim_granted() -> Rule {
+    mock!(aws_sdk_dynamodb::Client::update_item)
+        .match_requests(is_claim)
+        .then_output(|| UpdateItemOutput::builder().build())
+}
+
+fn ok_rule(matcher: fn(&UpdateItemInput) -> bool) -> Rule {
+    mock!(aws_sdk_dynamodb::Client::update_item)
+        .match_requests(matcher)
+        .then_output(|| UpdateItemOutput::builder().build())
+}
+
+fn metrics_ok() -> Rule {
+    mock!(aws_sdk_cloudwatch::Client::put_metric_data)
+        .then_output(|| PutMetricDataOutput::builder().build())
+}
+
+fn guard(dynamodb: &[&Rule], sns: &[&Rule], cloudwatch: &[&Rule]) -> Guard {
+    Guard::from_clients(
+        config(),
+        mock_client!(
+            aws_sdk_dynamodb,
+            RuleMode::MatchAny,
+            dynamodb.iter().copied()
+        ),
+        mock_client!(aws_sdk_sns, RuleMode::MatchAny, sns.iter().copied()),
+        mock_client!(
+            aws_sdk_cloudwatch,
+            RuleMode::MatchAny,
+            cloudwatch.iter().copied()
+        ),
+    )
+}
+
+#[tokio::test]
+async fn sns_throttled_then_failing_fails_the_invocation_and_marks_nothing_sent() {
+    let claim = claim_granted();
+    let commit = ok_rule(is_commit);
+    let release = ok_rule(is_release);
+    let publish = mock!(aws_sdk_sns::Client::publish)
+        .sequence()
+        .error(|| {
+            PublishError::generic(
+                ErrorMetadata::builder()
+                    .code("Throttling")
+                    .message("Rate exceeded")
+                    .build(),
+            )
+        })
+        .times(2)
+        .http_status(500, None)
+        .repeatedly()
+        .build();
+    let guard = guard(&[&claim, &commit, &release], &[&publish], &[]);
+    let mut metrics = MetricBatch::new();
+
+    let report = guard
+        .deliver(&[failed_backup()], "req-1", NOW, &mut metrics)
+        .await;
+
+    assert!(
+        publish.num_calls() >= 3,
+        "publish was retried: {} calls",
+        publish.num_calls()
+    );
+    assert_eq!(commit.num_calls(), 0, "nothing may be recorded as sent");
+    assert_eq!(
+        release.num_calls(),
+        1,
+        "the claim is released for the retry"
+    );
+    assert!(report.sent.is_empty());
+    let err = report
+        .into_result()
+        .expect_err("the invocation must fail so Lambda retries");
+    assert_eq!(err.count, 1);
+    assert!(err.first.contains(":backup-job-failed:"), "{}", err.first);
+    assert!(
+        metrics
+            .items()
+            .iter()
+            .any(|m| m.name == "AlertPublishFailures"),
+        "the failure is counted"
+    );
+}
+
+#[tokio::test]
+async fn a_conflicting_claim_pages_exactly_once() {
+    // Invocation A wins the claim, publishes and commits. Invocation B, a concurrent copy of
+    // the same event, finds A's commit (already notified) and only records the repeat.
+    let claims = mock!(aws_sdk_dynamodb::Client::update_item)
+        .match_requests(is_claim)
+        .sequence()
+        .output(|| UpdateItemOutput::builder().build())
+        .error(|| {
+            UpdateItemError::ConditionalCheckFailedException(
+                ConditionalCheckFailedException::builder()
+                    .message("The conditional request failed")
+                    .item("notified_action", AttributeValue::S("trigger".to_owned()))
+                    .item("notified_rank", AttributeValue::N("3".to_owned()))
+                    .item(
+                        "last_notified_at",
+                        AttributeValue::N(NOW.epoch_seconds().to_string()),
+                    )
+                    .item(
+                        "observed_at",
+                        AttributeValue::N(NOW.epoch_seconds().to_string()),
+                    )
+                    .build(),
+            )
+        })
+        .build();
+    let commit = ok_rule(is_commit);
+    let touch = ok_rule(is_touch);
+    let publish = mock!(aws_sdk_sns::Client::publish)
+        .then_output(|| PublishOutput::builder().message_id("m-1").build());
+    let guard = guard(&[&claims, &commit, &touch], &[&publish], &[]);
+
+    let mut metrics = MetricBatch::new();
+    let first = guard
+        .deliver(&[failed_backup()], "req-A", NOW, &mut metrics)
+        .await;
+    let second = guard
+        .deliver(&[failed_backup()], "req-B", NOW, &mut metrics)
+        .await;
+
+    assert_eq!(publish.num_calls(), 1, "exactly one page");
+    assert_eq!(first.sent.len(), 1);
+    assert_eq!(first.sent[0].notification, Notification::Trigger);
+    assert_eq!(second.sent.len(), 0);
+    assert_eq!(second.quiet.len(), 1);
+    assert_eq!(second.quiet[0].1, Quiet::AlreadyOpen);
+    assert_eq!(touch.num_calls(), 1, "the repeat is recorded");
+    assert!(second.into_result().is_ok(), "a duplicate is not an error");
+}
+
+#[tokio::test]
+async fn a_live_claim_held_elsewhere_fails_the_duplicate_so_a_retry_can_confirm() {
+    let claims = mock!(aws_sdk_dynamodb::Client::update_item)
+        .match_requests(is_claim)
+        .then_error(|| {
+            UpdateItemError::ConditionalCheckFailedException(
+                ConditionalCheckFailedException::builder()
+                    .item("claim_id", AttributeValue::S("req-A#0".to_owned()))
+                    .item(
+                        "claim_until",
+                        AttributeValue::N((NOW.epoch_seconds() + 30).to_string()),
+                    )
+                    .build(),
+            )
+        });
+    let publish =
+        mock!(aws_sdk_sns::Client::publish).then_output(|| PublishOutput::builder().build());
+    let guard = guard(&[&claims], &[&publish], &[]);
+    let mut metrics = MetricBatch::new();
+
+    let report = guard
+        .deliver(&[failed_backup()], "req-B", NOW, &mut metrics)
+        .await;
+
+    assert_eq!(
+        publish.num_calls(),
+        0,
+        "the holder of the claim pages, not us"
+    );
+    assert_eq!(report.owed.len(), 1);
+    assert!(
+        report.into_result().is_err(),
+        "owed until the holder commits"
+    );
+}
+
+#[tokio::test]
+async fn cloudwatch_down_still_sends_the_alert() {
+    let claim = claim_granted();
+    let commit = ok_rule(is_commit);
+    let publish = mock!(aws_sdk_sns::Client::publish)
+        .then_output(|| PublishOutput::builder().message_id("m-2").build());
+    let put = mock!(aws_sdk_cloudwatch::Client::put_metric_data)
+        .sequence()
+        .http_status(503, None)
+        .repeatedly()
+        .build();
+    let guard = guard(&[&claim, &commit], &[&publish], &[&put]);
+    let mut metrics = MetricBatch::new();
+
+    let report = guard
+        .deliver(&[failed_backup()], "req-1", NOW, &mut metrics)
+        .await;
+    let flushed = guard.flush_metrics(&metrics, NOW).await;
+
+    assert_eq!(publish.num_calls(), 1);
+    assert_eq!(commit.num_calls(), 1);
+    assert!(put.num_calls() >= 1);
+    assert!(!flushed, "the metrics failure is reported to the caller");
+    assert!(
+        report.into_result().is_ok(),
+        "a metrics outage never fails the invocation"
+    );
+}
+
+#[tokio::test]
+async fn ledger_unreachable_fails_the_invocation_without_paging() {
+    let claim = mock!(aws_sdk_dynamodb::Client::update_item)
+        .sequence()
+        .http_status(500, None)
+        .repeatedly()
+        .build();
+    let publish =
+        mock!(aws_sdk_sns::Client::publish).then_output(|| PublishOutput::builder().build());
+    let put = metrics_ok();
+    let guard = guard(&[&claim], &[&publish], &[&put]);
+    let mut metrics = MetricBatch::new();
+
+    let report = guard
+        .deliver(&[failed_backup()], "req-1", NOW, &mut metrics)
+        .await;
+
+    assert_eq!(
+        publish.num_calls(),
+        0,
+        "without the ledger a page could repeat on every retry"
+    );
+    assert!(report.into_result().is_err());
+    assert!(metrics.items().iter().any(|m| m.name == "LedgerErrors"));
+}

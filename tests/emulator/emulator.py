@@ -1,0 +1,250 @@
+"""Phoenix Guard's local AWS emulator: moto's server, extended where moto lacks what the
+Rust SDK speaks.
+
+Extensions (each follows the documented AWS API; state lives in moto's own backends, so a
+value written through one protocol reads back through the other):
+
+* CloudWatch over Smithy RPC v2 CBOR. The Rust SDK sends
+  ``POST /service/GraniteServiceVersion20100801/operation/<Operation>`` with
+  ``smithy-protocol: rpc-v2-cbor``; moto only serves the query protocol. Served here:
+  ``PutMetricData``, ``GetMetricData``, ``ListMetrics``.
+
+Run it with ``tests/emulator/serve PORT``. Port 0 picks a free port; the first line on
+stdout is always ``listening on http://127.0.0.1:<port>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import math
+import os
+import re
+import sys
+import threading
+import time
+from typing import Any, Callable, Iterable
+
+import cbor2
+from moto.cloudwatch.models import cloudwatch_backends
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import make_server
+
+CLOUDWATCH_PREFIX = "/service/GraniteServiceVersion20100801/operation/"
+ERROR_NAMESPACE = "com.amazonaws.cloudwatch#"
+CREDENTIAL_SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([a-z0-9-]+)/")
+
+WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
+
+
+class CborError(Exception):
+    """An error answered in the RPC v2 CBOR error shape."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def naive_utc(value: Any) -> dt.datetime:
+    """moto stores naive UTC datetimes; CBOR timestamps (tag 1) decode as aware ones."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return value
+    if isinstance(value, (int, float)) and math.isfinite(value):
+        return dt.datetime.fromtimestamp(value, dt.timezone.utc).replace(tzinfo=None)
+    raise CborError(400, "InvalidParameterValue", f"not a timestamp: {value!r}")
+
+
+def aware(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value
+
+
+def account_and_region(environ: dict) -> tuple[str, str]:
+    """The account moto would use for this request, and the region of its signature."""
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    match = CREDENTIAL_SCOPE.search(auth)
+    region = match.group(2) if match else "us-east-1"
+    account = environ.get("HTTP_X_MOTO_ACCOUNT_ID")
+    if not account and match:
+        from moto.iam.models import get_account_id_from
+
+        account = get_account_id_from(match.group(1))
+    return account or DEFAULT_ACCOUNT_ID, region
+
+
+def put_metric_data(backend: Any, body: dict) -> dict:
+    namespace = body.get("Namespace")
+    if not namespace:
+        raise CborError(400, "MissingParameter", "The parameter Namespace is required.")
+    data = body.get("MetricData") or []
+    if len(data) > 1000:
+        raise CborError(
+            400,
+            "InvalidParameterValue",
+            "The collection MetricData must not have a size greater than 1000.",
+        )
+    converted = []
+    for datum in data:
+        datum = dict(datum)
+        if "Timestamp" in datum:
+            datum["Timestamp"] = naive_utc(datum["Timestamp"])
+        for key in ("Value",):
+            if key in datum and not math.isfinite(float(datum[key])):
+                raise CborError(
+                    400, "InvalidParameterValue", f"The value {datum[key]} for parameter {key} is invalid."
+                )
+        if len(datum.get("Dimensions") or []) > 30:
+            raise CborError(
+                400, "InvalidParameterValue", "A metric may have at most 30 dimensions."
+            )
+        converted.append(datum)
+    backend.put_metric_data(namespace, converted)
+    return {}
+
+
+def get_metric_data(backend: Any, body: dict) -> dict:
+    queries = body.get("MetricDataQueries") or []
+    for query in queries:
+        if "MetricStat" not in query and "Expression" not in query:
+            raise CborError(
+                400, "ValidationError", "Each query needs a MetricStat or an Expression."
+            )
+    results = backend.get_metric_data(
+        queries=queries,
+        start_time=naive_utc(body.get("StartTime")),
+        end_time=naive_utc(body.get("EndTime")),
+        scan_by=body.get("ScanBy") or "TimestampDescending",
+    )
+    return {
+        "MetricDataResults": [
+            {
+                "Id": r["id"],
+                "Label": r["label"],
+                "Timestamps": [aware(t) for t in r["timestamps"]],
+                "Values": [float(v) for v in r["values"]],
+                "StatusCode": r["status_code"],
+            }
+            for r in results
+        ],
+        "Messages": [],
+    }
+
+
+def list_metrics(backend: Any, body: dict) -> dict:
+    token, metrics = backend.list_metrics(
+        body.get("NextToken"),
+        body.get("Namespace"),
+        body.get("MetricName"),
+        body.get("Dimensions") or [],
+    )
+    out: dict = {
+        "Metrics": [
+            {
+                "Namespace": m.namespace,
+                "MetricName": m.name,
+                "Dimensions": [{"Name": d.name, "Value": d.value} for d in m.dimensions],
+            }
+            for m in metrics
+        ]
+    }
+    if token:
+        out["NextToken"] = token
+    return out
+
+
+CLOUDWATCH_OPERATIONS = {
+    "PutMetricData": put_metric_data,
+    "GetMetricData": get_metric_data,
+    "ListMetrics": list_metrics,
+}
+
+
+class PhoenixEmulator:
+    """WSGI middleware: serves the extensions, hands everything else to moto."""
+
+    def __init__(self, moto_app: WsgiApp) -> None:
+        self.moto_app = moto_app
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(CLOUDWATCH_PREFIX):
+            return self.cloudwatch_cbor(environ, start_response, path[len(CLOUDWATCH_PREFIX):])
+        return self.moto_app(environ, start_response)
+
+    def cloudwatch_cbor(self, environ: dict, start_response: Callable, operation: str) -> list[bytes]:
+        try:
+            if environ.get("HTTP_SMITHY_PROTOCOL", "") != "rpc-v2-cbor":
+                raise CborError(400, "InvalidParameterValue", "missing header smithy-protocol: rpc-v2-cbor")
+            handler = CLOUDWATCH_OPERATIONS.get(operation)
+            if handler is None:
+                raise CborError(404, "UnknownOperationException", f"{operation} is not served by the emulator")
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            raw = environ["wsgi.input"].read(length) if length else b""
+            body = cbor2.loads(raw) if raw else {}
+            if not isinstance(body, dict):
+                raise CborError(400, "SerializationException", "the request body is not a CBOR map")
+            account, region = account_and_region(environ)
+            result = handler(cloudwatch_backends[account][region], body)
+            status, payload = "200 OK", result
+        except CborError as err:
+            status = f"{err.status} Error"
+            payload = {"__type": ERROR_NAMESPACE + err.code, "message": err.message}
+        except Exception as err:  # moto's own validation errors carry a code and a message
+            code = getattr(err, "code", None) or getattr(err, "error_type", None) or "InternalFailure"
+            message = getattr(err, "message", None) or getattr(err, "description", None) or str(err)
+            http = getattr(err, "status_code", None) or getattr(err, "code_status", None) or 400
+            if not isinstance(http, int):
+                http = 400
+            status = f"{http} Error"
+            payload = {"__type": ERROR_NAMESPACE + str(code), "message": str(message)}
+        encoded = cbor2.dumps(payload, datetime_as_timestamp=True, timezone=dt.timezone.utc)
+        start_response(
+            status,
+            [
+                ("Content-Type", "application/cbor"),
+                ("smithy-protocol", "rpc-v2-cbor"),
+                ("Content-Length", str(len(encoded))),
+            ],
+        )
+        return [encoded]
+
+
+def exit_with_parent() -> None:
+    """Stops the emulator when the process that started it is gone (a test binary keeps
+    its emulator in a static whose destructor never runs)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    args = parser.parse_args()
+    app = PhoenixEmulator(DomainDispatcherApplication(create_backend_app))
+    server = make_server(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
+    exit_with_parent()
+    print(f"listening on http://{args.host}:{server.server_port}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,393 @@
+//! Test harness: the extended emulator, and one isolated Phoenix Guard world per test
+//! (alert topic with an SQS subscriber, findings table, a unique `Environment`), with
+//! read-back of alerts, ledger items and metrics through the real AWS APIs.
+//!
+//! This crate is test code: it may panic with a clear message when the world cannot be set
+//! up, because nothing meaningful can be asserted after that.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_cloudwatch::primitives::DateTime;
+use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType, TimeToLiveSpecification,
+};
+use aws_sdk_sns::config::Credentials;
+use phoenix_shared::{Config, Guard};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+pub const ACCOUNT: &str = "123456789012";
+pub const REGION: &str = "eu-west-1";
+
+/// The repository's root directory.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// A running emulator (`tests/emulator/serve`), stopped when dropped. The emulator also
+/// exits by itself when the process that started it ends.
+#[derive(Debug)]
+pub struct Emulator {
+    child: Child,
+    pub endpoint: String,
+}
+
+impl Emulator {
+    /// Starts an emulator on a free port and waits until it listens.
+    pub fn start() -> Self {
+        let serve = repo_root().join("tests/emulator/serve");
+        let mut child = Command::new(&serve)
+            .arg("0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", serve.display()));
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the emulator's first line");
+        let endpoint = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| {
+                panic!(
+                    "the emulator did not start (first line {line:?}); run `make test`, which creates .venv, \
+                     or tests/setup"
+                )
+            })
+            .to_owned();
+        Self { child, endpoint }
+    }
+
+    /// One emulator per test binary, started on first use.
+    pub fn shared() -> &'static Emulator {
+        static EMULATOR: OnceLock<Emulator> = OnceLock::new();
+        EMULATOR.get_or_init(Emulator::start)
+    }
+
+    /// SDK configuration pointing at the emulator, with Phoenix Guard's timeouts.
+    pub async fn sdk_config(&self) -> SdkConfig {
+        aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(&self.endpoint)
+            .region(Region::new(REGION))
+            .credentials_provider(Credentials::new(
+                "testing",
+                "testing",
+                None,
+                None,
+                "phoenix-tests",
+            ))
+            .timeout_config(phoenix_shared::aws::timeouts())
+            .load()
+            .await
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An alert as an SQS subscriber of the topic receives it (raw delivery: the `sqs` part of
+/// the message, and the message attributes).
+#[derive(Debug, Clone)]
+pub struct ReceivedAlert {
+    pub body: Value,
+    pub attributes: HashMap<String, String>,
+}
+
+impl ReceivedAlert {
+    pub fn event_action(&self) -> &str {
+        self.body["event_action"].as_str().unwrap_or_default()
+    }
+    pub fn dedup_key(&self) -> &str {
+        self.body["dedup_key"].as_str().unwrap_or_default()
+    }
+    pub fn check(&self) -> &str {
+        self.body["payload"]["class"].as_str().unwrap_or_default()
+    }
+    pub fn severity(&self) -> &str {
+        self.body["payload"]["severity"]
+            .as_str()
+            .unwrap_or_default()
+    }
+    pub fn notification(&self) -> &str {
+        self.body["notification"].as_str().unwrap_or_default()
+    }
+}
+
+/// One isolated world: its own topic, queue, table and environment name.
+#[derive(Debug, Clone)]
+pub struct World {
+    pub name: String,
+    pub sdk: SdkConfig,
+    pub topic_arn: String,
+    pub queue_url: String,
+    pub table: String,
+    pub config: Config,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl World {
+    /// Creates the topic, the subscribed queue and the findings table, all through the APIs.
+    pub async fn new(label: &str) -> Self {
+        let emulator = Emulator::shared();
+        let sdk = emulator.sdk_config().await;
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let name = format!("{label}-{}-{n}", std::process::id());
+
+        let sns = aws_sdk_sns::Client::new(&sdk);
+        let sqs = aws_sdk_sqs::Client::new(&sdk);
+        let topic_arn = sns
+            .create_topic()
+            .name(format!("alerts-{name}"))
+            .send()
+            .await
+            .expect("create topic")
+            .topic_arn
+            .expect("topic arn");
+        let queue_url = sqs
+            .create_queue()
+            .queue_name(format!("alerts-{name}"))
+            .send()
+            .await
+            .expect("create queue")
+            .queue_url
+            .expect("queue url");
+        let queue_arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:alerts-{name}");
+        sns.subscribe()
+            .topic_arn(&topic_arn)
+            .protocol("sqs")
+            .endpoint(&queue_arn)
+            .attributes("RawMessageDelivery", "true")
+            .send()
+            .await
+            .expect("subscribe queue");
+
+        let table = format!("findings-{name}");
+        create_findings_table(&aws_sdk_dynamodb::Client::new(&sdk), &table).await;
+
+        let config = Config::from_lookup(|key| match key {
+            "PHOENIX_ALERT_TOPIC_ARN" => Some(topic_arn.clone()),
+            "PHOENIX_FINDINGS_TABLE" => Some(table.clone()),
+            "PHOENIX_ENVIRONMENT" => Some(name.clone()),
+            "AWS_REGION" => Some(REGION.to_owned()),
+            _ => None,
+        })
+        .expect("valid config");
+
+        Self {
+            name,
+            sdk,
+            topic_arn,
+            queue_url,
+            table,
+            config,
+        }
+    }
+
+    /// The pipeline over the emulator, with this world's configuration.
+    pub fn guard(&self) -> Guard {
+        Guard::new(self.config.clone(), &self.sdk)
+    }
+
+    /// The environment variables a Lambda binary needs to run against this world.
+    pub fn lambda_env(&self, endpoint: &str) -> Vec<(String, String)> {
+        vec![
+            ("PHOENIX_ALERT_TOPIC_ARN".into(), self.topic_arn.clone()),
+            ("PHOENIX_FINDINGS_TABLE".into(), self.table.clone()),
+            ("PHOENIX_ENVIRONMENT".into(), self.name.clone()),
+            ("AWS_ENDPOINT_URL".into(), endpoint.to_owned()),
+            ("AWS_REGION".into(), REGION.into()),
+            ("AWS_ACCESS_KEY_ID".into(), "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
+        ]
+    }
+
+    /// Every alert delivered since the last call (the queue is drained).
+    pub async fn alerts(&self) -> Vec<ReceivedAlert> {
+        let sqs = aws_sdk_sqs::Client::new(&self.sdk);
+        let mut out = Vec::new();
+        loop {
+            let received = sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .message_attribute_names("All")
+                .send()
+                .await
+                .expect("receive");
+            let messages = received.messages.unwrap_or_default();
+            if messages.is_empty() {
+                return out;
+            }
+            for m in messages {
+                let body: Value = serde_json::from_str(m.body().unwrap_or_default())
+                    .unwrap_or_else(|e| panic!("alert body is not JSON ({e}): {:?}", m.body()));
+                let attributes = m
+                    .message_attributes()
+                    .map(|attrs| {
+                        attrs
+                            .iter()
+                            .map(|(k, v)| {
+                                (k.clone(), v.string_value().unwrap_or_default().to_owned())
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                out.push(ReceivedAlert { body, attributes });
+                if let Some(handle) = m.receipt_handle() {
+                    sqs.delete_message()
+                        .queue_url(&self.queue_url)
+                        .receipt_handle(handle)
+                        .send()
+                        .await
+                        .expect("delete");
+                }
+            }
+        }
+    }
+
+    /// The ledger item of a dedup key, as stored.
+    pub async fn ledger_item(&self, dedup_key: &str) -> Option<HashMap<String, AttributeValue>> {
+        aws_sdk_dynamodb::Client::new(&self.sdk)
+            .get_item()
+            .table_name(&self.table)
+            .key("dedup_key", AttributeValue::S(dedup_key.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("get item")
+            .item
+    }
+
+    /// The sum of a metric over the last hours, for this world's environment plus `dims`
+    /// (read back through CloudWatch's GetMetricData). `None` when nothing was written.
+    pub async fn metric_sum(&self, name: &str, dims: &[(&str, &str)]) -> Option<f64> {
+        self.metric_stat(name, dims, "Sum").await
+    }
+
+    /// One statistic of a metric over the last hours, as [`World::metric_sum`].
+    pub async fn metric_stat(&self, name: &str, dims: &[(&str, &str)], stat: &str) -> Option<f64> {
+        let cloudwatch = aws_sdk_cloudwatch::Client::new(&self.sdk);
+        let mut dimensions = vec![
+            Dimension::builder()
+                .name("Environment")
+                .value(&self.name)
+                .build(),
+        ];
+        dimensions.extend(
+            dims.iter()
+                .map(|(k, v)| Dimension::builder().name(*k).value(*v).build()),
+        );
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs() as i64;
+        let query = MetricDataQuery::builder()
+            .id("m")
+            .metric_stat(
+                MetricStat::builder()
+                    .metric(
+                        Metric::builder()
+                            .namespace(&self.config.metric_namespace)
+                            .metric_name(name)
+                            .set_dimensions(Some(dimensions))
+                            .build(),
+                    )
+                    .period(86_400)
+                    .stat(stat)
+                    .build(),
+            )
+            .build();
+        let output = cloudwatch
+            .get_metric_data()
+            .metric_data_queries(query)
+            .start_time(DateTime::from_secs(now - 43_200))
+            .end_time(DateTime::from_secs(now + 43_200))
+            .send()
+            .await
+            .expect("get metric data");
+        let values = output
+            .metric_data_results()
+            .first()
+            .map(|r| r.values().to_vec())
+            .unwrap_or_default();
+        if values.is_empty() {
+            None
+        } else if stat == "Sum" || stat == "SampleCount" {
+            Some(values.iter().sum())
+        } else {
+            values.first().copied()
+        }
+    }
+}
+
+/// Creates a findings table as the Terraform module does: `dedup_key` string key, TTL on
+/// `expires_at`, on-demand billing.
+pub async fn create_findings_table(client: &aws_sdk_dynamodb::Client, table: &str) {
+    client
+        .create_table()
+        .table_name(table)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("dedup_key")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attribute"),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("dedup_key")
+                .key_type(KeyType::Hash)
+                .build()
+                .expect("key"),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .expect("create table");
+    client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .attribute_name("expires_at")
+                .enabled(true)
+                .build()
+                .expect("ttl"),
+        )
+        .send()
+        .await
+        .expect("enable ttl");
+}
+
+/// A fixture file of `functions/backup-events/fixtures/`, parsed.
+pub fn backup_fixture(name: &str) -> Value {
+    let path = repo_root()
+        .join("functions/backup-events/fixtures")
+        .join(name);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()));
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("fixture {} is not JSON: {e}", path.display()))
+}
+
+/// A string attribute of a ledger item.
+pub fn attr_s(item: &HashMap<String, AttributeValue>, key: &str) -> Option<String> {
+    item.get(key).and_then(|v| v.as_s().ok()).cloned()
+}
