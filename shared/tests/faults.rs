@@ -1,5 +1,6 @@
 //! Fault paths no emulator produces, with `aws-smithy-mocks`: the guarantees of the
 //! pipeline when SNS, DynamoDB or CloudWatch misbehave.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // test code
 
 use aws_sdk_cloudwatch::operation::put_metric_data::PutMetricDataOutput;
 use aws_sdk_dynamodb::operation::update_item::{

@@ -391,3 +391,122 @@ pub fn backup_fixture(name: &str) -> Value {
 pub fn attr_s(item: &HashMap<String, AttributeValue>, key: &str) -> Option<String> {
     item.get(key).and_then(|v| v.as_s().ok()).cloned()
 }
+
+/// `PATH` with the project's virtualenv first (cargo-lambda, zig).
+pub fn venv_path() -> String {
+    let bin = repo_root().join(".venv/bin");
+    format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+/// Functions served by `cargo lambda watch` (Lambda's runtime API), in their own process
+/// group, stopped with the whole group when dropped.
+#[derive(Debug)]
+pub struct LambdaWatch {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl LambdaWatch {
+    /// Starts `cargo lambda watch` with these environment variables for the functions and
+    /// waits until its invoke endpoint listens.
+    pub fn start(env: &[(String, String)]) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let log =
+            std::env::temp_dir().join(format!("phoenix-watch-{}-{port}.log", std::process::id()));
+        let mut command = Command::new("cargo");
+        command
+            .current_dir(repo_root())
+            .env("PATH", venv_path())
+            .args([
+                "lambda",
+                "watch",
+                "--ignore-changes",
+                "--invoke-address",
+                "127.0.0.1",
+            ])
+            .args(["--invoke-port", &port.to_string()]);
+        for (key, value) in env {
+            command.args(["--env-var", &format!("{key}={value}")]);
+        }
+        let file = std::fs::File::create(&log).expect("log file");
+        let child = std::os::unix::process::CommandExt::process_group(
+            command
+                .stdin(Stdio::null())
+                .stdout(Stdio::from(file.try_clone().expect("clone")))
+                .stderr(Stdio::from(file)),
+            0,
+        )
+        .spawn()
+        .expect("cargo lambda watch (make test and make demo install cargo-lambda into .venv)");
+        let watch = Self { child, port, log };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "cargo lambda watch did not listen: {}",
+                watch.log()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        watch
+    }
+
+    /// `cargo lambda invoke FUNCTION --data-file PATH`.
+    pub fn invoke(&self, function: &str, data_file: &Path) -> std::process::Output {
+        Command::new("cargo")
+            .current_dir(repo_root())
+            .env("PATH", venv_path())
+            .args([
+                "lambda",
+                "invoke",
+                function,
+                "--invoke-address",
+                "127.0.0.1",
+            ])
+            .args([
+                "--invoke-port",
+                &self.port.to_string(),
+                "--output-format",
+                "json",
+                "--data-file",
+            ])
+            .arg(data_file)
+            .output()
+            .expect("cargo lambda invoke")
+    }
+
+    /// Invokes `backup-events` with one of its fixtures.
+    pub fn invoke_fixture(&self, fixture: &str) -> std::process::Output {
+        self.invoke(
+            "backup-events",
+            &repo_root()
+                .join("functions/backup-events/fixtures")
+                .join(fixture),
+        )
+    }
+
+    /// What watch and the functions printed so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for LambdaWatch {
+    fn drop(&mut self) {
+        // The whole process group (watch and what it started). `--` matters: without it
+        // procps kill may read the negative group id as an option.
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill")
+            .args(["-s", "TERM", "--", &group])
+            .status();
+        let _ = self.child.wait();
+    }
+}

@@ -1,6 +1,7 @@
 //! `backup-events` against the emulator, over real HTTP: every row of the function's table,
 //! asserted through what a user sees — the alert on the topic (read through an SQS
 //! subscriber), the ledger item, and the metrics read back from CloudWatch.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // test code
 
 use backup_events::handle;
 use phoenix_shared::{HandlerError, Timestamp};

@@ -1,119 +1,11 @@
 //! End to end: the real `backup-events` binary served by `cargo lambda watch` (Lambda's
 //! runtime API), events sent with `cargo lambda invoke`, effects read from the emulator.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // test code
 
-use phoenix_tests::{Emulator, World, repo_root};
+use phoenix_tests::{Emulator, LambdaWatch, World, repo_root};
 use serde_json::Value;
-use std::net::{TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
-
-fn venv_path() -> String {
-    let bin = repo_root().join(".venv/bin");
-    format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    )
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
-/// `cargo lambda watch` in its own process group, stopped with the whole group on drop.
-struct Watch {
-    child: Child,
-    port: u16,
-    log: PathBuf,
-}
-
-impl Watch {
-    fn start(world: &World, endpoint: &str) -> Self {
-        let port = free_port();
-        let log = std::env::temp_dir().join(format!("phoenix-watch-{}.log", world.name));
-        let mut command = Command::new("cargo");
-        command
-            .current_dir(repo_root())
-            .env("PATH", venv_path())
-            .args([
-                "lambda",
-                "watch",
-                "--ignore-changes",
-                "--invoke-address",
-                "127.0.0.1",
-            ])
-            .args(["--invoke-port", &port.to_string()]);
-        for (key, value) in world.lambda_env(endpoint) {
-            command.args(["--env-var", &format!("{key}={value}")]);
-        }
-        let file = std::fs::File::create(&log).expect("log file");
-        let child = command
-            .stdout(Stdio::from(file.try_clone().expect("clone")))
-            .stderr(Stdio::from(file))
-            .process_group(0)
-            .spawn()
-            .expect("cargo lambda watch (run make test, which installs cargo-lambda into .venv)");
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "cargo lambda watch did not listen: {}",
-                read(&log)
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        Self { child, port, log }
-    }
-
-    /// `cargo lambda invoke backup-events --data-file FIXTURE`.
-    fn invoke(&self, fixture: &str) -> Output {
-        let data = repo_root()
-            .join("functions/backup-events/fixtures")
-            .join(fixture);
-        Command::new("cargo")
-            .current_dir(repo_root())
-            .env("PATH", venv_path())
-            .args([
-                "lambda",
-                "invoke",
-                "backup-events",
-                "--invoke-address",
-                "127.0.0.1",
-            ])
-            .args([
-                "--invoke-port",
-                &self.port.to_string(),
-                "--output-format",
-                "json",
-                "--data-file",
-            ])
-            .arg(&data)
-            .output()
-            .expect("cargo lambda invoke")
-    }
-}
-
-impl Drop for Watch {
-    fn drop(&mut self) {
-        // The whole process group (watch and what it started). `--` matters: without it
-        // procps kill may read the negative group id as an option.
-        let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill")
-            .args(["-s", "TERM", "--", &group])
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-fn read(path: &PathBuf) -> String {
-    std::fs::read_to_string(path).unwrap_or_default()
-}
+use std::process::{Command, Output};
 
 fn text(output: &Output) -> String {
     format!(
@@ -128,14 +20,14 @@ fn text(output: &Output) -> String {
 async fn the_lambda_binary_pages_once_and_resolves_through_the_runtime_api() {
     let emulator = Emulator::shared();
     let world = World::new("e2e").await;
-    let watch = Watch::start(&world, &emulator.endpoint);
+    let watch = LambdaWatch::start(&world.lambda_env(&emulator.endpoint));
 
-    let first = watch.invoke("backup-job-failed-efs.json");
+    let first = watch.invoke_fixture("backup-job-failed-efs.json");
     assert!(
         first.status.success(),
         "{}\nwatch log:\n{}",
         text(&first),
-        read(&watch.log)
+        watch.log()
     );
     let response: Value = serde_json::from_slice(&first.stdout).expect("JSON response");
     assert_eq!(response["observations"], 1, "{response}");
@@ -145,14 +37,14 @@ async fn the_lambda_binary_pages_once_and_resolves_through_the_runtime_api() {
     assert_eq!(alerts[0].severity(), "critical");
     let dedup = alerts[0].dedup_key().to_owned();
 
-    let duplicate = watch.invoke("backup-job-failed-efs.json");
+    let duplicate = watch.invoke_fixture("backup-job-failed-efs.json");
     assert!(duplicate.status.success(), "{}", text(&duplicate));
     assert!(
         world.alerts().await.is_empty(),
         "a duplicate delivery must not page"
     );
 
-    let completed = watch.invoke("backup-job-completed-efs.json");
+    let completed = watch.invoke_fixture("backup-job-completed-efs.json");
     assert!(completed.status.success(), "{}", text(&completed));
     let alerts = world.alerts().await;
     assert_eq!(alerts.len(), 1, "{alerts:#?}");
@@ -162,7 +54,7 @@ async fn the_lambda_binary_pages_once_and_resolves_through_the_runtime_api() {
     );
 
     // An unusable event fails the invocation with a diagnostic naming why.
-    let rejected = watch.invoke("rejected-no-detail-type.json");
+    let rejected = watch.invoke_fixture("rejected-no-detail-type.json");
     assert!(!rejected.status.success(), "{}", text(&rejected));
     let all = text(&rejected);
     assert!(all.contains("PhoenixGuard.EventRejected"), "{all}");

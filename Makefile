@@ -1,0 +1,35 @@
+# The two commands a newcomer needs:
+#   make demo   run backup-events against the local AWS emulator through the users' story
+#   make test   run every test (formatting, lints, unit, emulator-backed, end to end, packaging)
+# Both install what they need first (tests/setup: a pinned virtualenv from PyPI with moto,
+# cbor2, cargo-lambda and ziglang).
+
+SHELL := /bin/bash
+export PATH := $(CURDIR)/.venv/bin:$(PATH)
+
+.PHONY: demo test setup lint package bench
+
+setup:
+	@tests/setup
+
+demo: setup
+	cargo build --quiet --workspace --bins
+	cargo run --quiet -p phoenix-tests --example demo
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --quiet -- -D warnings
+	if [ -d infra ]; then terraform fmt -check -recursive infra; fi
+
+test: setup lint
+	cargo build --workspace --bins
+	cargo test --workspace
+	tests/package-check
+
+# Release bootstrap.zip per function in target/lambda/<function>/, checked.
+package: setup
+	tests/package-check
+
+# Size, cold start and memory of each function (prints numbers; see tests/bench/README.md).
+bench: package
+	tests/bench/cold-start

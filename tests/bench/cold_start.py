@@ -1,0 +1,213 @@
+"""Cold start, memory and size of each function's release build, under a minimal Lambda
+runtime API.
+
+For each function in target/lambda/<name>/ (built by `make package`):
+  * bootstrap.zip size and the unzipped binary size;
+  * process start -> first GET .../invocation/next (the function is ready), median of N runs;
+  * first event handled: time from handing out the event to its response;
+  * peak RSS (VmHWM) after handling that one event.
+The event is a real one (a failed EFS backup) and the function's AWS calls go to the local
+emulator, so the numbers include building SDK clients and the first calls over HTTP.
+
+Usage: tests/bench/cold-start [--runs N] [function ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.server
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+import zipfile
+from pathlib import Path
+
+import boto3
+
+ROOT = Path(__file__).resolve().parents[2]
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+REGION = "eu-west-1"
+EVENTS = {
+    "backup-events": ROOT / "functions/backup-events/fixtures/backup-job-failed-efs.json",
+}
+
+
+class Runtime(http.server.ThreadingHTTPServer):
+    """Serves one event, then records the next `next` call and holds it."""
+
+    def __init__(self, event: bytes) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.event = event
+        self.nexts: list[float] = []
+        self.response_at: float | None = None
+        self.response_body = b""
+        self.handed_at: float | None = None
+        self.second_next = threading.Event()
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    server: Runtime
+
+    def log_message(self, *_args) -> None:  # quiet
+        pass
+
+    def do_GET(self) -> None:
+        if not self.path.endswith("/invocation/next"):
+            self.send_error(404)
+            return
+        now = time.perf_counter()
+        self.server.nexts.append(now)
+        if len(self.server.nexts) > 1:
+            self.server.second_next.set()
+            time.sleep(30)  # hold the function idle until it is killed
+            return
+        body = self.server.event
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Lambda-Runtime-Aws-Request-Id", str(uuid.uuid4()))
+        self.send_header("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 30_000))
+        self.send_header(
+            "Lambda-Runtime-Invoked-Function-Arn",
+            f"arn:aws:lambda:{REGION}:123456789012:function:bench",
+        )
+        self.send_header("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self.server.handed_at = time.perf_counter()
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self.server.response_body = self.rfile.read(length)
+        if "/response" in self.path or "/error" in self.path:
+            self.server.response_at = time.perf_counter()
+        self.send_response(202)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+def peak_rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def start_emulator() -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen(
+        [str(ROOT / "tests/emulator/serve"), "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    line = proc.stdout.readline().strip() if proc.stdout else ""
+    if not line.startswith("listening on "):
+        sys.exit(f"bench: the emulator did not start ({line!r})")
+    return proc, line.removeprefix("listening on ")
+
+
+def world(endpoint: str) -> dict[str, str]:
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
+    topic = session.client("sns", endpoint_url=endpoint).create_topic(Name="bench-alerts")["TopicArn"]
+    session.client("dynamodb", endpoint_url=endpoint).create_table(
+        TableName="bench-findings",
+        AttributeDefinitions=[{"AttributeName": "dedup_key", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "dedup_key", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return {"PHOENIX_ALERT_TOPIC_ARN": topic, "PHOENIX_FINDINGS_TABLE": "bench-findings"}
+
+
+def run_once(binary: Path, event: bytes, env: dict[str, str]) -> dict[str, float]:
+    runtime = Runtime(event)
+    threading.Thread(target=runtime.serve_forever, daemon=True).start()
+    full_env = {
+        "PATH": "/usr/bin:/bin",
+        "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{runtime.server_port}",
+        "AWS_LAMBDA_FUNCTION_NAME": binary.parent.name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_LOG_STREAM_NAME": "bench",
+        "AWS_LAMBDA_LOG_GROUP_NAME": "bench",
+        **env,
+    }
+    started = time.perf_counter()
+    proc = subprocess.Popen([str(binary)], env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        if not runtime.second_next.wait(timeout=60):
+            err = proc.stderr.read().decode() if proc.poll() is not None and proc.stderr else ""
+            raise RuntimeError(f"{binary.parent.name} did not finish its first event: {err[-2000:]}")
+        rss = peak_rss_kb(proc.pid)
+    finally:
+        proc.kill()
+        proc.wait()
+        runtime.shutdown()
+        runtime.server_close()
+    assert runtime.handed_at is not None and runtime.response_at is not None
+    return {
+        "ready_ms": (runtime.nexts[0] - started) * 1000,
+        "first_event_ms": (runtime.response_at - runtime.handed_at) * 1000,
+        "peak_rss_mb": rss / 1024,
+        "response": runtime.response_body.decode(errors="replace"),
+    }
+
+
+def fresh_event(template: dict, run: int) -> bytes:
+    """The event about a resource no earlier run has seen, so every run does the same work
+    (claim, publish, commit) instead of later runs finding the finding already open."""
+    event = json.loads(json.dumps(template))
+    detail = event.get("detail")
+    if isinstance(detail, dict) and isinstance(detail.get("resourceArn"), str):
+        detail["resourceArn"] = f"{detail['resourceArn']}-bench{run}-{uuid.uuid4().hex[:6]}"
+    return json.dumps(event).encode()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="cold start, memory and size per function")
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("functions", nargs="*", default=sorted(EVENTS))
+    args = parser.parse_args()
+
+    emulator, endpoint = start_emulator()
+    try:
+        env = {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "PHOENIX_ENVIRONMENT": "bench",
+            **world(endpoint),
+        }
+        print(f"{'function':<16} {'zip MB':>7} {'binary MB':>9} {'ready ms (median/min/max)':>27} "
+              f"{'1st event ms':>12} {'peak RSS MB':>11}")
+        for name in args.functions:
+            zip_path = TARGET / "lambda" / name / "bootstrap.zip"
+            if not zip_path.exists():
+                sys.exit(f"bench: {zip_path} is missing: run `make package` first")
+            with tempfile.TemporaryDirectory() as tmp:
+                with zipfile.ZipFile(zip_path) as archive:
+                    archive.extract("bootstrap", tmp)
+                binary = Path(tmp) / "bootstrap"
+                binary.chmod(0o755)
+                template = json.loads(EVENTS[name].read_text())
+                runs = [run_once(binary, fresh_event(template, i), env) for i in range(args.runs)]
+                binary_mb = binary.stat().st_size / 1e6
+            ready = [r["ready_ms"] for r in runs]
+            first = statistics.median(r["first_event_ms"] for r in runs)
+            rss = max(r["peak_rss_mb"] for r in runs)
+            print(
+                f"{name:<16} {zip_path.stat().st_size / 1e6:>7.2f} {binary_mb:>9.2f} "
+                f"{statistics.median(ready):>11.1f} / {min(ready):>5.1f} / {max(ready):>5.1f} "
+                f"{first:>12.1f} {rss:>11.1f}"
+            )
+            print(f"  last response: {runs[-1]['response'][:200]}")
+        print(f"({args.runs} runs each; ready = process start to the first runtime-API `next` request)")
+    finally:
+        emulator.kill()
+
+
+if __name__ == "__main__":
+    main()

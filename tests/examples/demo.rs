@@ -1,0 +1,201 @@
+//! `make demo`: the emulator, a seeded environment, and `backup-events` (the real Lambda
+//! binary under `cargo lambda watch`) driven through the users' story: last night's EFS
+//! backup of the Zulip data fails, EventBridge delivers that event twice, the cross-region
+//! copy fails, a restore drill completes, and the next EFS backup completes. Prints the
+//! alerts, the metrics and the open findings read back from the emulator.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use phoenix_tests::{Emulator, LambdaWatch, ReceivedAlert, World, attr_s};
+use serde_json::Value;
+
+const STORY: &[(&str, &str)] = &[
+    (
+        "03:41  The nightly AWS Backup job for Zulip's EFS file system FAILS",
+        "backup-job-failed-efs.json",
+    ),
+    (
+        "03:41  EventBridge delivers the same event a second time (at least once)",
+        "backup-job-failed-efs.json",
+    ),
+    (
+        "04:12  The copy of the EFS recovery point to the DR region FAILS",
+        "copy-job-failed.json",
+    ),
+    (
+        "10:07  The monthly restore drill of the EFS data completes in 7.5 minutes",
+        "restore-job-completed.json",
+    ),
+    (
+        "03:38  The next night's EFS backup COMPLETES",
+        "backup-job-completed-efs.json",
+    ),
+];
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    println!("Phoenix Guard demo: backup-events against a local AWS emulator\n");
+    let emulator = Emulator::shared();
+    println!("emulator        {}", emulator.endpoint);
+    let world = World::new("demo").await;
+    println!("alert topic     {}", world.topic_arn);
+    println!(
+        "pager queue     {} (subscribed to the topic, raw delivery)",
+        world.queue_url
+    );
+    println!("findings table  {}", world.table);
+    println!("environment     {}", world.name);
+    println!("starting the backup-events Lambda binary under `cargo lambda watch`...");
+    let watch = LambdaWatch::start(&world.lambda_env(&emulator.endpoint));
+
+    for (step, fixture) in STORY {
+        println!(
+            "\n== {step}\n   cargo lambda invoke backup-events --data-file functions/backup-events/fixtures/{fixture}"
+        );
+        let output = watch.invoke_fixture(fixture);
+        if !output.status.success() {
+            println!(
+                "   invocation FAILED:\n{}\n{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            println!("   function log:\n{}", watch.log());
+            std::process::exit(1);
+        }
+        let alerts = world.alerts().await;
+        if alerts.is_empty() {
+            println!("   -> no alert (nothing new to tell anyone)");
+        }
+        for alert in &alerts {
+            print_alert(alert);
+        }
+    }
+
+    println!(
+        "\n== Metrics read back from CloudWatch (namespace {}, Environment={})",
+        world.config.metric_namespace, world.name
+    );
+    for (name, dims, stat, unit) in [
+        (
+            "BackupJobs",
+            vec![("State", "FAILED"), ("ResourceType", "EFS")],
+            "Sum",
+            "",
+        ),
+        (
+            "BackupJobs",
+            vec![("State", "COMPLETED"), ("ResourceType", "EFS")],
+            "Sum",
+            "",
+        ),
+        (
+            "CopyJobs",
+            vec![("State", "FAILED"), ("ResourceType", "EFS")],
+            "Sum",
+            "",
+        ),
+        (
+            "RestoreJobs",
+            vec![("State", "COMPLETED"), ("ResourceType", "EFS")],
+            "Sum",
+            "",
+        ),
+        (
+            "RestoreJobDurationSeconds",
+            vec![("ResourceType", "EFS")],
+            "Maximum",
+            " s",
+        ),
+        (
+            "AlertsPublished",
+            vec![("Notification", "trigger")],
+            "Sum",
+            "",
+        ),
+        (
+            "AlertsPublished",
+            vec![("Notification", "resolve")],
+            "Sum",
+            "",
+        ),
+        (
+            "EventsRejected",
+            vec![("Function", "backup-events")],
+            "Sum",
+            "",
+        ),
+    ] {
+        let value = world.metric_stat(name, &dims, stat).await;
+        let dims: Vec<String> = dims.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let shown = value.map_or_else(|| "no data".to_owned(), |v| format!("{v}{unit}"));
+        println!("   {name:<27} {:<36} {stat:<8} {shown}", dims.join(","));
+    }
+
+    println!("\n== Findings in the ledger");
+    let items = aws_sdk_dynamodb::Client::new(&world.sdk)
+        .scan()
+        .table_name(&world.table)
+        .send()
+        .await
+        .expect("scan")
+        .items
+        .unwrap_or_default();
+    let mut rows: Vec<(String, String, String, String)> = items
+        .iter()
+        .map(|item| {
+            (
+                attr_s(item, "finding_state").unwrap_or_default(),
+                attr_s(item, "severity_name").unwrap_or_default(),
+                attr_s(item, "finding_check").unwrap_or_default(),
+                attr_s(item, "resource_arn").unwrap_or_default(),
+            )
+        })
+        .collect();
+    rows.sort();
+    for (state, severity, check, resource) in &rows {
+        println!("   {state:<9} {severity:<9} {check:<22} {resource}");
+    }
+    let open: Vec<String> = rows
+        .iter()
+        .filter(|(state, ..)| state == "open")
+        .map(|(_, severity, check, resource)| format!("{check} ({severity}) on {resource}"))
+        .collect();
+    println!(
+        "\n{} finding(s) still open{}",
+        open.len(),
+        if open.is_empty() { "." } else { ":" }
+    );
+    for finding in &open {
+        println!("   {finding}");
+    }
+}
+
+fn print_alert(alert: &ReceivedAlert) {
+    let b = &alert.body;
+    let action = alert.event_action();
+    let verb = if action == "resolve" {
+        "RESOLVE"
+    } else {
+        "PAGE"
+    };
+    println!(
+        "   -> {verb} [{}] {}  ({}; PagerDuty event_action={action})",
+        alert.severity(),
+        b["payload"]["summary"].as_str().unwrap_or_default(),
+        alert.notification()
+    );
+    println!("      dedup key: {}", alert.dedup_key());
+    if action != "resolve" {
+        for (label, key) in [("why it matters", "impact"), ("what to do", "remedy")] {
+            if let Some(Value::String(text)) = b["finding"].get(key) {
+                println!("      {label}: {text}");
+            }
+        }
+    }
+    let mut attributes: Vec<String> = alert
+        .attributes
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    attributes.sort();
+    println!("      SNS attributes: {}", attributes.join(" "));
+}
