@@ -402,6 +402,24 @@ pub fn venv_path() -> String {
     )
 }
 
+/// `cargo lambda <args> --invoke-address 127.0.0.1 --invoke-port <port>`, run from the
+/// repository root with the virtualenv's cargo-lambda on `PATH`.
+fn cargo_lambda(args: &[&str], port: u16) -> Command {
+    let mut command = Command::new("cargo");
+    command
+        .current_dir(repo_root())
+        .env("PATH", venv_path())
+        .arg("lambda")
+        .args(args)
+        .args([
+            "--invoke-address",
+            "127.0.0.1",
+            "--invoke-port",
+            &port.to_string(),
+        ]);
+    command
+}
+
 /// Functions served by `cargo lambda watch` (Lambda's runtime API), in their own process
 /// group, stopped with the whole group when dropped.
 #[derive(Debug)]
@@ -421,18 +439,7 @@ impl LambdaWatch {
             .port();
         let log =
             std::env::temp_dir().join(format!("phoenix-watch-{}-{port}.log", std::process::id()));
-        let mut command = Command::new("cargo");
-        command
-            .current_dir(repo_root())
-            .env("PATH", venv_path())
-            .args([
-                "lambda",
-                "watch",
-                "--ignore-changes",
-                "--invoke-address",
-                "127.0.0.1",
-            ])
-            .args(["--invoke-port", &port.to_string()]);
+        let mut command = cargo_lambda(&["watch", "--ignore-changes"], port);
         for (key, value) in env {
             command.args(["--env-var", &format!("{key}={value}")]);
         }
@@ -461,23 +468,8 @@ impl LambdaWatch {
 
     /// `cargo lambda invoke FUNCTION --data-file PATH`.
     pub fn invoke(&self, function: &str, data_file: &Path) -> std::process::Output {
-        Command::new("cargo")
-            .current_dir(repo_root())
-            .env("PATH", venv_path())
-            .args([
-                "lambda",
-                "invoke",
-                function,
-                "--invoke-address",
-                "127.0.0.1",
-            ])
-            .args([
-                "--invoke-port",
-                &self.port.to_string(),
-                "--output-format",
-                "json",
-                "--data-file",
-            ])
+        cargo_lambda(&["invoke", function], self.port)
+            .args(["--output-format", "json", "--data-file"])
             .arg(data_file)
             .output()
             .expect("cargo lambda invoke")
