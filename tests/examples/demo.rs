@@ -117,12 +117,6 @@ async fn main() {
             "Sum",
             "",
         ),
-        (
-            "EventsRejected",
-            vec![("Function", "backup-events")],
-            "Sum",
-            "",
-        ),
     ] {
         let value = world.metric_stat(name, &dims, stat).await;
         let dims: Vec<String> = dims.iter().map(|(k, v)| format!("{k}={v}")).collect();
