@@ -1,6 +1,7 @@
 //! Phoenix Guard's shared library: what every function does the same way.
 //!
 //! - [`config`]: the environment-variable contract, read once at cold start;
+//! - [`coverage`]: AWS Backup selection semantics (which resources a plan covers);
 //! - [`event`] and [`time`]: lenient readers for irregular AWS events;
 //! - [`finding`]: findings and their stable dedup keys;
 //! - [`ledger`]: the DynamoDB ledger that decides which observations notify;
@@ -11,6 +12,7 @@
 pub mod alert;
 pub mod aws;
 pub mod config;
+pub mod coverage;
 pub mod error;
 pub mod event;
 pub mod finding;
