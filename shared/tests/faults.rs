@@ -291,3 +291,77 @@ async fn ledger_unreachable_fails_the_invocation_without_paging() {
     assert!(report.into_result().is_err());
     assert!(metrics.items().iter().any(|m| m.name == "LedgerErrors"));
 }
+
+fn completed_backup() -> Observation {
+    let mut observation = failed_backup();
+    observation.desired = phoenix_shared::Desired::Resolved;
+    observation.finding.summary = "EFS backup of fs-1 completed".to_owned();
+    observation
+}
+
+fn is_resolve_claim(req: &UpdateItemInput) -> bool {
+    update_expression(req).contains("resolve_summary")
+}
+
+#[tokio::test]
+async fn a_resolve_racing_an_in_flight_trigger_is_owed_not_dropped() {
+    // The failure's page is being sent by another invocation right now: the completion must
+    // not be lost, so this invocation fails and its retry sends the resolve.
+    let claim = mock!(aws_sdk_dynamodb::Client::update_item)
+        .match_requests(is_resolve_claim)
+        .then_error(|| {
+            UpdateItemError::ConditionalCheckFailedException(
+                ConditionalCheckFailedException::builder()
+                    .item("claim_id", AttributeValue::S("req-A#0".to_owned()))
+                    .item(
+                        "claim_until",
+                        AttributeValue::N((NOW.epoch_seconds() + 30).to_string()),
+                    )
+                    .build(),
+            )
+        });
+    let publish =
+        mock!(aws_sdk_sns::Client::publish).then_output(|| PublishOutput::builder().build());
+    let guard = guard(&[&claim], &[&publish], &[]);
+    let mut metrics = MetricBatch::new();
+
+    let report = guard
+        .deliver(&[completed_backup()], "req-B", NOW, &mut metrics)
+        .await;
+
+    assert_eq!(publish.num_calls(), 0);
+    assert_eq!(report.owed.len(), 1, "the resolve is owed to a retry");
+    assert!(report.into_result().is_err());
+}
+
+#[tokio::test]
+async fn a_resolve_with_nothing_open_sends_nothing_and_writes_nothing() {
+    // A clean completion of a resource that never failed: no record, no message.
+    let claim = mock!(aws_sdk_dynamodb::Client::update_item)
+        .match_requests(is_resolve_claim)
+        .then_error(|| {
+            UpdateItemError::ConditionalCheckFailedException(
+                ConditionalCheckFailedException::builder().build(),
+            )
+        });
+    let publish =
+        mock!(aws_sdk_sns::Client::publish).then_output(|| PublishOutput::builder().build());
+    let guard = guard(&[&claim], &[&publish], &[]);
+    let mut metrics = MetricBatch::new();
+
+    let report = guard
+        .deliver(&[completed_backup()], "req-1", NOW, &mut metrics)
+        .await;
+
+    assert_eq!(publish.num_calls(), 0);
+    assert_eq!(
+        claim.num_calls(),
+        1,
+        "one conditional write, no follow-up for a missing record"
+    );
+    assert_eq!(
+        report.quiet,
+        vec![(completed_backup().finding.dedup_key(), Quiet::NotOpen)]
+    );
+    assert!(report.into_result().is_ok());
+}
