@@ -77,6 +77,19 @@ fn ok_rule(matcher: fn(&UpdateItemInput) -> bool) -> Rule {
         .then_output(|| UpdateItemOutput::builder().build())
 }
 
+/// The refusal a claim gets while another invocation ("req-A") holds a live claim.
+fn claim_held_elsewhere() -> UpdateItemError {
+    UpdateItemError::ConditionalCheckFailedException(
+        ConditionalCheckFailedException::builder()
+            .item("claim_id", AttributeValue::S("req-A#0".to_owned()))
+            .item(
+                "claim_until",
+                AttributeValue::N((NOW.epoch_seconds() + 30).to_string()),
+            )
+            .build(),
+    )
+}
+
 fn metrics_ok() -> Rule {
     mock!(aws_sdk_cloudwatch::Client::put_metric_data)
         .then_output(|| PutMetricDataOutput::builder().build())
@@ -205,17 +218,7 @@ async fn a_conflicting_claim_pages_exactly_once() {
 async fn a_live_claim_held_elsewhere_fails_the_duplicate_so_a_retry_can_confirm() {
     let claims = mock!(aws_sdk_dynamodb::Client::update_item)
         .match_requests(is_claim)
-        .then_error(|| {
-            UpdateItemError::ConditionalCheckFailedException(
-                ConditionalCheckFailedException::builder()
-                    .item("claim_id", AttributeValue::S("req-A#0".to_owned()))
-                    .item(
-                        "claim_until",
-                        AttributeValue::N((NOW.epoch_seconds() + 30).to_string()),
-                    )
-                    .build(),
-            )
-        });
+        .then_error(claim_held_elsewhere);
     let publish =
         mock!(aws_sdk_sns::Client::publish).then_output(|| PublishOutput::builder().build());
     let guard = guard(&[&claims], &[&publish], &[]);
@@ -309,17 +312,7 @@ async fn a_resolve_racing_an_in_flight_trigger_is_owed_not_dropped() {
     // not be lost, so this invocation fails and its retry sends the resolve.
     let claim = mock!(aws_sdk_dynamodb::Client::update_item)
         .match_requests(is_resolve_claim)
-        .then_error(|| {
-            UpdateItemError::ConditionalCheckFailedException(
-                ConditionalCheckFailedException::builder()
-                    .item("claim_id", AttributeValue::S("req-A#0".to_owned()))
-                    .item(
-                        "claim_until",
-                        AttributeValue::N((NOW.epoch_seconds() + 30).to_string()),
-                    )
-                    .build(),
-            )
-        });
+        .then_error(claim_held_elsewhere);
     let publish =
         mock!(aws_sdk_sns::Client::publish).then_output(|| PublishOutput::builder().build());
     let guard = guard(&[&claim], &[&publish], &[]);
