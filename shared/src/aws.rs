@@ -25,3 +25,21 @@ pub async fn load() -> SdkConfig {
         .load()
         .await
 }
+
+/// For scheduled sweeps that make thousands of calls (`backup-freshness`, the readiness
+/// audit): adaptive retries, up to 8 attempts, so that API throttling slows the sweep down
+/// (the client paces itself) instead of failing it; each attempt within 10 s, each call
+/// within 60 s. The pipeline's own clients keep [`load`]'s tighter bounds.
+pub async fn load_for_sweeps() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(3))
+                .operation_attempt_timeout(Duration::from_secs(10))
+                .operation_timeout(Duration::from_secs(60))
+                .build(),
+        )
+        .retry_config(RetryConfig::adaptive().with_max_attempts(8))
+        .load()
+        .await
+}

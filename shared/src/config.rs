@@ -8,6 +8,7 @@
 //! | `PHOENIX_ENVIRONMENT` | environment name, the `Environment` dimension | `default` |
 //! | `PHOENIX_REMIND_AFTER_HOURS` | re-notify a finding still open after this long; 0 never | `24` |
 //! | `PHOENIX_REQUIRED_RESOURCE_TYPES` | comma-separated AWS Backup resource types that must be recoverable | `EFS,RDS,Aurora,DynamoDB` |
+//! | `PHOENIX_BACKUP_GRACE_HOURS` | added to every rule-derived RPO before a backup counts as missed | `1` |
 //! | `PHOENIX_SUPPRESSIONS` | JSON list of accepted "completed with issues" messages, see [`Suppression`] | `[]` |
 
 use crate::pattern::glob_match;
@@ -17,6 +18,7 @@ use thiserror::Error;
 pub const DEFAULT_NAMESPACE: &str = "PhoenixGuard";
 pub const DEFAULT_ENVIRONMENT: &str = "default";
 pub const DEFAULT_REMIND_AFTER_HOURS: u64 = 24;
+pub const DEFAULT_BACKUP_GRACE_HOURS: u64 = 1;
 pub const DEFAULT_REQUIRED_TYPES: &[&str] = &["EFS", "RDS", "Aurora", "DynamoDB"];
 
 /// A configuration value that stops the cold start. The message names the variable.
@@ -77,6 +79,8 @@ pub struct Config {
     /// Seconds after the last notification of a still-open finding before a reminder; 0 never.
     pub remind_after_seconds: i64,
     pub required_resource_types: Vec<String>,
+    /// Added to a backup rule's cadence and start window to give a resource's RPO.
+    pub backup_grace_seconds: i64,
     pub suppressions: Vec<Suppression>,
     /// The function's own region (`AWS_REGION`), for events that do not name one.
     pub aws_region: String,
@@ -199,6 +203,20 @@ impl Config {
                 .collect(),
         };
 
+        let backup_grace_seconds = match get("PHOENIX_BACKUP_GRACE_HOURS") {
+            None => to_seconds(DEFAULT_BACKUP_GRACE_HOURS),
+            Some(raw) => match raw.parse::<u64>() {
+                Ok(hours) if hours <= 24 * 7 => to_seconds(hours),
+                _ => {
+                    return Err(ConfigError::Malformed {
+                        name: "PHOENIX_BACKUP_GRACE_HOURS",
+                        value: raw,
+                        expected: "a whole number of hours from 0 to 168".to_owned(),
+                    });
+                }
+            },
+        };
+
         let aws_region = get("AWS_REGION")
             .or_else(|| get("AWS_DEFAULT_REGION"))
             .unwrap_or_else(|| "unknown".to_owned());
@@ -211,6 +229,7 @@ impl Config {
             environment,
             remind_after_seconds,
             required_resource_types,
+            backup_grace_seconds,
             suppressions,
         })
     }
@@ -259,6 +278,7 @@ mod tests {
         assert_eq!(c.metric_namespace, "PhoenixGuard");
         assert_eq!(c.environment, "default");
         assert_eq!(c.remind_after_seconds, 24 * 3600);
+        assert_eq!(c.backup_grace_seconds, 3600);
         assert!(c.is_required_type("efs"));
         assert!(!c.is_required_type("EBS"));
     }
@@ -300,6 +320,17 @@ mod tests {
         assert!(
             err.to_string()
                 .starts_with("PHOENIX_REMIND_AFTER_HOURS is malformed")
+        );
+
+        let err = config(&[
+            ("PHOENIX_ALERT_TOPIC_ARN", TOPIC),
+            ("PHOENIX_FINDINGS_TABLE", "t-1"),
+            ("PHOENIX_BACKUP_GRACE_HOURS", "a week"),
+        ])
+        .expect_err("grace in words");
+        assert!(
+            err.to_string()
+                .starts_with("PHOENIX_BACKUP_GRACE_HOURS is malformed")
         );
     }
 

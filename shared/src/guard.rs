@@ -8,9 +8,9 @@
 
 use crate::alert::{AlertContext, AlertPublisher, Notification, render};
 use crate::config::Config;
-use crate::error::DeliveryError;
+use crate::error::{DeliveryError, LedgerError};
 use crate::finding::Observation;
-use crate::ledger::{Decision, Ledger, Quiet};
+use crate::ledger::{Decision, Ledger, OpenFinding, Quiet};
 use crate::metrics::{MetricBatch, MetricPublisher};
 use crate::time::Timestamp;
 use aws_config::SdkConfig;
@@ -181,6 +181,17 @@ impl Guard {
             }
         }
         report
+    }
+
+    /// The open findings of `checks` in one account and region (see
+    /// [`Ledger::open_findings`]).
+    pub async fn open_findings(
+        &self,
+        account: &str,
+        region: &str,
+        checks: &[&str],
+    ) -> Result<Vec<OpenFinding>, LedgerError> {
+        self.ledger.open_findings(account, region, checks).await
     }
 
     /// Writes the invocation's metrics; never fails (see [`MetricPublisher::publish_or_log`]).

@@ -152,6 +152,16 @@ fn n(v: i64) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
+/// An open finding, as [`Ledger::open_findings`] lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenFinding {
+    pub dedup_key: String,
+    pub check: String,
+    pub resource_arn: String,
+    pub resource_type: String,
+    pub severity: Option<Severity>,
+}
+
 /// The ledger over one DynamoDB table.
 #[derive(Debug, Clone)]
 pub struct Ledger {
@@ -419,6 +429,73 @@ impl Ledger {
             Err(err) if conditional_failure_item(&err).is_some() => Ok(()),
             Err(err) => Err(dynamo_error(key, "update", &err)),
         }
+    }
+
+    /// The open findings of the given checks in one account and region: what a scheduled
+    /// check must resolve when it finds the condition gone. One paginated `Scan` (the
+    /// ledger holds open findings and recently resolved ones, so it stays small).
+    pub async fn open_findings(
+        &self,
+        account: &str,
+        region: &str,
+        checks: &[&str],
+    ) -> Result<Vec<OpenFinding>, LedgerError> {
+        let scan_error = |reason: String| LedgerError {
+            dedup_key: format!("phoenix:{account}:{region}:*"),
+            step: "scan",
+            reason,
+        };
+        let placeholders: Vec<String> = (0..checks.len()).map(|i| format!(":c{i}")).collect();
+        let filter = format!(
+            "finding_state = :open AND account_id = :account AND region_name = :region \
+             AND finding_check IN ({})",
+            placeholders.join(", ")
+        );
+        let mut found = Vec::new();
+        if checks.is_empty() {
+            return Ok(found);
+        }
+        let mut start: Option<Item> = None;
+        loop {
+            let mut request = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression(&filter)
+                .projection_expression(
+                    "dedup_key, finding_check, resource_arn, resource_type, severity_name",
+                )
+                .expression_attribute_values(":open", s("open"))
+                .expression_attribute_values(":account", s(non_empty(account)))
+                .expression_attribute_values(":region", s(non_empty(region)))
+                .set_exclusive_start_key(start.take());
+            for (placeholder, check) in placeholders.iter().zip(checks) {
+                request = request.expression_attribute_values(placeholder, s(*check));
+            }
+            let page = request.send().await.map_err(|err| {
+                scan_error(aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string())
+            })?;
+            for item in page.items() {
+                let text = |k: &str| {
+                    item.get(k)
+                        .and_then(|v| v.as_s().ok())
+                        .cloned()
+                        .unwrap_or_default()
+                };
+                found.push(OpenFinding {
+                    dedup_key: text("dedup_key"),
+                    check: text("finding_check"),
+                    resource_arn: text("resource_arn"),
+                    resource_type: text("resource_type"),
+                    severity: Severity::parse(&text("severity_name")),
+                });
+            }
+            match page.last_evaluated_key() {
+                Some(key) if !key.is_empty() => start = Some(key.clone()),
+                _ => break,
+            }
+        }
+        Ok(found)
     }
 
     /// Remembers that the claimed notification was sent, and drops the claim.

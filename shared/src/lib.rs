@@ -2,6 +2,7 @@
 //!
 //! - [`config`]: the environment-variable contract, read once at cold start;
 //! - [`coverage`]: AWS Backup selection semantics (which resources a plan covers);
+//! - [`schedule`]: AWS Backup rule schedules (cron cadence) and RPO durations;
 //! - [`event`] and [`time`]: lenient readers for irregular AWS events;
 //! - [`finding`]: findings and their stable dedup keys;
 //! - [`ledger`]: the DynamoDB ledger that decides which observations notify;
@@ -20,6 +21,7 @@ pub mod guard;
 pub mod ledger;
 pub mod metrics;
 pub mod pattern;
+pub mod schedule;
 pub mod time;
 
 pub use config::Config;

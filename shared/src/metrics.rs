@@ -11,6 +11,8 @@ use crate::time::Timestamp;
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
 use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 /// CloudWatch's limit on metric data items per request.
 const MAX_ITEMS_PER_REQUEST: usize = 1000;
@@ -109,17 +111,19 @@ impl MetricBatch {
     /// Counts of the same name, dimensions and unit summed; other values kept apart.
     pub fn merged(&self) -> Vec<Metric> {
         let mut out: Vec<Metric> = Vec::with_capacity(self.items.len());
+        // Index of each count in `out`, so a sweep's thousands of values merge in linear time.
+        let mut counts: HashMap<(&str, &[(String, String)]), usize> = HashMap::new();
         for item in &self.items {
-            let same = |m: &&mut Metric| {
-                item.unit == Unit::Count
-                    && m.unit == Unit::Count
-                    && m.name == item.name
-                    && m.dimensions == item.dimensions
-            };
-            if let Some(existing) = out.iter_mut().find(same) {
-                existing.value += item.value;
-            } else {
+            if item.unit != Unit::Count {
                 out.push(item.clone());
+                continue;
+            }
+            match counts.entry((item.name.as_str(), item.dimensions.as_slice())) {
+                Entry::Occupied(at) => out[*at.get()].value += item.value,
+                Entry::Vacant(slot) => {
+                    slot.insert(out.len());
+                    out.push(item.clone());
+                }
             }
         }
         out

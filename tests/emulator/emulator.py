@@ -8,6 +8,18 @@ value written through one protocol reads back through the other):
   ``POST /service/GraniteServiceVersion20100801/operation/<Operation>`` with
   ``smithy-protocol: rpc-v2-cbor``; moto only serves the query protocol. Served here:
   ``PutMetricData``, ``GetMetricData``, ``ListMetrics``.
+* AWS Backup selections, jobs, recovery points, protected resources and region settings
+  (restJson1), see ``backup.py``.
+
+Not AWS, under ``/_phoenix/`` (no signature needed):
+
+* ``POST /_phoenix/backup/jobs/<id>`` with ``{"State", "CreationDate", "CompletionDate",
+  "StatusMessage", ...}``: moves a backup job (and its recovery point) to a state and time;
+* ``POST /_phoenix/faults`` with ``{"Service", "Operation", "ResourceArn"?, "Status"?,
+  "Code"?, "Message"?}``: later calls of that operation (naming that resource, when
+  given) fail with that AWS error, in the service's own error shape; answers ``{"Id"}``;
+  ``DELETE /_phoenix/faults/<id>`` lifts it;
+* ``GET /_phoenix/stats``: requests served per ``service.Operation``; ``DELETE`` resets.
 
 Run it with ``tests/emulator/serve PORT``. Port 0 picks a free port; the first line on
 stdout is always ``listening on http://127.0.0.1:<port>``.
@@ -16,7 +28,10 @@ stdout is always ``listening on http://127.0.0.1:<port>``.
 from __future__ import annotations
 
 import argparse
+import collections
 import datetime as dt
+import io
+import json
 import math
 import os
 import re
@@ -24,8 +39,10 @@ import sys
 import threading
 import time
 from typing import Any, Callable, Iterable
+from urllib.parse import parse_qs, unquote
 
 import cbor2
+from backup import ApiError, BackupService, read_json, read_query
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_server.werkzeug_app import (
@@ -37,7 +54,7 @@ from werkzeug.serving import make_server
 
 CLOUDWATCH_PREFIX = "/service/GraniteServiceVersion20100801/operation/"
 ERROR_NAMESPACE = "com.amazonaws.cloudwatch#"
-CREDENTIAL_SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([a-z0-9-]+)/")
+CREDENTIAL_SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/")
 
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 
@@ -172,22 +189,108 @@ class PhoenixEmulator:
 
     def __init__(self, moto_app: WsgiApp) -> None:
         self.moto_app = moto_app
+        self.backup = BackupService()
+        self.lock = threading.Lock()
+        self.stats: collections.Counter = collections.Counter()
+        self.faults: dict[str, dict] = {}
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
+        if path.startswith("/_phoenix/"):
+            return self.control(environ, start_response, path)
+        raw = read_body(environ)
+        service = service_of(environ)
         if path.startswith(CLOUDWATCH_PREFIX):
-            return self.cloudwatch_cbor(environ, start_response, path[len(CLOUDWATCH_PREFIX):])
+            operation = path[len(CLOUDWATCH_PREFIX):]
+            self.count("monitoring", operation)
+            fault = self.fault_for("monitoring", operation, environ, raw)
+            if fault:
+                return self.cbor_response(start_response, f"{fault['Status']} Error",
+                                          {"__type": ERROR_NAMESPACE + fault["Code"], "message": fault["Message"]})
+            return self.cloudwatch_cbor(environ, start_response, operation, raw)
+        method = environ.get("REQUEST_METHOD", "GET")
+        route = self.backup.match(method, path) if service == "backup" else None
+        operation = route[0] if route else operation_of(environ, raw, path)
+        self.count(service, operation)
+        fault = self.fault_for(service, operation, environ, raw)
+        if fault:
+            return error_response(start_response, environ, raw, fault["Status"], fault["Code"], fault["Message"])
+        if route:
+            _, handler, params = route
+            account, region = account_and_region(environ)
+            params = {k: unquote(v) for k, v in params.items()}
+            try:
+                result = self.backup.handle(handler, params, read_query(environ), read_json(raw), account, region)
+            except ApiError as err:
+                return rest_json_error(start_response, err.status, err.code, err.message)
+            if result is not None:
+                return json_response(start_response, "200 OK", result)
         return self.moto_app(environ, start_response)
 
-    def cloudwatch_cbor(self, environ: dict, start_response: Callable, operation: str) -> list[bytes]:
+    def count(self, service: str, operation: str) -> None:
+        with self.lock:
+            self.stats[f"{service}.{operation}"] += 1
+
+    def fault_for(self, service: str, operation: str, environ: dict, raw: bytes) -> dict | None:
+        with self.lock:
+            faults = list(self.faults.values())
+        if not faults:
+            return None
+        haystack = unquote(environ.get("PATH_INFO", "") + "?" + environ.get("QUERY_STRING", ""))
+        haystack += raw.decode("utf-8", "replace")
+        for fault in faults:
+            if fault["Service"] != service or fault["Operation"] != operation:
+                continue
+            if fault.get("ResourceArn") and fault["ResourceArn"] not in haystack:
+                continue
+            return fault
+        return None
+
+    def control(self, environ: dict, start_response: Callable, path: str) -> list[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        try:
+            body = read_json(read_body(environ))
+            if path == "/_phoenix/stats" and method == "GET":
+                with self.lock:
+                    return json_response(start_response, "200 OK", {"Calls": dict(self.stats)})
+            if path == "/_phoenix/stats" and method == "DELETE":
+                with self.lock:
+                    self.stats.clear()
+                return json_response(start_response, "200 OK", {})
+            if path == "/_phoenix/faults" and method == "POST":
+                for name in ("Service", "Operation"):
+                    if not body.get(name):
+                        raise ApiError(400, "MissingParameterValueException", f"{name} is required")
+                fault = {
+                    "Service": body["Service"],
+                    "Operation": body["Operation"],
+                    "ResourceArn": body.get("ResourceArn"),
+                    "Status": int(body.get("Status") or 403),
+                    "Code": body.get("Code") or "AccessDeniedException",
+                    "Message": body.get("Message") or "User is not authorized to perform this operation",
+                }
+                fault_id = f"fault-{len(self.faults) + 1}-{time.monotonic_ns()}"
+                with self.lock:
+                    self.faults[fault_id] = fault
+                return json_response(start_response, "200 OK", {"Id": fault_id})
+            if path.startswith("/_phoenix/faults/") and method == "DELETE":
+                with self.lock:
+                    self.faults.pop(path.rsplit("/", 1)[-1], None)
+                return json_response(start_response, "200 OK", {})
+            if path.startswith("/_phoenix/backup/jobs/") and method == "POST":
+                job_id = unquote(path.rsplit("/", 1)[-1])
+                return json_response(start_response, "200 OK", self.backup.seed_job(job_id, body))
+            raise ApiError(404, "UnknownOperationException", f"{method} {path} is not an emulator control endpoint")
+        except ApiError as err:
+            return rest_json_error(start_response, err.status, err.code, err.message)
+
+    def cloudwatch_cbor(self, environ: dict, start_response: Callable, operation: str, raw: bytes) -> list[bytes]:
         try:
             if environ.get("HTTP_SMITHY_PROTOCOL", "") != "rpc-v2-cbor":
                 raise CborError(400, "InvalidParameterValue", "missing header smithy-protocol: rpc-v2-cbor")
             handler = CLOUDWATCH_OPERATIONS.get(operation)
             if handler is None:
                 raise CborError(404, "UnknownOperationException", f"{operation} is not served by the emulator")
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-            raw = environ["wsgi.input"].read(length) if length else b""
             body = cbor2.loads(raw) if raw else {}
             if not isinstance(body, dict):
                 raise CborError(400, "SerializationException", "the request body is not a CBOR map")
@@ -205,6 +308,10 @@ class PhoenixEmulator:
                 http = 400
             status = f"{http} Error"
             payload = {"__type": ERROR_NAMESPACE + str(code), "message": str(message)}
+        return self.cbor_response(start_response, status, payload)
+
+    @staticmethod
+    def cbor_response(start_response: Callable, status: str, payload: dict) -> list[bytes]:
         encoded = cbor2.dumps(payload, datetime_as_timestamp=True, timezone=dt.timezone.utc)
         start_response(
             status,
@@ -215,6 +322,64 @@ class PhoenixEmulator:
             ],
         )
         return [encoded]
+
+
+def read_body(environ: dict) -> bytes:
+    """Reads the request body once and puts it back for whoever handles the request."""
+    if "phoenix.body" in environ:
+        return environ["phoenix.body"]
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    raw = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(raw)
+    environ["phoenix.body"] = raw
+    return raw
+
+
+def service_of(environ: dict) -> str:
+    """The signing name in the request's credential scope (``backup``, ``dynamodb``, ...)."""
+    match = CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    return match.group(3) if match else "unknown"
+
+
+def operation_of(environ: dict, raw: bytes, path: str) -> str:
+    """The operation of a request moto serves: the JSON target, the query Action, or, for
+    REST protocols, the method and the path's first segments."""
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return target.rsplit(".", 1)[-1]
+    action = parse_qs(environ.get("QUERY_STRING", "")).get("Action")
+    if not action and "form-urlencoded" in environ.get("CONTENT_TYPE", ""):
+        action = parse_qs(raw.decode("utf-8", "replace")).get("Action")
+    if action:
+        return action[0]
+    segments = [p for p in path.split("/") if p][:2]
+    return environ.get("REQUEST_METHOD", "GET") + " /" + "/".join(segments)
+
+
+def json_response(start_response: Callable, status: str, payload: dict, headers: list | None = None) -> list[bytes]:
+    encoded = json.dumps(payload).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(encoded)))] + (headers or []))
+    return [encoded]
+
+
+def rest_json_error(start_response: Callable, status: int, code: str, message: str) -> list[bytes]:
+    return json_response(start_response, f"{status} Error", {"Code": code, "Message": message, "message": message},
+                         [("x-amzn-ErrorType", code)])
+
+
+def error_response(start_response: Callable, environ: dict, raw: bytes, status: int, code: str, message: str) -> list[bytes]:
+    """An injected fault, in the error shape of the request's protocol."""
+    if environ.get("HTTP_X_AMZ_TARGET"):
+        encoded = json.dumps({"__type": code, "message": message}).encode()
+        start_response(f"{status} Error", [("Content-Type", "application/x-amz-json-1.0"),
+                                           ("Content-Length", str(len(encoded)))])
+        return [encoded]
+    if "form-urlencoded" in environ.get("CONTENT_TYPE", "") or "Action=" in environ.get("QUERY_STRING", ""):
+        xml = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message>"
+               f"</Error><RequestId>phoenix-fault</RequestId></ErrorResponse>").encode()
+        start_response(f"{status} Error", [("Content-Type", "text/xml"), ("Content-Length", str(len(xml)))])
+        return [xml]
+    return rest_json_error(start_response, status, code, message)
 
 
 def exit_with_parent() -> None:

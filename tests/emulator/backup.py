@@ -1,0 +1,583 @@
+"""AWS Backup operations moto does not serve, over the documented restJson1 protocol.
+
+Served: CreateBackupSelection, ListBackupSelections, GetBackupSelection,
+DeleteBackupSelection, StartBackupJob, DescribeBackupJob, ListBackupJobs (with its
+filters), ListRecoveryPointsByResource, ListProtectedResources,
+DescribeProtectedResource, DescribeRegionSettings, UpdateRegionSettings, and
+DeleteBackupPlan's refusal while selections remain (the rest of it is moto's).
+
+Plans and vaults stay moto's: a selection needs a live moto plan, a job a moto vault.
+
+Behaviour that tests rely on, as AWS documents it:
+
+* a job starts ``CREATED``; it reaches a final state only through the seeding endpoint
+  (``POST /_phoenix/backup/jobs/<id>``), which can also move its dates into the past;
+* a job that ends ``COMPLETED`` (or ``PARTIAL``) leaves a recovery point with that status;
+  ``FAILED``, ``ABORTED`` and ``EXPIRED`` leave none;
+* ``ListProtectedResources`` lists a resource only once a backup of it completed, with the
+  newest completed point's creation time as ``LastBackupTime``;
+* ``ListBackupJobs`` sees only the last 30 days; list operations return items oldest first
+  (AWS documents no order, so callers must not rely on one).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import re
+import threading
+import uuid
+from typing import Any, Callable
+from urllib.parse import parse_qs
+
+from moto.backup.models import backup_backends
+
+DAY = dt.timedelta(days=1)
+FINAL_WITHOUT_POINT = {"FAILED", "ABORTED", "EXPIRED"}
+JOB_STATES = {
+    "CREATED", "PENDING", "RUNNING", "ABORTING", "ABORTED", "COMPLETED", "FAILED", "EXPIRED", "PARTIAL",
+}
+GOOD_POINT_STATES = {"COMPLETED", "AVAILABLE"}
+RESOURCE_TYPES = [
+    "Aurora", "CloudFormation", "DocumentDB", "DynamoDB", "EBS", "EC2", "EFS", "FSx", "Neptune",
+    "RDS", "Redshift", "S3", "SAP HANA on Amazon EC2", "Storage Gateway", "Timestream",
+    "VirtualMachine",
+]
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def not_found(message: str) -> ApiError:
+    return ApiError(400, "ResourceNotFoundException", message)
+
+
+def invalid(message: str) -> ApiError:
+    return ApiError(400, "InvalidParameterValueException", message)
+
+
+def missing(name: str) -> ApiError:
+    return ApiError(400, "MissingParameterValueException", f"{name} is required")
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def epoch(value: dt.datetime | None) -> float | None:
+    return None if value is None else value.timestamp()
+
+
+def parse_time(value: Any, name: str) -> dt.datetime:
+    """ISO 8601 (query strings, seeding) or epoch seconds (JSON bodies)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return dt.datetime.fromtimestamp(value, dt.timezone.utc)
+    if isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            try:
+                return dt.datetime.fromtimestamp(float(value), dt.timezone.utc)
+            except ValueError:
+                raise invalid(f"{name}: not a timestamp: {value!r}") from None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    raise invalid(f"{name}: not a timestamp: {value!r}")
+
+
+def resource_type_of(arn: str) -> str:
+    parts = arn.split(":", 5)
+    service = parts[2] if len(parts) > 2 else ""
+    rest = parts[5] if len(parts) > 5 else ""
+    if service == "elasticfilesystem":
+        return "EFS"
+    if service == "rds":
+        return "Aurora" if rest.startswith("cluster:") else "RDS"
+    if service == "dynamodb":
+        return "DynamoDB"
+    if service == "ec2":
+        return "EBS" if rest.startswith("volume/") else "EC2"
+    if service == "s3":
+        return "S3"
+    if service == "fsx":
+        return "FSx"
+    return service
+
+
+def resource_name_of(arn: str) -> str:
+    tail = arn.split(":", 5)[-1]
+    return re.split(r"[/:]", tail)[-1]
+
+
+def page(items: list, query: dict, limit: int = 1000) -> tuple[list, str | None]:
+    raw = query.get("maxResults")
+    size = limit
+    if raw is not None:
+        try:
+            size = int(raw)
+        except ValueError:
+            raise invalid(f"maxResults: {raw!r} is not a number") from None
+        if not 1 <= size <= limit:
+            raise invalid(f"maxResults must be between 1 and {limit}")
+    token = query.get("nextToken")
+    start = 0
+    if token:
+        try:
+            start = int(base64.urlsafe_b64decode(token.encode()).decode())
+        except Exception:
+            raise invalid("nextToken is not valid") from None
+    chunk = items[start:start + size]
+    following = start + size
+    next_token = base64.urlsafe_b64encode(str(following).encode()).decode() if following < len(items) else None
+    return chunk, next_token
+
+
+class Region:
+    """AWS Backup state of one account in one region."""
+
+    def __init__(self, account: str, region: str) -> None:
+        self.account = account
+        self.region = region
+        self.selections: dict[str, dict[str, dict]] = {}
+        self.jobs: dict[str, dict] = {}
+        self.points: dict[str, dict] = {}
+        self.protected: dict[str, dict] = {}
+        self.opt_in = {t: True for t in RESOURCE_TYPES}
+        self.management = {"DynamoDB": True, "EFS": True}
+        self.idempotency: dict[str, tuple[dt.datetime, str]] = {}
+
+    def moto(self) -> Any:
+        return backup_backends[self.account][self.region]
+
+    def live_plan(self, plan_id: str) -> Any:
+        plan = self.moto().plans.get(plan_id)
+        if plan is None or plan.deletion_date is not None:
+            raise not_found(f"Backup plan {plan_id} not found")
+        return plan
+
+    def vault_arn(self, name: str) -> str:
+        return f"arn:aws:backup:{self.region}:{self.account}:backup-vault:{name}"
+
+    def refresh_protected(self, resource_arn: str) -> None:
+        good = [
+            p for p in self.points.values()
+            if p["ResourceArn"] == resource_arn and p["Status"] in GOOD_POINT_STATES
+        ]
+        if not good:
+            return  # a resource once protected stays listed, with its last backup time
+        newest = max(good, key=lambda p: p["CreationDate"])
+        self.protected[resource_arn] = {
+            "ResourceArn": resource_arn,
+            "ResourceType": newest["ResourceType"],
+            "ResourceName": resource_name_of(resource_arn),
+            "LastBackupTime": newest["CreationDate"],
+            "LastBackupVaultArn": self.vault_arn(newest["BackupVaultName"]),
+            "LastRecoveryPointArn": newest["RecoveryPointArn"],
+        }
+
+
+class BackupService:
+    """Routes AWS Backup requests that moto cannot answer; ``None`` hands one to moto."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.regions: dict[tuple[str, str], Region] = {}
+        self.job_index: dict[str, tuple[str, str]] = {}
+        plan = r"/backup/plans/(?P<plan>[^/]+)"
+        self.routes: list[tuple[str, re.Pattern, Callable]] = [
+            ("PUT", re.compile(plan + r"/selections/?$"), self.create_selection),
+            ("GET", re.compile(plan + r"/selections/?$"), self.list_selections),
+            ("GET", re.compile(plan + r"/selections/(?P<selection>[^/]+)/?$"), self.get_selection),
+            ("DELETE", re.compile(plan + r"/selections/(?P<selection>[^/]+)/?$"), self.delete_selection),
+            ("DELETE", re.compile(plan + r"/?$"), self.delete_plan_guard),
+            ("PUT", re.compile(r"/backup-jobs/?$"), self.start_backup_job),
+            ("GET", re.compile(r"/backup-jobs/?$"), self.list_backup_jobs),
+            ("GET", re.compile(r"/backup-jobs/(?P<job>[^/]+)$"), self.describe_backup_job),
+            ("GET", re.compile(r"/resources/?$"), self.list_protected_resources),
+            ("GET", re.compile(r"/resources/(?P<arn>.+)/recovery-points/?$"), self.list_points_by_resource),
+            ("GET", re.compile(r"/resources/(?P<arn>arn:.+)$"), self.describe_protected_resource),
+            ("GET", re.compile(r"/account-settings/?$"), self.describe_region_settings),
+            ("PUT", re.compile(r"/account-settings/?$"), self.update_region_settings),
+        ]
+
+    OPERATION_NAMES = {
+        "create_selection": "CreateBackupSelection",
+        "list_selections": "ListBackupSelections",
+        "get_selection": "GetBackupSelection",
+        "delete_selection": "DeleteBackupSelection",
+        "delete_plan_guard": "DeleteBackupPlan",
+        "start_backup_job": "StartBackupJob",
+        "list_backup_jobs": "ListBackupJobs",
+        "describe_backup_job": "DescribeBackupJob",
+        "list_protected_resources": "ListProtectedResources",
+        "list_points_by_resource": "ListRecoveryPointsByResource",
+        "describe_protected_resource": "DescribeProtectedResource",
+        "describe_region_settings": "DescribeRegionSettings",
+        "update_region_settings": "UpdateRegionSettings",
+    }
+
+    def region(self, account: str, region: str) -> Region:
+        key = (account, region)
+        if key not in self.regions:
+            self.regions[key] = Region(account, region)
+        return self.regions[key]
+
+    def match(self, method: str, path: str) -> tuple[str, Callable, dict] | None:
+        """The operation name, handler and path parameters for a request, if served here."""
+        for verb, pattern, handler in self.routes:
+            found = pattern.match(path) if verb == method else None
+            if found:
+                return self.OPERATION_NAMES[handler.__name__], handler, found.groupdict()
+        return None
+
+    def handle(self, handler: Callable, params: dict, query: dict, body: dict, account: str, region: str) -> dict | None:
+        with self.lock:
+            return handler(self.region(account, region), params, query, body)
+
+    # --- selections -----------------------------------------------------------------
+
+    def create_selection(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        plan = r.live_plan(params["plan"])
+        selection = body.get("BackupSelection")
+        if not isinstance(selection, dict):
+            raise missing("BackupSelection")
+        for name in ("SelectionName", "IamRoleArn"):
+            if not selection.get(name):
+                raise missing(f"BackupSelection.{name}")
+        if not re.fullmatch(r"[a-zA-Z0-9\-_.]{1,50}", selection["SelectionName"]):
+            raise invalid("SelectionName must be 1-50 characters of letters, digits, - _ .")
+        existing = r.selections.setdefault(plan.backup_plan_id, {})
+        if any(s["BackupSelection"]["SelectionName"] == selection["SelectionName"] for s in existing.values()):
+            raise ApiError(400, "AlreadyExistsException", "a selection with this name already exists in the plan")
+        for key in ("Resources", "NotResources"):
+            values = selection.get(key) or []
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                raise invalid(f"{key} must be a list of ARNs")
+        for tag in selection.get("ListOfTags") or []:
+            if tag.get("ConditionType") != "STRINGEQUALS" or "ConditionKey" not in tag:
+                raise invalid("ListOfTags entries need ConditionType STRINGEQUALS and a ConditionKey")
+        conditions = selection.get("Conditions") or {}
+        for operator in conditions:
+            if operator not in {"StringEquals", "StringNotEquals", "StringLike", "StringNotLike"}:
+                raise invalid(f"Conditions: unknown operator {operator}")
+        selection_id = str(uuid.uuid4())
+        created = now()
+        existing[selection_id] = {
+            "SelectionId": selection_id,
+            "BackupPlanId": plan.backup_plan_id,
+            "CreationDate": created,
+            "CreatorRequestId": body.get("CreatorRequestId"),
+            "BackupSelection": selection,
+        }
+        return {"SelectionId": selection_id, "BackupPlanId": plan.backup_plan_id, "CreationDate": epoch(created)}
+
+    def list_selections(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        plan = r.live_plan(params["plan"])
+        items = list(r.selections.get(plan.backup_plan_id, {}).values())
+        chunk, token = page(items, query)
+        out: dict = {
+            "BackupSelectionsList": [
+                {
+                    "SelectionId": s["SelectionId"],
+                    "SelectionName": s["BackupSelection"]["SelectionName"],
+                    "BackupPlanId": s["BackupPlanId"],
+                    "CreationDate": epoch(s["CreationDate"]),
+                    "CreatorRequestId": s["CreatorRequestId"],
+                    "IamRoleArn": s["BackupSelection"]["IamRoleArn"],
+                }
+                for s in chunk
+            ]
+        }
+        if token:
+            out["NextToken"] = token
+        return out
+
+    def find_selection(self, r: Region, params: dict) -> dict:
+        plan = r.live_plan(params["plan"])
+        found = r.selections.get(plan.backup_plan_id, {}).get(params["selection"])
+        if found is None:
+            raise not_found(f"Backup selection {params['selection']} not found in plan {plan.backup_plan_id}")
+        return found
+
+    def get_selection(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        s = self.find_selection(r, params)
+        return {
+            "BackupSelection": s["BackupSelection"],
+            "SelectionId": s["SelectionId"],
+            "BackupPlanId": s["BackupPlanId"],
+            "CreationDate": epoch(s["CreationDate"]),
+            "CreatorRequestId": s["CreatorRequestId"],
+        }
+
+    def delete_selection(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        s = self.find_selection(r, params)
+        del r.selections[s["BackupPlanId"]][s["SelectionId"]]
+        return {}
+
+    def delete_plan_guard(self, r: Region, params: dict, query: dict, body: dict) -> dict | None:
+        if r.selections.get(params["plan"]):
+            raise ApiError(400, "InvalidRequestException",
+                           "a backup plan can be deleted only after its selections are deleted")
+        return None  # moto deletes the plan itself
+
+    # --- jobs and recovery points ---------------------------------------------------
+
+    def start_backup_job(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        for name in ("BackupVaultName", "ResourceArn", "IamRoleArn"):
+            if not body.get(name):
+                raise missing(name)
+        vault = body["BackupVaultName"]
+        if vault not in r.moto().vaults:
+            raise not_found(f"Backup vault {vault} not found")
+        token = body.get("IdempotencyToken")
+        created = now()
+        if token and token in r.idempotency:
+            when, job_id = r.idempotency[token]
+            if created - when < DAY:
+                job = r.jobs[job_id]
+                return {"BackupJobId": job_id, "RecoveryPointArn": job["RecoveryPointArn"],
+                        "CreationDate": epoch(job["CreationDate"]), "IsParent": False}
+        start_window = int(body.get("StartWindowMinutes") or 480)
+        complete_window = int(body.get("CompleteWindowMinutes") or 10080)
+        if start_window < 60:
+            raise invalid("StartWindowMinutes must be at least 60")
+        job_id = str(uuid.uuid4()).upper()
+        point_arn = f"arn:aws:backup:{r.region}:{r.account}:recovery-point:{uuid.uuid4()}"
+        resource = body["ResourceArn"]
+        job = {
+            "AccountId": r.account,
+            "BackupJobId": job_id,
+            "BackupVaultName": vault,
+            "BackupVaultArn": r.vault_arn(vault),
+            "RecoveryPointArn": point_arn,
+            "ResourceArn": resource,
+            "ResourceType": resource_type_of(resource),
+            "ResourceName": resource_name_of(resource),
+            "CreationDate": created,
+            "InitiationDate": created,
+            "CompletionDate": None,
+            "State": "CREATED",
+            "StatusMessage": None,
+            "MessageCategory": None,
+            "PercentDone": "0.0",
+            "IamRoleArn": body["IamRoleArn"],
+            "CreatedBy": {},
+            "StartBy": created + dt.timedelta(minutes=start_window),
+            "ExpectedCompletionDate": created + dt.timedelta(minutes=complete_window),
+            "BackupType": "",
+            "IsParent": False,
+        }
+        r.jobs[job_id] = job
+        self.job_index[job_id] = (r.account, r.region)
+        r.points[point_arn] = {
+            "RecoveryPointArn": point_arn,
+            "ResourceArn": resource,
+            "ResourceType": job["ResourceType"],
+            "CreationDate": created,
+            "Status": "CREATING",
+            "StatusMessage": None,
+            "BackupVaultName": vault,
+            "BackupSizeBytes": 0,
+            "CreatedByBackup": True,
+        }
+        if token:
+            r.idempotency[token] = (created, job_id)
+        return {"BackupJobId": job_id, "RecoveryPointArn": point_arn,
+                "CreationDate": epoch(created), "IsParent": False}
+
+    @staticmethod
+    def job_view(job: dict) -> dict:
+        out = {}
+        for key, value in job.items():
+            if value is None:
+                continue
+            out[key] = epoch(value) if isinstance(value, dt.datetime) else value
+        return out
+
+    def describe_backup_job(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        job = r.jobs.get(params["job"])
+        if job is None:
+            raise not_found(f"Backup job {params['job']} not found")
+        return self.job_view(job)
+
+    def list_backup_jobs(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        horizon = now() - 30 * DAY
+        jobs = [j for j in r.jobs.values() if j["CreationDate"] >= horizon]
+        filters: list[Callable[[dict], bool]] = []
+        if "resourceArn" in query:
+            filters.append(lambda j: j["ResourceArn"] == query["resourceArn"])
+        if "state" in query:
+            if query["state"] not in JOB_STATES:
+                raise invalid(f"state: {query['state']!r} is not a backup job state")
+            filters.append(lambda j: j["State"] == query["state"])
+        if "backupVaultName" in query:
+            filters.append(lambda j: j["BackupVaultName"] == query["backupVaultName"])
+        if "resourceType" in query:
+            filters.append(lambda j: j["ResourceType"] == query["resourceType"])
+        if "accountId" in query and query["accountId"] != "*":
+            filters.append(lambda j: j["AccountId"] == query["accountId"])
+        if "parentJobId" in query:
+            filters.append(lambda j: False)
+        if "messageCategory" in query and query["messageCategory"] not in ("ANY", "*"):
+            category = query["messageCategory"]
+            filters.append(lambda j: (j["MessageCategory"] or "") == category)
+        for name, field, before in (
+            ("createdAfter", "CreationDate", False),
+            ("createdBefore", "CreationDate", True),
+            ("completeAfter", "CompletionDate", False),
+            ("completeBefore", "CompletionDate", True),
+        ):
+            if name in query:
+                bound = parse_time(query[name], name)
+                if before:
+                    filters.append(lambda j, f=field, b=bound: j[f] is not None and j[f] < b)
+                else:
+                    filters.append(lambda j, f=field, b=bound: j[f] is not None and j[f] > b)
+        matching = [j for j in jobs if all(f(j) for f in filters)]
+        matching.sort(key=lambda j: j["CreationDate"])
+        chunk, token = page(matching, query)
+        out: dict = {"BackupJobs": [self.job_view(j) for j in chunk]}
+        if token:
+            out["NextToken"] = token
+        return out
+
+    def list_points_by_resource(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        arn = params["arn"]
+        points = [p for p in r.points.values() if p["ResourceArn"] == arn]
+        if query.get("managedByAWSBackupOnly", "false").lower() == "true":
+            points = [p for p in points if p["CreatedByBackup"]]
+        points.sort(key=lambda p: p["CreationDate"])
+        chunk, token = page(points, query)
+        out: dict = {
+            "RecoveryPoints": [
+                {
+                    key: (epoch(value) if isinstance(value, dt.datetime) else value)
+                    for key, value in {
+                        "RecoveryPointArn": p["RecoveryPointArn"],
+                        "CreationDate": p["CreationDate"],
+                        "Status": p["Status"],
+                        "StatusMessage": p["StatusMessage"],
+                        "BackupSizeBytes": p["BackupSizeBytes"],
+                        "BackupVaultName": p["BackupVaultName"],
+                        "ResourceName": resource_name_of(arn),
+                        "IsParent": False,
+                        "VaultType": "BACKUP_VAULT",
+                    }.items()
+                    if value is not None
+                }
+                for p in chunk
+            ]
+        }
+        if token:
+            out["NextToken"] = token
+        return out
+
+    @staticmethod
+    def protected_view(p: dict) -> dict:
+        return {k: (epoch(v) if isinstance(v, dt.datetime) else v) for k, v in p.items()}
+
+    def list_protected_resources(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        items = sorted(r.protected.values(), key=lambda p: p["LastBackupTime"])
+        chunk, token = page(items, query)
+        out: dict = {"Results": [self.protected_view(p) for p in chunk]}
+        if token:
+            out["NextToken"] = token
+        return out
+
+    def describe_protected_resource(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        found = r.protected.get(params["arn"])
+        if found is None:
+            raise not_found(f"{params['arn']} has no recovery point")
+        return self.protected_view(found)
+
+    # --- region settings ------------------------------------------------------------
+
+    def describe_region_settings(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        return {
+            "ResourceTypeOptInPreference": dict(r.opt_in),
+            "ResourceTypeManagementPreference": dict(r.management),
+        }
+
+    def update_region_settings(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        for name, target in (
+            ("ResourceTypeOptInPreference", r.opt_in),
+            ("ResourceTypeManagementPreference", r.management),
+        ):
+            prefs = body.get(name) or {}
+            if not isinstance(prefs, dict):
+                raise invalid(f"{name} must be a map of resource type to boolean")
+            for resource_type, enabled in prefs.items():
+                if not isinstance(enabled, bool):
+                    raise invalid(f"{name}.{resource_type} must be a boolean")
+                target[resource_type] = enabled
+        return {}
+
+    # --- seeding (not part of AWS: how tests say "the last backup was 31 hours ago") ---
+
+    def seed_job(self, job_id: str, body: dict) -> dict:
+        """``POST /_phoenix/backup/jobs/<id>``: set a job's state, dates and messages. The
+        job's recovery point follows: created for COMPLETED/PARTIAL, gone for FAILED,
+        ABORTED and EXPIRED, CREATING otherwise."""
+        with self.lock:
+            located = self.job_index.get(job_id)
+            if located is None:
+                raise not_found(f"Backup job {job_id} not found")
+            r = self.region(*located)
+            job = r.jobs[job_id]
+            state = body.get("State", job["State"])
+            if state not in JOB_STATES:
+                raise invalid(f"State: {state!r} is not a backup job state")
+            job["State"] = state
+            for name in ("CreationDate", "CompletionDate", "StartBy", "ExpectedCompletionDate"):
+                if name in body:
+                    job[name] = None if body[name] is None else parse_time(body[name], name)
+            if "CreationDate" in body and body["CreationDate"] is not None:
+                job["InitiationDate"] = job["CreationDate"]
+            for name in ("StatusMessage", "MessageCategory", "PercentDone", "BackupSizeInBytes"):
+                if name in body:
+                    job[name] = body[name]
+            if "CreatedBy" in body:
+                job["CreatedBy"] = dict(body["CreatedBy"] or {})
+            if state in ("COMPLETED", "PARTIAL", "FAILED", "ABORTED", "EXPIRED") and job["CompletionDate"] is None:
+                job["CompletionDate"] = now()
+            if state == "COMPLETED":
+                job["PercentDone"] = "100.0"
+            point_arn = job["RecoveryPointArn"]
+            if state in FINAL_WITHOUT_POINT:
+                r.points.pop(point_arn, None)
+            else:
+                point = r.points.setdefault(point_arn, {
+                    "RecoveryPointArn": point_arn,
+                    "ResourceArn": job["ResourceArn"],
+                    "ResourceType": job["ResourceType"],
+                    "BackupVaultName": job["BackupVaultName"],
+                    "BackupSizeBytes": 0,
+                    "StatusMessage": None,
+                    "CreatedByBackup": True,
+                })
+                point["CreationDate"] = job["CreationDate"]
+                point["Status"] = state if state in ("COMPLETED", "PARTIAL") else "CREATING"
+                point["StatusMessage"] = job["StatusMessage"] if state == "PARTIAL" else None
+            r.refresh_protected(job["ResourceArn"])
+            return self.job_view(job)
+
+
+def read_query(environ: dict) -> dict[str, str]:
+    return {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True).items()}
+
+
+def read_json(raw: bytes) -> dict:
+    if not raw:
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise ApiError(400, "SerializationException", "the request body is not JSON") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "SerializationException", "the request body is not a JSON object")
+    return body
