@@ -6,6 +6,8 @@
 //! up, because nothing meaningful can be asserted after that.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+pub mod account;
+
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
@@ -74,6 +76,35 @@ impl Emulator {
     pub fn shared() -> &'static Emulator {
         static EMULATOR: OnceLock<Emulator> = OnceLock::new();
         EMULATOR.get_or_init(Emulator::start)
+    }
+
+    /// Calls one of the emulator's `/_phoenix/` control endpoints (seeding, faults,
+    /// request counts) and returns its JSON answer; panics on an error status.
+    pub fn control(&self, method: &str, path: &str, body: &Value) -> Value {
+        use std::io::{Read, Write};
+        let address = self
+            .endpoint
+            .strip_prefix("http://")
+            .expect("http endpoint");
+        let payload = body.to_string();
+        let mut stream = std::net::TcpStream::connect(address).expect("connect to the emulator");
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{payload}",
+            payload.len()
+        )
+        .expect("send the control request");
+        let mut response = String::new();
+        stream
+            .read_to_string(&mut response)
+            .expect("read the control answer");
+        let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
+        assert!(
+            head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200"),
+            "{method} {path}: {head}\n{body}"
+        );
+        serde_json::from_str(body).unwrap_or(Value::Null)
     }
 
     /// SDK configuration pointing at the emulator, with Phoenix Guard's timeouts.
@@ -358,6 +389,22 @@ pub async fn create_findings_table(client: &aws_sdk_dynamodb::Client, table: &st
                 .expect("key"),
         )
         .billing_mode(BillingMode::PayPerRequest)
+        // As the Terraform module tags it: the ledger is rebuilt empty, so backup-freshness
+        // must not page about it.
+        .tags(
+            aws_sdk_dynamodb::types::Tag::builder()
+                .key("phoenix:backup")
+                .value("exempt")
+                .build()
+                .expect("tag"),
+        )
+        .tags(
+            aws_sdk_dynamodb::types::Tag::builder()
+                .key("phoenix:reason")
+                .value("Phoenix Guard's findings ledger; starts empty after a rebuild")
+                .build()
+                .expect("tag"),
+        )
         .send()
         .await
         .expect("create table");

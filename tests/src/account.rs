@@ -1,0 +1,189 @@
+//! Building an account in the emulator through the AWS APIs themselves: EFS file systems,
+//! RDS instances, DynamoDB tables, backup vaults, plans, selections and jobs. Each helper
+//! works in the region of the `SdkConfig` it is given, so a test that evaluates a whole
+//! region can have one to itself.
+
+use crate::Emulator;
+use aws_config::{Region, SdkConfig};
+use serde_json::{Value, json};
+
+/// The IAM role AWS Backup assumes in selections and jobs.
+pub const BACKUP_ROLE: &str = "arn:aws:iam::123456789012:role/phoenix-backup";
+
+/// The same SDK configuration in another region.
+pub fn in_region(sdk: &SdkConfig, region: &str) -> SdkConfig {
+    sdk.to_builder()
+        .region(Region::new(region.to_owned()))
+        .build()
+}
+
+/// Creates an EFS file system with tags; returns (ARN, id).
+pub async fn create_efs(sdk: &SdkConfig, token: &str, tags: &[(&str, &str)]) -> (String, String) {
+    let efs = aws_sdk_efs::Client::new(sdk);
+    let mut request = efs.create_file_system().creation_token(token);
+    for (k, v) in tags {
+        request = request.tags(
+            aws_sdk_efs::types::Tag::builder()
+                .key(*k)
+                .value(*v)
+                .build()
+                .expect("tag"),
+        );
+    }
+    let fs = request.send().await.expect("create file system");
+    (
+        fs.file_system_arn().expect("file system arn").to_owned(),
+        fs.file_system_id().to_owned(),
+    )
+}
+
+/// Creates a PostgreSQL RDS instance with tags; returns its ARN.
+pub async fn create_rds(sdk: &SdkConfig, id: &str, tags: &[(&str, &str)]) -> String {
+    let rds = aws_sdk_rds::Client::new(sdk);
+    let mut request = rds
+        .create_db_instance()
+        .db_instance_identifier(id)
+        .db_instance_class("db.t4g.micro")
+        .engine("postgres")
+        .allocated_storage(20)
+        .master_username("phoenix")
+        .master_user_password("not-a-secret-1");
+    for (k, v) in tags {
+        request = request.tags(aws_sdk_rds::types::Tag::builder().key(*k).value(*v).build());
+    }
+    let out = request.send().await.expect("create db instance");
+    out.db_instance()
+        .and_then(|d| d.db_instance_arn())
+        .expect("db instance arn")
+        .to_owned()
+}
+
+/// Creates a vault and a plan with one rule; returns the plan id.
+pub async fn create_plan(
+    sdk: &SdkConfig,
+    name: &str,
+    schedule: &str,
+    start_window_minutes: i64,
+) -> String {
+    let backup = aws_sdk_backup::Client::new(sdk);
+    let vault = format!("{name}-vault");
+    backup
+        .create_backup_vault()
+        .backup_vault_name(&vault)
+        .send()
+        .await
+        .expect("create vault");
+    let rule = aws_sdk_backup::types::BackupRuleInput::builder()
+        .rule_name(format!("{name}-rule"))
+        .target_backup_vault_name(&vault)
+        .schedule_expression(schedule)
+        .schedule_expression_timezone("Etc/UTC")
+        .start_window_minutes(start_window_minutes)
+        .completion_window_minutes(600)
+        .build()
+        .expect("rule");
+    let plan = aws_sdk_backup::types::BackupPlanInput::builder()
+        .backup_plan_name(name)
+        .rules(rule)
+        .build()
+        .expect("plan");
+    backup
+        .create_backup_plan()
+        .backup_plan(plan)
+        .send()
+        .await
+        .expect("create plan")
+        .backup_plan_id()
+        .expect("plan id")
+        .to_owned()
+}
+
+/// Adds a selection of resources by ARN to a plan; returns the selection id.
+pub async fn select(sdk: &SdkConfig, plan_id: &str, name: &str, resources: &[&str]) -> String {
+    let backup = aws_sdk_backup::Client::new(sdk);
+    let mut selection = aws_sdk_backup::types::BackupSelection::builder()
+        .selection_name(name)
+        .iam_role_arn(BACKUP_ROLE);
+    for r in resources {
+        selection = selection.resources(*r);
+    }
+    backup
+        .create_backup_selection()
+        .backup_plan_id(plan_id)
+        .backup_selection(selection.build().expect("selection"))
+        .send()
+        .await
+        .expect("create selection")
+        .selection_id()
+        .expect("selection id")
+        .to_owned()
+}
+
+/// Starts a backup job of `resource` into the plan's vault, then moves it through the
+/// emulator's seeding endpoint to `state`, created `hours_ago` hours ago. Returns the job id.
+pub async fn backup_job(
+    sdk: &SdkConfig,
+    plan_name: &str,
+    resource: &str,
+    state: &str,
+    hours_ago: f64,
+    message: Option<&str>,
+) -> String {
+    let backup = aws_sdk_backup::Client::new(sdk);
+    let job = backup
+        .start_backup_job()
+        .backup_vault_name(format!("{plan_name}-vault"))
+        .resource_arn(resource)
+        .iam_role_arn(BACKUP_ROLE)
+        .send()
+        .await
+        .expect("start backup job");
+    let id = job.backup_job_id().expect("job id").to_owned();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs_f64();
+    let created = now - hours_ago * 3600.0;
+    let mut seed = json!({
+        "State": state,
+        "CreationDate": created,
+        "CompletionDate": created + 600.0,
+    });
+    if let Some(message) = message {
+        seed["StatusMessage"] = Value::from(message);
+    }
+    Emulator::shared().control("POST", &format!("/_phoenix/backup/jobs/{id}"), &seed);
+    id
+}
+
+/// Makes every later call of `operation` that names `resource` fail with AccessDenied.
+pub fn deny(service: &str, operation: &str, resource: &str) -> String {
+    let answer = Emulator::shared().control(
+        "POST",
+        "/_phoenix/faults",
+        &json!({
+            "Service": service,
+            "Operation": operation,
+            "ResourceArn": resource,
+            "Status": 403,
+            "Code": "AccessDeniedException",
+            "Message": "User: arn:aws:sts::123456789012:assumed-role/phoenix/backup-freshness is not authorized",
+        }),
+    );
+    answer["Id"].as_str().expect("fault id").to_owned()
+}
+
+/// An EventBridge `Scheduled Event` at `time` (RFC 3339).
+pub fn scheduled_event(time: &str) -> Value {
+    json!({
+        "version": "0",
+        "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": time,
+        "region": "eu-west-1",
+        "resources": ["arn:aws:events:eu-west-1:123456789012:rule/phoenix-backup-freshness"],
+        "detail": {}
+    })
+}
