@@ -1,5 +1,6 @@
-//! End to end: the real `backup-events` binary served by `cargo lambda watch` (Lambda's
-//! runtime API), events sent with `cargo lambda invoke`, effects read from the emulator.
+//! End to end: the real `backup-events` and `backup-freshness` binaries served by
+//! `cargo lambda watch` (Lambda's runtime API), events sent with `cargo lambda invoke`,
+//! effects read from the emulator.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // test code
 
 use phoenix_tests::{Emulator, LambdaWatch, World, repo_root};
@@ -65,6 +66,47 @@ async fn the_lambda_binary_pages_once_and_resolves_through_the_runtime_api() {
             .await,
         Some(1.0)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_freshness_binary_pages_an_unprotected_file_system_from_a_scheduled_event() {
+    let emulator = Emulator::shared();
+    let world = World::new("e2e-freshness").await;
+    let (efs, _) = phoenix_tests::account::create_efs(&world.sdk, "e2e-unprotected", &[]).await;
+    let watch = LambdaWatch::start(&world.lambda_env(&emulator.endpoint));
+    let event =
+        phoenix_tests::account::scheduled_event(&phoenix_shared::Timestamp::now().to_string());
+    let file = std::env::temp_dir().join(format!("phoenix-scheduled-{}.json", std::process::id()));
+    std::fs::write(&file, event.to_string()).expect("event file");
+
+    let first = watch.invoke("backup-freshness", &file);
+    assert!(
+        first.status.success(),
+        "{}\nwatch log:\n{}",
+        text(&first),
+        watch.log()
+    );
+    let response: Value = serde_json::from_slice(&first.stdout).expect("JSON response");
+    assert_eq!(response["function"], "backup-freshness", "{response}");
+    let alerts = world.alerts().await;
+    let page = alerts
+        .iter()
+        .find(|a| {
+            a.dedup_key() == format!("phoenix:123456789012:eu-west-1:resource-unprotected:{efs}")
+        })
+        .unwrap_or_else(|| panic!("no page for {efs}: {alerts:#?}"));
+    assert_eq!(page.event_action(), "trigger");
+    assert_eq!(page.severity(), "critical");
+
+    // The same scheduled event again (Lambda's retry): nothing pages twice.
+    let retry = watch.invoke("backup-freshness", &file);
+    assert!(retry.status.success(), "{}", text(&retry));
+    let again = world.alerts().await;
+    assert!(
+        !again.iter().any(|a| a.dedup_key() == page.dedup_key()),
+        "{again:#?}"
+    );
+    assert_eq!(world.metric_sum("Heartbeat", &[]).await, Some(2.0));
 }
 
 #[test]
