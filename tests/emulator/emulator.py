@@ -7,7 +7,8 @@ value written through one protocol reads back through the other):
 * CloudWatch over Smithy RPC v2 CBOR. The Rust SDK sends
   ``POST /service/GraniteServiceVersion20100801/operation/<Operation>`` with
   ``smithy-protocol: rpc-v2-cbor``; moto only serves the query protocol. Served here:
-  ``PutMetricData``, ``GetMetricData``, ``ListMetrics``.
+  ``PutMetricData``, ``GetMetricData``, ``ListMetrics``; gzip-compressed bodies (the
+  SDK compresses ``PutMetricData`` requests above 10 KiB) are accepted.
 * AWS Backup selections, jobs, recovery points, protected resources and region settings
   (restJson1), see ``backup.py``.
 
@@ -30,6 +31,7 @@ from __future__ import annotations
 import argparse
 import collections
 import datetime as dt
+import gzip
 import io
 import json
 import math
@@ -291,6 +293,9 @@ class PhoenixEmulator:
             handler = CLOUDWATCH_OPERATIONS.get(operation)
             if handler is None:
                 raise CborError(404, "UnknownOperationException", f"{operation} is not served by the emulator")
+            if "gzip" in environ.get("HTTP_CONTENT_ENCODING", "").lower():
+                # The SDK compresses PutMetricData bodies above 10 KiB (request compression).
+                raw = gzip.decompress(raw)
             body = cbor2.loads(raw) if raw else {}
             if not isinstance(body, dict):
                 raise CborError(400, "SerializationException", "the request body is not a CBOR map")
