@@ -3,8 +3,16 @@
 //! backup of the Zulip data fails, EventBridge delivers that event twice, the cross-region
 //! copy fails, a restore drill completes, and the next EFS backup completes. Prints the
 //! alerts, the metrics and the open findings read back from the emulator.
+//!
+//! Then `backup-freshness`, the scheduled check: the Zulip file system's nightly backup
+//! silently stopped (its last job expired before it started, so no event told anyone);
+//! the hourly run pages `backup-missed` with that reason, an on-demand backup fixes it, and
+//! the next run resolves the page.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+use phoenix_tests::account::{
+    backup_job, create_efs, create_plan, create_rds, scheduled_event, select,
+};
 use phoenix_tests::{Emulator, LambdaWatch, ReceivedAlert, World, attr_s};
 use serde_json::Value;
 
@@ -33,7 +41,9 @@ const STORY: &[(&str, &str)] = &[
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    println!("Phoenix Guard demo: backup-events against a local AWS emulator\n");
+    println!(
+        "Phoenix Guard demo: backup-events and backup-freshness against a local AWS emulator\n"
+    );
     let emulator = Emulator::shared();
     println!("emulator        {}", emulator.endpoint);
     let world = World::new("demo").await;
@@ -44,7 +54,7 @@ async fn main() {
     );
     println!("findings table  {}", world.table);
     println!("environment     {}", world.name);
-    println!("starting the backup-events Lambda binary under `cargo lambda watch`...");
+    println!("starting the Lambda binaries under `cargo lambda watch`...");
     let watch = LambdaWatch::start(&world.lambda_env(&emulator.endpoint));
 
     for (step, fixture) in STORY {
@@ -69,6 +79,8 @@ async fn main() {
             print_alert(alert);
         }
     }
+
+    freshness_chapter(&world, &watch).await;
 
     println!(
         "\n== Metrics read back from CloudWatch (namespace {}, Environment={})",
@@ -105,6 +117,8 @@ async fn main() {
             "Maximum",
             " s",
         ),
+        ("BackupsMissed", vec![], "Sum", ""),
+        ("Heartbeat", vec![], "Sum", ""),
         (
             "AlertsPublished",
             vec![("Notification", "trigger")],
@@ -192,4 +206,74 @@ fn print_alert(alert: &ReceivedAlert) {
         .collect();
     attributes.sort();
     println!("      SNS attributes: {}", attributes.join(" "));
+}
+
+async fn invoke_freshness(world: &World, watch: &LambdaWatch, step: &str) {
+    println!(
+        "\n== {step}\n   cargo lambda invoke backup-freshness (an EventBridge Scheduled Event)"
+    );
+    let event = scheduled_event(&phoenix_shared::Timestamp::now().to_string());
+    let file =
+        std::env::temp_dir().join(format!("phoenix-demo-schedule-{}.json", std::process::id()));
+    std::fs::write(&file, event.to_string()).expect("event file");
+    let output = watch.invoke("backup-freshness", &file);
+    if !output.status.success() {
+        println!(
+            "   invocation FAILED:\n{}\n{}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr),
+            watch.log()
+        );
+        std::process::exit(1);
+    }
+    println!("   -> {}", String::from_utf8_lossy(&output.stdout).trim());
+    let alerts = world.alerts().await;
+    if alerts.is_empty() {
+        println!("   -> no alert (nothing new to tell anyone)");
+    }
+    for alert in &alerts {
+        print_alert(alert);
+    }
+}
+
+/// The backup that never happened, found by the scheduled check.
+async fn freshness_chapter(world: &World, watch: &LambdaWatch) {
+    println!("\n== Seeding the account through the AWS APIs: Zulip's EFS file system in a nightly");
+    println!(
+        "   plan (03:00 UTC, 1 h start window), last backup 31 h ago, last job EXPIRED 7 h ago;"
+    );
+    println!("   BookStack's RDS database exempt (its own automated backups, 7-day retention)");
+    let (efs, id) = create_efs(&world.sdk, "zulip-data", &[("Name", "zulip-data")]).await;
+    create_rds(
+        &world.sdk,
+        "bookstack-db",
+        &[
+            ("phoenix:backup", "exempt"),
+            ("phoenix:reason", "RDS automated backups, 7-day retention"),
+        ],
+    )
+    .await;
+    let plan = create_plan(&world.sdk, "zulip-nightly", "cron(0 3 ? * * *)", 60).await;
+    select(&world.sdk, &plan, "zulip-efs", &[&efs]).await;
+    backup_job(&world.sdk, "zulip-nightly", &efs, "COMPLETED", 31.0, None).await;
+    backup_job(
+        &world.sdk,
+        "zulip-nightly",
+        &efs,
+        "EXPIRED",
+        7.0,
+        Some("Backup job expired before it could start: the start window closed"),
+    )
+    .await;
+    println!("   {id}: {efs}");
+
+    invoke_freshness(
+        world,
+        watch,
+        "Hourly backup-freshness run: no event was ever emitted for the missed backup",
+    )
+    .await;
+    println!("\n   The on-call engineer starts an on-demand backup; it completes.");
+    backup_job(&world.sdk, "zulip-nightly", &efs, "COMPLETED", 0.1, None).await;
+    invoke_freshness(world, watch, "Next hourly backup-freshness run").await;
 }
