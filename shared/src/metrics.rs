@@ -112,7 +112,7 @@ impl MetricBatch {
     pub fn merged(&self) -> Vec<Metric> {
         let mut out: Vec<Metric> = Vec::with_capacity(self.items.len());
         // Index of each count in `out`, so a sweep's thousands of values merge in linear time.
-        let mut counts: HashMap<(&str, &[(String, String)]), usize> = HashMap::new();
+        let mut counts: HashMap<CountKey<'_>, usize> = HashMap::new();
         for item in &self.items {
             if item.unit != Unit::Count {
                 out.push(item.clone());
@@ -129,6 +129,9 @@ impl MetricBatch {
         out
     }
 }
+
+/// A count's identity when merging: name and dimensions.
+type CountKey<'a> = (&'a str, &'a [(String, String)]);
 
 /// Writes batches to CloudWatch.
 #[derive(Debug, Clone)]

@@ -163,6 +163,9 @@ enum DayOfWeek {
     Nth(u32, u32),
 }
 
+/// Allowed years as (first, last, step) ranges.
+type YearRanges = Vec<(i64, i64, i64)>;
+
 /// A parsed AWS cron expression.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cron {
@@ -172,7 +175,7 @@ pub struct Cron {
     months: Bits,
     day_of_week: DayOfWeek,
     /// Allowed years; `None` is every year.
-    years: Option<Vec<(i64, i64, i64)>>,
+    years: Option<YearRanges>,
 }
 
 const MONTHS: [&str; 12] = [
@@ -285,7 +288,7 @@ impl Cron {
         })
     }
 
-    fn parse_years(field: &str) -> Result<Option<Vec<(i64, i64, i64)>>, ScheduleError> {
+    fn parse_years(field: &str) -> Result<Option<YearRanges>, ScheduleError> {
         if field == "*" || field == "?" {
             return Ok(None);
         }

@@ -182,7 +182,7 @@ async fn main() {
         .iter()
         .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0)))
         .collect();
-    calls.sort_by(|a, b| b.1.cmp(&a.1));
+    calls.sort_by_key(|c| std::cmp::Reverse(c.1));
     let total: u64 = calls.iter().map(|(_, c)| c).sum();
     let aws_reads: u64 = calls
         .iter()

@@ -190,7 +190,7 @@ async fn access_denied_on_one_resource_is_check_unknown_not_health() {
         .iter()
         .map(|a| (a.dedup_key(), a.severity()))
         .collect();
-    let mut want = vec![
+    let mut want = [
         (r.key("backup-missed", &readable), "critical"),
         (r.key("check-unknown", &denied), "error"),
     ];

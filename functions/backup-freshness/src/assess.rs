@@ -570,7 +570,8 @@ mod tests {
         let weekly = plan("weekly", "cron(0 3 ? * SUN *)", "Etc/UTC", 60);
         let berlin = plan("berlin", "cron(0 2 ? * * *)", "Europe/Berlin", 60);
         let default_window = plan("wide", "cron(0 5 ? * * *)", "Etc/UTC", 480);
-        let cases: &[(&[&Plan], &[(&str, &str)], Option<i64>)] = &[
+        type Case<'a> = (&'a [&'a Plan], &'a [(&'a str, &'a str)], Option<i64>);
+        let cases: &[Case<'_>] = &[
             (&[&daily], &[], Some(26)),
             (&[&hourly], &[], Some(3)),
             (&[&weekly], &[], Some(7 * 24 + 2)),
