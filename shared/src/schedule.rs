@@ -12,7 +12,7 @@
 //! changes move a gap by at most one hour, so for a zone other than UTC one hour is added
 //! rather than carrying a time-zone database in every function.
 
-use crate::time::Timestamp;
+use crate::time::{Timestamp, days_in_month};
 use std::fmt;
 
 /// How far before and after the evaluation time firings are enumerated to find the
@@ -403,16 +403,6 @@ impl Cron {
 fn civil(days: i64) -> (i64, u32, u32) {
     let (y, m, d, ..) = Timestamp::from_epoch_seconds(days * 86_400).civil();
     (y, m, d)
-}
-
-fn days_in_month(year: i64, month: u32) -> u32 {
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    match month {
-        2 if leap => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
 }
 
 /// Parses a duration such as `26h`, `90m`, `2d`, `1w`, `1d12h`, `36 hours` or ISO 8601
