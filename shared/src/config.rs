@@ -10,6 +10,12 @@
 //! | `PHOENIX_REQUIRED_RESOURCE_TYPES` | comma-separated AWS Backup resource types that must be recoverable | `EFS,RDS,Aurora,DynamoDB` |
 //! | `PHOENIX_BACKUP_GRACE_HOURS` | added to every rule-derived RPO before a backup counts as missed | `1` |
 //! | `PHOENIX_SUPPRESSIONS` | JSON list of accepted "completed with issues" messages, see [`Suppression`] | `[]` |
+//! | `PHOENIX_GUARD_PREFIX` | name prefix of Phoenix Guard's own rules and functions (blinding them is critical) | `phoenix-guard` |
+//! | `PHOENIX_DATA_BUCKETS` | comma-separated `*` patterns of bucket names whose data must survive (besides the `phoenix:data=true` tag) | empty |
+//! | `PHOENIX_ENCRYPTION_KEY_SECRETS` | comma-separated `*` patterns of secret names or ARNs that hold encryption keys (besides the `phoenix:encryption-key=true` tag) | empty |
+//! | `PHOENIX_MIN_BACKUP_RETENTION_DAYS` | the least retention, in days, of RDS automated backups and backup plan rules | `7` |
+//! | `PHOENIX_MAX_BACKUP_INTERVAL_HOURS` | the longest a backup plan rule may leave between runs | `24` |
+//! | `PHOENIX_MIN_VERSION_RETENTION_DAYS` | how long a data bucket must keep noncurrent versions, and the shortest expiration of current objects | `30` |
 
 use crate::pattern::glob_match;
 use serde::Deserialize;
@@ -20,6 +26,10 @@ pub const DEFAULT_ENVIRONMENT: &str = "default";
 pub const DEFAULT_REMIND_AFTER_HOURS: u64 = 24;
 pub const DEFAULT_BACKUP_GRACE_HOURS: u64 = 1;
 pub const DEFAULT_REQUIRED_TYPES: &[&str] = &["EFS", "RDS", "Aurora", "DynamoDB"];
+pub const DEFAULT_GUARD_PREFIX: &str = "phoenix-guard";
+pub const DEFAULT_MIN_BACKUP_RETENTION_DAYS: u64 = 7;
+pub const DEFAULT_MAX_BACKUP_INTERVAL_HOURS: u64 = 24;
+pub const DEFAULT_MIN_VERSION_RETENTION_DAYS: u64 = 30;
 
 /// A configuration value that stops the cold start. The message names the variable.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -84,6 +94,18 @@ pub struct Config {
     pub suppressions: Vec<Suppression>,
     /// The function's own region (`AWS_REGION`), for events that do not name one.
     pub aws_region: String,
+    /// Name prefix of Phoenix Guard's own EventBridge rules and Lambda functions.
+    pub guard_prefix: String,
+    /// `*` patterns of bucket names whose objects must survive a rebuild.
+    pub data_buckets: Vec<String>,
+    /// `*` patterns of secret names or ARNs that hold encryption keys.
+    pub encryption_key_secrets: Vec<String>,
+    /// The least retention of RDS automated backups and backup plan rules, in days.
+    pub min_backup_retention_days: u64,
+    /// The longest gap a backup plan rule may leave between runs, in seconds.
+    pub max_backup_interval_seconds: i64,
+    /// How many days a data bucket keeps noncurrent versions, at the least.
+    pub min_version_retention_days: u64,
 }
 
 impl Config {
@@ -217,6 +239,32 @@ impl Config {
             },
         };
 
+        let guard_prefix =
+            get("PHOENIX_GUARD_PREFIX").unwrap_or_else(|| DEFAULT_GUARD_PREFIX.to_owned());
+        let data_buckets = patterns(get("PHOENIX_DATA_BUCKETS"));
+        let encryption_key_secrets = patterns(get("PHOENIX_ENCRYPTION_KEY_SECRETS"));
+        let min_backup_retention_days = whole_number(
+            &get,
+            "PHOENIX_MIN_BACKUP_RETENTION_DAYS",
+            DEFAULT_MIN_BACKUP_RETENTION_DAYS,
+            1..=35,
+            "days",
+        )?;
+        let max_backup_interval_seconds = to_seconds(whole_number(
+            &get,
+            "PHOENIX_MAX_BACKUP_INTERVAL_HOURS",
+            DEFAULT_MAX_BACKUP_INTERVAL_HOURS,
+            1..=24 * 366,
+            "hours",
+        )?);
+        let min_version_retention_days = whole_number(
+            &get,
+            "PHOENIX_MIN_VERSION_RETENTION_DAYS",
+            DEFAULT_MIN_VERSION_RETENTION_DAYS,
+            1..=36_500,
+            "days",
+        )?;
+
         let aws_region = get("AWS_REGION")
             .or_else(|| get("AWS_DEFAULT_REGION"))
             .unwrap_or_else(|| "unknown".to_owned());
@@ -231,7 +279,34 @@ impl Config {
             required_resource_types,
             backup_grace_seconds,
             suppressions,
+            guard_prefix,
+            data_buckets,
+            encryption_key_secrets,
+            min_backup_retention_days,
+            max_backup_interval_seconds,
+            min_version_retention_days,
         })
+    }
+
+    /// Whether a bucket is named a data bucket by `PHOENIX_DATA_BUCKETS` (the
+    /// `phoenix:data=true` tag is the other way; the caller reads it).
+    pub fn is_configured_data_bucket(&self, bucket: &str) -> bool {
+        self.data_buckets
+            .iter()
+            .any(|p| glob_match(p, bucket, false))
+    }
+
+    /// Whether a secret (by name or ARN) is named an encryption-key secret by
+    /// `PHOENIX_ENCRYPTION_KEY_SECRETS`.
+    pub fn is_configured_key_secret(&self, secret: &str) -> bool {
+        self.encryption_key_secrets
+            .iter()
+            .any(|p| glob_match(p, secret, false))
+    }
+
+    /// Whether a rule or function name belongs to Phoenix Guard itself.
+    pub fn is_guard_resource(&self, name: &str) -> bool {
+        name.starts_with(&self.guard_prefix)
     }
 
     /// Whether losing backups of this AWS Backup resource type is critical.
@@ -246,6 +321,43 @@ impl Config {
         self.suppressions
             .iter()
             .any(|s| s.matches(resource_arn, message))
+    }
+}
+
+/// A comma-separated list, blanks dropped.
+fn patterns(raw: Option<String>) -> Vec<String> {
+    raw.map(|raw| {
+        raw.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// A whole number within `range`, or the default when unset.
+fn whole_number(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+    unit: &str,
+) -> Result<u64, ConfigError> {
+    match get(name) {
+        None => Ok(default),
+        Some(raw) => match raw.parse::<u64>() {
+            Ok(value) if range.contains(&value) => Ok(value),
+            _ => Err(ConfigError::Malformed {
+                name,
+                value: raw,
+                expected: format!(
+                    "a whole number of {unit} from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            }),
+        },
     }
 }
 
@@ -331,6 +443,41 @@ mod tests {
         assert!(
             err.to_string()
                 .starts_with("PHOENIX_BACKUP_GRACE_HOURS is malformed")
+        );
+    }
+
+    #[test]
+    fn protection_settings_have_defaults_and_name_the_variable_when_malformed() {
+        let c = config(&[
+            ("PHOENIX_ALERT_TOPIC_ARN", TOPIC),
+            ("PHOENIX_FINDINGS_TABLE", "t-1"),
+            (
+                "PHOENIX_DATA_BUCKETS",
+                "cochlearis-*-uploads, legal-archive",
+            ),
+            ("PHOENIX_ENCRYPTION_KEY_SECRETS", "*zitadel-master-key*"),
+        ])
+        .expect("valid");
+        assert_eq!(c.min_backup_retention_days, 7);
+        assert_eq!(c.max_backup_interval_seconds, 24 * 3600);
+        assert_eq!(c.min_version_retention_days, 30);
+        assert!(c.is_configured_data_bucket("cochlearis-dev-uploads"));
+        assert!(c.is_configured_data_bucket("legal-archive"));
+        assert!(!c.is_configured_data_bucket("cochlearis-dev-logs"));
+        assert!(c.is_configured_key_secret("cochlearis-dev-zitadel-master-key-Ab12"));
+        assert!(c.is_guard_resource("phoenix-guard-backup-events"));
+        assert!(!c.is_guard_resource("my-phoenix-guard"));
+
+        let err = config(&[
+            ("PHOENIX_ALERT_TOPIC_ARN", TOPIC),
+            ("PHOENIX_FINDINGS_TABLE", "t-1"),
+            ("PHOENIX_MIN_BACKUP_RETENTION_DAYS", "0"),
+        ])
+        .expect_err("zero days");
+        assert!(
+            err.to_string()
+                .starts_with("PHOENIX_MIN_BACKUP_RETENTION_DAYS is malformed"),
+            "{err}"
         );
     }
 

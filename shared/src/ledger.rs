@@ -213,7 +213,9 @@ impl Ledger {
     ) -> Result<Decision, LedgerError> {
         let f = &observation.finding;
         let key = f.dedup_key();
-        let remind_before = if remind_after_seconds > 0 {
+        // Reminders chase what pages (error, critical). An info or warning finding is a record
+        // told once: "already restored when checked", "someone tried and was denied".
+        let remind_before = if remind_after_seconds > 0 && f.severity >= Severity::Error {
             now.epoch_seconds() - remind_after_seconds
         } else {
             i64::MIN
