@@ -1,0 +1,880 @@
+//! Confirming a claim by reading the resource's current state through the service's API.
+//!
+//! Each read answers with a [`Reading`]: the weakening still holds, it was already undone,
+//! the call turned out not to matter (the secret holds no encryption key, the policy does
+//! not deny the guard), or the read itself failed — then the page goes out anyway, saying
+//! that confirmation failed.
+
+use crate::catalog;
+use crate::rules::{self, LifecycleRule, PlanRule, Suspect};
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use phoenix_shared::{Config, Severity, Timestamp};
+use std::collections::BTreeMap;
+
+/// The clients the reads need, built once per cold start.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    pub s3: aws_sdk_s3::Client,
+    pub rds: aws_sdk_rds::Client,
+    pub efs: aws_sdk_efs::Client,
+    pub backup: aws_sdk_backup::Client,
+    pub kms: aws_sdk_kms::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
+    pub cloudtrail: aws_sdk_cloudtrail::Client,
+    pub events: aws_sdk_eventbridge::Client,
+}
+
+impl Clients {
+    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+        // Against an endpoint override (the local emulator, a VPC endpoint by URL) buckets
+        // are addressed by path; AWS itself gets virtual-hosted addressing.
+        let s3 = aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(sdk.endpoint_url().is_some())
+            .build();
+        Self {
+            s3: aws_sdk_s3::Client::from_conf(s3),
+            rds: aws_sdk_rds::Client::new(sdk),
+            efs: aws_sdk_efs::Client::new(sdk),
+            backup: aws_sdk_backup::Client::new(sdk),
+            kms: aws_sdk_kms::Client::new(sdk),
+            secrets: aws_sdk_secretsmanager::Client::new(sdk),
+            cloudtrail: aws_sdk_cloudtrail::Client::new(sdk),
+            events: aws_sdk_eventbridge::Client::new(sdk),
+        }
+    }
+}
+
+/// What the read says about a claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// The weakening is in place now.
+    Holds,
+    /// The protection is back (or, for a restoring call, confirmed back).
+    Restored,
+    /// The call does not matter after all; the text says why.
+    Irrelevant(String),
+    /// The read failed; the text says how.
+    Unconfirmed(String),
+    /// No read can tell more than the call itself (a deleted function, deleted backups).
+    NotChecked,
+}
+
+/// The outcome of a confirming read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reading {
+    pub verdict: Verdict,
+    /// What the read saw, in words, for the page.
+    pub seen: String,
+    /// The resource's tags when the read got them (opt-outs, data buckets, key secrets).
+    pub tags: Option<BTreeMap<String, String>>,
+    /// The resource's ARN when the read knows it better than the call did.
+    pub arn: Option<String>,
+    /// A severity the read justifies (an encryption key whose previous version is kept).
+    pub severity: Option<Severity>,
+}
+
+impl Reading {
+    fn new(verdict: Verdict, seen: impl Into<String>) -> Self {
+        Self {
+            verdict,
+            seen: seen.into(),
+            tags: None,
+            arn: None,
+            severity: None,
+        }
+    }
+
+    fn holds(seen: impl Into<String>) -> Self {
+        Self::new(Verdict::Holds, seen)
+    }
+
+    fn restored(seen: impl Into<String>) -> Self {
+        Self::new(Verdict::Restored, seen)
+    }
+
+    fn failed(what: &str, why: String) -> Self {
+        let text = format!("{what} failed: {why}");
+        Self::new(Verdict::Unconfirmed(text.clone()), text)
+    }
+
+    fn with_tags(mut self, tags: Option<BTreeMap<String, String>>) -> Self {
+        self.tags = tags;
+        self
+    }
+
+    /// Holds when `weak`, else restored; `seen` either way.
+    fn either(weak: bool, seen: impl Into<String>) -> Self {
+        Self::new(
+            if weak {
+                Verdict::Holds
+            } else {
+                Verdict::Restored
+            },
+            seen,
+        )
+    }
+}
+
+/// The AWS error code and message of a failed call, or the transport error.
+pub fn reason<E, R>(err: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match (err.code(), err.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_owned(),
+        _ => DisplayErrorContext(err).to_string(),
+    }
+}
+
+fn code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> &str {
+    err.code().unwrap_or_default()
+}
+
+/// Reads what confirms or contradicts `suspect`.
+pub async fn read(clients: &Clients, suspect: &Suspect, config: &Config, at: Timestamp) -> Reading {
+    use catalog as c;
+    match suspect.check {
+        c::VERSIONING_SUSPENDED
+        | c::LIFECYCLE_WEAKENED
+        | c::BUCKET_DELETED
+        | c::POLICY_BLINDS_GUARD => bucket(clients, suspect, config).await,
+        c::DELETION_PROTECTION_OFF | c::BACKUP_RETENTION_LOW | c::DB_DELETED => {
+            database(clients, suspect, config).await
+        }
+        c::AUTOMATED_BACKUPS_DELETED => Reading::new(
+            Verdict::NotChecked,
+            "deleted automated backups cannot come back; the call succeeded",
+        ),
+        c::EFS_DELETED | c::EFS_BACKUP_DISABLED => file_system(clients, suspect).await,
+        c::VAULT_DELETED | c::VAULT_LOCK_REMOVED => vault(clients, suspect).await,
+        c::RECOVERY_POINT_DELETED => recovery_point(clients, suspect).await,
+        c::PLAN_DELETED | c::PLAN_WEAKENED => plan(clients, suspect, config, at).await,
+        c::SELECTION_DELETED => selection(clients, suspect).await,
+        c::VAULT_POLICY_OPEN => Reading::new(
+            Verdict::NotChecked,
+            "the call carries the whole policy that is now in force",
+        ),
+        c::REGION_OPT_OUT => region_setting(clients, suspect).await,
+        c::KEY_DELETION_SCHEDULED | c::KEY_DISABLED => key(clients, suspect).await,
+        c::SECRET_DELETED | c::KEY_REGENERATED => secret(clients, suspect, config).await,
+        c::TRAIL_STOPPED | c::TRAIL_DELETED | c::TRAIL_WEAKENED => trail(clients, suspect).await,
+        c::GUARD_RULE_DISABLED | c::GUARD_RULE_DELETED | c::GUARD_TARGETS_REMOVED => {
+            rule(clients, suspect).await
+        }
+        _ => Reading::new(
+            Verdict::NotChecked,
+            "a deleted function is confirmed by the call itself",
+        ),
+    }
+}
+
+async fn bucket_tags(clients: &Clients, bucket: &str) -> Option<BTreeMap<String, String>> {
+    match clients.s3.get_bucket_tagging().bucket(bucket).send().await {
+        Ok(out) => Some(
+            out.tag_set()
+                .iter()
+                .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                .collect(),
+        ),
+        Err(err) if code(&err) == "NoSuchTagSet" => Some(BTreeMap::new()),
+        Err(err) => {
+            tracing::warn!(bucket, error = %reason(&err), "bucket tags unreadable");
+            None
+        }
+    }
+}
+
+async fn bucket(clients: &Clients, suspect: &Suspect, config: &Config) -> Reading {
+    let name = suspect.id.as_str();
+    let versioning = clients.s3.get_bucket_versioning().bucket(name).send().await;
+    let status = match &versioning {
+        Ok(out) => out
+            .status()
+            .map_or("never enabled", |s| s.as_str())
+            .to_owned(),
+        Err(err) if code(err) == "NoSuchBucket" => {
+            return Reading::either(
+                suspect.check == catalog::BUCKET_DELETED || suspect.role == catalog::Role::Weakens,
+                format!("bucket {name} no longer exists"),
+            );
+        }
+        Err(err)
+            if suspect.check == catalog::POLICY_BLINDS_GUARD
+                && code(err).contains("AccessDenied") =>
+        {
+            return Reading::holds(format!(
+                "GetBucketVersioning on {name} is denied to Phoenix Guard ({})",
+                reason(err)
+            ));
+        }
+        Err(err) => return Reading::failed("GetBucketVersioning", reason(err)),
+    };
+    let tags = bucket_tags(clients, name).await;
+    let reading = match suspect.check {
+        catalog::VERSIONING_SUSPENDED => Reading::either(
+            !status.eq_ignore_ascii_case("Enabled"),
+            format!("versioning is {status}"),
+        ),
+        catalog::BUCKET_DELETED => Reading::restored(format!(
+            "a bucket named {name} exists again (versioning {status})"
+        )),
+        catalog::POLICY_BLINDS_GUARD => match suspect.role {
+            catalog::Role::Weakens => Reading::new(
+                Verdict::Irrelevant(format!(
+                    "the new policy of {name} still lets Phoenix Guard read it"
+                )),
+                "GetBucketVersioning succeeded",
+            ),
+            catalog::Role::Restores => Reading::restored("GetBucketVersioning succeeded"),
+        },
+        _ => match clients
+            .s3
+            .get_bucket_lifecycle_configuration()
+            .bucket(name)
+            .send()
+            .await
+        {
+            Ok(out) => {
+                let rules: Vec<LifecycleRule> = out
+                    .rules()
+                    .iter()
+                    .map(|r| LifecycleRule {
+                        enabled: r.status().as_str().eq_ignore_ascii_case("Enabled"),
+                        expiration_days: r
+                            .expiration()
+                            .and_then(|e| e.days().map(i64::from).or_else(|| e.date().map(|_| 0))),
+                        noncurrent_days: r
+                            .noncurrent_version_expiration()
+                            .and_then(|n| n.noncurrent_days())
+                            .map(i64::from),
+                    })
+                    .collect();
+                let verdict = rules::assess_lifecycle(&rules, config.min_version_retention_days);
+                Reading::either(
+                    verdict != rules::LifecycleVerdict::Keeps,
+                    format!("the lifecycle {}", verdict.describe()),
+                )
+            }
+            Err(err) if code(&err) == "NoSuchLifecycleConfiguration" => {
+                Reading::holds("the bucket has no lifecycle configuration")
+            }
+            Err(err) => Reading::failed("GetBucketLifecycleConfiguration", reason(&err)),
+        },
+    };
+    reading.with_tags(tags)
+}
+
+fn rds_tags(tags: &[aws_sdk_rds::types::Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_owned(),
+                t.value().unwrap_or_default().to_owned(),
+            ))
+        })
+        .collect()
+}
+
+/// The protection settings of an RDS instance or cluster.
+struct DbState {
+    deletion_protection: bool,
+    retention: i32,
+    pending_retention: Option<i32>,
+    status: String,
+    cluster: Option<String>,
+    tags: BTreeMap<String, String>,
+}
+
+async fn describe_cluster(clients: &Clients, id: &str) -> Result<Option<DbState>, String> {
+    match clients
+        .rds
+        .describe_db_clusters()
+        .db_cluster_identifier(id)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.db_clusters().first().map(|c| DbState {
+            deletion_protection: c.deletion_protection().unwrap_or(false),
+            retention: c.backup_retention_period().unwrap_or(0),
+            pending_retention: c
+                .pending_modified_values()
+                .and_then(|p| p.backup_retention_period()),
+            status: c.status().unwrap_or("unknown").to_owned(),
+            cluster: None,
+            tags: rds_tags(c.tag_list()),
+        })),
+        Err(err) if code(&err).starts_with("DBClusterNotFound") => Ok(None),
+        Err(err) => Err(reason(&err)),
+    }
+}
+
+async fn database(clients: &Clients, suspect: &Suspect, config: &Config) -> Reading {
+    let id = suspect.id.as_str();
+    let state = if suspect.resource_type == "Aurora" {
+        describe_cluster(clients, id).await
+    } else {
+        match clients
+            .rds
+            .describe_db_instances()
+            .db_instance_identifier(id)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out.db_instances().first().map(|i| DbState {
+                deletion_protection: i.deletion_protection().unwrap_or(false),
+                retention: i.backup_retention_period().unwrap_or(0),
+                pending_retention: i
+                    .pending_modified_values()
+                    .and_then(|p| p.backup_retention_period()),
+                status: i.db_instance_status().unwrap_or("unknown").to_owned(),
+                cluster: i.db_cluster_identifier().map(str::to_owned),
+                tags: rds_tags(i.tag_list()),
+            })),
+            Err(err) if code(&err).starts_with("DBInstanceNotFound") => Ok(None),
+            Err(err) => Err(reason(&err)),
+        }
+    };
+    let mut state = match state {
+        Err(why) => return Reading::failed("DescribeDBInstances/DescribeDBClusters", why),
+        Ok(None) => {
+            return Reading::either(
+                suspect.role == catalog::Role::Weakens,
+                format!("{id} no longer exists"),
+            );
+        }
+        Ok(Some(state)) => state,
+    };
+    // For Aurora members, protection and backups live on the cluster.
+    if let Some(cluster) = state.cluster.clone()
+        && suspect.check != catalog::DB_DELETED
+    {
+        match describe_cluster(clients, &cluster).await {
+            Ok(Some(c)) => {
+                let tags = std::mem::take(&mut state.tags);
+                state = DbState {
+                    tags: if c.tags.is_empty() { tags } else { c.tags },
+                    cluster: Some(cluster),
+                    ..c
+                };
+            }
+            Ok(None) => {}
+            Err(why) => return Reading::failed("DescribeDBClusters", why),
+        }
+    }
+    let via = state
+        .cluster
+        .as_deref()
+        .map_or_else(String::new, |c| format!(" (on its cluster {c})"));
+    let reading = match suspect.check {
+        catalog::DELETION_PROTECTION_OFF => Reading::either(
+            !state.deletion_protection,
+            format!(
+                "deletion protection is {}{via}",
+                if state.deletion_protection {
+                    "on"
+                } else {
+                    "OFF"
+                }
+            ),
+        ),
+        catalog::BACKUP_RETENTION_LOW => {
+            let effective = state.pending_retention.unwrap_or(state.retention);
+            let pending = if state.pending_retention.is_some() {
+                " (pending, applied in the next maintenance window)"
+            } else {
+                ""
+            };
+            Reading::either(
+                i64::from(effective)
+                    < i64::try_from(config.min_backup_retention_days).unwrap_or(i64::MAX),
+                format!("automated backup retention is {effective} days{pending}{via}"),
+            )
+        }
+        _ => {
+            let gone = state.status.eq_ignore_ascii_case("deleting");
+            Reading::either(gone, format!("status is {}", state.status))
+        }
+    };
+    reading.with_tags(Some(state.tags))
+}
+
+async fn file_system(clients: &Clients, suspect: &Suspect) -> Reading {
+    let id = suspect.id.as_str();
+    let described = clients
+        .efs
+        .describe_file_systems()
+        .file_system_id(id)
+        .send()
+        .await;
+    let fs = match described {
+        Ok(out) => out.file_systems().first().cloned(),
+        Err(err) if code(&err) == "FileSystemNotFound" => None,
+        Err(err) => return Reading::failed("DescribeFileSystems", reason(&err)),
+    };
+    let Some(fs) = fs else {
+        return Reading::either(
+            suspect.role == catalog::Role::Weakens,
+            format!("file system {id} no longer exists"),
+        );
+    };
+    let tags = Some(
+        fs.tags()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect(),
+    );
+    if suspect.check == catalog::EFS_DELETED {
+        let state = fs.life_cycle_state().as_str().to_owned();
+        return Reading::either(
+            state.eq_ignore_ascii_case("deleting") || state.eq_ignore_ascii_case("deleted"),
+            format!("file system is {state}"),
+        )
+        .with_tags(tags);
+    }
+    match clients
+        .efs
+        .describe_backup_policy()
+        .file_system_id(id)
+        .send()
+        .await
+    {
+        Ok(out) => {
+            let status = out
+                .backup_policy()
+                .map_or("DISABLED", |p| p.status().as_str())
+                .to_owned();
+            Reading::either(
+                status.starts_with("DISABL"),
+                format!("automatic backups are {status}"),
+            )
+            .with_tags(tags)
+        }
+        Err(err) if code(&err) == "PolicyNotFound" => {
+            Reading::holds("no automatic backup policy").with_tags(tags)
+        }
+        Err(err) => Reading::failed("DescribeBackupPolicy", reason(&err)).with_tags(tags),
+    }
+}
+
+async fn vault(clients: &Clients, suspect: &Suspect) -> Reading {
+    let name = suspect.id.as_str();
+    match clients
+        .backup
+        .describe_backup_vault()
+        .backup_vault_name(name)
+        .send()
+        .await
+    {
+        Ok(out) => {
+            let tags = match out.backup_vault_arn() {
+                Some(arn) => clients
+                    .backup
+                    .list_tags()
+                    .resource_arn(arn)
+                    .send()
+                    .await
+                    .ok()
+                    .map(|t| {
+                        t.tags()
+                            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                            .unwrap_or_default()
+                    }),
+                None => None,
+            };
+            let reading = if suspect.check == catalog::VAULT_DELETED {
+                Reading::restored(format!("a vault named {name} exists again"))
+            } else {
+                let locked = out.locked().unwrap_or(false);
+                Reading::either(
+                    !locked,
+                    format!("vault lock is {}", if locked { "on" } else { "OFF" }),
+                )
+            };
+            reading.with_tags(tags)
+        }
+        Err(err) if code(&err) == "ResourceNotFoundException" => Reading::either(
+            suspect.role == catalog::Role::Weakens,
+            format!("vault {name} does not exist"),
+        ),
+        Err(err) => Reading::failed("DescribeBackupVault", reason(&err)),
+    }
+}
+
+async fn recovery_point(clients: &Clients, suspect: &Suspect) -> Reading {
+    let Some(point) = suspect.aux.as_deref() else {
+        return Reading::new(Verdict::NotChecked, "no recovery point ARN to read");
+    };
+    match clients
+        .backup
+        .describe_recovery_point()
+        .backup_vault_name(&suspect.id)
+        .recovery_point_arn(point)
+        .send()
+        .await
+    {
+        Ok(out) => {
+            let status = out.status().map_or("unknown", |s| s.as_str()).to_owned();
+            Reading::either(
+                !matches!(status.as_str(), "COMPLETED" | "PARTIAL"),
+                format!("recovery point is {status}"),
+            )
+        }
+        Err(err) if code(&err) == "ResourceNotFoundException" => {
+            Reading::holds("the recovery point no longer exists")
+        }
+        Err(err) => Reading::failed("DescribeRecoveryPoint", reason(&err)),
+    }
+}
+
+async fn plan(clients: &Clients, suspect: &Suspect, config: &Config, at: Timestamp) -> Reading {
+    match clients
+        .backup
+        .get_backup_plan()
+        .backup_plan_id(&suspect.id)
+        .send()
+        .await
+    {
+        Ok(out) => {
+            if suspect.check == catalog::PLAN_DELETED {
+                return if out.deletion_date().is_some() {
+                    Reading::holds("the plan is deleted")
+                } else {
+                    Reading::restored("the plan exists")
+                };
+            }
+            let rules: Vec<PlanRule> = out
+                .backup_plan()
+                .map(|p| {
+                    p.rules()
+                        .iter()
+                        .map(|r| PlanRule {
+                            name: r.rule_name().to_owned(),
+                            schedule: r.schedule_expression().map(str::to_owned),
+                            delete_after_days: r.lifecycle().and_then(|l| l.delete_after_days()),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let problems = rules::assess_plan(&rules, config, at);
+            if problems.is_empty() {
+                Reading::restored("the plan is within policy now")
+            } else {
+                Reading::holds(problems.join("; "))
+            }
+        }
+        Err(err) if code(&err) == "ResourceNotFoundException" => Reading::either(
+            suspect.role == catalog::Role::Weakens,
+            "the plan does not exist",
+        ),
+        Err(err) => Reading::failed("GetBackupPlan", reason(&err)),
+    }
+}
+
+async fn selection(clients: &Clients, suspect: &Suspect) -> Reading {
+    let Some(selection) = suspect.aux.as_deref() else {
+        return Reading::new(Verdict::NotChecked, "no selection id to read");
+    };
+    match clients
+        .backup
+        .get_backup_selection()
+        .backup_plan_id(&suspect.id)
+        .selection_id(selection)
+        .send()
+        .await
+    {
+        Ok(_) => Reading::restored("the selection exists"),
+        Err(err) if code(&err) == "ResourceNotFoundException" => {
+            Reading::holds("the selection no longer exists")
+        }
+        Err(err) => Reading::failed("GetBackupSelection", reason(&err)),
+    }
+}
+
+async fn region_setting(clients: &Clients, suspect: &Suspect) -> Reading {
+    match clients.backup.describe_region_settings().send().await {
+        Ok(out) => {
+            let opted_in = out
+                .resource_type_opt_in_preference()
+                .and_then(|m| {
+                    m.iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case(&suspect.id))
+                        .map(|(_, v)| *v)
+                })
+                .unwrap_or(true);
+            Reading::either(
+                !opted_in,
+                format!(
+                    "{} is opted {}",
+                    suspect.id,
+                    if opted_in { "in" } else { "OUT" }
+                ),
+            )
+        }
+        Err(err) => Reading::failed("DescribeRegionSettings", reason(&err)),
+    }
+}
+
+async fn key(clients: &Clients, suspect: &Suspect) -> Reading {
+    let id = suspect.resource.as_str();
+    let described = match clients.kms.describe_key().key_id(id).send().await {
+        Ok(out) => out,
+        Err(err) if code(&err) == "NotFoundException" => {
+            return Reading::holds("the key no longer exists");
+        }
+        Err(err) => return Reading::failed("DescribeKey", reason(&err)),
+    };
+    let Some(meta) = described.key_metadata() else {
+        return Reading::failed("DescribeKey", "no key metadata in the answer".to_owned());
+    };
+    let state = meta
+        .key_state()
+        .map_or("Unknown", |s| s.as_str())
+        .to_owned();
+    let tags = match clients
+        .kms
+        .list_resource_tags()
+        .key_id(meta.key_id())
+        .send()
+        .await
+    {
+        Ok(out) => Some(
+            out.tags()
+                .iter()
+                .map(|t| (t.tag_key().to_owned(), t.tag_value().to_owned()))
+                .collect(),
+        ),
+        Err(err) => {
+            tracing::warn!(key = id, error = %reason(&err), "key tags unreadable");
+            None
+        }
+    };
+    let weak = match suspect.check {
+        catalog::KEY_DELETION_SCHEDULED => {
+            state == "PendingDeletion" || state == "PendingReplicaDeletion"
+        }
+        _ => state == "Disabled",
+    };
+    let mut seen = format!("key state is {state}");
+    if let Some(date) = meta.deletion_date() {
+        seen.push_str(&format!(
+            ", deletion on {}",
+            Timestamp::from_epoch_seconds(date.secs())
+        ));
+    }
+    let mut reading = Reading::either(weak, seen).with_tags(tags);
+    reading.arn = meta.arn().map(str::to_owned);
+    reading
+}
+
+async fn secret(clients: &Clients, suspect: &Suspect, config: &Config) -> Reading {
+    let id = suspect.id.as_str();
+    let out = match clients.secrets.describe_secret().secret_id(id).send().await {
+        Ok(out) => out,
+        Err(err) if code(&err) == "ResourceNotFoundException" => {
+            return Reading::either(
+                suspect.role == catalog::Role::Weakens,
+                format!("secret {id} no longer exists"),
+            );
+        }
+        Err(err) => return Reading::failed("DescribeSecret", reason(&err)),
+    };
+    let tags: BTreeMap<String, String> = out
+        .tags()
+        .iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_owned(),
+                t.value().unwrap_or_default().to_owned(),
+            ))
+        })
+        .collect();
+    let arn = out.arn().map(str::to_owned);
+    let name = out.name().unwrap_or(id).to_owned();
+    let mut reading = if suspect.check == catalog::SECRET_DELETED {
+        match out.deleted_date() {
+            Some(date) => Reading::holds(format!(
+                "the secret is scheduled for deletion (marked {})",
+                Timestamp::from_epoch_seconds(date.secs())
+            )),
+            None => Reading::restored("the secret is not scheduled for deletion"),
+        }
+    } else {
+        let is_key = tags
+            .get("phoenix:encryption-key")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+            || config.is_configured_key_secret(&name)
+            || arn
+                .as_deref()
+                .is_some_and(|a| config.is_configured_key_secret(a));
+        if !is_key {
+            Reading::new(
+                Verdict::Irrelevant(format!(
+                    "secret {name} is not an encryption-key secret (no phoenix:encryption-key=true tag, not in PHOENIX_ENCRYPTION_KEY_SECRETS)"
+                )),
+                "not an encryption key",
+            )
+        } else {
+            let stages = out.version_ids_to_stages();
+            let previous =
+                stages.is_some_and(|m| m.values().any(|s| s.iter().any(|x| x == "AWSPREVIOUS")));
+            let versions = stages.map_or(0, |m| m.len());
+            let mut r = Reading::holds(if previous {
+                format!(
+                    "a new AWSCURRENT version; the previous key is still kept as AWSPREVIOUS ({versions} versions)"
+                )
+            } else {
+                format!(
+                    "a new AWSCURRENT version and NO previous version is kept ({versions} versions): the old key is gone"
+                )
+            });
+            // The old key can still be read: serious, not yet lost.
+            r.severity = Some(if previous {
+                Severity::Error
+            } else {
+                Severity::Critical
+            });
+            r
+        }
+    };
+    reading.tags = Some(tags);
+    reading.arn = arn;
+    reading
+}
+
+async fn trail(clients: &Clients, suspect: &Suspect) -> Reading {
+    let name = suspect.id.as_str();
+    let logging = match clients
+        .cloudtrail
+        .get_trail_status()
+        .name(name)
+        .send()
+        .await
+    {
+        Ok(out) => out.is_logging().unwrap_or(false),
+        Err(err) if code(&err).starts_with("TrailNotFound") => {
+            return Reading::either(
+                suspect.role == catalog::Role::Weakens,
+                format!("trail {name} does not exist"),
+            );
+        }
+        Err(err) => return Reading::failed("GetTrailStatus", reason(&err)),
+    };
+    match suspect.check {
+        catalog::TRAIL_DELETED => {
+            Reading::restored(format!("a trail named {name} exists (logging: {logging})"))
+        }
+        catalog::TRAIL_STOPPED => Reading::either(
+            !logging,
+            format!(
+                "the trail is {}",
+                if logging { "logging" } else { "NOT logging" }
+            ),
+        ),
+        _ if !logging => Reading::holds("the trail is NOT logging"),
+        _ => match clients
+            .cloudtrail
+            .get_event_selectors()
+            .trail_name(name)
+            .send()
+            .await
+        {
+            Ok(out) => {
+                let management = out.event_selectors().is_empty()
+                    && out.advanced_event_selectors().is_empty()
+                    || out.event_selectors().iter().any(|s| {
+                        s.include_management_events().unwrap_or(true)
+                            && s.read_write_type().is_none_or(|t| t.as_str() != "ReadOnly")
+                    })
+                    || out.advanced_event_selectors().iter().any(|s| {
+                        s.field_selectors().iter().any(|f| {
+                            f.field() == "eventCategory"
+                                && f.equals().iter().any(|v| v == "Management")
+                        })
+                    });
+                if management {
+                    Reading::new(
+                        Verdict::Irrelevant(
+                            "the trail still logs management write events".to_owned(),
+                        ),
+                        "logging, management events selected",
+                    )
+                    .pipe_restore(suspect)
+                } else {
+                    Reading::holds("the trail logs, but no longer management write events")
+                }
+            }
+            Err(err) => Reading::failed("GetEventSelectors", reason(&err)),
+        },
+    }
+}
+
+impl Reading {
+    /// For a restoring call, an "irrelevant" weakening read means the protection is back.
+    fn pipe_restore(self, suspect: &Suspect) -> Self {
+        match (suspect.role, &self.verdict) {
+            (catalog::Role::Restores, Verdict::Irrelevant(_)) => Self {
+                verdict: Verdict::Restored,
+                ..self
+            },
+            _ => self,
+        }
+    }
+}
+
+async fn rule(clients: &Clients, suspect: &Suspect) -> Reading {
+    let name = suspect.id.as_str();
+    let described = match clients.events.describe_rule().name(name).send().await {
+        Ok(out) => out,
+        Err(err) if code(&err) == "ResourceNotFoundException" => {
+            return Reading::either(
+                suspect.role == catalog::Role::Weakens,
+                format!("rule {name} does not exist"),
+            );
+        }
+        Err(err) => return Reading::failed("DescribeRule", reason(&err)),
+    };
+    match suspect.check {
+        catalog::GUARD_RULE_DELETED => Reading::restored(format!("rule {name} exists")),
+        catalog::GUARD_RULE_DISABLED => {
+            let state = described
+                .state()
+                .map_or("UNKNOWN", |s| s.as_str())
+                .to_owned();
+            Reading::either(state != "ENABLED", format!("rule {name} is {state}"))
+        }
+        _ => match clients
+            .events
+            .list_targets_by_rule()
+            .rule(name)
+            .send()
+            .await
+        {
+            Ok(out) => {
+                let present: Vec<&str> = out.targets().iter().map(|t| t.id()).collect();
+                let removed: Vec<&str> = suspect
+                    .aux
+                    .as_deref()
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                let missing = if removed.is_empty() {
+                    present.is_empty()
+                } else {
+                    removed.iter().any(|r| !present.contains(r))
+                };
+                Reading::either(
+                    missing,
+                    format!(
+                        "rule {name} has {} target(s): {}",
+                        present.len(),
+                        present.join(", ")
+                    ),
+                )
+            }
+            Err(err) => Reading::failed("ListTargetsByRule", reason(&err)),
+        },
+    }
+}
