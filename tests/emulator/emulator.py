@@ -11,6 +11,8 @@ value written through one protocol reads back through the other):
   SDK compresses ``PutMetricData`` requests above 10 KiB) are accepted.
 * AWS Backup selections, jobs, recovery points, protected resources and region settings
   (restJson1), see ``backup.py``.
+* S3 ``GetBucketVersioning`` answered with the documented ``<VersioningConfiguration>`` root
+  (moto's own answer uses another root element, which the Rust SDK rejects).
 
 Not AWS, under ``/_phoenix/`` (no signature needed):
 
@@ -227,7 +229,25 @@ class PhoenixEmulator:
                 return rest_json_error(start_response, err.status, err.code, err.message)
             if result is not None:
                 return json_response(start_response, "200 OK", result)
+        if service == "s3" and method == "GET" and "versioning" in parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True):
+            return self.s3_versioning(environ, start_response)
         return self.moto_app(environ, start_response)
+
+    def s3_versioning(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        """GetBucketVersioning as S3 documents it: moto names the root element
+        ``GetBucketVersioningResponse``; S3 answers ``<VersioningConfiguration>``, which is what
+        the Rust SDK's parser requires."""
+        captured: dict = {}
+
+        def capture(status: str, headers: list, exc_info: Any = None) -> Callable:
+            captured["status"], captured["headers"] = status, headers
+            return lambda data: None
+
+        body = b"".join(self.moto_app(environ, capture))
+        body = body.replace(b"GetBucketVersioningResponse", b"VersioningConfiguration")
+        headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
+        start_response(captured["status"], headers + [("Content-Length", str(len(body)))])
+        return [body]
 
     def count(self, service: str, operation: str) -> None:
         with self.lock:

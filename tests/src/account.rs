@@ -1,7 +1,7 @@
 //! Building an account in the emulator through the AWS APIs themselves: EFS file systems,
-//! RDS instances, DynamoDB tables, backup vaults, plans, selections and jobs. Each helper
-//! works in the region of the `SdkConfig` it is given, so a test that evaluates a whole
-//! region can have one to itself.
+//! RDS instances, DynamoDB tables, backup vaults, plans, selections and jobs, buckets, KMS
+//! keys, secrets and trails. Each helper works in the region of the `SdkConfig` it is given,
+//! so a test that evaluates a whole region can have one to itself.
 
 use crate::Emulator;
 use aws_config::{Region, SdkConfig};
@@ -186,4 +186,143 @@ pub fn scheduled_event(time: &str) -> Value {
         "resources": ["arn:aws:events:eu-west-1:123456789012:rule/phoenix-backup-freshness"],
         "detail": {}
     })
+}
+
+/// Creates a bucket with tags and, when `versioned`, versioning enabled.
+pub async fn create_bucket(sdk: &SdkConfig, name: &str, tags: &[(&str, &str)], versioned: bool) {
+    let s3 = s3_client(sdk);
+    s3.create_bucket()
+        .bucket(name)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("create bucket");
+    if !tags.is_empty() {
+        let tag_set = tags
+            .iter()
+            .map(|(k, v)| {
+                aws_sdk_s3::types::Tag::builder()
+                    .key(*k)
+                    .value(*v)
+                    .build()
+                    .expect("tag")
+            })
+            .collect::<Vec<_>>();
+        s3.put_bucket_tagging()
+            .bucket(name)
+            .tagging(
+                aws_sdk_s3::types::Tagging::builder()
+                    .set_tag_set(Some(tag_set))
+                    .build()
+                    .expect("tagging"),
+            )
+            .send()
+            .await
+            .expect("tag bucket");
+    }
+    if versioned {
+        set_versioning(sdk, name, true).await;
+    }
+}
+
+/// Enables or suspends a bucket's versioning through the S3 API.
+pub async fn set_versioning(sdk: &SdkConfig, bucket: &str, enabled: bool) {
+    let status = if enabled {
+        aws_sdk_s3::types::BucketVersioningStatus::Enabled
+    } else {
+        aws_sdk_s3::types::BucketVersioningStatus::Suspended
+    };
+    s3_client(sdk)
+        .put_bucket_versioning()
+        .bucket(bucket)
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(status)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("put bucket versioning");
+}
+
+/// An S3 client that addresses buckets by path, as the emulator needs.
+pub fn s3_client(sdk: &SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
+/// Creates a KMS key with tags; returns its id.
+pub async fn create_key(sdk: &SdkConfig, tags: &[(&str, &str)]) -> String {
+    let mut request = aws_sdk_kms::Client::new(sdk)
+        .create_key()
+        .description("phoenix test key");
+    for (k, v) in tags {
+        request = request.tags(
+            aws_sdk_kms::types::Tag::builder()
+                .tag_key(*k)
+                .tag_value(*v)
+                .build()
+                .expect("tag"),
+        );
+    }
+    let out = request.send().await.expect("create key");
+    out.key_metadata()
+        .expect("key metadata")
+        .key_id()
+        .to_owned()
+}
+
+/// Creates a secret holding `value` with tags; returns its ARN.
+pub async fn create_secret(
+    sdk: &SdkConfig,
+    name: &str,
+    value: &str,
+    tags: &[(&str, &str)],
+) -> String {
+    let mut request = aws_sdk_secretsmanager::Client::new(sdk)
+        .create_secret()
+        .name(name)
+        .secret_string(value);
+    for (k, v) in tags {
+        request = request.tags(
+            aws_sdk_secretsmanager::types::Tag::builder()
+                .key(*k)
+                .value(*v)
+                .build(),
+        );
+    }
+    request
+        .send()
+        .await
+        .expect("create secret")
+        .arn()
+        .expect("secret arn")
+        .to_owned()
+}
+
+/// Creates a logging CloudTrail trail (and its log bucket); returns the trail's name.
+pub async fn create_trail(sdk: &SdkConfig, name: &str) -> String {
+    create_bucket(sdk, &format!("{name}-logs"), &[], false).await;
+    let cloudtrail = aws_sdk_cloudtrail::Client::new(sdk);
+    cloudtrail
+        .create_trail()
+        .name(name)
+        .s3_bucket_name(format!("{name}-logs"))
+        .send()
+        .await
+        .expect("create trail");
+    cloudtrail
+        .start_logging()
+        .name(name)
+        .send()
+        .await
+        .expect("start logging");
+    name.to_owned()
 }

@@ -425,8 +425,15 @@ pub async fn create_findings_table(client: &aws_sdk_dynamodb::Client, table: &st
 
 /// A fixture file of `functions/backup-events/fixtures/`, parsed.
 pub fn backup_fixture(name: &str) -> Value {
+    fixture("backup-events", name)
+}
+
+/// A fixture file of `functions/<function>/fixtures/`, parsed.
+pub fn fixture(function: &str, name: &str) -> Value {
     let path = repo_root()
-        .join("functions/backup-events/fixtures")
+        .join("functions")
+        .join(function)
+        .join("fixtures")
         .join(name);
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()));

@@ -1,0 +1,570 @@
+//! `protection-guard` against the emulator, over real HTTP: a CloudTrail event claims a
+//! weakening, the emulator's state (changed through the same AWS APIs) confirms or
+//! contradicts it, and the test reads what a user would see: the page (through an SQS
+//! subscriber of the alert topic), its dedup key and severity, and the metrics.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // test code
+
+use phoenix_shared::{HandlerError, Timestamp};
+use phoenix_tests::account::{self, create_bucket, set_versioning};
+use phoenix_tests::{Emulator, ReceivedAlert, World, fixture};
+use protection_guard::confirm::Clients;
+use protection_guard::{Outcome, handle};
+use serde_json::{Value, json};
+
+const ACCT: &str = "123456789012";
+
+fn key(check: &str, resource: &str) -> String {
+    format!("phoenix:{ACCT}:eu-west-1:{check}:{resource}")
+}
+
+/// A protection-guard fixture with some of its `detail` fields replaced.
+fn event(name: &str, patch: &[(&str, Value)]) -> Value {
+    let mut event = fixture("protection-guard", &format!("{name}.json"));
+    for (pointer, value) in patch {
+        *event
+            .pointer_mut(pointer)
+            .unwrap_or_else(|| panic!("{name} has no {pointer}")) = value.clone();
+    }
+    event
+}
+
+async fn send(world: &World, event: &Value) -> Result<Outcome, HandlerError> {
+    static INVOCATION: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = INVOCATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    handle(
+        &world.guard(),
+        &Clients::new(&world.sdk),
+        event,
+        &format!("pg-{n}"),
+        Timestamp::now(),
+    )
+    .await
+}
+
+async fn only_alert(world: &World) -> ReceivedAlert {
+    let mut alerts = world.alerts().await;
+    assert_eq!(
+        alerts.len(),
+        1,
+        "expected exactly one alert, got {alerts:#?}"
+    );
+    alerts.remove(0)
+}
+
+fn summary(alert: &ReceivedAlert) -> &str {
+    alert.body["payload"]["summary"]
+        .as_str()
+        .unwrap_or_default()
+}
+
+/// A bucket name of this world (S3 names are global).
+fn bucket(world: &World, label: &str) -> String {
+    format!("{label}-{}", world.name).to_ascii_lowercase()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suspended_versioning_on_a_data_bucket_pages_once_with_who_did_it_and_resolves_when_enabled()
+ {
+    let world = World::new("pg-versioning").await;
+    let uploads = bucket(&world, "zulip-uploads");
+    create_bucket(&world.sdk, &uploads, &[("phoenix:data", "true")], true).await;
+    set_versioning(&world.sdk, &uploads, false).await;
+    let suspended = event(
+        "s3-put-bucket-versioning-suspended",
+        &[("/detail/requestParameters/bucketName", json!(uploads))],
+    );
+
+    send(&world, &suspended).await.expect("delivered");
+    let page = only_alert(&world).await;
+    let dedup = key(
+        "s3-versioning-suspended",
+        &format!("arn:aws:s3:::{uploads}"),
+    );
+    assert_eq!(
+        (page.event_action(), page.dedup_key(), page.severity()),
+        ("trigger", dedup.as_str(), "critical")
+    );
+    assert!(
+        summary(&page).contains(
+            "by arn:aws:sts::123456789012:assumed-role/platform-admin/alice from 203.0.113.24"
+        ),
+        "{}",
+        summary(&page)
+    );
+    assert!(
+        summary(&page).contains("confirmed: versioning is Suspended"),
+        "{}",
+        summary(&page)
+    );
+    let details = &page.body["payload"]["custom_details"];
+    assert_eq!(
+        details["userAgent"], "aws-cli/2.15.30 Python/3.11.8 Linux/6.5 exe/x86_64",
+        "{details}"
+    );
+    assert!(
+        page.body["payload"]["custom_details"]["remedy"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Status=Enabled"),
+        "{details}"
+    );
+    assert_eq!(
+        world
+            .metric_sum(
+                "ProtectionViolations",
+                &[("Check", "s3-versioning-suspended")]
+            )
+            .await,
+        Some(1.0)
+    );
+
+    // EventBridge delivers at least once: the duplicate changes nothing.
+    send(&world, &suspended).await.expect("delivered");
+    assert!(
+        world.alerts().await.is_empty(),
+        "a duplicate must not page again"
+    );
+
+    // Someone turns versioning back on: the page resolves.
+    set_versioning(&world.sdk, &uploads, true).await;
+    let enabled = event(
+        "s3-put-bucket-versioning-enabled",
+        &[("/detail/requestParameters/bucketName", json!(uploads))],
+    );
+    send(&world, &enabled).await.expect("delivered");
+    let resolve = only_alert(&world).await;
+    assert_eq!(
+        (resolve.event_action(), resolve.dedup_key()),
+        ("resolve", dedup.as_str())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_weakening_already_undone_when_read_is_recorded_at_info_and_a_plain_bucket_pages_at_error()
+ {
+    let world = World::new("pg-undone").await;
+    let uploads = bucket(&world, "bookstack-uploads");
+    create_bucket(&world.sdk, &uploads, &[("phoenix:data", "true")], true).await;
+    // The event says Suspended, but versioning is Enabled again by the time it is read.
+    let suspended = event(
+        "s3-put-bucket-versioning-suspended",
+        &[("/detail/requestParameters/bucketName", json!(uploads))],
+    );
+    send(&world, &suspended).await.expect("delivered");
+    let record = only_alert(&world).await;
+    assert_eq!(record.severity(), "info", "{}", summary(&record));
+    assert!(
+        summary(&record).contains("already undone when checked: versioning is Enabled"),
+        "{}",
+        summary(&record)
+    );
+    assert_eq!(
+        world
+            .metric_sum(
+                "ProtectionViolations",
+                &[("Check", "s3-versioning-suspended")]
+            )
+            .await,
+        None
+    );
+
+    // A bucket nobody marked as data: still a page, at error.
+    let logs = bucket(&world, "build-logs");
+    create_bucket(&world.sdk, &logs, &[], true).await;
+    set_versioning(&world.sdk, &logs, false).await;
+    send(
+        &world,
+        &event(
+            "s3-put-bucket-versioning-suspended",
+            &[("/detail/requestParameters/bucketName", json!(logs))],
+        ),
+    )
+    .await
+    .expect("delivered");
+    assert_eq!(only_alert(&world).await.severity(), "error");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deletion_protection_off_and_backups_disabled_on_the_zitadel_database_page_and_resolve() {
+    let world = World::new("pg-rds").await;
+    let id = format!("zitadel-{}", world.name);
+    let arn = account::create_rds(&world.sdk, &id, &[]).await;
+    let rds = aws_sdk_rds::Client::new(&world.sdk);
+    rds.modify_db_instance()
+        .db_instance_identifier(&id)
+        .deletion_protection(false)
+        .backup_retention_period(0)
+        .apply_immediately(true)
+        .send()
+        .await
+        .expect("modify");
+
+    let off = event(
+        "rds-modify-db-instance-deletion-protection-off",
+        &[("/detail/requestParameters/dBInstanceIdentifier", json!(id))],
+    );
+    send(&world, &off).await.expect("delivered");
+    let page = only_alert(&world).await;
+    assert_eq!(
+        (page.dedup_key(), page.severity()),
+        (
+            key("rds-deletion-protection-off", &arn).as_str(),
+            "critical"
+        )
+    );
+    assert!(
+        summary(&page).contains("confirmed: deletion protection is OFF"),
+        "{}",
+        summary(&page)
+    );
+
+    let zero = event(
+        "rds-modify-db-instance-retention-zero",
+        &[("/detail/requestParameters/dBInstanceIdentifier", json!(id))],
+    );
+    send(&world, &zero).await.expect("delivered");
+    let page = only_alert(&world).await;
+    assert_eq!(page.dedup_key(), key("rds-backup-retention-low", &arn));
+    assert!(
+        summary(&page).contains("DISABLED automated backups"),
+        "{}",
+        summary(&page)
+    );
+
+    rds.modify_db_instance()
+        .db_instance_identifier(&id)
+        .deletion_protection(true)
+        .apply_immediately(true)
+        .send()
+        .await
+        .expect("modify");
+    let on = event(
+        "rds-modify-db-instance-deletion-protection-on",
+        &[("/detail/requestParameters/dBInstanceIdentifier", json!(id))],
+    );
+    send(&world, &on).await.expect("delivered");
+    let resolve = only_alert(&world).await;
+    assert_eq!(
+        (resolve.event_action(), resolve.dedup_key()),
+        ("resolve", key("rds-deletion-protection-off", &arn).as_str())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_scheduled_for_deletion_pages_even_when_the_read_is_denied_and_cancelling_resolves() {
+    let world = World::new("pg-kms").await;
+    let key_id = account::create_key(&world.sdk, &[]).await;
+    let key_arn = format!("arn:aws:kms:eu-west-1:{ACCT}:key/{key_id}");
+    let kms = aws_sdk_kms::Client::new(&world.sdk);
+    kms.schedule_key_deletion()
+        .key_id(&key_id)
+        .pending_window_in_days(7)
+        .send()
+        .await
+        .expect("schedule");
+    let scheduled = event(
+        "kms-schedule-key-deletion",
+        &[
+            ("/detail/requestParameters/keyId", json!(key_id)),
+            ("/detail/responseElements/keyId", json!(key_arn)),
+        ],
+    );
+    send(&world, &scheduled).await.expect("delivered");
+    let page = only_alert(&world).await;
+    assert_eq!(
+        (page.dedup_key(), page.severity()),
+        (
+            key("kms-key-deletion-scheduled", &key_arn).as_str(),
+            "critical"
+        )
+    );
+    assert!(
+        summary(&page).contains("confirmed: key state is PendingDeletion"),
+        "{}",
+        summary(&page)
+    );
+
+    // Cancelled and re-enabled: resolved.
+    kms.cancel_key_deletion()
+        .key_id(&key_id)
+        .send()
+        .await
+        .expect("cancel");
+    let cancelled = event(
+        "kms-cancel-key-deletion",
+        &[
+            ("/detail/requestParameters/keyId", json!(key_id)),
+            ("/detail/responseElements/keyId", json!(key_arn)),
+        ],
+    );
+    send(&world, &cancelled).await.expect("delivered");
+    assert_eq!(only_alert(&world).await.event_action(), "resolve");
+
+    // Disabled, and the guard may not read the key: it pages on the event's facts.
+    kms.disable_key()
+        .key_id(&key_id)
+        .send()
+        .await
+        .expect("disable");
+    let fault = account::deny("kms", "DescribeKey", &key_id);
+    let disabled = event(
+        "kms-disable-key",
+        &[("/detail/requestParameters/keyId", json!(key_arn))],
+    );
+    send(&world, &disabled).await.expect("delivered");
+    Emulator::shared().control("DELETE", &format!("/_phoenix/faults/{fault}"), &json!({}));
+    let page = only_alert(&world).await;
+    assert_eq!(
+        (page.dedup_key(), page.severity()),
+        (key("kms-key-disabled", &key_arn).as_str(), "critical")
+    );
+    assert!(
+        summary(&page).contains("NOT confirmed (DescribeKey failed: AccessDeniedException"),
+        "{}",
+        summary(&page)
+    );
+    assert_eq!(
+        world
+            .metric_sum("ConfirmationsFailed", &[("Check", "kms-key-disabled")])
+            .await,
+        Some(1.0)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_regenerated_encryption_key_pages_and_an_ordinary_secret_does_not() {
+    let world = World::new("pg-secret").await;
+    let name = format!("zitadel-master-key-{}", world.name);
+    let arn = account::create_secret(
+        &world.sdk,
+        &name,
+        "first-key-material",
+        &[("phoenix:encryption-key", "true")],
+    )
+    .await;
+    let secrets = aws_sdk_secretsmanager::Client::new(&world.sdk);
+    secrets
+        .put_secret_value()
+        .secret_id(&arn)
+        .secret_string("regenerated-key-material")
+        .send()
+        .await
+        .expect("put");
+    let put = event(
+        "secretsmanager-put-secret-value",
+        &[
+            ("/detail/requestParameters/secretId", json!(arn)),
+            ("/detail/responseElements/arn", json!(arn)),
+        ],
+    );
+    send(&world, &put).await.expect("delivered");
+    let page = only_alert(&world).await;
+    assert_eq!(page.dedup_key(), key("encryption-key-regenerated", &arn));
+    // The previous version is still kept as AWSPREVIOUS: serious, not yet lost.
+    assert_eq!(page.severity(), "error");
+    assert!(
+        summary(&page).contains("the previous key is still kept as AWSPREVIOUS"),
+        "{}",
+        summary(&page)
+    );
+    assert!(
+        !page.body.to_string().contains("key-material"),
+        "no secret value travels"
+    );
+
+    let plain = format!("smtp-password-{}", world.name);
+    let plain_arn = account::create_secret(&world.sdk, &plain, "hunter2", &[]).await;
+    let put = event(
+        "secretsmanager-put-secret-value",
+        &[
+            ("/detail/requestParameters/secretId", json!(plain_arn)),
+            ("/detail/responseElements/arn", json!(plain_arn)),
+        ],
+    );
+    let outcome = send(&world, &put).await.expect("delivered");
+    assert!(world.alerts().await.is_empty());
+    assert!(
+        outcome
+            .ignored
+            .unwrap_or_default()
+            .contains("not an encryption-key secret")
+    );
+    assert_eq!(
+        world
+            .metric_sum("EventsIgnored", &[("Function", "protection-guard")])
+            .await,
+        Some(1.0)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_vault_is_one_incident_for_protection_guard_and_backup_events() {
+    let world = World::new("pg-vault").await;
+    let vault = format!("vault-{}", world.name);
+    let backup = aws_sdk_backup::Client::new(&world.sdk);
+    backup
+        .create_backup_vault()
+        .backup_vault_name(&vault)
+        .send()
+        .await
+        .expect("vault");
+    backup
+        .delete_backup_vault()
+        .backup_vault_name(&vault)
+        .send()
+        .await
+        .expect("delete");
+    send(
+        &world,
+        &event(
+            "backup-delete-backup-vault",
+            &[("/detail/requestParameters/backupVaultName", json!(vault))],
+        ),
+    )
+    .await
+    .expect("delivered");
+    let page = only_alert(&world).await;
+    let vault_arn = format!("arn:aws:backup:eu-west-1:{ACCT}:backup-vault:{vault}");
+    assert_eq!(
+        (page.dedup_key(), page.severity()),
+        (key("backup-vault-deleted", &vault_arn).as_str(), "critical")
+    );
+
+    // AWS Backup's own event about the same deletion arrives later: the same incident.
+    let mut backup_event = phoenix_tests::backup_fixture("backup-vault-deleted.json");
+    backup_event["resources"] = json!([vault_arn]);
+    backup_event["detail"]["backupVaultName"] = json!(vault);
+    backup_event["time"] = json!("2026-11-20T10:16:00Z");
+    backup_events::handle(&world.guard(), &backup_event, "be-1", Timestamp::now())
+        .await
+        .expect("delivered");
+    assert!(world.alerts().await.is_empty(), "one deletion, one page");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_denied_attempt_is_a_warning_and_an_explained_opt_out_pages_nobody() {
+    let world = World::new("pg-denied").await;
+    let trail = account::create_trail(
+        &world.sdk,
+        &format!("trail-{}", world.name).to_ascii_lowercase(),
+    )
+    .await;
+    let mut denied = event(
+        "cloudtrail-stop-logging",
+        &[("/detail/requestParameters/name", json!(trail))],
+    );
+    denied["detail"]["errorCode"] = json!("AccessDenied");
+    denied["detail"]["errorMessage"] =
+        json!("User is not authorized to perform: cloudtrail:StopLogging");
+    send(&world, &denied).await.expect("delivered");
+    let warning = only_alert(&world).await;
+    assert_eq!(
+        (warning.dedup_key(), warning.severity()),
+        (
+            key(
+                "destructive-call-denied",
+                &format!("arn:aws:cloudtrail:eu-west-1:{ACCT}:trail/{trail}")
+            )
+            .as_str(),
+            "warning"
+        )
+    );
+    assert_eq!(
+        world.metric_sum("DestructiveCallsDenied", &[]).await,
+        Some(1.0)
+    );
+
+    // The trail really stops: critical. Started again: resolved.
+    let cloudtrail = aws_sdk_cloudtrail::Client::new(&world.sdk);
+    cloudtrail
+        .stop_logging()
+        .name(&trail)
+        .send()
+        .await
+        .expect("stop");
+    send(
+        &world,
+        &event(
+            "cloudtrail-stop-logging",
+            &[("/detail/requestParameters/name", json!(trail))],
+        ),
+    )
+    .await
+    .expect("delivered");
+    let page = only_alert(&world).await;
+    assert_eq!(
+        (page.check(), page.severity()),
+        ("cloudtrail-stopped", "critical")
+    );
+    cloudtrail
+        .start_logging()
+        .name(&trail)
+        .send()
+        .await
+        .expect("start");
+    send(
+        &world,
+        &event(
+            "cloudtrail-start-logging",
+            &[("/detail/requestParameters/name", json!(trail))],
+        ),
+    )
+    .await
+    .expect("delivered");
+    assert_eq!(only_alert(&world).await.event_action(), "resolve");
+
+    // A scratch database opted out with a reason: nothing pages, the suppression is counted.
+    let id = format!("scratch-{}", world.name);
+    account::create_rds(
+        &world.sdk,
+        &id,
+        &[
+            ("phoenix:protect", "false"),
+            ("phoenix:reason", "scratch copy, rebuilt nightly"),
+        ],
+    )
+    .await;
+    send(
+        &world,
+        &event(
+            "rds-modify-db-instance-deletion-protection-off",
+            &[("/detail/requestParameters/dBInstanceIdentifier", json!(id))],
+        ),
+    )
+    .await
+    .expect("delivered");
+    assert!(world.alerts().await.is_empty());
+    assert_eq!(
+        world
+            .metric_sum(
+                "FindingsSuppressed",
+                &[("Check", "rds-deletion-protection-off")]
+            )
+            .await,
+        Some(1.0)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_that_names_no_resource_is_rejected_and_counted() {
+    let world = World::new("pg-rejected").await;
+    let result = send(&world, &event("rejected-versioning-names-no-bucket", &[])).await;
+    match result {
+        Err(err @ HandlerError::Rejected(_)) => {
+            assert_eq!(err.error_type(), "PhoenixGuard.EventRejected");
+            assert!(
+                err.to_string()
+                    .contains("PutBucketVersioning names no bucket"),
+                "{err}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        world
+            .metric_sum("EventsRejected", &[("Function", "protection-guard")])
+            .await,
+        Some(1.0)
+    );
+    assert!(world.alerts().await.is_empty());
+}
