@@ -134,3 +134,105 @@ fn a_missing_required_variable_stops_the_cold_start_with_one_line_naming_it() {
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_protection_guard_binary_pages_a_suspended_data_bucket_and_resolves_it() {
+    use phoenix_tests::account::{create_bucket, set_versioning};
+    let emulator = Emulator::shared();
+    let world = World::new("e2e-protection").await;
+    let bucket = format!("uploads-{}", world.name).to_ascii_lowercase();
+    create_bucket(&world.sdk, &bucket, &[("phoenix:data", "true")], true).await;
+    set_versioning(&world.sdk, &bucket, false).await;
+    let watch = LambdaWatch::start(&world.lambda_env(&emulator.endpoint));
+    let file = |fixture: &str| {
+        let mut event = phoenix_tests::fixture("protection-guard", &format!("{fixture}.json"));
+        event["detail"]["requestParameters"]["bucketName"] = serde_json::json!(bucket);
+        let path =
+            std::env::temp_dir().join(format!("phoenix-{fixture}-{}.json", std::process::id()));
+        std::fs::write(&path, event.to_string()).expect("event file");
+        path
+    };
+
+    let suspended = watch.invoke(
+        "protection-guard",
+        &file("s3-put-bucket-versioning-suspended"),
+    );
+    assert!(
+        suspended.status.success(),
+        "{}\nwatch log:\n{}",
+        text(&suspended),
+        watch.log()
+    );
+    let alerts = world.alerts().await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let dedup =
+        format!("phoenix:123456789012:eu-west-1:s3-versioning-suspended:arn:aws:s3:::{bucket}");
+    assert_eq!(
+        (
+            alerts[0].event_action(),
+            alerts[0].dedup_key(),
+            alerts[0].severity()
+        ),
+        ("trigger", dedup.as_str(), "critical")
+    );
+
+    set_versioning(&world.sdk, &bucket, true).await;
+    let enabled = watch.invoke(
+        "protection-guard",
+        &file("s3-put-bucket-versioning-enabled"),
+    );
+    assert!(enabled.status.success(), "{}", text(&enabled));
+    let alerts = world.alerts().await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(
+        (alerts[0].event_action(), alerts[0].dedup_key()),
+        ("resolve", dedup.as_str())
+    );
+}
+
+#[test]
+fn the_protection_guard_binary_prints_the_event_patterns_its_code_handles() {
+    let binary = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo_root().join("target"))
+        .join("debug/protection-guard");
+    let output = Command::new(&binary)
+        .arg("--print-event-pattern")
+        .env_clear()
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (make test builds the binaries first)",
+                binary.display()
+            )
+        });
+    assert!(output.status.success(), "{}", text(&output));
+    let printed: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let patterns = printed["patterns"].as_array().expect("patterns");
+    // One pattern per service, each naming exactly the calls of the catalog for its source.
+    for row in protection_guard::catalog::HANDLED {
+        let pattern = patterns
+            .iter()
+            .find(|p| p["source"][0] == row.source)
+            .unwrap_or_else(|| panic!("no pattern for {}", row.source));
+        assert_eq!(pattern["detail-type"][0], "AWS API Call via CloudTrail");
+        let names = pattern["detail"]["eventName"].as_array().expect("names");
+        assert!(
+            names
+                .iter()
+                .any(|n| n == row.event_name || n["prefix"] == row.event_name),
+            "{} {} is not routed",
+            row.source,
+            row.event_name
+        );
+    }
+    let routed: usize = patterns
+        .iter()
+        .map(|p| p["detail"]["eventName"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert_eq!(
+        routed,
+        protection_guard::catalog::HANDLED.len(),
+        "no pattern routes a call no code handles"
+    );
+}
