@@ -8,13 +8,19 @@
 //! silently stopped (its last job expired before it started, so no event told anyone);
 //! the hourly run pages `backup-missed` with that reason, an on-demand backup fixes it, and
 //! the next run resolves the page.
+//!
+//! Then `protection-guard`: someone suspends versioning on Zulip's uploads bucket; the
+//! CloudTrail event pages (with who did it, confirmed by reading the bucket), and turning
+//! versioning back on resolves the page.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 use phoenix_tests::account::{
-    backup_job, create_efs, create_plan, create_rds, scheduled_event, select,
+    backup_job, create_bucket, create_efs, create_plan, create_rds, scheduled_event, select,
+    set_versioning,
 };
-use phoenix_tests::{Emulator, LambdaWatch, ReceivedAlert, World, attr_s};
+use phoenix_tests::{Emulator, LambdaWatch, ReceivedAlert, World, attr_s, repo_root};
 use serde_json::Value;
+use std::path::Path;
 
 const STORY: &[(&str, &str)] = &[
     (
@@ -58,29 +64,14 @@ async fn main() {
     let watch = LambdaWatch::start(&world.lambda_env(&emulator.endpoint));
 
     for (step, fixture) in STORY {
-        println!(
-            "\n== {step}\n   cargo lambda invoke backup-events --data-file functions/backup-events/fixtures/{fixture}"
-        );
-        let output = watch.invoke_fixture(fixture);
-        if !output.status.success() {
-            println!(
-                "   invocation FAILED:\n{}\n{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            );
-            println!("   function log:\n{}", watch.log());
-            std::process::exit(1);
-        }
-        let alerts = world.alerts().await;
-        if alerts.is_empty() {
-            println!("   -> no alert (nothing new to tell anyone)");
-        }
-        for alert in &alerts {
-            print_alert(alert);
-        }
+        let path = repo_root()
+            .join("functions/backup-events/fixtures")
+            .join(fixture);
+        run_step(&world, &watch, step, "backup-events", &path, false).await;
     }
 
     freshness_chapter(&world, &watch).await;
+    protection_chapter(&world, &watch).await;
 
     println!(
         "\n== Metrics read back from CloudWatch (namespace {}, Environment={})",
@@ -118,6 +109,12 @@ async fn main() {
             " s",
         ),
         ("BackupsMissed", vec![], "Sum", ""),
+        (
+            "ProtectionViolations",
+            vec![("Check", "s3-versioning-suspended")],
+            "Sum",
+            "",
+        ),
         ("Heartbeat", vec![], "Sum", ""),
         (
             "AlertsPublished",
@@ -160,7 +157,7 @@ async fn main() {
         .collect();
     rows.sort();
     for (state, severity, check, resource) in &rows {
-        println!("   {state:<9} {severity:<9} {check:<22} {resource}");
+        println!("   {state:<9} {severity:<9} {check:<24} {resource}");
     }
     let open: Vec<String> = rows
         .iter()
@@ -209,14 +206,30 @@ fn print_alert(alert: &ReceivedAlert) {
 }
 
 async fn invoke_freshness(world: &World, watch: &LambdaWatch, step: &str) {
-    println!(
-        "\n== {step}\n   cargo lambda invoke backup-freshness (an EventBridge Scheduled Event)"
-    );
     let event = scheduled_event(&phoenix_shared::Timestamp::now().to_string());
     let file =
         std::env::temp_dir().join(format!("phoenix-demo-schedule-{}.json", std::process::id()));
     std::fs::write(&file, event.to_string()).expect("event file");
-    let output = watch.invoke("backup-freshness", &file);
+    run_step(world, watch, step, "backup-freshness", &file, true).await;
+}
+
+/// One step of the story: invokes `function` with the event in `path` through the runtime
+/// API and prints what reached the pager (and, with `show_response`, the function's answer).
+/// Stops the demo when the invocation fails.
+async fn run_step(
+    world: &World,
+    watch: &LambdaWatch,
+    step: &str,
+    function: &str,
+    path: &Path,
+    show_response: bool,
+) {
+    let shown = path.strip_prefix(repo_root()).map_or_else(
+        |_| "(an EventBridge Scheduled Event)".to_owned(),
+        |p| format!("--data-file {}", p.display()),
+    );
+    println!("\n== {step}\n   cargo lambda invoke {function} {shown}");
+    let output = watch.invoke(function, path);
     if !output.status.success() {
         println!(
             "   invocation FAILED:\n{}\n{}\n{}",
@@ -226,7 +239,9 @@ async fn invoke_freshness(world: &World, watch: &LambdaWatch, step: &str) {
         );
         std::process::exit(1);
     }
-    println!("   -> {}", String::from_utf8_lossy(&output.stdout).trim());
+    if show_response {
+        println!("   -> {}", String::from_utf8_lossy(&output.stdout).trim());
+    }
     let alerts = world.alerts().await;
     if alerts.is_empty() {
         println!("   -> no alert (nothing new to tell anyone)");
@@ -276,4 +291,37 @@ async fn freshness_chapter(world: &World, watch: &LambdaWatch) {
     println!("\n   The on-call engineer starts an on-demand backup; it completes.");
     backup_job(&world.sdk, "zulip-nightly", &efs, "COMPLETED", 0.1, None).await;
     invoke_freshness(world, watch, "Next hourly backup-freshness run").await;
+}
+
+/// Someone weakens destroy-protection: the protection guard pages within the minute, with
+/// who did it, and resolves the page when the protection is back.
+async fn protection_chapter(world: &World, watch: &LambdaWatch) {
+    let bucket = "cochlearis-dev-zulip-uploads";
+    println!(
+        "\n== Seeding: Zulip's uploads bucket, versioned (Phase 1 applied) and tagged phoenix:data=true"
+    );
+    create_bucket(&world.sdk, bucket, &[("phoenix:data", "true")], true).await;
+    println!("\n   14:02  alice (platform-admin) suspends versioning on {bucket} to 'save costs'");
+    set_versioning(&world.sdk, bucket, false).await;
+    let fixtures = repo_root().join("functions/protection-guard/fixtures");
+    run_step(
+        world,
+        watch,
+        "14:03  CloudTrail's PutBucketVersioning event reaches protection-guard; it reads the bucket",
+        "protection-guard",
+        &fixtures.join("s3-put-bucket-versioning-suspended.json"),
+        false,
+    )
+    .await;
+    println!("\n   14:09  The on-call engineer runs the remedy from the page: versioning Enabled");
+    set_versioning(&world.sdk, bucket, true).await;
+    run_step(
+        world,
+        watch,
+        "14:09  CloudTrail's PutBucketVersioning (Enabled) event: the guard confirms and resolves",
+        "protection-guard",
+        &fixtures.join("s3-put-bucket-versioning-enabled.json"),
+        false,
+    )
+    .await;
 }
