@@ -114,6 +114,16 @@ impl Config {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
+    /// Reads the process environment at a function's cold start; a missing or malformed
+    /// value prints one line naming the variable and ends the process (exit code 2), which
+    /// Lambda reports as a failed init.
+    pub fn from_env_or_exit(function: &str) -> Self {
+        Self::from_env().unwrap_or_else(|err| {
+            eprintln!("{function}: configuration error: {err}");
+            std::process::exit(2)
+        })
+    }
+
     /// Reads configuration through `lookup` (the environment in production, a map in tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| {

@@ -55,3 +55,14 @@ impl HandlerError {
         }
     }
 }
+
+/// What Lambda reports for a failed invocation: handlers return [`HandlerError`] and the
+/// runtime turns it into this, with [`HandlerError::error_type`] as the `errorType`.
+impl From<HandlerError> for lambda_runtime::Diagnostic {
+    fn from(err: HandlerError) -> Self {
+        Self {
+            error_type: err.error_type().to_owned(),
+            error_message: err.to_string(),
+        }
+    }
+}

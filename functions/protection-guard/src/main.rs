@@ -2,7 +2,7 @@
 //! `protection-guard --print-event-pattern` prints the EventBridge patterns (and the table
 //! of handled events they come from) as JSON and exits, for the Terraform module.
 
-use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
+use lambda_runtime::{LambdaEvent, service_fn};
 use phoenix_shared::{Config, Guard, Timestamp};
 use protection_guard::confirm::Clients;
 use serde_json::Value;
@@ -14,14 +14,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         return Ok(());
     }
     lambda_runtime::tracing::init_default_subscriber();
-    let config = match Config::from_env() {
-        Ok(config) => config,
-        Err(err) => {
-            // One line naming the variable; Lambda reports the failed init with it.
-            eprintln!("{}: configuration error: {err}", protection_guard::FUNCTION);
-            std::process::exit(2);
-        }
-    };
+    let config = Config::from_env_or_exit(protection_guard::FUNCTION);
     let sdk = phoenix_shared::aws::load().await;
     let guard = Guard::new(config, &sdk);
     let clients = Clients::new(&sdk);
@@ -35,10 +28,6 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             Timestamp::now(),
         )
         .await
-        .map_err(|err| Diagnostic {
-            error_type: err.error_type().to_owned(),
-            error_message: err.to_string(),
-        })
     }))
     .await
 }
