@@ -2,8 +2,9 @@
 
 Served: CreateBackupSelection, ListBackupSelections, GetBackupSelection,
 DeleteBackupSelection, StartBackupJob, DescribeBackupJob, ListBackupJobs (with its
-filters), ListRecoveryPointsByResource, ListProtectedResources,
-DescribeProtectedResource, DescribeRegionSettings, UpdateRegionSettings, and
+filters), ListRecoveryPointsByResource, DescribeRecoveryPoint, DeleteRecoveryPoint,
+ListProtectedResources, DescribeProtectedResource, DescribeRegionSettings,
+UpdateRegionSettings, and
 DeleteBackupPlan's refusal while selections remain (the rest of it is moto's).
 
 Plans and vaults stay moto's: a selection needs a live moto plan, a job a moto vault.
@@ -201,6 +202,8 @@ class BackupService:
             ("GET", re.compile(r"/resources/?$"), self.list_protected_resources),
             ("GET", re.compile(r"/resources/(?P<arn>.+)/recovery-points/?$"), self.list_points_by_resource),
             ("GET", re.compile(r"/resources/(?P<arn>arn:.+)$"), self.describe_protected_resource),
+            ("GET", re.compile(r"/backup-vaults/(?P<vault>[^/]+)/recovery-points/(?P<point>.+)$"), self.describe_recovery_point),
+            ("DELETE", re.compile(r"/backup-vaults/(?P<vault>[^/]+)/recovery-points/(?P<point>.+)$"), self.delete_recovery_point),
             ("GET", re.compile(r"/account-settings/?$"), self.describe_region_settings),
             ("PUT", re.compile(r"/account-settings/?$"), self.update_region_settings),
         ]
@@ -217,6 +220,8 @@ class BackupService:
         "list_protected_resources": "ListProtectedResources",
         "list_points_by_resource": "ListRecoveryPointsByResource",
         "describe_protected_resource": "DescribeProtectedResource",
+        "describe_recovery_point": "DescribeRecoveryPoint",
+        "delete_recovery_point": "DeleteRecoveryPoint",
         "describe_region_settings": "DescribeRegionSettings",
         "update_region_settings": "UpdateRegionSettings",
     }
@@ -476,6 +481,35 @@ class BackupService:
         if token:
             out["NextToken"] = token
         return out
+
+    def find_point(self, r: Region, params: dict) -> dict:
+        point = r.points.get(params["point"])
+        if point is None or point["BackupVaultName"] != params["vault"]:
+            raise not_found(f"Recovery point {params['point']} not found in vault {params['vault']}")
+        return point
+
+    def describe_recovery_point(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        p = self.find_point(r, params)
+        view = {
+            "RecoveryPointArn": p["RecoveryPointArn"],
+            "BackupVaultName": p["BackupVaultName"],
+            "BackupVaultArn": r.vault_arn(p["BackupVaultName"]),
+            "ResourceArn": p["ResourceArn"],
+            "ResourceType": p["ResourceType"],
+            "CreationDate": p["CreationDate"],
+            "Status": p["Status"],
+            "StatusMessage": p["StatusMessage"],
+            "BackupSizeInBytes": p["BackupSizeBytes"],
+            "IsEncrypted": False,
+            "VaultType": "BACKUP_VAULT",
+        }
+        return {k: (epoch(v) if isinstance(v, dt.datetime) else v) for k, v in view.items() if v is not None}
+
+    def delete_recovery_point(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        point = self.find_point(r, params)
+        del r.points[point["RecoveryPointArn"]]
+        r.refresh_protected(point["ResourceArn"])
+        return {}
 
     @staticmethod
     def protected_view(p: dict) -> dict:

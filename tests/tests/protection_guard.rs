@@ -568,3 +568,154 @@ async fn an_event_that_names_no_resource_is_rejected_and_counted() {
     );
     assert!(world.alerts().await.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_efs_without_automatic_backups_and_a_deleted_recovery_point_page_critical() {
+    let world = World::new("pg-efs").await;
+    // moto creates file systems with automatic backups off unless asked.
+    let (fs_arn, fs_id) =
+        account::create_efs(&world.sdk, &format!("zulip-{}", world.name), &[]).await;
+    let disabled = event(
+        "efs-put-backup-policy-disabled",
+        &[("/detail/requestParameters/fileSystemId", json!(fs_id))],
+    );
+    send(&world, &disabled).await.expect("delivered");
+    let page = only_alert(&world).await;
+    assert_eq!(
+        (page.dedup_key(), page.severity()),
+        (
+            key("efs-automatic-backups-disabled", &fs_arn).as_str(),
+            "critical"
+        )
+    );
+    assert!(
+        summary(&page).contains("confirmed: no automatic backup policy"),
+        "{}",
+        summary(&page)
+    );
+
+    // A completed backup of it, then its recovery point deleted through AWS Backup.
+    let plan = format!("plan-{}", world.name);
+    account::create_plan(&world.sdk, &plan, "cron(0 3 ? * * *)", 60).await;
+    account::backup_job(&world.sdk, &plan, &fs_arn, "COMPLETED", 2.0, None).await;
+    let backup = aws_sdk_backup::Client::new(&world.sdk);
+    let points = backup
+        .list_recovery_points_by_resource()
+        .resource_arn(&fs_arn)
+        .send()
+        .await
+        .expect("points");
+    let point = points.recovery_points()[0].clone();
+    let (point_arn, point_vault) = (
+        point.recovery_point_arn().unwrap().to_owned(),
+        point.backup_vault_name().unwrap().to_owned(),
+    );
+    let deleted = event(
+        "backup-delete-recovery-point",
+        &[
+            (
+                "/detail/requestParameters/backupVaultName",
+                json!(point_vault),
+            ),
+            (
+                "/detail/requestParameters/recoveryPointArn",
+                json!(point_arn),
+            ),
+        ],
+    );
+    // Not deleted yet (say, the vault lock refused it): the read contradicts the event.
+    send(&world, &deleted).await.expect("delivered");
+    assert_eq!(only_alert(&world).await.severity(), "info");
+    backup
+        .delete_recovery_point()
+        .backup_vault_name(&point_vault)
+        .recovery_point_arn(&point_arn)
+        .send()
+        .await
+        .expect("delete point");
+    let mut later = deleted.clone();
+    later["detail"]["eventTime"] = json!("2026-11-20T10:20:00Z");
+    send(&world, &later).await.expect("delivered");
+    let page = only_alert(&world).await;
+    assert_eq!(
+        (page.dedup_key(), page.severity(), page.notification()),
+        (
+            key("recovery-point-deleted", &point_arn).as_str(),
+            "critical",
+            "escalation"
+        )
+    );
+    assert!(
+        summary(&page).contains("confirmed: the recovery point no longer exists"),
+        "{}",
+        summary(&page)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disabling_the_guards_own_rule_is_critical_and_another_rule_is_not_the_guards_business() {
+    let mut world = World::new("pg-rule").await;
+    world.config.guard_prefix = format!("phoenix-guard-{}", world.name);
+    let rule = format!("{}-protection", world.config.guard_prefix);
+    let events = aws_sdk_eventbridge::Client::new(&world.sdk);
+    events
+        .put_rule()
+        .name(&rule)
+        .schedule_expression("rate(1 hour)")
+        .send()
+        .await
+        .expect("rule");
+    events
+        .disable_rule()
+        .name(&rule)
+        .send()
+        .await
+        .expect("disable");
+    send(
+        &world,
+        &event(
+            "events-disable-rule",
+            &[("/detail/requestParameters/name", json!(rule))],
+        ),
+    )
+    .await
+    .expect("delivered");
+    let page = only_alert(&world).await;
+    assert_eq!(
+        (page.check(), page.severity()),
+        ("guard-rule-disabled", "critical")
+    );
+    assert!(
+        summary(&page).contains(&format!("confirmed: rule {rule} is DISABLED")),
+        "{}",
+        summary(&page)
+    );
+
+    events
+        .enable_rule()
+        .name(&rule)
+        .send()
+        .await
+        .expect("enable");
+    send(
+        &world,
+        &event(
+            "events-enable-rule",
+            &[("/detail/requestParameters/name", json!(rule))],
+        ),
+    )
+    .await
+    .expect("delivered");
+    assert_eq!(only_alert(&world).await.event_action(), "resolve");
+
+    let outcome = send(&world, &event("events-disable-rule-not-the-guards", &[]))
+        .await
+        .expect("delivered");
+    assert!(world.alerts().await.is_empty());
+    assert!(
+        outcome
+            .ignored
+            .unwrap_or_default()
+            .contains("is not one of Phoenix Guard's")
+    );
+}
