@@ -35,6 +35,8 @@ TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 REGION = "eu-west-1"
 EVENTS = {
     "backup-events": ROOT / "functions/backup-events/fixtures/backup-job-failed-efs.json",
+    # Confirms by reading the bucket (GetBucketVersioning, GetBucketTagging), then pages.
+    "protection-guard": ROOT / "functions/protection-guard/fixtures/s3-put-bucket-versioning-suspended.json",
 }
 
 
@@ -160,8 +162,12 @@ def fresh_event(template: dict, run: int) -> bytes:
     (claim, publish, commit) instead of later runs finding the finding already open."""
     event = json.loads(json.dumps(template))
     detail = event.get("detail")
+    suffix = f"-bench{run}-{uuid.uuid4().hex[:6]}"
     if isinstance(detail, dict) and isinstance(detail.get("resourceArn"), str):
-        detail["resourceArn"] = f"{detail['resourceArn']}-bench{run}-{uuid.uuid4().hex[:6]}"
+        detail["resourceArn"] = f"{detail['resourceArn']}{suffix}"
+    params = detail.get("requestParameters") if isinstance(detail, dict) else None
+    if isinstance(params, dict) and isinstance(params.get("bucketName"), str):
+        params["bucketName"] = f"{params['bucketName']}{suffix}"
     return json.dumps(event).encode()
 
 
