@@ -719,3 +719,72 @@ async fn disabling_the_guards_own_rule_is_critical_and_another_rule_is_not_the_g
             .contains("is not one of Phoenix Guard's")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trail_that_stops_logging_management_writes_blinds_the_guard() {
+    use aws_sdk_cloudtrail::types::{EventSelector, ReadWriteType};
+    let world = World::new("pg-selectors").await;
+    let trail = account::create_trail(
+        &world.sdk,
+        &format!("sel-{}", world.name).to_ascii_lowercase(),
+    )
+    .await;
+    let cloudtrail = aws_sdk_cloudtrail::Client::new(&world.sdk);
+    let selectors = |management: bool, rw: ReadWriteType| {
+        EventSelector::builder()
+            .include_management_events(management)
+            .read_write_type(rw)
+            .build()
+    };
+    cloudtrail
+        .put_event_selectors()
+        .trail_name(&trail)
+        .event_selectors(selectors(false, ReadWriteType::All))
+        .send()
+        .await
+        .expect("selectors");
+    let weakened = event(
+        "cloudtrail-put-event-selectors-data-only",
+        &[("/detail/requestParameters/trailName", json!(trail))],
+    );
+    send(&world, &weakened).await.expect("delivered");
+    let page = only_alert(&world).await;
+    assert_eq!(
+        (page.check(), page.severity()),
+        ("cloudtrail-weakened", "critical")
+    );
+    assert!(
+        summary(&page).contains("confirmed: the trail logs, but no longer management write events"),
+        "{}",
+        summary(&page)
+    );
+
+    // Read-only management events only: still blind to the calls that matter.
+    cloudtrail
+        .put_event_selectors()
+        .trail_name(&trail)
+        .event_selectors(selectors(true, ReadWriteType::ReadOnly))
+        .send()
+        .await
+        .expect("selectors");
+    let mut restoring = weakened.clone();
+    restoring["detail"]["requestParameters"]["eventSelectors"] =
+        json!([{"readWriteType": "All", "includeManagementEvents": true}]);
+    restoring["detail"]["eventTime"] = json!("2026-11-20T10:30:00Z");
+    send(&world, &restoring).await.expect("delivered");
+    assert!(
+        world.alerts().await.is_empty(),
+        "the read still shows the trail blind: no resolve"
+    );
+
+    cloudtrail
+        .put_event_selectors()
+        .trail_name(&trail)
+        .event_selectors(selectors(true, ReadWriteType::All))
+        .send()
+        .await
+        .expect("selectors");
+    restoring["detail"]["eventTime"] = json!("2026-11-20T10:31:00Z");
+    send(&world, &restoring).await.expect("delivered");
+    assert_eq!(only_alert(&world).await.event_action(), "resolve");
+}

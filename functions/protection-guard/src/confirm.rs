@@ -781,26 +781,18 @@ async fn trail(clients: &Clients, suspect: &Suspect) -> Reading {
             .await
         {
             Ok(out) => {
-                let management = out.event_selectors().is_empty()
-                    && out.advanced_event_selectors().is_empty()
-                    || out.event_selectors().iter().any(|s| {
-                        s.include_management_events().unwrap_or(true)
-                            && s.read_write_type().is_none_or(|t| t.as_str() != "ReadOnly")
-                    })
-                    || out.advanced_event_selectors().iter().any(|s| {
-                        s.field_selectors().iter().any(|f| {
-                            f.field() == "eventCategory"
-                                && f.equals().iter().any(|v| v == "Management")
-                        })
-                    });
-                if management {
-                    Reading::new(
-                        Verdict::Irrelevant(
-                            "the trail still logs management write events".to_owned(),
+                if rules::selectors_keep_management_writes(&selectors_json(&out)) {
+                    match suspect.role {
+                        catalog::Role::Restores => {
+                            Reading::restored("the trail logs management write events")
+                        }
+                        catalog::Role::Weakens => Reading::new(
+                            Verdict::Irrelevant(
+                                "the trail still logs management write events".to_owned(),
+                            ),
+                            "logging, management events selected",
                         ),
-                        "logging, management events selected",
-                    )
-                    .pipe_restore(suspect)
+                    }
                 } else {
                     Reading::holds("the trail logs, but no longer management write events")
                 }
@@ -810,17 +802,42 @@ async fn trail(clients: &Clients, suspect: &Suspect) -> Reading {
     }
 }
 
-impl Reading {
-    /// For a restoring call, an "irrelevant" weakening read means the protection is back.
-    fn pipe_restore(self, suspect: &Suspect) -> Self {
-        match (suspect.role, &self.verdict) {
-            (catalog::Role::Restores, Verdict::Irrelevant(_)) => Self {
-                verdict: Verdict::Restored,
-                ..self
-            },
-            _ => self,
-        }
+/// A trail's selectors in the shape CloudTrail logs them in `PutEventSelectors`, so one
+/// evaluator judges both the call and the read. No selectors at all is CloudTrail's default,
+/// which logs management events.
+fn selectors_json(
+    out: &aws_sdk_cloudtrail::operation::get_event_selectors::GetEventSelectorsOutput,
+) -> serde_json::Value {
+    let mut request = serde_json::Map::new();
+    if !out.event_selectors().is_empty() {
+        let selectors: Vec<serde_json::Value> = out
+            .event_selectors()
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "includeManagementEvents": s.include_management_events(),
+                    "readWriteType": s.read_write_type().map(|t| t.as_str()),
+                })
+            })
+            .collect();
+        request.insert("eventSelectors".to_owned(), selectors.into());
     }
+    if !out.advanced_event_selectors().is_empty() {
+        let selectors: Vec<serde_json::Value> = out
+            .advanced_event_selectors()
+            .iter()
+            .map(|a| {
+                let fields: Vec<serde_json::Value> = a
+                    .field_selectors()
+                    .iter()
+                    .map(|f| serde_json::json!({"field": f.field(), "equals": f.equals()}))
+                    .collect();
+                serde_json::json!({ "fieldSelectors": fields })
+            })
+            .collect();
+        request.insert("advancedEventSelectors".to_owned(), selectors.into());
+    }
+    serde_json::Value::Object(request)
 }
 
 async fn rule(clients: &Clients, suspect: &Suspect) -> Reading {
