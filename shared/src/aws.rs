@@ -3,6 +3,7 @@
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use std::time::Duration;
 
 /// Connect within 3 s, each attempt within 5 s, the whole call (with retries) within 15 s:
@@ -42,4 +43,19 @@ pub async fn load_for_sweeps() -> SdkConfig {
         .retry_config(RetryConfig::adaptive().with_max_attempts(8))
         .load()
         .await
+}
+
+/// A short reason for a failed AWS call, for findings and logs: the AWS error code and
+/// message, or the transport error (timeout, connection refused) when AWS did not answer.
+/// Works for every SDK's errors (they share the Smithy error types).
+pub fn reason<E, R>(err: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match (err.code(), err.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_owned(),
+        _ => DisplayErrorContext(err).to_string(),
+    }
 }

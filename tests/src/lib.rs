@@ -293,6 +293,18 @@ impl World {
         }
     }
 
+    /// The one alert delivered since the last read; panics, listing them, when there are
+    /// none or several.
+    pub async fn only_alert(&self) -> ReceivedAlert {
+        let mut alerts = self.alerts().await;
+        assert_eq!(
+            alerts.len(),
+            1,
+            "expected exactly one alert, got {alerts:#?}"
+        );
+        alerts.remove(0)
+    }
+
     /// The ledger item of a dedup key, as stored.
     pub async fn ledger_item(&self, dedup_key: &str) -> Option<HashMap<String, AttributeValue>> {
         aws_sdk_dynamodb::Client::new(&self.sdk)

@@ -5,7 +5,7 @@
 
 use backup_events::handle;
 use phoenix_shared::{HandlerError, Timestamp};
-use phoenix_tests::{ReceivedAlert, World, attr_s, backup_fixture};
+use phoenix_tests::{World, attr_s, backup_fixture};
 use serde_json::Value;
 
 const EFS: &str =
@@ -29,17 +29,6 @@ async fn send_event(
     handle(&world.guard(), event, &format!("invocation-{n}"), now).await
 }
 
-/// The one alert the last step produced.
-async fn only_alert(world: &World) -> ReceivedAlert {
-    let mut alerts = world.alerts().await;
-    assert_eq!(
-        alerts.len(),
-        1,
-        "expected exactly one alert, got {alerts:#?}"
-    );
-    alerts.remove(0)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_efs_backup_pages_once_and_the_next_completed_backup_resolves_it() {
     let world = World::new("story").await;
@@ -49,7 +38,7 @@ async fn failed_efs_backup_pages_once_and_the_next_completed_backup_resolves_it(
     send(&world, "backup-job-failed-efs.json")
         .await
         .expect("delivered");
-    let alert = only_alert(&world).await;
+    let alert = world.only_alert().await;
     assert_eq!(alert.event_action(), "trigger");
     assert_eq!(alert.dedup_key(), dedup);
     assert_eq!(alert.severity(), "critical");
@@ -99,7 +88,7 @@ async fn failed_efs_backup_pages_once_and_the_next_completed_backup_resolves_it(
     send(&world, "backup-job-completed-efs.json")
         .await
         .expect("delivered");
-    let resolve = only_alert(&world).await;
+    let resolve = world.only_alert().await;
     assert_eq!(resolve.event_action(), "resolve");
     assert_eq!(resolve.dedup_key(), dedup);
     assert_eq!(
@@ -194,7 +183,7 @@ async fn every_failed_job_state_opens_backup_job_failed_with_its_severity() {
         ),
     ] {
         send(&world, fixture).await.expect("delivered");
-        let alert = only_alert(&world).await;
+        let alert = world.only_alert().await;
         assert_eq!(
             alert.dedup_key(),
             key("backup-job-failed", resource),
@@ -258,7 +247,7 @@ async fn completed_with_issues_warns_unless_the_message_is_accepted() {
     send(&world, "backup-job-completed-with-issues-rds.json")
         .await
         .expect("delivered");
-    let alert = only_alert(&world).await;
+    let alert = world.only_alert().await;
     assert_eq!(alert.check(), "backup-completed-with-issues");
     assert_eq!(alert.severity(), "warning");
     assert_eq!(
@@ -309,7 +298,7 @@ async fn copy_failures_open_and_completed_copies_resolve() {
     send(&world, "copy-job-failed.json")
         .await
         .expect("delivered");
-    let alert = only_alert(&world).await;
+    let alert = world.only_alert().await;
     assert_eq!(
         (alert.check(), alert.severity(), alert.event_action()),
         ("backup-copy-failed", "error", "trigger")
@@ -318,7 +307,7 @@ async fn copy_failures_open_and_completed_copies_resolve() {
     send(&world, "copy-job-completed.json")
         .await
         .expect("delivered");
-    let resolve = only_alert(&world).await;
+    let resolve = world.only_alert().await;
     assert_eq!(
         (resolve.check(), resolve.event_action()),
         ("backup-copy-failed", "resolve")
@@ -340,7 +329,7 @@ async fn restore_failures_open_and_completed_restores_resolve_and_record_their_d
     send(&world, "restore-job-failed.json")
         .await
         .expect("delivered");
-    let alert = only_alert(&world).await;
+    let alert = world.only_alert().await;
     assert_eq!(
         (alert.check(), alert.severity(), alert.event_action()),
         ("restore-failed", "error", "trigger")
@@ -349,7 +338,7 @@ async fn restore_failures_open_and_completed_restores_resolve_and_record_their_d
     send(&world, "restore-job-completed.json")
         .await
         .expect("delivered");
-    let resolve = only_alert(&world).await;
+    let resolve = world.only_alert().await;
     assert_eq!(
         (resolve.check(), resolve.event_action()),
         ("restore-failed", "resolve")
@@ -384,7 +373,7 @@ async fn degraded_recovery_points_warn_and_clear() {
     send(&world, "recovery-point-expired.json")
         .await
         .expect("delivered");
-    let alert = only_alert(&world).await;
+    let alert = world.only_alert().await;
     assert_eq!(
         (alert.check(), alert.severity()),
         ("recovery-point-degraded", "warning")
@@ -400,7 +389,7 @@ async fn degraded_recovery_points_warn_and_clear() {
     send(&world, "recovery-point-deleting.json")
         .await
         .expect("delivered");
-    assert_eq!(only_alert(&world).await.event_action(), "resolve");
+    assert_eq!(world.only_alert().await.event_action(), "resolve");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -409,7 +398,7 @@ async fn deleted_vaults_and_plans_are_critical() {
     send(&world, "backup-vault-deleted.json")
         .await
         .expect("delivered");
-    let vault = only_alert(&world).await;
+    let vault = world.only_alert().await;
     assert_eq!(
         (vault.check(), vault.severity()),
         ("backup-vault-deleted", "critical")
@@ -424,7 +413,7 @@ async fn deleted_vaults_and_plans_are_critical() {
     send(&world, "backup-plan-deleted.json")
         .await
         .expect("delivered");
-    let plan = only_alert(&world).await;
+    let plan = world.only_alert().await;
     assert_eq!(
         (plan.check(), plan.severity()),
         ("backup-plan-deleted", "critical")
@@ -448,7 +437,7 @@ async fn opting_a_required_type_out_of_the_region_is_critical_until_opted_back_i
     send(&world, "region-setting-efs-opt-out.json")
         .await
         .expect("delivered");
-    let alert = only_alert(&world).await;
+    let alert = world.only_alert().await;
     assert_eq!(
         (alert.check(), alert.severity()),
         ("backup-region-opt-out", "critical")
@@ -457,7 +446,7 @@ async fn opting_a_required_type_out_of_the_region_is_critical_until_opted_back_i
     send(&world, "region-setting-efs-opt-in-irregular.json")
         .await
         .expect("delivered");
-    let resolve = only_alert(&world).await;
+    let resolve = world.only_alert().await;
     assert_eq!(
         (resolve.dedup_key(), resolve.event_action()),
         (key("backup-region-opt-out", resource).as_str(), "resolve")
@@ -511,7 +500,7 @@ async fn a_finding_still_open_reminds_after_the_configured_hours_and_escalates_a
     event["detail"]["resourceArn"] = Value::String(EFS.to_owned());
     event["detail"]["resourceType"] = Value::String("EFS".to_owned());
     send_event(&world, &event, now).await.expect("delivered");
-    let first = only_alert(&world).await;
+    let first = world.only_alert().await;
     assert_eq!(
         (first.notification(), first.severity()),
         ("trigger", "error")
@@ -523,7 +512,7 @@ async fn a_finding_still_open_reminds_after_the_configured_hours_and_escalates_a
     send_event(&world, &failed, now.plus_seconds(60))
         .await
         .expect("delivered");
-    let escalated = only_alert(&world).await;
+    let escalated = world.only_alert().await;
     assert_eq!(
         (escalated.notification(), escalated.severity()),
         ("escalation", "critical")
@@ -540,7 +529,7 @@ async fn a_finding_still_open_reminds_after_the_configured_hours_and_escalates_a
     send_event(&world, &failed, now.plus_seconds(2 * 3600))
         .await
         .expect("delivered");
-    let reminder = only_alert(&world).await;
+    let reminder = world.only_alert().await;
     assert_eq!(
         (reminder.notification(), reminder.event_action()),
         ("reminder", "trigger")

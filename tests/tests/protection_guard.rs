@@ -41,16 +41,6 @@ async fn send(world: &World, event: &Value) -> Result<Outcome, HandlerError> {
     .await
 }
 
-async fn only_alert(world: &World) -> ReceivedAlert {
-    let mut alerts = world.alerts().await;
-    assert_eq!(
-        alerts.len(),
-        1,
-        "expected exactly one alert, got {alerts:#?}"
-    );
-    alerts.remove(0)
-}
-
 fn summary(alert: &ReceivedAlert) -> &str {
     alert.body["payload"]["summary"]
         .as_str()
@@ -75,7 +65,7 @@ async fn suspended_versioning_on_a_data_bucket_pages_once_with_who_did_it_and_re
     );
 
     send(&world, &suspended).await.expect("delivered");
-    let page = only_alert(&world).await;
+    let page = world.only_alert().await;
     let dedup = key(
         "s3-versioning-suspended",
         &format!("arn:aws:s3:::{uploads}"),
@@ -132,7 +122,7 @@ async fn suspended_versioning_on_a_data_bucket_pages_once_with_who_did_it_and_re
         &[("/detail/requestParameters/bucketName", json!(uploads))],
     );
     send(&world, &enabled).await.expect("delivered");
-    let resolve = only_alert(&world).await;
+    let resolve = world.only_alert().await;
     assert_eq!(
         (resolve.event_action(), resolve.dedup_key()),
         ("resolve", dedup.as_str())
@@ -151,7 +141,7 @@ async fn a_weakening_already_undone_when_read_is_recorded_at_info_and_a_plain_bu
         &[("/detail/requestParameters/bucketName", json!(uploads))],
     );
     send(&world, &suspended).await.expect("delivered");
-    let record = only_alert(&world).await;
+    let record = world.only_alert().await;
     assert_eq!(record.severity(), "info", "{}", summary(&record));
     assert!(
         summary(&record).contains("already undone when checked: versioning is Enabled"),
@@ -181,7 +171,7 @@ async fn a_weakening_already_undone_when_read_is_recorded_at_info_and_a_plain_bu
     )
     .await
     .expect("delivered");
-    assert_eq!(only_alert(&world).await.severity(), "error");
+    assert_eq!(world.only_alert().await.severity(), "error");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -204,7 +194,7 @@ async fn deletion_protection_off_and_backups_disabled_on_the_zitadel_database_pa
         &[("/detail/requestParameters/dBInstanceIdentifier", json!(id))],
     );
     send(&world, &off).await.expect("delivered");
-    let page = only_alert(&world).await;
+    let page = world.only_alert().await;
     assert_eq!(
         (page.dedup_key(), page.severity()),
         (
@@ -223,7 +213,7 @@ async fn deletion_protection_off_and_backups_disabled_on_the_zitadel_database_pa
         &[("/detail/requestParameters/dBInstanceIdentifier", json!(id))],
     );
     send(&world, &zero).await.expect("delivered");
-    let page = only_alert(&world).await;
+    let page = world.only_alert().await;
     assert_eq!(page.dedup_key(), key("rds-backup-retention-low", &arn));
     assert!(
         summary(&page).contains("DISABLED automated backups"),
@@ -243,7 +233,7 @@ async fn deletion_protection_off_and_backups_disabled_on_the_zitadel_database_pa
         &[("/detail/requestParameters/dBInstanceIdentifier", json!(id))],
     );
     send(&world, &on).await.expect("delivered");
-    let resolve = only_alert(&world).await;
+    let resolve = world.only_alert().await;
     assert_eq!(
         (resolve.event_action(), resolve.dedup_key()),
         ("resolve", key("rds-deletion-protection-off", &arn).as_str())
@@ -270,7 +260,7 @@ async fn a_key_scheduled_for_deletion_pages_even_when_the_read_is_denied_and_can
         ],
     );
     send(&world, &scheduled).await.expect("delivered");
-    let page = only_alert(&world).await;
+    let page = world.only_alert().await;
     assert_eq!(
         (page.dedup_key(), page.severity()),
         (
@@ -298,7 +288,7 @@ async fn a_key_scheduled_for_deletion_pages_even_when_the_read_is_denied_and_can
         ],
     );
     send(&world, &cancelled).await.expect("delivered");
-    assert_eq!(only_alert(&world).await.event_action(), "resolve");
+    assert_eq!(world.only_alert().await.event_action(), "resolve");
 
     // Disabled, and the guard may not read the key: it pages on the event's facts.
     kms.disable_key()
@@ -313,7 +303,7 @@ async fn a_key_scheduled_for_deletion_pages_even_when_the_read_is_denied_and_can
     );
     send(&world, &disabled).await.expect("delivered");
     Emulator::shared().control("DELETE", &format!("/_phoenix/faults/{fault}"), &json!({}));
-    let page = only_alert(&world).await;
+    let page = world.only_alert().await;
     assert_eq!(
         (page.dedup_key(), page.severity()),
         (key("kms-key-disabled", &key_arn).as_str(), "critical")
@@ -358,7 +348,7 @@ async fn a_regenerated_encryption_key_pages_and_an_ordinary_secret_does_not() {
         ],
     );
     send(&world, &put).await.expect("delivered");
-    let page = only_alert(&world).await;
+    let page = world.only_alert().await;
     assert_eq!(page.dedup_key(), key("encryption-key-regenerated", &arn));
     // The previous version is still kept as AWSPREVIOUS: serious, not yet lost.
     assert_eq!(page.severity(), "error");
@@ -423,7 +413,7 @@ async fn a_deleted_vault_is_one_incident_for_protection_guard_and_backup_events(
     )
     .await
     .expect("delivered");
-    let page = only_alert(&world).await;
+    let page = world.only_alert().await;
     let vault_arn = format!("arn:aws:backup:eu-west-1:{ACCT}:backup-vault:{vault}");
     assert_eq!(
         (page.dedup_key(), page.severity()),
@@ -457,7 +447,7 @@ async fn a_denied_attempt_is_a_warning_and_an_explained_opt_out_pages_nobody() {
     denied["detail"]["errorMessage"] =
         json!("User is not authorized to perform: cloudtrail:StopLogging");
     send(&world, &denied).await.expect("delivered");
-    let warning = only_alert(&world).await;
+    let warning = world.only_alert().await;
     assert_eq!(
         (warning.dedup_key(), warning.severity()),
         (
@@ -491,7 +481,7 @@ async fn a_denied_attempt_is_a_warning_and_an_explained_opt_out_pages_nobody() {
     )
     .await
     .expect("delivered");
-    let page = only_alert(&world).await;
+    let page = world.only_alert().await;
     assert_eq!(
         (page.check(), page.severity()),
         ("cloudtrail-stopped", "critical")
@@ -511,7 +501,7 @@ async fn a_denied_attempt_is_a_warning_and_an_explained_opt_out_pages_nobody() {
     )
     .await
     .expect("delivered");
-    assert_eq!(only_alert(&world).await.event_action(), "resolve");
+    assert_eq!(world.only_alert().await.event_action(), "resolve");
 
     // A scratch database opted out with a reason: nothing pages, the suppression is counted.
     let id = format!("scratch-{}", world.name);
@@ -580,7 +570,7 @@ async fn an_efs_without_automatic_backups_and_a_deleted_recovery_point_page_crit
         &[("/detail/requestParameters/fileSystemId", json!(fs_id))],
     );
     send(&world, &disabled).await.expect("delivered");
-    let page = only_alert(&world).await;
+    let page = world.only_alert().await;
     assert_eq!(
         (page.dedup_key(), page.severity()),
         (
@@ -625,7 +615,7 @@ async fn an_efs_without_automatic_backups_and_a_deleted_recovery_point_page_crit
     );
     // Not deleted yet (say, the vault lock refused it): the read contradicts the event.
     send(&world, &deleted).await.expect("delivered");
-    assert_eq!(only_alert(&world).await.severity(), "info");
+    assert_eq!(world.only_alert().await.severity(), "info");
     backup
         .delete_recovery_point()
         .backup_vault_name(&point_vault)
@@ -636,7 +626,7 @@ async fn an_efs_without_automatic_backups_and_a_deleted_recovery_point_page_crit
     let mut later = deleted.clone();
     later["detail"]["eventTime"] = json!("2026-11-20T10:20:00Z");
     send(&world, &later).await.expect("delivered");
-    let page = only_alert(&world).await;
+    let page = world.only_alert().await;
     assert_eq!(
         (page.dedup_key(), page.severity(), page.notification()),
         (
@@ -680,7 +670,7 @@ async fn disabling_the_guards_own_rule_is_critical_and_another_rule_is_not_the_g
     )
     .await
     .expect("delivered");
-    let page = only_alert(&world).await;
+    let page = world.only_alert().await;
     assert_eq!(
         (page.check(), page.severity()),
         ("guard-rule-disabled", "critical")
@@ -706,7 +696,7 @@ async fn disabling_the_guards_own_rule_is_critical_and_another_rule_is_not_the_g
     )
     .await
     .expect("delivered");
-    assert_eq!(only_alert(&world).await.event_action(), "resolve");
+    assert_eq!(world.only_alert().await.event_action(), "resolve");
 
     let outcome = send(&world, &event("events-disable-rule-not-the-guards", &[]))
         .await
@@ -748,7 +738,7 @@ async fn a_trail_that_stops_logging_management_writes_blinds_the_guard() {
         &[("/detail/requestParameters/trailName", json!(trail))],
     );
     send(&world, &weakened).await.expect("delivered");
-    let page = only_alert(&world).await;
+    let page = world.only_alert().await;
     assert_eq!(
         (page.check(), page.severity()),
         ("cloudtrail-weakened", "critical")
@@ -786,5 +776,5 @@ async fn a_trail_that_stops_logging_management_writes_blinds_the_guard() {
         .expect("selectors");
     restoring["detail"]["eventTime"] = json!("2026-11-20T10:31:00Z");
     send(&world, &restoring).await.expect("delivered");
-    assert_eq!(only_alert(&world).await.event_action(), "resolve");
+    assert_eq!(world.only_alert().await.event_action(), "resolve");
 }

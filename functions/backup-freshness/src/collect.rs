@@ -8,9 +8,10 @@
 //! SDK's adaptive retries pace them when AWS throttles.
 
 use crate::assess::{History, Item, Job, Plan, Protection, Rule, Snapshot};
-use aws_sdk_backup::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_backup::error::ProvideErrorMetadata;
 use aws_sdk_backup::primitives::DateTime;
 use futures_util::stream::{self, StreamExt};
+use phoenix_shared::aws::reason;
 use phoenix_shared::coverage::{Condition, Coverage, Operator, Resource, Selection};
 use phoenix_shared::event::arn_part;
 use phoenix_shared::time::Timestamp;
@@ -36,20 +37,6 @@ impl Clients {
             rds: aws_sdk_rds::Client::new(sdk),
             dynamodb: aws_sdk_dynamodb::Client::new(sdk),
         }
-    }
-}
-
-/// A short reason for a failed call: the AWS error code and message, or the transport
-/// error (timeout, connection refused) when AWS did not answer.
-pub fn reason<E, R>(err: &SdkError<E, R>) -> String
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    match (err.code(), err.message()) {
-        (Some(code), Some(message)) => format!("{code}: {message}"),
-        (Some(code), None) => code.to_owned(),
-        _ => DisplayErrorContext(err).to_string(),
     }
 }
 

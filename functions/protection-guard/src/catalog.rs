@@ -111,11 +111,8 @@ const fn restores(
     class: Class,
 ) -> Handled {
     Handled {
-        source,
-        event_name,
-        checks,
-        class,
         role: Role::Restores,
+        ..weakens(source, event_name, checks, class)
     }
 }
 

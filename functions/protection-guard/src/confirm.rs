@@ -7,7 +7,8 @@
 
 use crate::catalog;
 use crate::rules::{self, LifecycleRule, PlanRule, Suspect};
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use phoenix_shared::aws::reason;
 use phoenix_shared::{Config, Severity, Timestamp};
 use std::collections::BTreeMap;
 
@@ -112,19 +113,6 @@ impl Reading {
             },
             seen,
         )
-    }
-}
-
-/// The AWS error code and message of a failed call, or the transport error.
-pub fn reason<E, R>(err: &SdkError<E, R>) -> String
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    match (err.code(), err.message()) {
-        (Some(code), Some(message)) => format!("{code}: {message}"),
-        (Some(code), None) => code.to_owned(),
-        _ => DisplayErrorContext(err).to_string(),
     }
 }
 
