@@ -75,6 +75,16 @@ pub fn timestamp(object: &Value, keys: &[&str]) -> Option<Timestamp> {
         .find_map(|key| Timestamp::from_json(field(object, key)?))
 }
 
+/// Resource tags as the SDKs return them (key and value each optional in some services'
+/// models), as a map; a tag without a key is dropped, a missing value reads as empty.
+pub fn tag_map<'a>(
+    tags: impl IntoIterator<Item = (Option<&'a str>, Option<&'a str>)>,
+) -> std::collections::BTreeMap<String, String> {
+    tags.into_iter()
+        .filter_map(|(key, value)| Some((key?.to_owned(), value.unwrap_or_default().to_owned())))
+        .collect()
+}
+
 /// Why an event could not be used at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection(pub String);
@@ -204,6 +214,18 @@ mod tests {
         assert_eq!(boolean(&v, &["flag"]), Some(true));
         assert_eq!(boolean(&v, &["one"]), Some(true));
         assert_eq!(boolean(&v, &["size"]), None);
+    }
+
+    #[test]
+    fn tags_without_a_key_are_dropped_and_missing_values_read_empty() {
+        let tags = tag_map([
+            (Some("phoenix:data"), Some("true")),
+            (None, Some("x")),
+            (Some("Name"), None),
+        ]);
+        assert_eq!(tags.len(), 2);
+        assert_eq!(tags["phoenix:data"], "true");
+        assert_eq!(tags["Name"], "");
     }
 
     #[test]

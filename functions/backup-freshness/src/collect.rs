@@ -14,6 +14,7 @@ use futures_util::stream::{self, StreamExt};
 use phoenix_shared::aws::reason;
 use phoenix_shared::coverage::{Condition, Coverage, Operator, Resource, Selection};
 use phoenix_shared::event::arn_part;
+use phoenix_shared::event::tag_map;
 use phoenix_shared::time::Timestamp;
 use std::collections::BTreeMap;
 
@@ -91,17 +92,6 @@ async fn list_efs(client: &aws_sdk_efs::Client) -> Listing {
     Ok(items)
 }
 
-fn rds_tags(tags: &[aws_sdk_rds::types::Tag]) -> BTreeMap<String, String> {
-    tags.iter()
-        .filter_map(|t| {
-            Some((
-                t.key()?.to_owned(),
-                t.value().unwrap_or_default().to_owned(),
-            ))
-        })
-        .collect()
-}
-
 async fn list_rds_instances(client: &aws_sdk_rds::Client) -> Listing {
     let mut items = Vec::new();
     let mut pages = client.describe_db_instances().into_paginator().send();
@@ -119,7 +109,7 @@ async fn list_rds_instances(client: &aws_sdk_rds::Client) -> Listing {
                 resource: Resource {
                     arn: arn.to_owned(),
                     resource_type: "RDS".to_owned(),
-                    tags: rds_tags(db.tag_list()),
+                    tags: tag_map(db.tag_list().iter().map(|t| (t.key(), t.value()))),
                 },
                 id: id.to_owned(),
                 created: ts(db.instance_create_time()),
@@ -143,7 +133,7 @@ async fn list_rds_clusters(client: &aws_sdk_rds::Client) -> Listing {
                 resource: Resource {
                     arn: arn.to_owned(),
                     resource_type: cluster_type(cluster.engine().unwrap_or_default()).to_owned(),
-                    tags: rds_tags(cluster.tag_list()),
+                    tags: tag_map(cluster.tag_list().iter().map(|t| (t.key(), t.value()))),
                 },
                 id: id.to_owned(),
                 created: ts(cluster.cluster_create_time()),

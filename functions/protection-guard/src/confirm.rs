@@ -9,6 +9,7 @@ use crate::catalog;
 use crate::rules::{self, LifecycleRule, PlanRule, Suspect};
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use phoenix_shared::aws::reason;
+use phoenix_shared::event::tag_map;
 use phoenix_shared::{Config, Severity, Timestamp};
 use std::collections::BTreeMap;
 
@@ -254,17 +255,6 @@ async fn bucket(clients: &Clients, suspect: &Suspect, config: &Config) -> Readin
     reading.with_tags(tags)
 }
 
-fn rds_tags(tags: &[aws_sdk_rds::types::Tag]) -> BTreeMap<String, String> {
-    tags.iter()
-        .filter_map(|t| {
-            Some((
-                t.key()?.to_owned(),
-                t.value().unwrap_or_default().to_owned(),
-            ))
-        })
-        .collect()
-}
-
 /// The protection settings of an RDS instance or cluster.
 struct DbState {
     deletion_protection: bool,
@@ -291,7 +281,7 @@ async fn describe_cluster(clients: &Clients, id: &str) -> Result<Option<DbState>
                 .and_then(|p| p.backup_retention_period()),
             status: c.status().unwrap_or("unknown").to_owned(),
             cluster: None,
-            tags: rds_tags(c.tag_list()),
+            tags: tag_map(c.tag_list().iter().map(|t| (t.key(), t.value()))),
         })),
         Err(err) if code(&err).starts_with("DBClusterNotFound") => Ok(None),
         Err(err) => Err(reason(&err)),
@@ -318,7 +308,7 @@ async fn database(clients: &Clients, suspect: &Suspect, config: &Config) -> Read
                     .and_then(|p| p.backup_retention_period()),
                 status: i.db_instance_status().unwrap_or("unknown").to_owned(),
                 cluster: i.db_cluster_identifier().map(str::to_owned),
-                tags: rds_tags(i.tag_list()),
+                tags: tag_map(i.tag_list().iter().map(|t| (t.key(), t.value()))),
             })),
             Err(err) if code(&err).starts_with("DBInstanceNotFound") => Ok(None),
             Err(err) => Err(reason(&err)),
@@ -668,16 +658,7 @@ async fn secret(clients: &Clients, suspect: &Suspect, config: &Config) -> Readin
         }
         Err(err) => return Reading::failed("DescribeSecret", reason(&err)),
     };
-    let tags: BTreeMap<String, String> = out
-        .tags()
-        .iter()
-        .filter_map(|t| {
-            Some((
-                t.key()?.to_owned(),
-                t.value().unwrap_or_default().to_owned(),
-            ))
-        })
-        .collect();
+    let tags = tag_map(out.tags().iter().map(|t| (t.key(), t.value())));
     let arn = out.arn().map(str::to_owned);
     let name = out.name().unwrap_or(id).to_owned();
     let mut reading = if suspect.check == catalog::SECRET_DELETED {

@@ -157,10 +157,9 @@ fn s3(ctx: &Ctx<'_>) -> Outcome {
     let min_days = ctx.config.min_version_retention_days;
     let suspect = match ctx.call.event_name.as_str() {
         "PutBucketVersioning" => {
-            let configuration = field(&ctx.call.request, "VersioningConfiguration")
-                .cloned()
-                .unwrap_or(Value::Null);
-            match text(&configuration, &["Status"])
+            let configuration =
+                field(&ctx.call.request, "VersioningConfiguration").unwrap_or(&Value::Null);
+            match text(configuration, &["Status"])
                 .map(|s| s.to_ascii_lowercase())
                 .as_deref()
             {
@@ -182,11 +181,10 @@ fn s3(ctx: &Ctx<'_>) -> Outcome {
             }
         }
         "PutBucketLifecycle" => {
-            let configuration = field(&ctx.call.request, "LifecycleConfiguration")
-                .cloned()
-                .unwrap_or(Value::Null);
+            let configuration =
+                field(&ctx.call.request, "LifecycleConfiguration").unwrap_or(&Value::Null);
             let rules = lifecycle_rules_from_json(
-                field(&configuration, "Rule").or_else(|| field(&configuration, "Rules")),
+                field(configuration, "Rule").or_else(|| field(configuration, "Rules")),
             );
             let verdict = assess_lifecycle(&rules, min_days);
             let mut s = match &verdict {
@@ -464,10 +462,8 @@ fn efs(ctx: &Ctx<'_>) -> Outcome {
             format!("deleted EFS file system {id}"),
         ),
         _ => {
-            let policy = field(&ctx.call.request, "backupPolicy")
-                .cloned()
-                .unwrap_or(Value::Null);
-            match text(&policy, &["status"])
+            let policy = field(&ctx.call.request, "backupPolicy").unwrap_or(&Value::Null);
+            match text(policy, &["status"])
                 .map(|s| s.to_ascii_uppercase())
                 .as_deref()
             {
@@ -547,10 +543,8 @@ fn backup(ctx: &Ctx<'_>) -> Outcome {
         }
         "UpdateBackupPlan" => {
             let id = ctx.need(&["backupPlanId"], "backup plan", ":backup-plan:")?;
-            let plan = field(&ctx.call.request, "backupPlan")
-                .cloned()
-                .unwrap_or(Value::Null);
-            let rules = plan_rules_from_json(field(&plan, "rules"));
+            let plan = field(&ctx.call.request, "backupPlan").unwrap_or(&Value::Null);
+            let rules = plan_rules_from_json(field(plan, "rules"));
             let arn = ctx.arn("backup", &format!("backup-plan:{id}"));
             let at = ctx.call.time.unwrap_or_else(Timestamp::now);
             let problems = assess_plan(&rules, ctx.config, at);
