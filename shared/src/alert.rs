@@ -423,6 +423,7 @@ mod tests {
             remedy: "Fix the cause and start an on-demand backup.".to_owned(),
             details,
             observed_at: Timestamp::from_epoch_seconds(1_795_316_645),
+            occurrence: None,
         }
     }
 

@@ -16,6 +16,9 @@
 //! | `PHOENIX_MIN_BACKUP_RETENTION_DAYS` | the least retention, in days, of RDS automated backups and backup plan rules | `7` |
 //! | `PHOENIX_MAX_BACKUP_INTERVAL_HOURS` | the longest a backup plan rule may leave between runs | `24` |
 //! | `PHOENIX_MIN_VERSION_RETENTION_DAYS` | how long a data bucket must keep noncurrent versions, and the shortest expiration of current objects | `30` |
+//! | `PHOENIX_STATE_BUCKETS` | comma-separated `*` patterns of buckets holding Terraform state (besides the `phoenix:terraform-state=true` tag) | empty |
+//! | `PHOENIX_ENCRYPTION_KEY_RESOURCES` | comma-separated `*` patterns of Terraform resource names (`random_password.<name>`: the name) whose value is an encryption key | `*key*` |
+//! | `PHOENIX_DELETION_QUIET_MINUTES` | permanent deletions in one bucket belong to one incident until the bucket has been quiet this long | `60` |
 
 use crate::pattern::glob_match;
 use serde::Deserialize;
@@ -30,6 +33,8 @@ pub const DEFAULT_GUARD_PREFIX: &str = "phoenix-guard";
 pub const DEFAULT_MIN_BACKUP_RETENTION_DAYS: u64 = 7;
 pub const DEFAULT_MAX_BACKUP_INTERVAL_HOURS: u64 = 24;
 pub const DEFAULT_MIN_VERSION_RETENTION_DAYS: u64 = 30;
+pub const DEFAULT_KEY_RESOURCES: &str = "*key*";
+pub const DEFAULT_DELETION_QUIET_MINUTES: u64 = 60;
 
 /// A configuration value that stops the cold start. The message names the variable.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -106,6 +111,12 @@ pub struct Config {
     pub max_backup_interval_seconds: i64,
     /// How many days a data bucket keeps noncurrent versions, at the least.
     pub min_version_retention_days: u64,
+    /// `*` patterns of bucket names that hold Terraform state.
+    pub state_buckets: Vec<String>,
+    /// `*` patterns of Terraform resource names whose generated value is an encryption key.
+    pub key_resources: Vec<String>,
+    /// How long a bucket stays quiet before its next permanent deletion is a new incident.
+    pub deletion_quiet_seconds: i64,
 }
 
 impl Config {
@@ -275,6 +286,20 @@ impl Config {
             "days",
         )?;
 
+        let state_buckets = patterns(get("PHOENIX_STATE_BUCKETS"));
+        let key_resources = patterns(Some(
+            get("PHOENIX_ENCRYPTION_KEY_RESOURCES")
+                .unwrap_or_else(|| DEFAULT_KEY_RESOURCES.to_owned()),
+        ));
+        let deletion_quiet_seconds = whole_number(
+            &get,
+            "PHOENIX_DELETION_QUIET_MINUTES",
+            DEFAULT_DELETION_QUIET_MINUTES,
+            1..=7 * 24 * 60,
+            "minutes",
+        )
+        .map(|minutes| i64::try_from(minutes * 60).unwrap_or(i64::MAX))?;
+
         let aws_region = get("AWS_REGION")
             .or_else(|| get("AWS_DEFAULT_REGION"))
             .unwrap_or_else(|| "unknown".to_owned());
@@ -295,6 +320,9 @@ impl Config {
             min_backup_retention_days,
             max_backup_interval_seconds,
             min_version_retention_days,
+            state_buckets,
+            key_resources,
+            deletion_quiet_seconds,
         })
     }
 
@@ -304,6 +332,20 @@ impl Config {
         self.data_buckets
             .iter()
             .any(|p| glob_match(p, bucket, false))
+    }
+
+    /// Whether a bucket is named a Terraform state bucket by `PHOENIX_STATE_BUCKETS` (the
+    /// `phoenix:terraform-state=true` tag is the other way).
+    pub fn is_configured_state_bucket(&self, bucket: &str) -> bool {
+        self.state_buckets
+            .iter()
+            .any(|p| glob_match(p, bucket, false))
+    }
+
+    /// Whether a Terraform resource name (`master_key` in `random_password.master_key`) is
+    /// named an encryption key by `PHOENIX_ENCRYPTION_KEY_RESOURCES`.
+    pub fn is_key_resource_name(&self, name: &str) -> bool {
+        self.key_resources.iter().any(|p| glob_match(p, name, true))
     }
 
     /// Whether a secret (by name or ARN) is named an encryption-key secret by
@@ -477,6 +519,24 @@ mod tests {
         assert!(c.is_configured_key_secret("cochlearis-dev-zitadel-master-key-Ab12"));
         assert!(c.is_guard_resource("phoenix-guard-backup-events"));
         assert!(!c.is_guard_resource("my-phoenix-guard"));
+        assert!(c.is_key_resource_name("master_key"));
+        assert!(c.is_key_resource_name("APP_KEY"));
+        assert!(!c.is_key_resource_name("admin_password"));
+        assert_eq!(c.deletion_quiet_seconds, 3600);
+        assert!(!c.is_configured_state_bucket("cochlearis-tfstate"));
+
+        let c = config(&[
+            ("PHOENIX_ALERT_TOPIC_ARN", TOPIC),
+            ("PHOENIX_FINDINGS_TABLE", "t-1"),
+            ("PHOENIX_STATE_BUCKETS", "*-tfstate"),
+            ("PHOENIX_ENCRYPTION_KEY_RESOURCES", "master_*,app_secret"),
+            ("PHOENIX_DELETION_QUIET_MINUTES", "15"),
+        ])
+        .expect("valid");
+        assert!(c.is_configured_state_bucket("cochlearis-tfstate"));
+        assert!(c.is_key_resource_name("master_key"));
+        assert!(!c.is_key_resource_name("encryption_key"));
+        assert_eq!(c.deletion_quiet_seconds, 900);
 
         let err = config(&[
             ("PHOENIX_ALERT_TOPIC_ARN", TOPIC),

@@ -44,6 +44,10 @@ pub enum HandlerError {
     /// will deliver it without paging twice.
     #[error(transparent)]
     Delivery(#[from] DeliveryError),
+    /// Something the event must be judged against could not be read or recorded (the
+    /// findings table, the bucket's tags); a retry redoes the work and counts nothing twice.
+    #[error("retry needed: {0}")]
+    Unavailable(String),
 }
 
 impl HandlerError {
@@ -52,6 +56,7 @@ impl HandlerError {
         match self {
             Self::Rejected(_) => "PhoenixGuard.EventRejected",
             Self::Delivery(_) => "PhoenixGuard.AlertNotDelivered",
+            Self::Unavailable(_) => "PhoenixGuard.RetryNeeded",
         }
     }
 }

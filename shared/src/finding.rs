@@ -79,13 +79,27 @@ pub struct Finding {
     pub details: Map<String, Value>,
     /// When the condition was observed (the event's time), used to order observations.
     pub observed_at: Timestamp,
+    /// For a finding about a burst of events rather than a lasting condition (permanent
+    /// deletions in a bucket): which burst. It is part of the dedup key, so each burst is
+    /// one incident; such a finding is never reminded, and an invocation that finds another
+    /// one notifying it has nothing left to deliver.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub occurrence: Option<String>,
 }
 
 impl Finding {
     /// `phoenix:<account>:<region>:<check>:<resource>`, at most 255 characters: a longer key
     /// keeps its start and replaces the tail with a hash of the whole key.
     pub fn dedup_key(&self) -> String {
-        dedup_key(&self.account, &self.region, &self.check, &self.resource_arn)
+        match &self.occurrence {
+            None => dedup_key(&self.account, &self.region, &self.check, &self.resource_arn),
+            Some(occurrence) => dedup_key(
+                &self.account,
+                &self.region,
+                &self.check,
+                &format!("{}@{occurrence}", self.resource_arn),
+            ),
+        }
     }
 }
 

@@ -121,6 +121,12 @@ impl Guard {
                     }
                     report.quiet.push((key, reason));
                 }
+                Ok(Decision::InFlight) if observation.finding.occurrence.is_some() => {
+                    // One more event of a burst that another invocation is paging right now:
+                    // the ledger counted it; if that invocation fails, its own retry pages.
+                    tracing::info!(dedup_key = %key, "joined a burst another invocation is notifying");
+                    report.quiet.push((key, Quiet::AlreadyOpen));
+                }
                 Ok(Decision::InFlight) => {
                     tracing::warn!(dedup_key = %key, "another invocation is notifying this finding; failing so a retry confirms it");
                     metrics.count("AlertsDeferred", &[], 1);

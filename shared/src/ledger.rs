@@ -214,8 +214,12 @@ impl Ledger {
         let f = &observation.finding;
         let key = f.dedup_key();
         // Reminders chase what pages (error, critical). An info or warning finding is a record
-        // told once: "already restored when checked", "someone tried and was denied".
-        let remind_before = if remind_after_seconds > 0 && f.severity >= Severity::Error {
+        // told once: "already restored when checked", "someone tried and was denied"; so is a
+        // burst of events (its incident stays open until a human closes it).
+        let remind_before = if remind_after_seconds > 0
+            && f.severity >= Severity::Error
+            && f.occurrence.is_none()
+        {
             now.epoch_seconds() - remind_after_seconds
         } else {
             i64::MIN

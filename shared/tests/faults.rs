@@ -42,6 +42,7 @@ fn failed_backup() -> Observation {
         remedy: "fix it".to_owned(),
         details: Map::new(),
         observed_at: NOW,
+        occurrence: None,
     })
 }
 

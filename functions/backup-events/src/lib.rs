@@ -142,6 +142,7 @@ impl Context<'_> {
             remedy: String::new(),
             details: Map::new(),
             observed_at: self.observed_at,
+            occurrence: None,
         }
     }
 

@@ -128,6 +128,7 @@ impl Findings<'_> {
             remedy: remedy.to_owned(),
             details,
             observed_at: self.at,
+            occurrence: None,
         }
     }
 

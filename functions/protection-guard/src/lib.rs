@@ -158,6 +158,7 @@ pub fn decide(
         remedy: String::new(),
         details: call.facts(),
         observed_at: call.time.unwrap_or(now),
+        occurrence: None,
     };
     finding.details.extend(suspect.details.clone());
     finding
@@ -244,6 +245,7 @@ pub fn denied_finding(call: &ApiCall, suspect: &Suspect, now: Timestamp) -> Find
             .to_owned(),
         details,
         observed_at: call.time.unwrap_or(now),
+        occurrence: None,
     }
 }
 

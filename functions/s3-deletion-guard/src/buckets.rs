@@ -1,0 +1,151 @@
+//! What a bucket is (data, Terraform state, neither) and whether it is versioned, read through
+//! S3 and kept briefly per warm container: a burst of thousands of deletions in one bucket
+//! costs two reads a minute, not two per object.
+
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use phoenix_shared::Config;
+use phoenix_shared::aws::reason;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+pub const DATA_TAG: &str = "phoenix:data";
+pub const STATE_TAG: &str = "phoenix:terraform-state";
+
+/// How long a warm container trusts what it read about a bucket.
+pub const CACHE_TTL: Duration = Duration::from_secs(60);
+
+/// A bucket's versioning, as `GetBucketVersioning` tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Versioning {
+    Enabled,
+    Suspended,
+    /// Versioning was never turned on.
+    Never,
+    /// The read failed; the text says how.
+    Unknown(String),
+}
+
+impl Versioning {
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Enabled => "Enabled".to_owned(),
+            Self::Suspended => "Suspended".to_owned(),
+            Self::Never => "never enabled".to_owned(),
+            Self::Unknown(why) => format!("unknown ({why})"),
+        }
+    }
+}
+
+/// What one bucket is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketFacts {
+    pub data: bool,
+    pub state: bool,
+    /// How the roles were learned: `configuration`, `tag`, or both.
+    pub because: String,
+    pub versioning: Versioning,
+}
+
+/// The bucket could not be classified: its tags could not be read and configuration does
+/// not name it. The invocation fails, so Lambda retries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable(pub String);
+
+fn code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> &str {
+    err.code().unwrap_or_default()
+}
+
+/// S3 reads with a per-container cache.
+#[derive(Debug)]
+pub struct Buckets {
+    pub s3: aws_sdk_s3::Client,
+    cache: Mutex<HashMap<String, (Instant, BucketFacts)>>,
+}
+
+impl Buckets {
+    pub fn new(s3: aws_sdk_s3::Client) -> Self {
+        Self {
+            s3,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The bucket's facts and whether they were read just now (not from the cache).
+    pub async fn facts(
+        &self,
+        bucket: &str,
+        config: &Config,
+    ) -> Result<(BucketFacts, bool), Unreadable> {
+        if let Ok(cache) = self.cache.lock()
+            && let Some((at, facts)) = cache.get(bucket)
+            && at.elapsed() < CACHE_TTL
+        {
+            return Ok((facts.clone(), false));
+        }
+        let facts = self.read(bucket, config).await?;
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.insert(bucket.to_owned(), (Instant::now(), facts.clone()));
+        }
+        Ok((facts, true))
+    }
+
+    async fn read(&self, bucket: &str, config: &Config) -> Result<BucketFacts, Unreadable> {
+        let configured_data = config.is_configured_data_bucket(bucket);
+        let configured_state = config.is_configured_state_bucket(bucket);
+        let tags = match self.s3.get_bucket_tagging().bucket(bucket).send().await {
+            Ok(out) => out
+                .tag_set()
+                .iter()
+                .map(|t| (t.key().to_owned(), t.value().trim().to_ascii_lowercase()))
+                .collect(),
+            Err(err) if code(&err) == "NoSuchTagSet" => HashMap::new(),
+            Err(err) if configured_data || configured_state => {
+                tracing::warn!(bucket, error = %reason(&err), "bucket tags unreadable; configuration names the bucket");
+                HashMap::new()
+            }
+            Err(err) if code(&err) == "NoSuchBucket" => {
+                // Gone already (a destroy deletes objects, then the bucket): nothing more to
+                // learn, and protection-guard pages the bucket's deletion.
+                HashMap::new()
+            }
+            Err(err) => {
+                return Err(Unreadable(format!(
+                    "GetBucketTagging on {bucket} failed: {}",
+                    reason(&err)
+                )));
+            }
+        };
+        let tagged = |key: &str| tags.get(key).is_some_and(|v| v == "true");
+        let (tag_data, tag_state) = (tagged(DATA_TAG), tagged(STATE_TAG));
+        let data = configured_data || tag_data;
+        let state = configured_state || tag_state;
+        let mut because = Vec::new();
+        if configured_data || configured_state {
+            because.push("configuration");
+        }
+        if tag_data || tag_state {
+            because.push("tag");
+        }
+        let versioning = if data || state {
+            match self.s3.get_bucket_versioning().bucket(bucket).send().await {
+                Ok(out) => match out.status().map(|s| s.as_str()) {
+                    Some("Enabled") => Versioning::Enabled,
+                    Some("Suspended") => Versioning::Suspended,
+                    _ => Versioning::Never,
+                },
+                Err(err) => {
+                    Versioning::Unknown(format!("GetBucketVersioning failed: {}", reason(&err)))
+                }
+            }
+        } else {
+            Versioning::Unknown("not read: neither a data nor a state bucket".to_owned())
+        };
+        Ok(BucketFacts {
+            data,
+            state,
+            because: because.join(" and "),
+            versioning,
+        })
+    }
+}
