@@ -13,6 +13,9 @@ value written through one protocol reads back through the other):
   (restJson1), see ``backup.py``.
 * S3 ``GetBucketVersioning`` answered with the documented ``<VersioningConfiguration>`` root
   (moto's own answer uses another root element, which the Rust SDK rejects).
+* DynamoDB requests served one at a time: DynamoDB applies each item write atomically
+  (a conditional ``UpdateItem`` with ``ADD`` never loses a concurrent increment); moto's
+  threaded server reads and writes items without a lock, so concurrent writers could.
 
 Not AWS, under ``/_phoenix/`` (no signature needed):
 
@@ -195,6 +198,7 @@ class PhoenixEmulator:
         self.moto_app = moto_app
         self.backup = BackupService()
         self.lock = threading.Lock()
+        self.dynamodb_lock = threading.Lock()
         self.stats: collections.Counter = collections.Counter()
         self.faults: dict[str, dict] = {}
 
@@ -231,6 +235,9 @@ class PhoenixEmulator:
                 return json_response(start_response, "200 OK", result)
         if service == "s3" and method == "GET" and "versioning" in parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True):
             return self.s3_versioning(environ, start_response)
+        if service == "dynamodb":
+            with self.dynamodb_lock:
+                return list(self.moto_app(environ, start_response))
         return self.moto_app(environ, start_response)
 
     def s3_versioning(self, environ: dict, start_response: Callable) -> Iterable[bytes]:

@@ -83,11 +83,16 @@ impl Buckets {
         {
             return Ok((facts.clone(), false));
         }
-        let facts = self.read(bucket, config).await?;
+        Ok((self.read(bucket, config).await?, true))
+    }
+
+    /// Keeps facts read just now, once what they called for was delivered: were they kept
+    /// before, a retry after a failed page would take them from the cache and not observe
+    /// them again.
+    pub fn keep(&self, bucket: &str, facts: BucketFacts) {
         if let Ok(mut cache) = self.cache.lock() {
-            cache.insert(bucket.to_owned(), (Instant::now(), facts.clone()));
+            cache.insert(bucket.to_owned(), (Instant::now(), facts));
         }
-        Ok((facts, true))
     }
 
     async fn read(&self, bucket: &str, config: &Config) -> Result<BucketFacts, Unreadable> {

@@ -220,6 +220,7 @@ async fn run(
         ..Outcome::default()
     };
     let mut observations = Vec::new();
+    let mut read_now = Vec::new();
     for (bucket, notices) in by_bucket {
         let first = notices[0];
         let scope = Scope {
@@ -242,6 +243,9 @@ async fn run(
                 return Err(HandlerError::Unavailable(why));
             }
         };
+        if fresh {
+            read_now.push((bucket, facts.clone()));
+        }
         if !facts.data && !facts.state {
             tracing::debug!(
                 function = FUNCTION,
@@ -285,6 +289,9 @@ async fn run(
         .await;
     outcome.quiet = report.quiet.len();
     let report = report.into_result()?;
+    for (bucket, facts) in read_now {
+        clients.buckets.keep(bucket, facts);
+    }
     outcome.notified = report
         .sent
         .iter()
