@@ -18,6 +18,7 @@
 //! | `PHOENIX_MIN_VERSION_RETENTION_DAYS` | how long a data bucket must keep noncurrent versions, and the shortest expiration of current objects | `30` |
 //! | `PHOENIX_STATE_BUCKETS` | comma-separated `*` patterns of buckets holding Terraform state (besides the `phoenix:terraform-state=true` tag) | empty |
 //! | `PHOENIX_ENCRYPTION_KEY_RESOURCES` | comma-separated `*` patterns of Terraform resource names (`random_password.<name>`: the name) whose value is an encryption key | `*key*` |
+//! | `PHOENIX_ACCOUNT_ID` | the account findings name when an event does not (classic S3 notifications) and the function's ARN does not either (local runtimes) | from the function's ARN |
 //! | `PHOENIX_DELETION_QUIET_MINUTES` | permanent deletions in one bucket belong to one incident until the bucket has been quiet this long | `60` |
 
 use crate::pattern::glob_match;
@@ -117,6 +118,8 @@ pub struct Config {
     pub key_resources: Vec<String>,
     /// How long a bucket stays quiet before its next permanent deletion is a new incident.
     pub deletion_quiet_seconds: i64,
+    /// The account to name when neither the event nor the function's ARN does.
+    pub account_id: Option<String>,
 }
 
 impl Config {
@@ -300,6 +303,17 @@ impl Config {
         )
         .map(|minutes| i64::try_from(minutes * 60).unwrap_or(i64::MAX))?;
 
+        let account_id = get("PHOENIX_ACCOUNT_ID");
+        if let Some(id) = &account_id
+            && (id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(ConfigError::Malformed {
+                name: "PHOENIX_ACCOUNT_ID",
+                value: id.clone(),
+                expected: "a 12-digit AWS account id".to_owned(),
+            });
+        }
+
         let aws_region = get("AWS_REGION")
             .or_else(|| get("AWS_DEFAULT_REGION"))
             .unwrap_or_else(|| "unknown".to_owned());
@@ -323,6 +337,7 @@ impl Config {
             state_buckets,
             key_resources,
             deletion_quiet_seconds,
+            account_id,
         })
     }
 
@@ -537,6 +552,17 @@ mod tests {
         assert!(c.is_key_resource_name("master_key"));
         assert!(!c.is_key_resource_name("encryption_key"));
         assert_eq!(c.deletion_quiet_seconds, 900);
+
+        let err = config(&[
+            ("PHOENIX_ALERT_TOPIC_ARN", TOPIC),
+            ("PHOENIX_FINDINGS_TABLE", "t-1"),
+            ("PHOENIX_ACCOUNT_ID", "1234"),
+        ])
+        .expect_err("short account");
+        assert!(
+            err.to_string()
+                .starts_with("PHOENIX_ACCOUNT_ID is malformed")
+        );
 
         let err = config(&[
             ("PHOENIX_ALERT_TOPIC_ARN", TOPIC),

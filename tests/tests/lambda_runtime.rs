@@ -236,3 +236,55 @@ fn the_protection_guard_binary_prints_the_event_patterns_its_code_handles() {
         "no pattern routes a call no code handles"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deletion_guard_binary_pages_a_permanent_deletion_once_through_the_runtime_api() {
+    use phoenix_tests::account::create_bucket;
+    let emulator = Emulator::shared();
+    let world = World::new("e2e-deletion").await;
+    let bucket = format!("uploads-{}", world.name).to_ascii_lowercase();
+    create_bucket(&world.sdk, &bucket, &[], false).await;
+    let mut env = world.lambda_env(&emulator.endpoint);
+    env.push(("PHOENIX_DATA_BUCKETS".into(), "uploads-*".into()));
+    // cargo lambda's context carries no account in the function ARN; Lambda's does.
+    env.push(("PHOENIX_ACCOUNT_ID".into(), "123456789012".into()));
+    let watch = LambdaWatch::start(&env);
+    let mut event = phoenix_tests::fixture("s3-deletion-guard", "classic-delete-unversioned.json");
+    event["Records"][0]["s3"]["bucket"]["name"] = serde_json::json!(bucket);
+    let path = std::env::temp_dir().join(format!("phoenix-deletion-{}.json", std::process::id()));
+    std::fs::write(&path, event.to_string()).expect("event file");
+
+    let first = watch.invoke("s3-deletion-guard", &path);
+    assert!(
+        first.status.success(),
+        "{}\nwatch log:\n{}",
+        text(&first),
+        watch.log()
+    );
+    let response: Value = serde_json::from_slice(&first.stdout).expect("JSON response");
+    assert_eq!(response["permanently_deleted"], 1, "{response}");
+    let mut alerts = world.alerts().await;
+    alerts.sort_by(|a, b| a.check().cmp(b.check()));
+    let checks: Vec<&str> = alerts.iter().map(|a| a.check()).collect();
+    assert_eq!(checks, ["bucket-unversioned", "data-permanently-deleted"]);
+    // Classic notifications name no account: the function's own ARN gives it.
+    let prefix =
+        format!("phoenix:123456789012:eu-west-1:data-permanently-deleted:arn:aws:s3:::{bucket}@");
+    assert!(
+        alerts[1].dedup_key().starts_with(&prefix),
+        "{}",
+        alerts[1].dedup_key()
+    );
+
+    // The same delivery again (a Lambda retry): nothing more.
+    let again = watch.invoke("s3-deletion-guard", &path);
+    assert!(again.status.success(), "{}", text(&again));
+    assert!(world.alerts().await.is_empty());
+
+    // S3's test message is acknowledged and ignored.
+    let test_event =
+        repo_root().join("functions/s3-deletion-guard/fixtures/classic-test-event.json");
+    let ignored = watch.invoke("s3-deletion-guard", &test_event);
+    assert!(ignored.status.success(), "{}", text(&ignored));
+    assert!(world.alerts().await.is_empty());
+}

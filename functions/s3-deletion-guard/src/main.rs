@@ -15,14 +15,16 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let (guard, clients) = (&guard, &clients);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         // arn:aws:lambda:<region>:<account>:function:<name>: classic S3 notifications name
-        // no account, so findings take the function's own.
+        // no account, so findings take the function's own (or PHOENIX_ACCOUNT_ID's).
         let account = event
             .context
             .invoked_function_arn
             .split(':')
             .nth(4)
-            .unwrap_or_default()
-            .to_owned();
+            .filter(|a| !a.is_empty())
+            .map(str::to_owned)
+            .or_else(|| guard.config.account_id.clone())
+            .unwrap_or_default();
         s3_deletion_guard::handle(
             guard,
             clients,
