@@ -12,11 +12,15 @@
 //! Then `protection-guard`: someone suspends versioning on Zulip's uploads bucket; the
 //! CloudTrail event pages (with who did it, confirmed by reading the bucket), and turning
 //! versioning back on resolves the page.
+//!
+//! Then `s3-deletion-guard`: an object is deleted from BookStack's unversioned uploads bucket
+//! (gone for good: paged), and a `terraform destroy -target` of Zulip's file system shows up
+//! as a new version of the state file (a destroyed data store: paged).
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 use phoenix_tests::account::{
-    backup_job, create_bucket, create_efs, create_plan, create_rds, scheduled_event, select,
-    set_versioning,
+    backup_job, create_bucket, create_efs, create_plan, create_rds, s3_client, scheduled_event,
+    select, set_versioning,
 };
 use phoenix_tests::{Emulator, LambdaWatch, ReceivedAlert, World, attr_s, repo_root};
 use serde_json::Value;
@@ -72,6 +76,7 @@ async fn main() {
 
     freshness_chapter(&world, &watch).await;
     protection_chapter(&world, &watch).await;
+    deletion_chapter(&world, &watch).await;
 
     println!(
         "\n== Metrics read back from CloudWatch (namespace {}, Environment={})",
@@ -115,6 +120,14 @@ async fn main() {
             "Sum",
             "",
         ),
+        (
+            "ObjectsPermanentlyDeleted",
+            vec![("Bucket", "cochlearis-dev-bookstack-uploads")],
+            "Sum",
+            "",
+        ),
+        ("StateChangesChecked", vec![], "Sum", ""),
+        ("ProtectedResourcesDestroyed", vec![], "Sum", ""),
         ("Heartbeat", vec![], "Sum", ""),
         (
             "AlertsPublished",
@@ -144,8 +157,10 @@ async fn main() {
         .expect("scan")
         .items
         .unwrap_or_default();
+    // Only findings: the table also holds s3-deletion-guard's burst tallies and markers.
     let mut rows: Vec<(String, String, String, String)> = items
         .iter()
+        .filter(|item| item.contains_key("finding_state"))
         .map(|item| {
             (
                 attr_s(item, "finding_state").unwrap_or_default(),
@@ -157,7 +172,7 @@ async fn main() {
         .collect();
     rows.sort();
     for (state, severity, check, resource) in &rows {
-        println!("   {state:<9} {severity:<9} {check:<24} {resource}");
+        println!("   {state:<9} {severity:<9} {check:<28} {resource}");
     }
     let open: Vec<String> = rows
         .iter()
@@ -224,9 +239,9 @@ async fn run_step(
     path: &Path,
     show_response: bool,
 ) {
-    let shown = path.strip_prefix(repo_root()).map_or_else(
-        |_| "(an EventBridge Scheduled Event)".to_owned(),
-        |p| format!("--data-file {}", p.display()),
+    let shown = format!(
+        "--data-file {}",
+        path.strip_prefix(repo_root()).unwrap_or(path).display()
     );
     println!("\n== {step}\n   cargo lambda invoke {function} {shown}");
     let output = watch.invoke(function, path);
@@ -322,6 +337,99 @@ async fn protection_chapter(world: &World, watch: &LambdaWatch) {
         "protection-guard",
         &fixtures.join("s3-put-bucket-versioning-enabled.json"),
         false,
+    )
+    .await;
+}
+
+/// A Terraform state file with Zulip's file system (when given) and Zitadel's master key.
+fn state(serial: u64, efs: Option<&str>) -> String {
+    let mut resources = vec![serde_json::json!({
+        "module": "module.zitadel", "mode": "managed", "type": "random_password", "name": "master_key",
+        "instances": [{"schema_version": 3, "attributes": {"id": "none", "length": 32, "result": "demo-master-key-0001"}}]
+    })];
+    if let Some(arn) = efs {
+        resources.push(serde_json::json!({
+            "module": "module.efs", "mode": "managed", "type": "aws_efs_file_system", "name": "zulip",
+            "instances": [{"attributes": {"id": arn.rsplit('/').next(), "arn": arn, "encrypted": true}}]
+        }));
+    }
+    serde_json::json!({"version": 4, "terraform_version": "1.9.8", "serial": serial,
+        "lineage": "3f0c1ad2-6a3e-4b59-9d2f-1a7c5e0b9c11", "outputs": {}, "resources": resources})
+    .to_string()
+}
+
+async fn put_object(world: &World, bucket: &str, key: &str, body: String) -> Option<String> {
+    s3_client(&world.sdk)
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(body.into_bytes().into())
+        .send()
+        .await
+        .expect("put object")
+        .version_id
+}
+
+/// Data deleted for good, and a data store destroyed by a Terraform run.
+async fn deletion_chapter(world: &World, watch: &LambdaWatch) {
+    let uploads = "cochlearis-dev-bookstack-uploads";
+    let states = "cochlearis-dev-tfstate";
+    println!("\n== Seeding: BookStack's uploads bucket tagged phoenix:data=true, still without");
+    println!(
+        "   versioning (Phase 1 not applied there); the Terraform state bucket, versioned and"
+    );
+    println!("   tagged phoenix:terraform-state=true, holding a state with Zulip's file system");
+    create_bucket(&world.sdk, uploads, &[("phoenix:data", "true")], false).await;
+    create_bucket(
+        &world.sdk,
+        states,
+        &[("phoenix:terraform-state", "true")],
+        true,
+    )
+    .await;
+    let key = "bookstack/uploads/images/gallery/2026-11/diagram.png";
+    put_object(world, uploads, key, "png".to_owned()).await;
+    let efs = "arn:aws:elasticfilesystem:eu-west-1:123456789012:file-system/fs-0a1b2c3d4e5f60718";
+    let state_key = "env:/dev/cochlearis/terraform.tfstate";
+    put_object(world, states, state_key, state(41, Some(efs))).await;
+
+    println!("\n   15:20  A cleanup script deletes {key}");
+    s3_client(&world.sdk)
+        .delete_object()
+        .bucket(uploads)
+        .key(key)
+        .send()
+        .await
+        .expect("delete");
+    let fixtures = repo_root().join("functions/s3-deletion-guard/fixtures");
+    run_step(
+        world,
+        watch,
+        "15:20  S3's ObjectRemoved:Delete notification (through SNS) reaches s3-deletion-guard",
+        "s3-deletion-guard",
+        &fixtures.join("classic-sns-wrapped.json"),
+        false,
+    )
+    .await;
+
+    println!("\n   16:05  terraform destroy -target=module.efs writes a new state version");
+    let version = put_object(world, states, state_key, state(42, None))
+        .await
+        .expect("versioned");
+    let mut event = phoenix_tests::fixture(
+        "s3-deletion-guard",
+        "eventbridge-object-created-tfstate.json",
+    );
+    event["detail"]["object"]["version-id"] = serde_json::json!(version);
+    let file = std::env::temp_dir().join(format!("phoenix-demo-state-{}.json", std::process::id()));
+    std::fs::write(&file, event.to_string()).expect("event file");
+    run_step(
+        world,
+        watch,
+        "16:05  EventBridge's Object Created for the state file: the guard compares it with the previous version",
+        "s3-deletion-guard",
+        &file,
+        true,
     )
     .await;
 }

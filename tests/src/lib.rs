@@ -242,6 +242,8 @@ impl World {
             ("PHOENIX_ALERT_TOPIC_ARN".into(), self.topic_arn.clone()),
             ("PHOENIX_FINDINGS_TABLE".into(), self.table.clone()),
             ("PHOENIX_ENVIRONMENT".into(), self.name.clone()),
+            // cargo lambda's context carries no account in the function ARN; Lambda's does.
+            ("PHOENIX_ACCOUNT_ID".into(), ACCOUNT.into()),
             ("AWS_ENDPOINT_URL".into(), endpoint.to_owned()),
             ("AWS_REGION".into(), REGION.into()),
             ("AWS_ACCESS_KEY_ID".into(), "testing".into()),

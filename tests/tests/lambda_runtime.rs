@@ -246,8 +246,6 @@ async fn the_deletion_guard_binary_pages_a_permanent_deletion_once_through_the_r
     create_bucket(&world.sdk, &bucket, &[], false).await;
     let mut env = world.lambda_env(&emulator.endpoint);
     env.push(("PHOENIX_DATA_BUCKETS".into(), "uploads-*".into()));
-    // cargo lambda's context carries no account in the function ARN; Lambda's does.
-    env.push(("PHOENIX_ACCOUNT_ID".into(), "123456789012".into()));
     let watch = LambdaWatch::start(&env);
     let mut event = phoenix_tests::fixture("s3-deletion-guard", "classic-delete-unversioned.json");
     event["Records"][0]["s3"]["bucket"]["name"] = serde_json::json!(bucket);
