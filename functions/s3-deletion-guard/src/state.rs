@@ -88,17 +88,8 @@ pub struct Changes {
 }
 
 // The subset of the state format (version 4) the comparison reads; everything else is
-// skipped by the parser without being built.
-#[derive(Deserialize)]
-struct RawState {
-    #[serde(default, deserialize_with = "lenient_u64")]
-    serial: Option<u64>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    lineage: Option<String>,
-    #[serde(default, deserialize_with = "lenient_list")]
-    resources: Vec<RawResource>,
-}
-
+// skipped by the parser without being built. Resources are summarized one at a time as the
+// parser reaches them ([`StateSeed`]), so only the summary grows with the file.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct RawResource {
@@ -328,18 +319,103 @@ fn digest(parts: &[Option<String>]) -> Option<String> {
     )
 }
 
-fn summarize(raw: RawState) -> Summary {
-    let mut summary = Summary {
-        serial: raw.serial,
-        lineage: raw.lineage,
-        ..Summary::default()
-    };
-    for resource in raw.resources {
+/// Reads the top-level object into a [`Summary`], resource by resource.
+struct StateSeed<'a>(&'a mut Summary);
+
+impl<'de> serde::de::DeserializeSeed<'de> for StateSeed<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StateSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a Terraform state object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "serial" => self.0.serial = map.next_value::<Lenient64>()?.0,
+                "lineage" => self.0.lineage = map.next_value::<LenientText>()?.0,
+                "resources" => map.next_value_seed(ResourcesSeed(&mut *self.0))?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+struct ResourcesSeed<'a>(&'a mut Summary);
+
+impl<'de> serde::de::DeserializeSeed<'de> for ResourcesSeed<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ResourcesSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of resources")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(Lenient(resource)) = seq.next_element::<Lenient<RawResource>>()? {
+            add_resource(self.0, resource);
+        }
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+struct Lenient64(Option<u64>);
+
+impl<'de> Deserialize<'de> for Lenient64 {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        lenient_u64(d).map(Self)
+    }
+}
+
+struct LenientText(Option<String>);
+
+impl<'de> Deserialize<'de> for LenientText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        lenient_string(d).map(Self)
+    }
+}
+
+fn add_resource(summary: &mut Summary, resource: RawResource) {
+    {
         if resource.mode.as_deref().is_some_and(|m| m != "managed") {
-            continue;
+            return;
         }
         let (Some(kind), Some(name)) = (resource.kind, resource.name) else {
-            continue;
+            return;
         };
         let protected = PROTECTED_TYPES.iter().find(|(t, _)| *t == kind);
         let generator = GENERATOR_TYPES.iter().find(|(t, _)| *t == kind);
@@ -399,7 +475,6 @@ fn summarize(raw: RawState) -> Summary {
             }
         }
     }
-    summary
 }
 
 /// Why a state file could not be used.
@@ -409,9 +484,12 @@ pub struct Unusable(pub String);
 /// Parses a state file from a reader (the streaming path feeds it chunk by chunk).
 pub fn summarize_reader(reader: impl Read) -> Result<Summary, Unusable> {
     let reader = std::io::BufReader::with_capacity(64 * 1024, reader);
-    let raw: RawState = serde_json::from_reader(reader)
+    let mut summary = Summary::default();
+    let mut parser = serde_json::Deserializer::from_reader(reader);
+    serde::de::DeserializeSeed::deserialize(StateSeed(&mut summary), &mut parser)
+        .and_then(|()| parser.end())
         .map_err(|e| Unusable(format!("not valid Terraform state JSON: {e}")))?;
-    Ok(summarize(raw))
+    Ok(summary)
 }
 
 /// Parses a state file held in memory (tests, small files).
