@@ -37,6 +37,9 @@ EVENTS = {
     "backup-events": ROOT / "functions/backup-events/fixtures/backup-job-failed-efs.json",
     # Confirms by reading the bucket (GetBucketVersioning, GetBucketTagging), then pages.
     "protection-guard": ROOT / "functions/protection-guard/fixtures/s3-put-bucket-versioning-suspended.json",
+    # Reads the bucket's tags and versioning, counts the deletion (two DynamoDB writes),
+    # pages bucket-unversioned and data-permanently-deleted.
+    "s3-deletion-guard": ROOT / "functions/s3-deletion-guard/fixtures/classic-delete-unversioned.json",
 }
 
 
@@ -168,7 +171,18 @@ def fresh_event(template: dict, run: int) -> bytes:
     params = detail.get("requestParameters") if isinstance(detail, dict) else None
     if isinstance(params, dict) and isinstance(params.get("bucketName"), str):
         params["bucketName"] = f"{params['bucketName']}{suffix}"
+    for record in event.get("Records", []):
+        record["s3"]["bucket"]["name"] = f"{record['s3']['bucket']['name']}{suffix}"
     return json.dumps(event).encode()
+
+
+def create_buckets(event: bytes, endpoint: str) -> None:
+    """The buckets a classic S3 notification names, so the guard reads real ones."""
+    s3 = boto3.client("s3", endpoint_url=endpoint, region_name=REGION,
+                      aws_access_key_id="testing", aws_secret_access_key="testing")
+    for record in json.loads(event).get("Records", []):
+        s3.create_bucket(Bucket=record["s3"]["bucket"]["name"],
+                         CreateBucketConfiguration={"LocationConstraint": REGION})
 
 
 def main() -> None:
@@ -185,6 +199,8 @@ def main() -> None:
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
             "PHOENIX_ENVIRONMENT": "bench",
+            "PHOENIX_ACCOUNT_ID": "123456789012",
+            "PHOENIX_DATA_BUCKETS": "*-uploads-bench*",
             **world(endpoint),
         }
         print(f"{'function':<16} {'zip MB':>7} {'binary MB':>9} {'ready ms (median/min/max)':>27} "
@@ -199,7 +215,11 @@ def main() -> None:
                 binary = Path(tmp) / "bootstrap"
                 binary.chmod(0o755)
                 template = json.loads(EVENTS[name].read_text())
-                runs = [run_once(binary, fresh_event(template, i), env) for i in range(args.runs)]
+                runs = []
+                for i in range(args.runs):
+                    event = fresh_event(template, i)
+                    create_buckets(event, endpoint)
+                    runs.append(run_once(binary, event, env))
                 binary_mb = binary.stat().st_size / 1e6
             ready = [r["ready_ms"] for r in runs]
             first = statistics.median(r["first_event_ms"] for r in runs)
