@@ -411,6 +411,11 @@ def error_response(start_response: Callable, environ: dict, raw: bytes, status: 
                f"</Error><RequestId>phoenix-fault</RequestId></ErrorResponse>").encode()
         start_response(f"{status} Error", [("Content-Type", "text/xml"), ("Content-Length", str(len(xml)))])
         return [xml]
+    if service_of(environ) == "s3":
+        xml = (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{message}</Message>"
+               f"<RequestId>phoenix-fault</RequestId></Error>").encode()
+        start_response(f"{status} Error", [("Content-Type", "application/xml"), ("Content-Length", str(len(xml)))])
+        return [xml]
     return rest_json_error(start_response, status, code, message)
 
 

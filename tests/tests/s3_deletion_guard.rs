@@ -672,3 +672,61 @@ fn versioning_suspended_is_the_same_incident_in_both_functions() {
         protection_guard::catalog::KEY_REGENERATED
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bucket_whose_tags_cannot_be_read_fails_the_invocation_for_a_retry_and_counts_nothing() {
+    let world = World::new("sdg-denied").await;
+    let uploads = bucket(&world, "uploads");
+    create_bucket(&world.sdk, &uploads, &[("phoenix:data", "true")], false).await;
+    let guard = world.guard();
+    let clients = Clients::new(&world.sdk, &world.config);
+    let fault = phoenix_tests::Emulator::shared().control(
+        "POST",
+        "/_phoenix/faults",
+        &json!({"Service": "s3", "Operation": format!("GET /{uploads}"), "ResourceArn": uploads,
+                "Status": 403, "Code": "AccessDenied", "Message": "Access Denied"}),
+    );
+    let deleted = classic("classic-delete-unversioned", &uploads, "a.txt", None);
+    let err = send_with(&guard, &clients, &deleted)
+        .await
+        .expect_err("cannot tell");
+    assert_eq!(err.error_type(), "PhoenixGuard.RetryNeeded");
+    assert!(err.to_string().contains("AccessDenied"), "{err}");
+    assert!(world.alerts().await.is_empty());
+    assert_eq!(
+        world
+            .metric_sum(
+                "ConfirmationsFailed",
+                &[("Check", "data-permanently-deleted")]
+            )
+            .await,
+        Some(1.0)
+    );
+
+    // The retry after the fault is lifted counts the deletion once and pages.
+    let id = fault["Id"].as_str().unwrap();
+    phoenix_tests::Emulator::shared().control(
+        "DELETE",
+        &format!("/_phoenix/faults/{id}"),
+        &json!({}),
+    );
+    send_with(&guard, &clients, &deleted)
+        .await
+        .expect("delivered");
+    let checks: Vec<String> = world
+        .alerts()
+        .await
+        .iter()
+        .map(|a| a.check().to_owned())
+        .collect();
+    assert!(
+        checks.contains(&"data-permanently-deleted".to_owned()),
+        "{checks:?}"
+    );
+    assert_eq!(
+        world
+            .metric_sum("ObjectsPermanentlyDeleted", &[("Bucket", &uploads)])
+            .await,
+        Some(1.0)
+    );
+}

@@ -456,6 +456,11 @@ fn burst_observation(
     };
     let started = tally::episode_start(&burst.episode)
         .map_or_else(|| burst.episode.clone(), |t| t.to_string());
+    let role = if facts.data {
+        "data bucket"
+    } else {
+        "Terraform state bucket"
+    };
     let who = last
         .requester
         .as_deref()
@@ -467,7 +472,7 @@ fn burst_observation(
         "S3",
         Severity::Critical,
         format!(
-            "{objects} deleted for good from data bucket {bucket}{who} since {started} (versioning {}); e.g. {}",
+            "{objects} deleted for good from {role} {bucket}{who} since {started} (versioning {}); e.g. {}",
             facts.versioning.describe(),
             burst.samples.first().map_or("?", String::as_str)
         ),
