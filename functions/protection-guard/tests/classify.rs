@@ -725,57 +725,8 @@ fn lifecycle_plan_and_selector_policies() {
     ));
 }
 
-/// Values that real and hostile events put where something else was expected.
-fn hostile() -> Vec<Value> {
-    vec![
-        Value::Null,
-        json!({}),
-        json!([]),
-        json!(""),
-        json!("   "),
-        json!(0),
-        json!(-1),
-        json!(1e308),
-        json!("NaN"),
-        json!("arn:"),
-        json!("arn:aws:s3:::"),
-        json!("é\u{0}\"\\"),
-        json!("Nov 31, 2026 25:61:00 PM"),
-        json!(true),
-        json!([{"ARN": {}}, null, 3]),
-        json!({"Status": {"Status": []}}),
-        json!("x".repeat(5000)),
-    ]
-}
-
-/// Every path to a value in `v`.
-fn paths(v: &Value, prefix: &mut Vec<Value>, out: &mut Vec<Vec<Value>>) {
-    out.push(prefix.clone());
-    match v {
-        Value::Object(map) => {
-            for (k, child) in map {
-                prefix.push(json!(k));
-                paths(child, prefix, out);
-                prefix.pop();
-            }
-        }
-        Value::Array(items) => {
-            for (i, child) in items.iter().enumerate() {
-                prefix.push(json!(i));
-                paths(child, prefix, out);
-                prefix.pop();
-            }
-        }
-        _ => {}
-    }
-}
-
-fn at_path<'a>(v: &'a mut Value, path: &[Value]) -> &'a mut Value {
-    path.iter().fold(v, |node, step| match step {
-        Value::String(k) => &mut node[k.as_str()],
-        other => &mut node[other.as_u64().unwrap() as usize],
-    })
-}
+#[path = "../../../shared/tests/support/mutation.rs"]
+mod mutation;
 
 #[test]
 fn no_json_panics_the_parser_every_value_of_every_fixture_replaced_by_hostile_ones() {
@@ -785,22 +736,16 @@ fn no_json_panics_the_parser_every_value_of_every_fixture_replaced_by_hostile_on
     ]);
     let mut cases = 0;
     for (name, event) in fixtures() {
-        let mut all = Vec::new();
-        paths(&event, &mut Vec::new(), &mut all);
-        for path in &all {
-            for value in hostile() {
-                let mut mutated = event.clone();
-                *at_path(&mut mutated, path) = value;
-                cases += 1;
-                // Any answer is fine; reaching the next case without a panic is the property,
-                // and every claim keeps a dedup key PagerDuty accepts.
-                if let Ok((call, Plan::Suspects(suspects))) = plan(&mutated, &c) {
-                    for s in &suspects {
-                        if let Decision::Observe(o) =
-                            decide(&call, s, &reading(Verdict::Holds, &[]), &c, NOW)
-                        {
-                            assert!(o.finding.dedup_key().len() <= 255, "{name} {path:?}");
-                        }
+        for (path, mutated) in mutation::mutations(&event) {
+            cases += 1;
+            // Any answer is fine; reaching the next case without a panic is the property,
+            // and every claim keeps a dedup key PagerDuty accepts.
+            if let Ok((call, Plan::Suspects(suspects))) = plan(&mutated, &c) {
+                for s in &suspects {
+                    if let Decision::Observe(o) =
+                        decide(&call, s, &reading(Verdict::Holds, &[]), &c, NOW)
+                    {
+                        assert!(o.finding.dedup_key().len() <= 255, "{name} {path:?}");
                     }
                 }
             }

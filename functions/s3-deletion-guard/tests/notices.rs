@@ -217,69 +217,18 @@ fn a_record_without_a_key_is_unusable_but_its_neighbours_are_read() {
     assert!(parse(&json!("not an event")).is_err());
 }
 
-fn hostile() -> Vec<Value> {
-    vec![
-        Value::Null,
-        json!({}),
-        json!([]),
-        json!(""),
-        json!(0),
-        json!(-1),
-        json!(1e308),
-        json!("%"),
-        json!("%E9%ZZ+"),
-        json!("é\u{0}\"\\"),
-        json!("Nov 31, 2026 25:61:00 PM"),
-        json!(true),
-        json!([{"Records": {}}, null, 3]),
-        json!("{\"Records\": [{\"Sns\": {\"Message\": \"{}\"}}]}"),
-        json!("x".repeat(5000)),
-    ]
-}
-
-fn paths(v: &Value, prefix: &mut Vec<Value>, out: &mut Vec<Vec<Value>>) {
-    out.push(prefix.clone());
-    match v {
-        Value::Object(map) => {
-            for (k, child) in map {
-                prefix.push(json!(k));
-                paths(child, prefix, out);
-                prefix.pop();
-            }
-        }
-        Value::Array(items) => {
-            for (i, child) in items.iter().enumerate() {
-                prefix.push(json!(i));
-                paths(child, prefix, out);
-                prefix.pop();
-            }
-        }
-        _ => {}
-    }
-}
-
-fn at_path<'a>(v: &'a mut Value, path: &[Value]) -> &'a mut Value {
-    path.iter().fold(v, |node, step| match step {
-        Value::String(k) => &mut node[k.as_str()],
-        other => &mut node[other.as_u64().unwrap() as usize],
-    })
-}
+#[path = "../../../shared/tests/support/mutation.rs"]
+mod mutation;
 
 #[test]
 fn no_value_at_any_path_of_any_fixture_panics_the_reader() {
     let mut cases = 0;
     for (_, event) in fixtures() {
-        let mut all = Vec::new();
-        paths(&event, &mut Vec::new(), &mut all);
-        for path in &all {
-            for value in hostile() {
-                let mut mutated = event.clone();
-                *at_path(&mut mutated, path) = value;
-                cases += 1;
-                if let Ok(Parsed::Notices { notices, .. }) = parse(&mutated) {
-                    for n in notices {
-                        assert!(!n.bucket.is_empty() && !n.key.is_empty());
-                    }
+        for (path, mutated) in mutation::mutations(&event) {
+            cases += 1;
+            if let Ok(Parsed::Notices { notices, .. }) = parse(&mutated) {
+                for n in notices {
+                    assert!(!n.bucket.is_empty() && !n.key.is_empty(), "{path:?}");
                 }
             }
         }
@@ -294,13 +243,7 @@ fn no_value_at_any_path_of_a_state_file_panics_the_state_reader() {
          "instances": [{"index_key": 0, "attributes": {"id": "fs-1", "arn": "arn:aws:elasticfilesystem:eu-west-1:1:file-system/fs-1"}, "dependencies": ["module.zulip.aws_kms_key.k"]}]},
         {"mode": "managed", "type": "random_password", "name": "master_key", "instances": [{"attributes": {"result": "s3cr3t"}}]}
     ]});
-    let mut all = Vec::new();
-    paths(&state, &mut Vec::new(), &mut all);
-    for path in &all {
-        for value in hostile() {
-            let mut mutated = state.clone();
-            *at_path(&mut mutated, path) = value;
-            let _ = s3_deletion_guard::state::summarize_bytes(mutated.to_string().as_bytes());
-        }
+    for (_, mutated) in mutation::mutations(&state) {
+        let _ = s3_deletion_guard::state::summarize_bytes(mutated.to_string().as_bytes());
     }
 }
