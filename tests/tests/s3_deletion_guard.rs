@@ -204,6 +204,35 @@ async fn a_permanent_deletion_in_an_unversioned_data_bucket_pages_and_a_delete_m
         Some(1.0)
     );
 
+    // Removing that delete marker (an undelete) reaches the guard as the deletion of a
+    // specific version, which S3 reports like a permanent one: paged, saying so.
+    s3_client(&world.sdk)
+        .delete_object()
+        .bucket(&versioned)
+        .key("images/diagram.png")
+        .set_version_id(marker.clone())
+        .send()
+        .await
+        .expect("remove the marker");
+    send_with(
+        &guard,
+        &clients,
+        &classic(
+            "classic-delete-version",
+            &versioned,
+            "images/diagram.png",
+            marker.as_deref(),
+        ),
+    )
+    .await
+    .expect("delivered");
+    let undelete = world.only_alert().await;
+    assert_eq!(undelete.check(), "data-permanently-deleted");
+    let hint = undelete.body["payload"]["custom_details"]["ifThisWasAnUndelete"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(hint.contains("the object is back"), "{:#}", undelete.body);
+
     // A bucket that is neither data nor state: nothing at all.
     let outcome = send_with(
         &guard,
@@ -304,6 +333,7 @@ async fn a_burst_of_thousands_of_deletions_in_two_buckets_pages_once_per_bucket_
     for t in tasks {
         retries += t.await.expect("container");
     }
+    println!("{total} deliveries, {retries} retried invocations");
 
     let alerts = world.alerts().await;
     let mut pages: Vec<(String, String)> = alerts

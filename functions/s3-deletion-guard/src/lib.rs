@@ -492,6 +492,13 @@ fn burst_observation(
     if let Some(ip) = &last.source_ip {
         d.insert("sourceIp".to_owned(), json!(ip));
     }
+    if facts.versioning == Versioning::Enabled && last.version_id.is_some() {
+        // S3 reports removing a delete marker (an undelete) the same way.
+        d.insert(
+            "ifThisWasAnUndelete".to_owned(),
+            json!("a specific version was deleted; if it was a delete marker (an undelete), the object is back and this incident can be closed: aws s3api list-object-versions --bucket <bucket> --prefix <key>"),
+        );
+    }
     d.insert(
         "countingRule".to_owned(),
         json!(format!(
