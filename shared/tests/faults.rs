@@ -242,6 +242,63 @@ async fn a_live_claim_held_elsewhere_fails_the_duplicate_so_a_retry_can_confirm(
 }
 
 #[tokio::test]
+async fn a_burst_being_paged_elsewhere_leaves_nothing_owed() {
+    let claims = mock!(aws_sdk_dynamodb::Client::update_item)
+        .match_requests(is_claim)
+        .then_error(claim_held_elsewhere);
+    let publish =
+        mock!(aws_sdk_sns::Client::publish).then_output(|| PublishOutput::builder().build());
+    let guard = guard(&[&claims], &[&publish], &[]);
+    let mut metrics = MetricBatch::new();
+    let mut burst = failed_backup();
+    burst.finding.check = "data-permanently-deleted".to_owned();
+    burst.finding.occurrence = Some("20261123T195139Z".to_owned());
+
+    let report = guard.deliver(&[burst], "req-B", NOW, &mut metrics).await;
+
+    assert_eq!(publish.num_calls(), 0, "the holder of the claim pages");
+    assert!(report.owed.is_empty(), "{report:?}");
+    assert!(
+        report.into_result().is_ok(),
+        "one more deletion of the burst is not a failure"
+    );
+    assert_eq!(claims.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn a_bursts_claim_never_asks_for_a_reminder() {
+    let claims = mock!(aws_sdk_dynamodb::Client::update_item)
+        .match_requests(|req| {
+            is_claim(req)
+                && req
+                    .expression_attribute_values()
+                    .and_then(|v| v.get(":remind_before"))
+                    .and_then(|v| v.as_n().ok())
+                    == Some(&i64::MIN.to_string())
+        })
+        .then_output(|| {
+            aws_sdk_dynamodb::operation::update_item::UpdateItemOutput::builder().build()
+        });
+    let commits = ok_rule(is_commit);
+    let publish = mock!(aws_sdk_sns::Client::publish)
+        .then_output(|| PublishOutput::builder().message_id("m-1").build());
+    let guard = guard(&[&claims, &commits], &[&publish], &[]);
+    let mut burst = failed_backup();
+    burst.finding.occurrence = Some("20261123T195139Z".to_owned());
+
+    let report = guard
+        .deliver(&[burst], "req-C", NOW, &mut MetricBatch::new())
+        .await;
+
+    assert_eq!(
+        claims.num_calls(),
+        1,
+        "the claim carried no reminder cut-off"
+    );
+    assert_eq!(report.sent.len(), 1);
+}
+
+#[tokio::test]
 async fn cloudwatch_down_still_sends_the_alert() {
     let claim = claim_granted();
     let commit = ok_rule(is_commit);
