@@ -42,6 +42,29 @@ pub const STORE_DESTROYED: &str = "protected-resource-destroyed";
 pub const KEY_REGENERATED: &str = "encryption-key-regenerated";
 pub const STATE_UNREADABLE: &str = "state-unreadable";
 
+/// The EventBridge detail types the function handles (S3's EventBridge delivery must be on
+/// for the bucket).
+pub const DETAIL_TYPES: &[&str] = &["Object Deleted", "Object Created"];
+/// The classic notification events the function handles, for `aws_s3_bucket_notification`.
+pub const NOTIFICATION_EVENTS: &[&str] = &[
+    "s3:ObjectRemoved:*",
+    "s3:LifecycleExpiration:*",
+    "s3:ObjectCreated:*",
+];
+
+/// What `s3-deletion-guard --print-event-pattern` prints for the Terraform module: the
+/// EventBridge pattern, and the classic notification events with the state-file suffix.
+pub fn describe() -> Value {
+    json!({
+        "function": FUNCTION,
+        "patterns": [{"source": ["aws.s3"], "detail-type": DETAIL_TYPES}],
+        "notifications": {
+            "data_buckets": NOTIFICATION_EVENTS[..2],
+            "state_buckets": {"events": NOTIFICATION_EVENTS, "filter_suffix": ".tfstate"},
+        },
+    })
+}
+
 /// Clients and caches, built once per cold start.
 #[derive(Debug)]
 pub struct Clients {

@@ -1,4 +1,6 @@
 //! The Lambda entry point: configuration and clients once per cold start, then the runtime.
+//! `s3-deletion-guard --print-event-pattern` prints the EventBridge pattern and the classic
+//! notification events it handles as JSON and exits, for the Terraform module.
 
 use lambda_runtime::{LambdaEvent, service_fn};
 use phoenix_shared::{Config, Guard, Timestamp};
@@ -7,6 +9,10 @@ use serde_json::Value;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
+    if std::env::args().nth(1).as_deref() == Some("--print-event-pattern") {
+        println!("{:#}", s3_deletion_guard::describe());
+        return Ok(());
+    }
     lambda_runtime::tracing::init_default_subscriber();
     let config = Config::from_env_or_exit(s3_deletion_guard::FUNCTION);
     let sdk = phoenix_shared::aws::load().await;

@@ -247,3 +247,28 @@ fn no_value_at_any_path_of_a_state_file_panics_the_state_reader() {
         let _ = s3_deletion_guard::state::summarize_bytes(mutated.to_string().as_bytes());
     }
 }
+
+#[test]
+fn the_printed_routes_cover_every_fixture_the_function_acts_on() {
+    let printed = s3_deletion_guard::describe();
+    let detail_types = printed["patterns"][0]["detail-type"].as_array().unwrap();
+    let state_events = printed["notifications"]["state_buckets"]["events"]
+        .as_array()
+        .unwrap();
+    for (name, event) in fixtures() {
+        if let Some(detail_type) = event.get("detail-type") {
+            assert!(detail_types.contains(detail_type), "{name} is not routed");
+            continue;
+        }
+        let Ok(Parsed::Notices { notices, .. }) = parse(&event) else {
+            continue;
+        };
+        for n in notices {
+            let routed = state_events.iter().filter_map(Value::as_str).any(|e| {
+                let family = e.trim_start_matches("s3:").trim_end_matches('*');
+                n.event_name.starts_with(family)
+            });
+            assert!(routed, "{name}: {} is not routed", n.event_name);
+        }
+    }
+}
