@@ -12,6 +12,7 @@ use aws_sdk_sns::error::ErrorMetadata;
 use aws_sdk_sns::operation::publish::{PublishError, PublishOutput};
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use phoenix_shared::alert::Notification;
+use phoenix_shared::guard::Report;
 use phoenix_shared::ledger::Quiet;
 use phoenix_shared::{Config, Finding, Guard, MetricBatch, Observation, Severity, Timestamp};
 use serde_json::Map;
@@ -215,25 +216,26 @@ async fn a_conflicting_claim_pages_exactly_once() {
     assert!(second.into_result().is_ok(), "a duplicate is not an error");
 }
 
-#[tokio::test]
-async fn a_live_claim_held_elsewhere_fails_the_duplicate_so_a_retry_can_confirm() {
+/// Delivers one observation while another invocation holds a live claim on it; answers the
+/// report and how many alerts were published.
+async fn deliver_while_claimed_elsewhere(observation: Observation) -> (Report, usize) {
     let claims = mock!(aws_sdk_dynamodb::Client::update_item)
         .match_requests(is_claim)
         .then_error(claim_held_elsewhere);
     let publish =
         mock!(aws_sdk_sns::Client::publish).then_output(|| PublishOutput::builder().build());
     let guard = guard(&[&claims], &[&publish], &[]);
-    let mut metrics = MetricBatch::new();
-
     let report = guard
-        .deliver(&[failed_backup()], "req-B", NOW, &mut metrics)
+        .deliver(&[observation], "req-B", NOW, &mut MetricBatch::new())
         .await;
+    assert_eq!(claims.num_calls(), 1);
+    (report, publish.num_calls())
+}
 
-    assert_eq!(
-        publish.num_calls(),
-        0,
-        "the holder of the claim pages, not us"
-    );
+#[tokio::test]
+async fn a_live_claim_held_elsewhere_fails_the_duplicate_so_a_retry_can_confirm() {
+    let (report, published) = deliver_while_claimed_elsewhere(failed_backup()).await;
+    assert_eq!(published, 0, "the holder of the claim pages, not us");
     assert_eq!(report.owed.len(), 1);
     assert!(
         report.into_result().is_err(),
@@ -243,26 +245,16 @@ async fn a_live_claim_held_elsewhere_fails_the_duplicate_so_a_retry_can_confirm(
 
 #[tokio::test]
 async fn a_burst_being_paged_elsewhere_leaves_nothing_owed() {
-    let claims = mock!(aws_sdk_dynamodb::Client::update_item)
-        .match_requests(is_claim)
-        .then_error(claim_held_elsewhere);
-    let publish =
-        mock!(aws_sdk_sns::Client::publish).then_output(|| PublishOutput::builder().build());
-    let guard = guard(&[&claims], &[&publish], &[]);
-    let mut metrics = MetricBatch::new();
     let mut burst = failed_backup();
     burst.finding.check = "data-permanently-deleted".to_owned();
     burst.finding.occurrence = Some("20261123T195139Z".to_owned());
-
-    let report = guard.deliver(&[burst], "req-B", NOW, &mut metrics).await;
-
-    assert_eq!(publish.num_calls(), 0, "the holder of the claim pages");
+    let (report, published) = deliver_while_claimed_elsewhere(burst).await;
+    assert_eq!(published, 0, "the holder of the claim pages");
     assert!(report.owed.is_empty(), "{report:?}");
     assert!(
         report.into_result().is_ok(),
         "one more deletion of the burst is not a failure"
     );
-    assert_eq!(claims.num_calls(), 1);
 }
 
 #[tokio::test]
