@@ -543,6 +543,21 @@ impl LambdaWatch {
             .expect("cargo lambda invoke")
     }
 
+    /// `cargo lambda invoke FUNCTION` with an event built by the caller (written to a file
+    /// of its own first).
+    pub fn invoke_event(&self, function: &str, event: &Value) -> std::process::Output {
+        static FILES: AtomicU32 = AtomicU32::new(0);
+        let n = FILES.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!(
+            "phoenix-event-{function}-{}-{n}.json",
+            std::process::id()
+        ));
+        std::fs::write(&path, event.to_string()).expect("event file");
+        let output = self.invoke(function, &path);
+        let _ = std::fs::remove_file(&path);
+        output
+    }
+
     /// Invokes `backup-events` with one of its fixtures.
     pub fn invoke_fixture(&self, fixture: &str) -> std::process::Output {
         self.invoke(

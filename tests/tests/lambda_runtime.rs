@@ -76,10 +76,8 @@ async fn the_freshness_binary_pages_an_unprotected_file_system_from_a_scheduled_
     let watch = LambdaWatch::start(&world.lambda_env(&emulator.endpoint));
     let event =
         phoenix_tests::account::scheduled_event(&phoenix_shared::Timestamp::now().to_string());
-    let file = std::env::temp_dir().join(format!("phoenix-scheduled-{}.json", std::process::id()));
-    std::fs::write(&file, event.to_string()).expect("event file");
 
-    let first = watch.invoke("backup-freshness", &file);
+    let first = watch.invoke_event("backup-freshness", &event);
     assert!(
         first.status.success(),
         "{}\nwatch log:\n{}",
@@ -99,7 +97,7 @@ async fn the_freshness_binary_pages_an_unprotected_file_system_from_a_scheduled_
     assert_eq!(page.severity(), "critical");
 
     // The same scheduled event again (Lambda's retry): nothing pages twice.
-    let retry = watch.invoke("backup-freshness", &file);
+    let retry = watch.invoke_event("backup-freshness", &event);
     assert!(retry.status.success(), "{}", text(&retry));
     let again = world.alerts().await;
     assert!(
@@ -144,18 +142,15 @@ async fn the_protection_guard_binary_pages_a_suspended_data_bucket_and_resolves_
     create_bucket(&world.sdk, &bucket, &[("phoenix:data", "true")], true).await;
     set_versioning(&world.sdk, &bucket, false).await;
     let watch = LambdaWatch::start(&world.lambda_env(&emulator.endpoint));
-    let file = |fixture: &str| {
+    let event = |fixture: &str| {
         let mut event = phoenix_tests::fixture("protection-guard", &format!("{fixture}.json"));
         event["detail"]["requestParameters"]["bucketName"] = serde_json::json!(bucket);
-        let path =
-            std::env::temp_dir().join(format!("phoenix-{fixture}-{}.json", std::process::id()));
-        std::fs::write(&path, event.to_string()).expect("event file");
-        path
+        event
     };
 
-    let suspended = watch.invoke(
+    let suspended = watch.invoke_event(
         "protection-guard",
-        &file("s3-put-bucket-versioning-suspended"),
+        &event("s3-put-bucket-versioning-suspended"),
     );
     assert!(
         suspended.status.success(),
@@ -177,9 +172,9 @@ async fn the_protection_guard_binary_pages_a_suspended_data_bucket_and_resolves_
     );
 
     set_versioning(&world.sdk, &bucket, true).await;
-    let enabled = watch.invoke(
+    let enabled = watch.invoke_event(
         "protection-guard",
-        &file("s3-put-bucket-versioning-enabled"),
+        &event("s3-put-bucket-versioning-enabled"),
     );
     assert!(enabled.status.success(), "{}", text(&enabled));
     let alerts = world.alerts().await;
@@ -249,10 +244,8 @@ async fn the_deletion_guard_binary_pages_a_permanent_deletion_once_through_the_r
     let watch = LambdaWatch::start(&env);
     let mut event = phoenix_tests::fixture("s3-deletion-guard", "classic-delete-unversioned.json");
     event["Records"][0]["s3"]["bucket"]["name"] = serde_json::json!(bucket);
-    let path = std::env::temp_dir().join(format!("phoenix-deletion-{}.json", std::process::id()));
-    std::fs::write(&path, event.to_string()).expect("event file");
 
-    let first = watch.invoke("s3-deletion-guard", &path);
+    let first = watch.invoke_event("s3-deletion-guard", &event);
     assert!(
         first.status.success(),
         "{}\nwatch log:\n{}",
@@ -275,7 +268,7 @@ async fn the_deletion_guard_binary_pages_a_permanent_deletion_once_through_the_r
     );
 
     // The same delivery again (a Lambda retry): nothing more.
-    let again = watch.invoke("s3-deletion-guard", &path);
+    let again = watch.invoke_event("s3-deletion-guard", &event);
     assert!(again.status.success(), "{}", text(&again));
     assert!(world.alerts().await.is_empty());
 
