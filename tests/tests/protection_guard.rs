@@ -47,6 +47,22 @@ fn summary(alert: &ReceivedAlert) -> &str {
         .unwrap_or_default()
 }
 
+/// Sends `event` and expects exactly one page: `dedup` at `severity`, its summary saying
+/// `says`.
+async fn expect_page(
+    world: &World,
+    event: &Value,
+    dedup: &str,
+    severity: &str,
+    says: &str,
+) -> ReceivedAlert {
+    send(world, event).await.expect("delivered");
+    let page = world.only_alert().await;
+    assert_eq!((page.dedup_key(), page.severity()), (dedup, severity));
+    assert!(summary(&page).contains(says), "{}", summary(&page));
+    page
+}
+
 /// A bucket name of this world (S3 names are global).
 fn bucket(world: &World, label: &str) -> String {
     format!("{label}-{}", world.name).to_ascii_lowercase()
@@ -193,20 +209,14 @@ async fn deletion_protection_off_and_backups_disabled_on_the_zitadel_database_pa
         "rds-modify-db-instance-deletion-protection-off",
         &[("/detail/requestParameters/dBInstanceIdentifier", json!(id))],
     );
-    send(&world, &off).await.expect("delivered");
-    let page = world.only_alert().await;
-    assert_eq!(
-        (page.dedup_key(), page.severity()),
-        (
-            key("rds-deletion-protection-off", &arn).as_str(),
-            "critical"
-        )
-    );
-    assert!(
-        summary(&page).contains("confirmed: deletion protection is OFF"),
-        "{}",
-        summary(&page)
-    );
+    expect_page(
+        &world,
+        &off,
+        &key("rds-deletion-protection-off", &arn),
+        "critical",
+        "confirmed: deletion protection is OFF",
+    )
+    .await;
 
     let zero = event(
         "rds-modify-db-instance-retention-zero",
@@ -259,20 +269,14 @@ async fn a_key_scheduled_for_deletion_pages_even_when_the_read_is_denied_and_can
             ("/detail/responseElements/keyId", json!(key_arn)),
         ],
     );
-    send(&world, &scheduled).await.expect("delivered");
-    let page = world.only_alert().await;
-    assert_eq!(
-        (page.dedup_key(), page.severity()),
-        (
-            key("kms-key-deletion-scheduled", &key_arn).as_str(),
-            "critical"
-        )
-    );
-    assert!(
-        summary(&page).contains("confirmed: key state is PendingDeletion"),
-        "{}",
-        summary(&page)
-    );
+    expect_page(
+        &world,
+        &scheduled,
+        &key("kms-key-deletion-scheduled", &key_arn),
+        "critical",
+        "confirmed: key state is PendingDeletion",
+    )
+    .await;
 
     // Cancelled and re-enabled: resolved.
     kms.cancel_key_deletion()
@@ -347,16 +351,15 @@ async fn a_regenerated_encryption_key_pages_and_an_ordinary_secret_does_not() {
             ("/detail/responseElements/arn", json!(arn)),
         ],
     );
-    send(&world, &put).await.expect("delivered");
-    let page = world.only_alert().await;
-    assert_eq!(page.dedup_key(), key("encryption-key-regenerated", &arn));
     // The previous version is still kept as AWSPREVIOUS: serious, not yet lost.
-    assert_eq!(page.severity(), "error");
-    assert!(
-        summary(&page).contains("the previous key is still kept as AWSPREVIOUS"),
-        "{}",
-        summary(&page)
-    );
+    let page = expect_page(
+        &world,
+        &put,
+        &key("encryption-key-regenerated", &arn),
+        "error",
+        "the previous key is still kept as AWSPREVIOUS",
+    )
+    .await;
     assert!(
         !page.body.to_string().contains("key-material"),
         "no secret value travels"
@@ -569,20 +572,14 @@ async fn an_efs_without_automatic_backups_and_a_deleted_recovery_point_page_crit
         "efs-put-backup-policy-disabled",
         &[("/detail/requestParameters/fileSystemId", json!(fs_id))],
     );
-    send(&world, &disabled).await.expect("delivered");
-    let page = world.only_alert().await;
-    assert_eq!(
-        (page.dedup_key(), page.severity()),
-        (
-            key("efs-automatic-backups-disabled", &fs_arn).as_str(),
-            "critical"
-        )
-    );
-    assert!(
-        summary(&page).contains("confirmed: no automatic backup policy"),
-        "{}",
-        summary(&page)
-    );
+    expect_page(
+        &world,
+        &disabled,
+        &key("efs-automatic-backups-disabled", &fs_arn),
+        "critical",
+        "confirmed: no automatic backup policy",
+    )
+    .await;
 
     // A completed backup of it, then its recovery point deleted through AWS Backup.
     let plan = format!("plan-{}", world.name);
