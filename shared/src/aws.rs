@@ -32,6 +32,12 @@ pub async fn load() -> SdkConfig {
 /// (the client paces itself) instead of failing it; each attempt within 10 s, each call
 /// within 60 s. The pipeline's own clients keep [`load`]'s tighter bounds.
 pub async fn load_for_sweeps() -> SdkConfig {
+    sweep_loader().load().await
+}
+
+/// The loader behind [`load_for_sweeps`], for a caller that sets its own region or
+/// endpoint (the `phoenix` command line).
+pub fn sweep_loader() -> aws_config::ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest())
         .timeout_config(
             TimeoutConfig::builder()
@@ -41,8 +47,6 @@ pub async fn load_for_sweeps() -> SdkConfig {
                 .build(),
         )
         .retry_config(RetryConfig::adaptive().with_max_attempts(8))
-        .load()
-        .await
 }
 
 /// A short reason for a failed AWS call, for findings and logs: the AWS error code and

@@ -20,6 +20,10 @@
 //! | `PHOENIX_ENCRYPTION_KEY_RESOURCES` | comma-separated `*` patterns of Terraform resource names (`random_password.<name>`: the name) whose value is an encryption key | `*key*` |
 //! | `PHOENIX_ACCOUNT_ID` | the account findings name when an event does not (classic S3 notifications) and the function's ARN does not either (local runtimes) | from the function's ARN |
 //! | `PHOENIX_DELETION_QUIET_MINUTES` | permanent deletions in one bucket belong to one incident until the bucket has been quiet this long | `60` |
+//! | `PHOENIX_REPORT_BUCKET` | S3 bucket the readiness report is written to (required by `readiness-audit`) | unset |
+//! | `PHOENIX_RESTORE_DRILL_DAYS` | a restore drill of each required resource type must have succeeded within this many days | `31` |
+//! | `PHOENIX_RECOVERY_TIME_MINUTES` | the recovery-time target a restore drill must meet | `15` |
+//! | `PHOENIX_HEARTBEAT_MAX_AGE_HOURS` | a scheduled function whose last `Heartbeat` is older than this counts as stopped | `2` |
 
 use crate::pattern::glob_match;
 use serde::Deserialize;
@@ -36,6 +40,9 @@ pub const DEFAULT_MAX_BACKUP_INTERVAL_HOURS: u64 = 24;
 pub const DEFAULT_MIN_VERSION_RETENTION_DAYS: u64 = 30;
 pub const DEFAULT_KEY_RESOURCES: &str = "*key*";
 pub const DEFAULT_DELETION_QUIET_MINUTES: u64 = 60;
+pub const DEFAULT_RESTORE_DRILL_DAYS: u64 = 31;
+pub const DEFAULT_RECOVERY_TIME_MINUTES: u64 = 15;
+pub const DEFAULT_HEARTBEAT_MAX_AGE_HOURS: u64 = 2;
 
 /// A configuration value that stops the cold start. The message names the variable.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -120,6 +127,11 @@ pub struct Config {
     pub deletion_quiet_seconds: i64,
     /// The account to name when neither the event nor the function's ARN does.
     pub account_id: Option<String>,
+    /// Where `readiness-audit` writes its report.
+    pub report_bucket: Option<String>,
+    pub restore_drill_max_age_seconds: i64,
+    pub recovery_time_target_seconds: i64,
+    pub heartbeat_max_age_seconds: i64,
 }
 
 impl Config {
@@ -140,16 +152,36 @@ impl Config {
 
     /// Reads configuration through `lookup` (the environment in production, a map in tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Self::read(lookup, true)
+    }
+
+    /// Reads the settings the checks use, for a caller that neither pages nor records
+    /// findings (the `phoenix` command line): the alert topic and findings table may be unset
+    /// and are then empty.
+    pub fn for_checks(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Self::read(lookup, false)
+    }
+
+    fn read(lookup: impl Fn(&str) -> Option<String>, delivers: bool) -> Result<Self, ConfigError> {
         let get = |name: &str| {
             lookup(name)
                 .map(|v| v.trim().to_owned())
                 .filter(|v| !v.is_empty())
         };
+        let get_delivery = |name: &str| {
+            get(name).or_else(|| {
+                (!delivers).then(|| match name {
+                    "PHOENIX_ALERT_TOPIC_ARN" => "arn:aws:sns:none:000000000000:none".to_owned(),
+                    _ => "none".to_owned(),
+                })
+            })
+        };
 
-        let alert_topic_arn = get("PHOENIX_ALERT_TOPIC_ARN").ok_or(ConfigError::Missing {
-            name: "PHOENIX_ALERT_TOPIC_ARN",
-            purpose: "the ARN of the SNS topic that alerts are published to",
-        })?;
+        let alert_topic_arn =
+            get_delivery("PHOENIX_ALERT_TOPIC_ARN").ok_or(ConfigError::Missing {
+                name: "PHOENIX_ALERT_TOPIC_ARN",
+                purpose: "the ARN of the SNS topic that alerts are published to",
+            })?;
         let arn_parts: Vec<&str> = alert_topic_arn.split(':').collect();
         if arn_parts.len() != 6 || arn_parts[0] != "arn" || arn_parts[2] != "sns" {
             return Err(ConfigError::Malformed {
@@ -160,10 +192,11 @@ impl Config {
             });
         }
 
-        let findings_table = get("PHOENIX_FINDINGS_TABLE").ok_or(ConfigError::Missing {
-            name: "PHOENIX_FINDINGS_TABLE",
-            purpose: "the name of the DynamoDB table that records findings",
-        })?;
+        let findings_table =
+            get_delivery("PHOENIX_FINDINGS_TABLE").ok_or(ConfigError::Missing {
+                name: "PHOENIX_FINDINGS_TABLE",
+                purpose: "the name of the DynamoDB table that records findings",
+            })?;
         let table_ok = (3..=255).contains(&findings_table.len())
             && findings_table
                 .bytes()
@@ -314,6 +347,31 @@ impl Config {
             });
         }
 
+        let report_bucket = get("PHOENIX_REPORT_BUCKET");
+        let days = |n: u64| i64::try_from(n.saturating_mul(86_400)).unwrap_or(i64::MAX);
+        let restore_drill_max_age_seconds = days(whole_number(
+            &get,
+            "PHOENIX_RESTORE_DRILL_DAYS",
+            DEFAULT_RESTORE_DRILL_DAYS,
+            1..=366,
+            "days",
+        )?);
+        let recovery_time_target_seconds = whole_number(
+            &get,
+            "PHOENIX_RECOVERY_TIME_MINUTES",
+            DEFAULT_RECOVERY_TIME_MINUTES,
+            1..=7 * 24 * 60,
+            "minutes",
+        )
+        .map(|minutes| i64::try_from(minutes * 60).unwrap_or(i64::MAX))?;
+        let heartbeat_max_age_seconds = to_seconds(whole_number(
+            &get,
+            "PHOENIX_HEARTBEAT_MAX_AGE_HOURS",
+            DEFAULT_HEARTBEAT_MAX_AGE_HOURS,
+            1..=24 * 31,
+            "hours",
+        )?);
+
         let aws_region = get("AWS_REGION")
             .or_else(|| get("AWS_DEFAULT_REGION"))
             .unwrap_or_else(|| "unknown".to_owned());
@@ -338,6 +396,10 @@ impl Config {
             key_resources,
             deletion_quiet_seconds,
             account_id,
+            report_bucket,
+            restore_drill_max_age_seconds,
+            recovery_time_target_seconds,
+            heartbeat_max_age_seconds,
         })
     }
 
@@ -608,5 +670,23 @@ mod tests {
             err.to_string()
                 .starts_with("PHOENIX_SUPPRESSIONS is malformed")
         );
+    }
+
+    #[test]
+    fn checks_alone_need_no_topic_or_table_but_functions_do() {
+        assert!(config(&[]).is_err());
+        let checks = Config::for_checks(|name| match name {
+            "PHOENIX_RESTORE_DRILL_DAYS" => Some("14".to_owned()),
+            _ => None,
+        })
+        .expect("checks need no delivery settings");
+        assert_eq!(checks.restore_drill_max_age_seconds, 14 * 86_400);
+        assert_eq!(checks.recovery_time_target_seconds, 15 * 60);
+        assert_eq!(checks.heartbeat_max_age_seconds, 2 * 3600);
+        assert_eq!(checks.report_bucket, None);
+        let bad = Config::for_checks(|name| {
+            (name == "PHOENIX_RECOVERY_TIME_MINUTES").then(|| "soon".to_owned())
+        });
+        assert!(bad.is_err_and(|e| e.to_string().contains("PHOENIX_RECOVERY_TIME_MINUTES")));
     }
 }

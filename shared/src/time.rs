@@ -122,6 +122,12 @@ impl Timestamp {
         let rem = rem as u32;
         (y, m, d, rem / 3600, (rem / 60) % 60, rem % 60)
     }
+
+    /// ISO 8601 basic format, `20261123T195139Z`: for keys and object names.
+    pub fn compact(self) -> String {
+        let (y, mo, d, h, mi, se) = self.civil();
+        format!("{y:04}{mo:02}{d:02}T{h:02}{mi:02}{se:02}Z")
+    }
 }
 
 /// RFC 3339 with a `Z` suffix, e.g. `2026-11-22T03:04:05Z`.

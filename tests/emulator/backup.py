@@ -4,8 +4,10 @@ Served: CreateBackupSelection, ListBackupSelections, GetBackupSelection,
 DeleteBackupSelection, StartBackupJob, DescribeBackupJob, ListBackupJobs (with its
 filters), ListRecoveryPointsByResource, DescribeRecoveryPoint, DeleteRecoveryPoint,
 ListProtectedResources, DescribeProtectedResource, DescribeRegionSettings,
-UpdateRegionSettings, and
-DeleteBackupPlan's refusal while selections remain (the rest of it is moto's).
+UpdateRegionSettings, Put/Get/DeleteBackupVaultAccessPolicy, StartRestoreJob,
+DescribeRestoreJob, ListRestoreJobs (with its filters), and DeleteBackupPlan's refusal while
+selections remain (the rest of it is moto's). A vault's ``NumberOfRecoveryPoints`` (moto's
+field) follows the recovery points kept here.
 
 Plans and vaults stay moto's: a selection needs a live moto plan, a job a moto vault.
 
@@ -17,6 +19,9 @@ Behaviour that tests rely on, as AWS documents it:
   ``FAILED``, ``ABORTED`` and ``EXPIRED`` leave none;
 * ``ListProtectedResources`` lists a resource only once a backup of it completed, with the
   newest completed point's creation time as ``LastBackupTime``;
+* a restore job starts ``PENDING`` and reaches a final state through
+  ``POST /_phoenix/backup/restore-jobs/<id>`` (``Status``, ``CreationDate``,
+  ``CompletionDate``, ``StatusMessage``, ``CreatedResourceArn``);
 * ``ListBackupJobs`` sees only the last 30 days; list operations return items oldest first
   (AWS documents no order, so callers must not rely on one).
 """
@@ -40,6 +45,7 @@ JOB_STATES = {
     "CREATED", "PENDING", "RUNNING", "ABORTING", "ABORTED", "COMPLETED", "FAILED", "EXPIRED", "PARTIAL",
 }
 GOOD_POINT_STATES = {"COMPLETED", "AVAILABLE"}
+RESTORE_STATES = {"PENDING", "RUNNING", "COMPLETED", "ABORTED", "FAILED"}
 RESOURCE_TYPES = [
     "Aurora", "CloudFormation", "DocumentDB", "DynamoDB", "EBS", "EC2", "EFS", "FSx", "Neptune",
     "RDS", "Redshift", "S3", "SAP HANA on Amazon EC2", "Storage Gateway", "Timestream",
@@ -151,6 +157,8 @@ class Region:
         self.opt_in = {t: True for t in RESOURCE_TYPES}
         self.management = {"DynamoDB": True, "EFS": True}
         self.idempotency: dict[str, tuple[dt.datetime, str]] = {}
+        self.vault_policies: dict[str, str] = {}
+        self.restores: dict[str, dict] = {}
 
     def moto(self) -> Any:
         return backup_backends[self.account][self.region]
@@ -163,6 +171,20 @@ class Region:
 
     def vault_arn(self, name: str) -> str:
         return f"arn:aws:backup:{self.region}:{self.account}:backup-vault:{name}"
+
+    def live_vault(self, name: str) -> Any:
+        vault = self.moto().vaults.get(name)
+        if vault is None:
+            raise not_found(f"Backup vault {name} not found")
+        return vault
+
+    def recount(self, vault_name: str) -> None:
+        vault = self.moto().vaults.get(vault_name)
+        if vault is not None:
+            vault.num_of_recovery_points = sum(
+                1 for p in self.points.values()
+                if p["BackupVaultName"] == vault_name and p["Status"] in GOOD_POINT_STATES | {"PARTIAL"}
+            )
 
     def refresh_protected(self, resource_arn: str) -> None:
         good = [
@@ -204,6 +226,12 @@ class BackupService:
             ("GET", re.compile(r"/resources/(?P<arn>arn:.+)$"), self.describe_protected_resource),
             ("GET", re.compile(r"/backup-vaults/(?P<vault>[^/]+)/recovery-points/(?P<point>.+)$"), self.describe_recovery_point),
             ("DELETE", re.compile(r"/backup-vaults/(?P<vault>[^/]+)/recovery-points/(?P<point>.+)$"), self.delete_recovery_point),
+            ("PUT", re.compile(r"/backup-vaults/(?P<vault>[^/]+)/access-policy/?$"), self.put_vault_policy),
+            ("GET", re.compile(r"/backup-vaults/(?P<vault>[^/]+)/access-policy/?$"), self.get_vault_policy),
+            ("DELETE", re.compile(r"/backup-vaults/(?P<vault>[^/]+)/access-policy/?$"), self.delete_vault_policy),
+            ("PUT", re.compile(r"/restore-jobs/?$"), self.start_restore_job),
+            ("GET", re.compile(r"/restore-jobs/?$"), self.list_restore_jobs),
+            ("GET", re.compile(r"/restore-jobs/(?P<job>[^/]+)$"), self.describe_restore_job),
             ("GET", re.compile(r"/account-settings/?$"), self.describe_region_settings),
             ("PUT", re.compile(r"/account-settings/?$"), self.update_region_settings),
         ]
@@ -224,6 +252,12 @@ class BackupService:
         "delete_recovery_point": "DeleteRecoveryPoint",
         "describe_region_settings": "DescribeRegionSettings",
         "update_region_settings": "UpdateRegionSettings",
+        "put_vault_policy": "PutBackupVaultAccessPolicy",
+        "get_vault_policy": "GetBackupVaultAccessPolicy",
+        "delete_vault_policy": "DeleteBackupVaultAccessPolicy",
+        "start_restore_job": "StartRestoreJob",
+        "list_restore_jobs": "ListRestoreJobs",
+        "describe_restore_job": "DescribeRestoreJob",
     }
 
     def region(self, account: str, region: str) -> Region:
@@ -509,6 +543,7 @@ class BackupService:
         point = self.find_point(r, params)
         del r.points[point["RecoveryPointArn"]]
         r.refresh_protected(point["ResourceArn"])
+        r.recount(point["BackupVaultName"])
         return {}
 
     @staticmethod
@@ -528,6 +563,106 @@ class BackupService:
         if found is None:
             raise not_found(f"{params['arn']} has no recovery point")
         return self.protected_view(found)
+
+    # --- vault access policies --------------------------------------------------------
+
+    def put_vault_policy(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        r.live_vault(params["vault"])
+        policy = body.get("Policy")
+        if not isinstance(policy, str) or not policy:
+            raise missing("Policy")
+        try:
+            json.loads(policy)
+        except ValueError:
+            raise invalid("Policy is not a JSON policy document") from None
+        r.vault_policies[params["vault"]] = policy
+        return {}
+
+    def get_vault_policy(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        r.live_vault(params["vault"])
+        policy = r.vault_policies.get(params["vault"])
+        if policy is None:
+            raise not_found(f"Backup vault {params['vault']} has no access policy")
+        return {"BackupVaultName": params["vault"], "BackupVaultArn": r.vault_arn(params["vault"]),
+                "Policy": policy}
+
+    def delete_vault_policy(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        r.live_vault(params["vault"])
+        r.vault_policies.pop(params["vault"], None)
+        return {}
+
+    # --- restore jobs ---------------------------------------------------------------
+
+    def start_restore_job(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        for name in ("RecoveryPointArn", "Metadata"):
+            if not body.get(name):
+                raise missing(name)
+        point = r.points.get(body["RecoveryPointArn"])
+        if point is None or point["Status"] not in GOOD_POINT_STATES | {"PARTIAL"}:
+            raise not_found(f"Recovery point {body['RecoveryPointArn']} not found")
+        if not isinstance(body["Metadata"], dict):
+            raise invalid("Metadata must be a map of strings")
+        resource_type = body.get("ResourceType") or point["ResourceType"]
+        if resource_type not in RESOURCE_TYPES:
+            raise invalid(f"ResourceType: {resource_type!r} is not a resource type AWS Backup supports")
+        job_id = str(uuid.uuid4()).upper()
+        r.restores[job_id] = {
+            "AccountId": r.account,
+            "RestoreJobId": job_id,
+            "RecoveryPointArn": point["RecoveryPointArn"],
+            "RecoveryPointCreationDate": point["CreationDate"],
+            "CreationDate": now(),
+            "CompletionDate": None,
+            "Status": "PENDING",
+            "StatusMessage": None,
+            "PercentDone": "0.0",
+            "BackupSizeInBytes": point["BackupSizeBytes"],
+            "IamRoleArn": body.get("IamRoleArn"),
+            "CreatedResourceArn": None,
+            "ResourceType": resource_type,
+            "CreatedBy": {},
+        }
+        self.job_index[job_id] = (r.account, r.region)
+        return {"RestoreJobId": job_id}
+
+    def describe_restore_job(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        job = r.restores.get(params["job"])
+        if job is None:
+            raise not_found(f"Restore job {params['job']} not found")
+        return self.job_view(job)
+
+    def list_restore_jobs(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        filters: list[Callable[[dict], bool]] = []
+        if "status" in query:
+            if query["status"] not in RESTORE_STATES:
+                raise invalid(f"status: {query['status']!r} is not a restore job status")
+            filters.append(lambda j: j["Status"] == query["status"])
+        if "resourceType" in query:
+            filters.append(lambda j: j["ResourceType"] == query["resourceType"])
+        if "accountId" in query and query["accountId"] != "*":
+            filters.append(lambda j: j["AccountId"] == query["accountId"])
+        if "restoreTestingPlanArn" in query:
+            plan = query["restoreTestingPlanArn"]
+            filters.append(lambda j: j["CreatedBy"].get("RestoreTestingPlanArn") == plan)
+        for name, field, before in (
+            ("createdAfter", "CreationDate", False),
+            ("createdBefore", "CreationDate", True),
+            ("completeAfter", "CompletionDate", False),
+            ("completeBefore", "CompletionDate", True),
+        ):
+            if name in query:
+                bound = parse_time(query[name], name)
+                if before:
+                    filters.append(lambda j, f=field, b=bound: j[f] is not None and j[f] < b)
+                else:
+                    filters.append(lambda j, f=field, b=bound: j[f] is not None and j[f] > b)
+        matching = [j for j in r.restores.values() if all(f(j) for f in filters)]
+        matching.sort(key=lambda j: j["CreationDate"])
+        chunk, token = page(matching, query)
+        out: dict = {"RestoreJobs": [self.job_view(j) for j in chunk]}
+        if token:
+            out["NextToken"] = token
+        return out
 
     # --- region settings ------------------------------------------------------------
 
@@ -598,6 +733,32 @@ class BackupService:
                 point["Status"] = state if state in ("COMPLETED", "PARTIAL") else "CREATING"
                 point["StatusMessage"] = job["StatusMessage"] if state == "PARTIAL" else None
             r.refresh_protected(job["ResourceArn"])
+            r.recount(job["BackupVaultName"])
+            return self.job_view(job)
+
+    def seed_restore_job(self, job_id: str, body: dict) -> dict:
+        """``POST /_phoenix/backup/restore-jobs/<id>``: set a restore job's status, dates,
+        message and created resource."""
+        with self.lock:
+            located = self.job_index.get(job_id)
+            r = self.region(*located) if located else None
+            job = r.restores.get(job_id) if r else None
+            if job is None:
+                raise not_found(f"Restore job {job_id} not found")
+            status = body.get("Status", job["Status"])
+            if status not in RESTORE_STATES:
+                raise invalid(f"Status: {status!r} is not a restore job status")
+            job["Status"] = status
+            for name in ("CreationDate", "CompletionDate"):
+                if name in body:
+                    job[name] = None if body[name] is None else parse_time(body[name], name)
+            for name in ("StatusMessage", "CreatedResourceArn"):
+                if name in body:
+                    job[name] = body[name]
+            if status in ("COMPLETED", "ABORTED", "FAILED") and job["CompletionDate"] is None:
+                job["CompletionDate"] = now()
+            if status == "COMPLETED":
+                job["PercentDone"] = "100.0"
             return self.job_view(job)
 
 

@@ -21,6 +21,8 @@ Not AWS, under ``/_phoenix/`` (no signature needed):
 
 * ``POST /_phoenix/backup/jobs/<id>`` with ``{"State", "CreationDate", "CompletionDate",
   "StatusMessage", ...}``: moves a backup job (and its recovery point) to a state and time;
+* ``POST /_phoenix/backup/restore-jobs/<id>`` with ``{"Status", "CreationDate",
+  "CompletionDate", ...}``: the same for a restore job;
 * ``POST /_phoenix/faults`` with ``{"Service", "Operation", "ResourceArn"?, "Status"?,
   "Code"?, "Message"?}``: later calls of that operation (naming that resource, when
   given) fail with that AWS error, in the service's own error shape; answers ``{"Id"}``;
@@ -306,6 +308,9 @@ class PhoenixEmulator:
                 with self.lock:
                     self.faults.pop(path.rsplit("/", 1)[-1], None)
                 return json_response(start_response, "200 OK", {})
+            if path.startswith("/_phoenix/backup/restore-jobs/") and method == "POST":
+                job_id = unquote(path.rsplit("/", 1)[-1])
+                return json_response(start_response, "200 OK", self.backup.seed_restore_job(job_id, body))
             if path.startswith("/_phoenix/backup/jobs/") and method == "POST":
                 job_id = unquote(path.rsplit("/", 1)[-1])
                 return json_response(start_response, "200 OK", self.backup.seed_job(job_id, body))

@@ -58,24 +58,30 @@ pub async fn create_rds(sdk: &SdkConfig, id: &str, tags: &[(&str, &str)]) -> Str
         .to_owned()
 }
 
-/// Creates a vault and a plan with one rule; returns the plan id.
+/// Creates a vault (`<name>-vault`) and a plan with one rule into it; returns the plan id.
 pub async fn create_plan(
     sdk: &SdkConfig,
     name: &str,
     schedule: &str,
     start_window_minutes: i64,
 ) -> String {
-    let backup = aws_sdk_backup::Client::new(sdk);
     let vault = format!("{name}-vault");
-    backup
-        .create_backup_vault()
-        .backup_vault_name(&vault)
-        .send()
-        .await
-        .expect("create vault");
+    create_vault(sdk, &vault, None).await;
+    add_plan(sdk, name, &vault, schedule, start_window_minutes).await
+}
+
+/// Creates a plan with one rule into an existing vault; returns the plan id.
+pub async fn add_plan(
+    sdk: &SdkConfig,
+    name: &str,
+    vault: &str,
+    schedule: &str,
+    start_window_minutes: i64,
+) -> String {
+    let backup = aws_sdk_backup::Client::new(sdk);
     let rule = aws_sdk_backup::types::BackupRuleInput::builder()
         .rule_name(format!("{name}-rule"))
-        .target_backup_vault_name(&vault)
+        .target_backup_vault_name(vault)
         .schedule_expression(schedule)
         .schedule_expression_timezone("Etc/UTC")
         .start_window_minutes(start_window_minutes)
@@ -129,10 +135,30 @@ pub async fn backup_job(
     hours_ago: f64,
     message: Option<&str>,
 ) -> String {
+    backup_job_into(
+        sdk,
+        &format!("{plan_name}-vault"),
+        resource,
+        state,
+        hours_ago,
+        message,
+    )
+    .await
+}
+
+/// [`backup_job`] into a named vault.
+pub async fn backup_job_into(
+    sdk: &SdkConfig,
+    vault: &str,
+    resource: &str,
+    state: &str,
+    hours_ago: f64,
+    message: Option<&str>,
+) -> String {
     let backup = aws_sdk_backup::Client::new(sdk);
     let job = backup
         .start_backup_job()
-        .backup_vault_name(format!("{plan_name}-vault"))
+        .backup_vault_name(vault)
         .resource_arn(resource)
         .iam_role_arn(BACKUP_ROLE)
         .send()
@@ -325,4 +351,172 @@ pub async fn create_trail(sdk: &SdkConfig, name: &str) -> String {
         .await
         .expect("start logging");
     name.to_owned()
+}
+
+/// Creates a backup vault, encrypted with `key` when given; returns its ARN.
+pub async fn create_vault(sdk: &SdkConfig, name: &str, key: Option<&str>) -> String {
+    aws_sdk_backup::Client::new(sdk)
+        .create_backup_vault()
+        .backup_vault_name(name)
+        .set_encryption_key_arn(key.map(str::to_owned))
+        .send()
+        .await
+        .expect("create vault")
+        .backup_vault_arn()
+        .expect("vault arn")
+        .to_owned()
+}
+
+/// Locks a vault with a minimum retention; with `changeable_for_days` the lock is in
+/// compliance mode (it becomes immutable then), without it in governance mode.
+pub async fn lock_vault(
+    sdk: &SdkConfig,
+    name: &str,
+    min_days: i64,
+    changeable_for_days: Option<i64>,
+) {
+    aws_sdk_backup::Client::new(sdk)
+        .put_backup_vault_lock_configuration()
+        .backup_vault_name(name)
+        .min_retention_days(min_days)
+        .set_changeable_for_days(changeable_for_days)
+        .send()
+        .await
+        .expect("lock vault");
+}
+
+/// Sets a vault's access policy.
+pub async fn set_vault_policy(sdk: &SdkConfig, name: &str, policy: &Value) {
+    aws_sdk_backup::Client::new(sdk)
+        .put_backup_vault_access_policy()
+        .backup_vault_name(name)
+        .policy(policy.to_string())
+        .send()
+        .await
+        .expect("put vault access policy");
+}
+
+/// Gives a bucket one lifecycle rule that deletes noncurrent versions after `noncurrent_days`.
+pub async fn set_lifecycle(sdk: &SdkConfig, bucket: &str, noncurrent_days: i32) {
+    use aws_sdk_s3::types::{
+        BucketLifecycleConfiguration, ExpirationStatus, LifecycleRule, LifecycleRuleFilter,
+        NoncurrentVersionExpiration,
+    };
+    let rule = LifecycleRule::builder()
+        .id("retain-versions")
+        .status(ExpirationStatus::Enabled)
+        .filter(LifecycleRuleFilter::builder().prefix("").build())
+        .noncurrent_version_expiration(
+            NoncurrentVersionExpiration::builder()
+                .noncurrent_days(noncurrent_days)
+                .build(),
+        )
+        .build()
+        .expect("rule");
+    s3_client(sdk)
+        .put_bucket_lifecycle_configuration()
+        .bucket(bucket)
+        .lifecycle_configuration(
+            BucketLifecycleConfiguration::builder()
+                .rules(rule)
+                .build()
+                .expect("lifecycle"),
+        )
+        .send()
+        .await
+        .expect("put lifecycle");
+}
+
+/// Sets deletion protection and automated-backup retention of an RDS instance.
+pub async fn protect_rds(
+    sdk: &SdkConfig,
+    id: &str,
+    deletion_protection: bool,
+    retention_days: i32,
+) {
+    aws_sdk_rds::Client::new(sdk)
+        .modify_db_instance()
+        .db_instance_identifier(id)
+        .deletion_protection(deletion_protection)
+        .backup_retention_period(retention_days)
+        .apply_immediately(true)
+        .send()
+        .await
+        .expect("modify db instance");
+}
+
+/// A restore drill: restores the newest recovery point of `resource` and moves the restore
+/// job, through the emulator's seeding endpoint, to COMPLETED after `minutes`, `days_ago`
+/// days ago. Returns the restore job id.
+pub async fn restore_drill(sdk: &SdkConfig, resource: &str, minutes: f64, days_ago: f64) -> String {
+    let backup = aws_sdk_backup::Client::new(sdk);
+    let points = backup
+        .list_recovery_points_by_resource()
+        .resource_arn(resource)
+        .send()
+        .await
+        .expect("recovery points");
+    let point = points
+        .recovery_points()
+        .iter()
+        .filter(|p| p.status() == Some(&aws_sdk_backup::types::RecoveryPointStatus::Completed))
+        .filter_map(|p| p.recovery_point_arn())
+        .next_back()
+        .expect("a completed recovery point to restore")
+        .to_owned();
+    let id = backup
+        .start_restore_job()
+        .recovery_point_arn(point)
+        .metadata("newFileSystem", "true")
+        .iam_role_arn(BACKUP_ROLE)
+        .send()
+        .await
+        .expect("start restore job")
+        .restore_job_id()
+        .expect("restore job id")
+        .to_owned();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs_f64();
+    let created = now - days_ago * 86_400.0;
+    Emulator::shared().control(
+        "POST",
+        &format!("/_phoenix/backup/restore-jobs/{id}"),
+        &json!({"Status": "COMPLETED", "CreationDate": created, "CompletionDate": created + minutes * 60.0}),
+    );
+    id
+}
+
+/// Phoenix Guard's own EventBridge rules, as the Terraform module creates them.
+pub async fn create_guard_rules(sdk: &SdkConfig, prefix: &str) -> Vec<String> {
+    let events = aws_sdk_eventbridge::Client::new(sdk);
+    let mut arns = Vec::new();
+    for (name, pattern) in [
+        ("backup-events", json!({"source": ["aws.backup"]})),
+        (
+            "protection-guard",
+            json!({"detail-type": ["AWS API Call via CloudTrail"]}),
+        ),
+    ] {
+        let out = events
+            .put_rule()
+            .name(format!("{prefix}-{name}"))
+            .event_pattern(pattern.to_string())
+            .send()
+            .await
+            .expect("put rule");
+        arns.push(out.rule_arn().expect("rule arn").to_owned());
+    }
+    for name in ["backup-freshness", "readiness-audit"] {
+        let out = events
+            .put_rule()
+            .name(format!("{prefix}-{name}"))
+            .schedule_expression("rate(1 hour)")
+            .send()
+            .await
+            .expect("put rule");
+        arns.push(out.rule_arn().expect("rule arn").to_owned());
+    }
+    arns
 }

@@ -7,6 +7,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 pub mod account;
+pub mod story;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_cloudwatch::primitives::DateTime;
@@ -164,6 +165,10 @@ impl ReceivedAlert {
 #[derive(Debug, Clone)]
 pub struct World {
     pub name: String,
+    /// The account the world lives in ([`ACCOUNT`] unless made with [`World::in_account`]).
+    pub account: String,
+    /// Its credentials (moto tells accounts apart by the access key).
+    pub credentials: Credentials,
     pub sdk: SdkConfig,
     pub topic_arn: String,
     pub queue_url: String,
@@ -176,8 +181,38 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 impl World {
     /// Creates the topic, the subscribed queue and the findings table, all through the APIs.
     pub async fn new(label: &str) -> Self {
-        let emulator = Emulator::shared();
-        let sdk = emulator.sdk_config().await;
+        let sdk = Emulator::shared().sdk_config().await;
+        let credentials = Credentials::new("testing", "testing", None, None, "phoenix-tests");
+        Self::build(label, ACCOUNT, credentials, sdk).await
+    }
+
+    /// A world in an account of its own, for checks that read a whole account (the
+    /// readiness audit lists every bucket). Its credentials come from an STS AssumeRole
+    /// into that account, which is how moto tells accounts apart.
+    pub async fn in_account(label: &str, account: &str) -> Self {
+        use aws_config::sts::AssumeRoleProvider;
+        use aws_sdk_sns::config::ProvideCredentials;
+        let base = Emulator::shared().sdk_config().await;
+        let provider =
+            AssumeRoleProvider::builder(format!("arn:aws:iam::{account}:role/phoenix-tests"))
+                .session_name("phoenix-tests")
+                .configure(&base)
+                .build()
+                .await;
+        let credentials = provider
+            .provide_credentials()
+            .await
+            .expect("assume role in the emulator");
+        let sdk = base
+            .to_builder()
+            .credentials_provider(aws_sdk_sns::config::SharedCredentialsProvider::new(
+                credentials.clone(),
+            ))
+            .build();
+        Self::build(label, account, credentials, sdk).await
+    }
+
+    async fn build(label: &str, account: &str, credentials: Credentials, sdk: SdkConfig) -> Self {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let name = format!("{label}-{}-{n}", std::process::id());
 
@@ -199,7 +234,7 @@ impl World {
             .expect("create queue")
             .queue_url
             .expect("queue url");
-        let queue_arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:alerts-{name}");
+        let queue_arn = format!("arn:aws:sqs:{REGION}:{account}:alerts-{name}");
         sns.subscribe()
             .topic_arn(&topic_arn)
             .protocol("sqs")
@@ -223,6 +258,8 @@ impl World {
 
         Self {
             name,
+            account: account.to_owned(),
+            credentials,
             sdk,
             topic_arn,
             queue_url,
@@ -238,17 +275,35 @@ impl World {
 
     /// The environment variables a Lambda binary needs to run against this world.
     pub fn lambda_env(&self, endpoint: &str) -> Vec<(String, String)> {
-        vec![
+        let mut env: Vec<(String, String)> = vec![
             ("PHOENIX_ALERT_TOPIC_ARN".into(), self.topic_arn.clone()),
             ("PHOENIX_FINDINGS_TABLE".into(), self.table.clone()),
             ("PHOENIX_ENVIRONMENT".into(), self.name.clone()),
             // cargo lambda's context carries no account in the function ARN; Lambda's does.
-            ("PHOENIX_ACCOUNT_ID".into(), ACCOUNT.into()),
+            ("PHOENIX_ACCOUNT_ID".into(), self.account.clone()),
             ("AWS_ENDPOINT_URL".into(), endpoint.to_owned()),
             ("AWS_REGION".into(), REGION.into()),
-            ("AWS_ACCESS_KEY_ID".into(), "testing".into()),
-            ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
-        ]
+        ];
+        env.extend(self.credential_env());
+        env
+    }
+
+    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` (and the session token) of this world.
+    pub fn credential_env(&self) -> Vec<(String, String)> {
+        let mut env = vec![
+            (
+                "AWS_ACCESS_KEY_ID".into(),
+                self.credentials.access_key_id().to_owned(),
+            ),
+            (
+                "AWS_SECRET_ACCESS_KEY".into(),
+                self.credentials.secret_access_key().to_owned(),
+            ),
+        ];
+        if let Some(token) = self.credentials.session_token() {
+            env.push(("AWS_SESSION_TOKEN".into(), token.to_owned()));
+        }
+        env
     }
 
     /// Every alert delivered since the last call (the queue is drained).

@@ -92,7 +92,12 @@ async fn efs_in_no_plan_pages_unprotected_and_a_selection_resolves_it() {
         r.world.metric_sum("ResourcesUnprotected", &[]).await,
         Some(1.0)
     );
-    assert_eq!(r.world.metric_sum("Heartbeat", &[]).await, Some(1.0));
+    assert_eq!(
+        r.world
+            .metric_sum("Heartbeat", &[("Function", "backup-freshness")])
+            .await,
+        Some(1.0)
+    );
 
     // The next hourly run changes nothing: no second page.
     r.run().await;

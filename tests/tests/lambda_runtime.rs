@@ -104,7 +104,12 @@ async fn the_freshness_binary_pages_an_unprotected_file_system_from_a_scheduled_
         !again.iter().any(|a| a.dedup_key() == page.dedup_key()),
         "{again:#?}"
     );
-    assert_eq!(world.metric_sum("Heartbeat", &[]).await, Some(2.0));
+    assert_eq!(
+        world
+            .metric_sum("Heartbeat", &[("Function", "backup-freshness")])
+            .await,
+        Some(2.0)
+    );
 }
 
 #[test]

@@ -32,6 +32,8 @@ pub struct Rule {
     pub schedule: Option<String>,
     pub timezone: Option<String>,
     pub start_window_minutes: Option<i64>,
+    /// The vault the rule's recovery points go to.
+    pub vault: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -521,6 +523,7 @@ mod tests {
                 schedule: Some(schedule.to_owned()),
                 timezone: Some(tz.to_owned()),
                 start_window_minutes: Some(start),
+                vault: None,
             }],
         }
     }

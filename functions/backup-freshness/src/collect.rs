@@ -284,6 +284,7 @@ async fn read_plan(
                 schedule: r.schedule_expression().map(str::to_owned),
                 timezone: r.schedule_expression_timezone().map(str::to_owned),
                 start_window_minutes: r.start_window_minutes(),
+                vault: Some(r.target_backup_vault_name().to_owned()).filter(|v| !v.is_empty()),
             })
             .collect(),
     };

@@ -15,7 +15,7 @@
 pub mod assess;
 pub mod collect;
 
-use assess::{Item, Snapshot, TagProblem, Verdict};
+use assess::{Item, Protection, Snapshot, TagProblem, Verdict};
 use collect::Clients;
 use phoenix_shared::event::{arn_part, text, timestamp};
 use phoenix_shared::finding::Severity;
@@ -311,37 +311,31 @@ fn inventory_label(resource_type: &str) -> &'static [&'static str] {
     }
 }
 
-/// Runs one evaluation: read, decide, notify, count.
-pub async fn handle(
-    guard: &Guard,
-    clients: &Clients,
-    event: &Value,
-    invocation: &str,
-    now: Timestamp,
-) -> Result<Value, HandlerError> {
-    let (at, account_hint) = trigger(event, now);
-    let config = &guard.config;
-    let (snapshot, _coverage, protections) = collect::collect(
-        clients,
-        &config.required_resource_types,
-        account_hint,
-        &config.aws_region,
-        at,
-        config.backup_grace_seconds,
-    )
-    .await;
-    let findings = Findings {
-        snapshot: &snapshot,
-        at,
-    };
+/// What one run concluded from a snapshot, before anything is delivered.
+#[derive(Debug)]
+pub struct Judgement {
+    pub at: Timestamp,
+    /// Every inventory resource with its verdict, in inventory order.
+    pub verdicts: Vec<(Item, Verdict)>,
+    tag_problems: HashMap<String, Vec<TagProblem>>,
+    /// The findings that hold now: one per failing resource, tag problem and unread scope.
+    pub opens: Vec<Observation>,
+    pub summary: RunSummary,
+    /// `HoursSinceLastRecoveryPoint` per resource and the run's counts.
+    pub metrics: MetricBatch,
+}
 
+/// Decides every resource of a snapshot (pure: no AWS calls).
+pub fn judge(snapshot: &Snapshot, protections: Vec<Protection>, at: Timestamp) -> Judgement {
+    let findings = Findings { snapshot, at };
     let mut metrics = MetricBatch::new();
     let mut summary = RunSummary {
         evaluated_at: Some(at),
         ..RunSummary::default()
     };
     let mut opens: Vec<Observation> = Vec::new();
-    let mut outcomes: HashMap<&str, (Verdict, Vec<TagProblem>)> = HashMap::new();
+    let mut verdicts = Vec::with_capacity(snapshot.items.len());
+    let mut tag_problems = HashMap::new();
 
     for (item, protection) in snapshot.items.iter().zip(protections) {
         let arn = item.resource.arn.as_str();
@@ -384,10 +378,33 @@ pub async fn handle(
         for problem in &problems {
             opens.push(Observation::open(findings.for_tag_problem(item, problem)));
         }
-        outcomes.insert(arn, (verdict, problems));
+        tag_problems.insert(arn.to_owned(), problems);
+        verdicts.push((item.clone(), verdict));
     }
 
     // What could not be read beyond single resources.
+    for (scope, why) in unread_scopes(snapshot) {
+        tracing::error!(scope = %scope, reason = %why, "check could not run");
+        opens.push(Observation::open(findings.unknown(&scope, &why)));
+        summary.unknown += 1;
+    }
+    if let Some(why) = &snapshot.protected_failure {
+        // Not a finding: every covered resource was then read one by one.
+        tracing::warn!(reason = %why, "ListProtectedResources failed; read each resource's recovery points instead");
+        metrics.count("ProtectedResourcesListingFailed", &[], 1);
+    }
+    Judgement {
+        at,
+        verdicts,
+        tag_problems,
+        opens,
+        summary,
+        metrics,
+    }
+}
+
+/// The scopes (not single resources) a snapshot could not read, with the reason.
+pub fn unread_scopes(snapshot: &Snapshot) -> Vec<(String, String)> {
     let mut scopes: Vec<(String, String)> = Vec::new();
     if let Some(why) = &snapshot.plans_failure {
         scopes.push(("backup-plans".to_owned(), why.clone()));
@@ -401,41 +418,89 @@ pub async fn handle(
     if let Some(why) = &snapshot.region_settings_failure {
         scopes.push(("region-settings".to_owned(), why.clone()));
     }
-    if let Some(why) = &snapshot.protected_failure {
-        // Not a finding: every covered resource was then read one by one.
-        tracing::warn!(reason = %why, "ListProtectedResources failed; read each resource's recovery points instead");
-        metrics.count("ProtectedResourcesListingFailed", &[], 1);
-    }
-    for (scope, why) in &scopes {
-        tracing::error!(scope = %scope, reason = %why, "check could not run");
-        opens.push(Observation::open(findings.unknown(scope, why)));
-        summary.unknown += 1;
-    }
+    scopes
+}
 
-    let opened: HashSet<String> = opens.iter().map(|o| o.finding.dedup_key()).collect();
-    let mut observations = opens;
+/// The resolve observations for the open findings (of [`CHECKS`]) that this judgement
+/// vouches for; a finding it opens again, or cannot vouch for, stays open.
+pub fn resolutions(
+    snapshot: &Snapshot,
+    judgement: &Judgement,
+    open: Vec<OpenFinding>,
+    config: &phoenix_shared::Config,
+) -> Vec<Observation> {
+    let findings = Findings {
+        snapshot,
+        at: judgement.at,
+    };
+    let opened: HashSet<String> = judgement
+        .opens
+        .iter()
+        .map(|o| o.finding.dedup_key())
+        .collect();
+    let no_problems = Vec::new();
+    let outcomes: HashMap<&str, (&Verdict, &Vec<TagProblem>)> = judgement
+        .verdicts
+        .iter()
+        .map(|(item, verdict)| {
+            let arn = item.resource.arn.as_str();
+            (
+                arn,
+                (
+                    verdict,
+                    judgement.tag_problems.get(arn).unwrap_or(&no_problems),
+                ),
+            )
+        })
+        .collect();
+    open.into_iter()
+        .filter(|finding| CHECKS.contains(&finding.check.as_str()))
+        .filter(|finding| !opened.contains(&finding.dedup_key))
+        .filter_map(|finding| resolution(&findings, &outcomes, &finding, config))
+        .map(Observation::resolved)
+        .collect()
+}
+
+/// Runs one evaluation: read, decide, notify, count.
+pub async fn handle(
+    guard: &Guard,
+    clients: &Clients,
+    event: &Value,
+    invocation: &str,
+    now: Timestamp,
+) -> Result<Value, HandlerError> {
+    let (at, account_hint) = trigger(event, now);
+    let config = &guard.config;
+    let (snapshot, _coverage, protections) = collect::collect(
+        clients,
+        &config.required_resource_types,
+        account_hint,
+        &config.aws_region,
+        at,
+        config.backup_grace_seconds,
+    )
+    .await;
+    let mut judgement = judge(&snapshot, protections, at);
     let mut owed_scan: Option<String> = None;
-    match guard
+    let resolved = match guard
         .open_findings(&snapshot.account, &snapshot.region, &CHECKS)
         .await
     {
-        Ok(open) => {
-            for finding in open {
-                if opened.contains(&finding.dedup_key) {
-                    continue;
-                }
-                if let Some(resolved) = resolution(&findings, &outcomes, &finding, config) {
-                    observations.push(Observation::resolved(resolved));
-                }
-            }
-        }
+        Ok(open) => resolutions(&snapshot, &judgement, open, config),
         Err(err) => {
             tracing::error!(error = %err, "open findings could not be listed; nothing is resolved this run");
-            metrics.count("LedgerErrors", &[], 1);
+            judgement.metrics.count("LedgerErrors", &[], 1);
             owed_scan = Some(err.dedup_key);
+            Vec::new()
         }
-    }
-
+    };
+    let Judgement {
+        opens: mut observations,
+        mut metrics,
+        mut summary,
+        ..
+    } = judgement;
+    observations.extend(resolved);
     let report = guard
         .deliver(&observations, invocation, now, &mut metrics)
         .await;
@@ -446,7 +511,7 @@ pub async fn handle(
     metrics.count("ResourcesUnprotected", &[], summary.unprotected);
     metrics.count("BackupsMissed", &[], summary.missed);
     metrics.count("ChecksUnknown", &[], summary.unknown);
-    metrics.add("Heartbeat", &[], 1.0, Unit::Count);
+    metrics.add("Heartbeat", &[("Function", FUNCTION)], 1.0, Unit::Count);
     guard.flush_metrics(&metrics, now).await;
     tracing::info!(
         evaluated_at = %at,
@@ -469,7 +534,7 @@ pub async fn handle(
 /// The resolve observation for an open finding this run vouches for, if any.
 fn resolution(
     findings: &Findings<'_>,
-    outcomes: &HashMap<&str, (Verdict, Vec<TagProblem>)>,
+    outcomes: &HashMap<&str, (&Verdict, &Vec<TagProblem>)>,
     open: &OpenFinding,
     config: &phoenix_shared::Config,
 ) -> Option<Finding> {

@@ -594,19 +594,7 @@ fn backup(ctx: &Ctx<'_>) -> Outcome {
         "PutBackupVaultAccessPolicy" => {
             let name = vault()?;
             let policy = policy_json(field(&ctx.call.request, "policy"));
-            let open = statements(&policy).iter().any(|st| {
-                effect(st) == "allow"
-                    && field(st, "Condition").is_none()
-                    && principal_is_anyone(st)
-                    && actions(st).iter().any(|a| {
-                        [
-                            "backup:DeleteRecoveryPoint",
-                            "backup:UpdateRecoveryPointLifecycle",
-                        ]
-                        .iter()
-                        .any(|x| glob_match(a, x, true))
-                    })
-            });
+            let open = lets_anyone_delete_recovery_points(&policy);
             let (role, claim) = if open {
                 (
                     Role::Weakens,
@@ -1132,6 +1120,24 @@ pub fn selectors_keep_management_writes(request: &Value) -> bool {
         // No selectors given: CloudTrail's default logs management events.
         _ => true,
     }
+}
+
+/// Whether a backup vault access policy lets any principal, unconditionally, delete or
+/// shorten the life of its recovery points.
+pub fn lets_anyone_delete_recovery_points(policy: &Value) -> bool {
+    statements(policy).iter().any(|st| {
+        effect(st) == "allow"
+            && field(st, "Condition").is_none()
+            && principal_is_anyone(st)
+            && actions(st).iter().any(|a| {
+                [
+                    "backup:DeleteRecoveryPoint",
+                    "backup:UpdateRecoveryPointLifecycle",
+                ]
+                .iter()
+                .any(|x| glob_match(a, x, true))
+            })
+    })
 }
 
 /// A policy document given as an object or a JSON string.

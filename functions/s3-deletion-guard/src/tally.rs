@@ -89,8 +89,7 @@ fn burst_from(item: Option<&Item>, started: bool) -> Burst {
 
 /// `YYYYMMDDTHHMMSSZ`.
 pub fn episode_id(at: Timestamp) -> String {
-    let (y, mo, d, h, mi, se) = at.civil();
-    format!("{y:04}{mo:02}{d:02}T{h:02}{mi:02}{se:02}Z")
+    at.compact()
 }
 
 /// The start of a burst from its id.

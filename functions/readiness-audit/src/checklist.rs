@@ -1,0 +1,868 @@
+//! The phoenix checklist: what was read, judged item by item (pure, no AWS calls), and the
+//! score.
+//!
+//! Every item is one check on one resource: pass, fail, or unknown with the reason. The
+//! score weighs eight areas; an area's share is the fraction of its items that pass, and an
+//! area with nothing to check is left out of the total rather than counted as passed or
+//! failed. Unknown counts as failed, and the score is 100 only when every item passes.
+
+use crate::read::{Facts, Versioning};
+use backup_freshness::assess::Verdict;
+use phoenix_shared::Config;
+use phoenix_shared::finding::Severity;
+use phoenix_shared::schedule::format_duration;
+use phoenix_shared::time::Timestamp;
+use protection_guard::rules::{
+    LifecycleVerdict, assess_lifecycle, lets_anyone_delete_recovery_points, policy_json,
+};
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+
+/// A check that could not run. Its own id, so no other function's sweep resolves it.
+pub const UNKNOWN: &str = "readiness-check-unknown";
+
+pub const BUCKET_UNVERSIONED: &str = "bucket-unversioned";
+pub const VERSIONING_SUSPENDED: &str = "s3-versioning-suspended";
+pub const LIFECYCLE_WEAKENED: &str = "s3-lifecycle-weakened";
+pub const RETENTION_RULE_MISSING: &str = "bucket-version-retention-missing";
+pub const DELETION_PROTECTION_OFF: &str = "rds-deletion-protection-off";
+pub const BACKUP_RETENTION_LOW: &str = "rds-backup-retention-low";
+pub const VAULT_UNLOCKED: &str = "backup-vault-unlocked";
+pub const VAULT_LOCK_REMOVED: &str = "backup-vault-lock-removed";
+pub const VAULT_LOCK_GOVERNANCE: &str = "backup-vault-lock-governance";
+pub const VAULT_POLICY_OPEN: &str = "backup-vault-policy-open";
+pub const KEY_DELETION_SCHEDULED: &str = "kms-key-deletion-scheduled";
+pub const KEY_DISABLED: &str = "kms-key-disabled";
+pub const SECRET_DELETED: &str = "secret-deleted";
+pub const SECRET_PREVIOUS_MISSING: &str = "secret-previous-version-missing";
+pub const STATE_BUCKET_MISSING: &str = "state-bucket-unknown";
+pub const DRILL_MISSING: &str = "restore-drill-missing";
+pub const DRILL_SLOW: &str = "restore-drill-slow";
+pub const TRAIL_STOPPED: &str = "cloudtrail-stopped";
+pub const TRAIL_MISSING: &str = "cloudtrail-missing";
+pub const GUARD_RULE_DISABLED: &str = "guard-rule-disabled";
+pub const GUARD_RULES_MISSING: &str = "guard-rules-missing";
+pub const HEARTBEAT_MISSING: &str = "heartbeat-missing";
+
+/// The checks this audit opens and resolves itself (besides `backup-freshness`'s, which it
+/// opens and resolves through that function's own logic).
+pub const CHECKS: &[&str] = &[
+    UNKNOWN,
+    BUCKET_UNVERSIONED,
+    VERSIONING_SUSPENDED,
+    LIFECYCLE_WEAKENED,
+    RETENTION_RULE_MISSING,
+    DELETION_PROTECTION_OFF,
+    BACKUP_RETENTION_LOW,
+    VAULT_UNLOCKED,
+    VAULT_LOCK_REMOVED,
+    VAULT_LOCK_GOVERNANCE,
+    VAULT_POLICY_OPEN,
+    KEY_DELETION_SCHEDULED,
+    KEY_DISABLED,
+    SECRET_DELETED,
+    SECRET_PREVIOUS_MISSING,
+    STATE_BUCKET_MISSING,
+    DRILL_MISSING,
+    DRILL_SLOW,
+    TRAIL_STOPPED,
+    TRAIL_MISSING,
+    GUARD_RULE_DISABLED,
+    GUARD_RULES_MISSING,
+    HEARTBEAT_MISSING,
+];
+
+/// The areas of the checklist and their weights (they add up to 100).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Area {
+    Backups,
+    DataBuckets,
+    Databases,
+    Vaults,
+    Keys,
+    State,
+    Drills,
+    Guard,
+}
+
+impl Area {
+    pub const ALL: [Area; 8] = [
+        Area::Backups,
+        Area::DataBuckets,
+        Area::Databases,
+        Area::Vaults,
+        Area::Keys,
+        Area::State,
+        Area::Drills,
+        Area::Guard,
+    ];
+
+    pub const fn weight(self) -> u32 {
+        match self {
+            Area::Backups => 30,
+            Area::DataBuckets => 20,
+            Area::Databases => 10,
+            Area::Vaults => 10,
+            Area::Keys => 10,
+            Area::State => 5,
+            Area::Drills => 10,
+            Area::Guard => 5,
+        }
+    }
+
+    pub const fn id(self) -> &'static str {
+        match self {
+            Area::Backups => "backups",
+            Area::DataBuckets => "data-buckets",
+            Area::Databases => "databases",
+            Area::Vaults => "backup-vaults",
+            Area::Keys => "encryption-keys",
+            Area::State => "terraform-state",
+            Area::Drills => "restore-drills",
+            Area::Guard => "guard",
+        }
+    }
+
+    pub const fn title(self) -> &'static str {
+        match self {
+            Area::Backups => "Data stores backed up within their RPO",
+            Area::DataBuckets => "Data buckets versioned and retaining versions",
+            Area::Databases => "RDS deletion protection and automated backups",
+            Area::Vaults => "Backup vaults locked and closed",
+            Area::Keys => "Encryption keys usable and kept",
+            Area::State => "Terraform state versioned",
+            Area::Drills => "Restore drills recent and fast enough",
+            Area::Guard => "Phoenix Guard itself watching",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Pass,
+    Fail,
+    Unknown,
+}
+
+impl Status {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Unknown => "unknown",
+        }
+    }
+}
+
+/// One check on one resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub area: Area,
+    /// The finding check a failure opens (and a pass resolves).
+    pub check: &'static str,
+    pub resource: String,
+    pub resource_type: String,
+    /// The short name people know the resource by.
+    pub name: String,
+    pub status: Status,
+    /// What was found.
+    pub detail: String,
+    /// What to do about a failure (empty when passing).
+    pub fix: String,
+    pub severity: Severity,
+    /// Other checks on the same resource that a pass shows no longer hold (raised by
+    /// event-driven functions under their own names).
+    pub also_resolves: &'static [&'static str],
+    /// A weakness that does not fail the item (governance-mode vault lock).
+    pub warning: Option<String>,
+}
+
+impl Item {
+    fn new(area: Area, check: &'static str, resource: &str, rtype: &str, name: &str) -> Self {
+        Self {
+            area,
+            check,
+            resource: resource.to_owned(),
+            resource_type: rtype.to_owned(),
+            name: name.to_owned(),
+            status: Status::Pass,
+            detail: String::new(),
+            fix: String::new(),
+            severity: Severity::Error,
+            also_resolves: &[],
+            warning: None,
+        }
+    }
+
+    fn pass(mut self, detail: impl Into<String>) -> Self {
+        self.status = Status::Pass;
+        self.detail = detail.into();
+        self
+    }
+
+    fn fail(
+        mut self,
+        severity: Severity,
+        detail: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
+        self.status = Status::Fail;
+        self.severity = severity;
+        self.detail = detail.into();
+        self.fix = fix.into();
+        self
+    }
+
+    fn unknown(mut self, why: impl Into<String>) -> Self {
+        self.status = Status::Unknown;
+        self.severity = Severity::Error;
+        self.detail = format!("could not be checked: {}", why.into());
+        self.fix = "Give the audit's role read access to this API (see the reason), or retry if AWS throttled; the next run checks again.".to_owned();
+        self
+    }
+
+    fn resolving(mut self, checks: &'static [&'static str]) -> Self {
+        self.also_resolves = checks;
+        self
+    }
+
+    fn judged(
+        self,
+        pass: bool,
+        pass_detail: impl Into<String>,
+        severity: Severity,
+        fail_detail: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
+        if pass {
+            self.pass(pass_detail)
+        } else {
+            self.fail(severity, fail_detail, fix)
+        }
+    }
+
+    /// The resource's kind as people say it.
+    pub fn resource_type_label(&self) -> &str {
+        match self.resource_type.as_str() {
+            "S3Bucket" => "S3 bucket",
+            "BackupVault" => "backup vault",
+            "KMSKey" => "KMS key",
+            "Secret" => "secret",
+            "Trail" => "CloudTrail trail",
+            "Rule" => "EventBridge rule",
+            "Function" => "function",
+            "" => "scope",
+            other => other,
+        }
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({
+            "area": self.area.id(),
+            "check": self.check,
+            "resource": self.resource,
+            "resourceType": self.resource_type,
+            "name": self.name,
+            "status": self.status.as_str(),
+            "severity": self.severity.as_str(),
+            "detail": self.detail,
+            "fix": self.fix,
+            "warning": self.warning,
+        })
+    }
+}
+
+/// The score of a list of items: 0-100, weighted by area, 100 only when everything passes.
+pub fn score(items: &[Item]) -> u32 {
+    let mut earned = 0.0;
+    let mut possible = 0.0;
+    for area in Area::ALL {
+        let in_area: Vec<&Item> = items.iter().filter(|i| i.area == area).collect();
+        if in_area.is_empty() {
+            continue;
+        }
+        let passed = in_area.iter().filter(|i| i.status == Status::Pass).count();
+        let weight = f64::from(area.weight());
+        possible += weight;
+        earned += weight * passed as f64 / in_area.len() as f64;
+    }
+    if possible == 0.0 {
+        return 0;
+    }
+    let all_pass = items.iter().all(|i| i.status == Status::Pass);
+    let raw = (100.0 * earned / possible).floor();
+    if all_pass {
+        100
+    } else {
+        // Never round a failing checklist up to 100.
+        (raw as u32).min(99)
+    }
+}
+
+fn bucket_arn(name: &str) -> String {
+    format!("arn:aws:s3:::{name}")
+}
+
+fn days(seconds: i64) -> String {
+    format_duration(seconds)
+}
+
+/// Judges everything read. The backup items come from `backup-freshness`'s verdicts.
+pub fn evaluate(
+    facts: &Facts,
+    verdicts: &[(backup_freshness::assess::Item, Verdict)],
+    config: &Config,
+) -> Vec<Item> {
+    let mut items = Vec::new();
+    backups(facts, verdicts, &mut items);
+    buckets(facts, config, &mut items);
+    databases(facts, config, &mut items);
+    vaults(facts, &mut items);
+    keys(facts, &mut items);
+    drills(facts, verdicts, config, &mut items);
+    guard(facts, config, &mut items);
+    items
+}
+
+fn backups(
+    facts: &Facts,
+    verdicts: &[(backup_freshness::assess::Item, Verdict)],
+    items: &mut Vec<Item>,
+) {
+    for (item, verdict) in verdicts {
+        let rtype = item.resource.resource_type.as_str();
+        let base = |check| Item::new(Area::Backups, check, &item.resource.arn, rtype, &item.id);
+        let at = facts.at;
+        let age = |t: Timestamp| format_duration(at.seconds_since(t));
+        let out = match verdict {
+            Verdict::Exempt { .. } => continue,
+            Verdict::Fresh { last, rpo } => base(backup_freshness::MISSED).pass(format!(
+                "newest recovery point {} old, within its RPO of {}",
+                age(*last),
+                days(rpo.seconds)
+            )),
+            Verdict::InProgress { last: Some(last), rpo, job } if at.seconds_since(*last) <= rpo.seconds => {
+                base(backup_freshness::MISSED).pass(format!("newest recovery point {} old; job {} running", age(*last), job.id))
+            }
+            Verdict::InProgress { last, rpo, job } => base(backup_freshness::MISSED).fail(
+                Severity::Critical,
+                format!(
+                    "no recovery point within its RPO of {} ({}); job {} is running",
+                    days(rpo.seconds),
+                    last.map_or_else(|| "none yet".to_owned(), |l| format!("newest {} old", age(l))),
+                    job.id
+                ),
+                "Wait for the running job to complete, then check the plan's schedule.",
+            ),
+            Verdict::AwaitingFirst { rpo } => base(backup_freshness::NEVER_COMPLETED).fail(
+                Severity::Critical,
+                format!("in a backup plan (RPO {}) but no recovery point yet", days(rpo.seconds)),
+                "Start an on-demand backup now (AWS Backup console, Protected resources, Create on-demand backup).",
+            ),
+            Verdict::Unprotected { reason } => base(backup_freshness::UNPROTECTED).fail(
+                Severity::Critical,
+                format!("in no backup plan: {reason}"),
+                "Add it to a backup plan selection (by ARN or tag), e.g. an aws_backup_selection with its ARN.",
+            ),
+            Verdict::Missed { last, rpo, why } => base(backup_freshness::MISSED).fail(
+                Severity::Critical,
+                format!("newest recovery point {} old, RPO {}: {why}", age(*last), days(rpo.seconds)),
+                "Fix what stops the scheduled job (see the reason), then start an on-demand backup.",
+            ),
+            Verdict::NeverCompleted { rpo, why } => base(backup_freshness::NEVER_COMPLETED).fail(
+                Severity::Critical,
+                format!("no recovery point after more than its RPO of {}: {why}", days(rpo.seconds)),
+                "Start an on-demand backup now, then fix what stops the scheduled job.",
+            ),
+            Verdict::Unknown { reason } => base(backup_freshness::UNKNOWN).unknown(reason.clone()),
+        };
+        items.push(out);
+    }
+    for (scope, why) in backup_freshness::unread_scopes(&facts.backups) {
+        items.push(
+            Item::new(Area::Backups, backup_freshness::UNKNOWN, &scope, "", &scope).unknown(why),
+        );
+    }
+}
+
+fn buckets(facts: &Facts, config: &Config, items: &mut Vec<Item>) {
+    let buckets = match &facts.buckets {
+        Ok(buckets) => buckets,
+        Err(why) => {
+            items.push(
+                Item::new(
+                    Area::DataBuckets,
+                    UNKNOWN,
+                    "inventory:buckets",
+                    "",
+                    "S3 buckets",
+                )
+                .unknown(why.clone()),
+            );
+            items.push(
+                Item::new(Area::State, UNKNOWN, "inventory:buckets", "", "S3 buckets")
+                    .unknown(why.clone()),
+            );
+            return;
+        }
+    };
+    if let Some(why) = &facts.bucket_tags_failure {
+        items.push(
+            Item::new(
+                Area::DataBuckets,
+                UNKNOWN,
+                "inventory:bucket-tags",
+                "",
+                "bucket tags",
+            )
+            .unknown(format!(
+                "{why}; buckets marked only by tag were not checked"
+            )),
+        );
+    }
+    let min_days = config.min_version_retention_days;
+    for bucket in buckets {
+        let arn = bucket_arn(&bucket.name);
+        let areas: Vec<Area> = [
+            (bucket.data, Area::DataBuckets),
+            (bucket.state, Area::State),
+        ]
+        .into_iter()
+        .filter_map(|(yes, area)| yes.then_some(area))
+        .collect();
+        let what = if bucket.data {
+            "data"
+        } else {
+            "Terraform state"
+        };
+        for area in &areas {
+            let base = Item::new(*area, BUCKET_UNVERSIONED, &arn, "S3Bucket", &bucket.name);
+            let item = match &bucket.versioning {
+                Err(why) => base.unknown(why.clone()),
+                Ok(Versioning::Enabled) => base.pass("versioning Enabled").resolving(&[VERSIONING_SUSPENDED]),
+                Ok(Versioning::Never) => base.fail(
+                    Severity::Critical,
+                    format!("versioning was never enabled: a delete or overwrite of its {what} is permanent"),
+                    format!("aws s3api put-bucket-versioning --bucket {} --versioning-configuration Status=Enabled (Terraform: aws_s3_bucket_versioning)", bucket.name),
+                ),
+                Ok(Versioning::Suspended) => Item {
+                    check: VERSIONING_SUSPENDED,
+                    ..base
+                }
+                .fail(
+                    Severity::Critical,
+                    "versioning is Suspended: new deletes and overwrites are permanent",
+                    format!("aws s3api put-bucket-versioning --bucket {} --versioning-configuration Status=Enabled", bucket.name),
+                ),
+            };
+            // A bucket that holds both data and state counts in both areas.
+            items.push(item);
+        }
+        if let Some(lifecycle) = &bucket.lifecycle {
+            let base = Item::new(
+                Area::DataBuckets,
+                RETENTION_RULE_MISSING,
+                &arn,
+                "S3Bucket",
+                &bucket.name,
+            );
+            let item = match lifecycle {
+                Err(why) => base.unknown(why.clone()),
+                Ok(rules) => match assess_lifecycle(rules, min_days) {
+                    LifecycleVerdict::Keeps => base
+                        .pass(format!("a lifecycle rule keeps noncurrent versions at least {min_days} days"))
+                        .resolving(&[LIFECYCLE_WEAKENED]),
+                    LifecycleVerdict::Deletes(why) => Item {
+                        check: LIFECYCLE_WEAKENED,
+                        ..base
+                    }
+                    .fail(
+                        Severity::Error,
+                        format!("the lifecycle deletes data early: {why}"),
+                        format!("Keep noncurrent versions (NoncurrentVersionExpiration) at least {min_days} days and do not expire current objects sooner."),
+                    ),
+                    LifecycleVerdict::NoRetentionRule => base.fail(
+                        Severity::Error,
+                        format!("no enabled lifecycle rule keeps noncurrent versions for {min_days} days"),
+                        format!("Add an aws_s3_bucket_lifecycle_configuration rule with noncurrent_version_expiration of at least {min_days} days (the seeds' Phase 1 uses 90)."),
+                    ),
+                },
+            };
+            items.push(item);
+        }
+    }
+    if !buckets.iter().any(|b| b.state) {
+        items.push(Item::new(Area::State, STATE_BUCKET_MISSING, "terraform-state", "S3Bucket", "Terraform state").fail(
+            Severity::Warning,
+            "no bucket is known to hold Terraform state, so its versioning is not checked",
+            "Tag the state bucket phoenix:terraform-state=true or name it in PHOENIX_STATE_BUCKETS.",
+        ));
+    }
+}
+
+fn databases(facts: &Facts, config: &Config, items: &mut Vec<Item>) {
+    let dbs = match &facts.databases {
+        Ok(dbs) => dbs,
+        Err(why) => {
+            items.push(
+                Item::new(Area::Databases, UNKNOWN, "inventory:rds", "", "RDS")
+                    .unknown(why.clone()),
+            );
+            return;
+        }
+    };
+    let min = i64::try_from(config.min_backup_retention_days).unwrap_or(i64::MAX);
+    for db in dbs {
+        let what = if db.cluster {
+            "DB cluster"
+        } else {
+            "DB instance"
+        };
+        let flag = if db.cluster {
+            "aws rds modify-db-cluster --db-cluster-identifier"
+        } else {
+            "aws rds modify-db-instance --db-instance-identifier"
+        };
+        items.push(Item::new(Area::Databases, DELETION_PROTECTION_OFF, &db.arn, &db.kind, &db.id).judged(
+            db.deletion_protection,
+            "deletion protection on",
+            Severity::Critical,
+            format!("deletion protection is OFF on {what} {}: terraform destroy deletes it", db.id),
+            format!("{flag} {} --deletion-protection --apply-immediately (Terraform: deletion_protection = true)", db.id),
+        ));
+        items.push(
+            Item::new(
+                Area::Databases,
+                BACKUP_RETENTION_LOW,
+                &db.arn,
+                &db.kind,
+                &db.id,
+            )
+            .judged(
+                db.retention_days >= min,
+                format!("automated backups kept {} days", db.retention_days),
+                Severity::Error,
+                format!(
+                    "automated backups kept {} days (policy: at least {min})",
+                    db.retention_days
+                ),
+                format!(
+                    "{flag} {} --backup-retention-period {min} --apply-immediately",
+                    db.id
+                ),
+            ),
+        );
+    }
+}
+
+fn vaults(facts: &Facts, items: &mut Vec<Item>) {
+    let vaults = match &facts.vaults {
+        Ok(vaults) => vaults,
+        Err(why) => {
+            items.push(
+                Item::new(
+                    Area::Vaults,
+                    UNKNOWN,
+                    "inventory:backup-vaults",
+                    "",
+                    "backup vaults",
+                )
+                .unknown(why.clone()),
+            );
+            return;
+        }
+    };
+    for v in vaults {
+        let lock = Item::new(Area::Vaults, VAULT_UNLOCKED, &v.arn, "BackupVault", &v.name);
+        let lock = if !v.locked {
+            lock.fail(
+                Severity::Error,
+                format!("no vault lock: anyone with backup:DeleteRecoveryPoint can delete its {} recovery point(s)", v.points),
+                format!("aws backup put-backup-vault-lock-configuration --backup-vault-name {} --min-retention-days 7 --changeable-for-days 3 (Terraform: aws_backup_vault_lock_configuration)", v.name),
+            )
+        } else if v.min_retention_days.is_none_or(|d| d < 1) {
+            lock.fail(
+                Severity::Error,
+                "vault lock without a minimum retention: recovery points can still be deleted at once",
+                format!("Set --min-retention-days on the lock of {}.", v.name),
+            )
+        } else {
+            let days = v.min_retention_days.unwrap_or_default();
+            let mut pass = lock
+                .pass(format!("vault lock on, minimum retention {days} days"))
+                .resolving(&[VAULT_LOCK_REMOVED]);
+            if v.lock_date.is_none() {
+                pass.warning = Some("governance mode: a principal allowed backup:DeleteBackupVaultLockConfiguration can remove the lock; set changeable-for-days for compliance mode".to_owned());
+            }
+            pass
+        };
+        items.push(lock);
+        let policy = Item::new(
+            Area::Vaults,
+            VAULT_POLICY_OPEN,
+            &v.arn,
+            "BackupVault",
+            &v.name,
+        );
+        items.push(match &v.policy {
+            Err(why) => policy.unknown(why.clone()),
+            Ok(None) => policy.pass("no access policy: only the account's own IAM decides"),
+            Ok(Some(text)) => {
+                let doc = policy_json(Some(&Value::String(text.clone())));
+                policy.judged(
+                    !lets_anyone_delete_recovery_points(&doc),
+                    "the access policy lets no arbitrary principal delete recovery points",
+                    Severity::Critical,
+                    "the access policy lets any principal delete or expire its recovery points",
+                    format!("Remove the Allow for Principal \"*\" on backup:DeleteRecoveryPoint from the access policy of {}, or add a Deny.", v.name),
+                )
+            }
+        });
+    }
+}
+
+fn keys(facts: &Facts, items: &mut Vec<Item>) {
+    for key in &facts.keys {
+        let users = key.used_by.join(", ");
+        match &key.state {
+            Err(why) => items.push(
+                Item::new(Area::Keys, UNKNOWN, &key.id, "KMSKey", &key.id).unknown(why.clone()),
+            ),
+            Ok(state) => {
+                let name = state
+                    .arn
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or(&state.arn)
+                    .to_owned();
+                let base = |check| Item::new(Area::Keys, check, &state.arn, "KMSKey", &name);
+                let item = match state.state.as_str() {
+                    "PendingDeletion" | "PendingReplicaDeletion" => base(KEY_DELETION_SCHEDULED).fail(
+                        Severity::Critical,
+                        format!(
+                            "scheduled for deletion{}: {users} become unreadable then",
+                            state.deletion_date.map_or_else(String::new, |d| format!(" on {d}"))
+                        ),
+                        format!("aws kms cancel-key-deletion --key-id {} && aws kms enable-key --key-id {}", state.arn, state.arn),
+                    ),
+                    "Disabled" => base(KEY_DISABLED).fail(
+                        Severity::Critical,
+                        format!("disabled: {users} cannot be read or restored"),
+                        format!("aws kms enable-key --key-id {}", state.arn),
+                    ),
+                    "Enabled" => base(KEY_DELETION_SCHEDULED).pass(format!("enabled; used by {users}")).resolving(&[KEY_DISABLED]),
+                    other => base(KEY_DISABLED).fail(
+                        Severity::Error,
+                        format!("key state {other}: {users} may not be readable"),
+                        "Check the key in the KMS console.",
+                    ),
+                };
+                items.push(item);
+            }
+        }
+    }
+    match &facts.secrets {
+        Err(why) => items.push(
+            Item::new(Area::Keys, UNKNOWN, "inventory:secrets", "", "secrets").unknown(why.clone()),
+        ),
+        Ok(secrets) => {
+            for s in secrets {
+                let base = |check| Item::new(Area::Keys, check, &s.arn, "Secret", &s.name);
+                items.push(match s.deleted_date {
+                    Some(when) => base(SECRET_DELETED).fail(
+                        Severity::Critical,
+                        format!("scheduled for deletion on {when}: the key that decrypts restored data goes with it"),
+                        format!("aws secretsmanager restore-secret --secret-id {}", s.name),
+                    ),
+                    None => base(SECRET_DELETED).pass("not scheduled for deletion"),
+                });
+                let has_previous = s
+                    .versions
+                    .values()
+                    .any(|stages| stages.iter().any(|st| st == "AWSPREVIOUS"));
+                items.push(base(SECRET_PREVIOUS_MISSING).judged(
+                    s.versions.len() <= 1 || has_previous,
+                    if s.versions.len() <= 1 { "one version: never changed".to_owned() } else { "the previous version is kept (AWSPREVIOUS)".to_owned() },
+                    Severity::Error,
+                    format!("{} versions and none is AWSPREVIOUS: data encrypted with the key before the last change cannot be decrypted", s.versions.len()),
+                    "Put the previous key value back as a version staged AWSPREVIOUS, and add lifecycle { ignore_changes = [secret_string] } to the secret version.",
+                ));
+            }
+        }
+    }
+}
+
+fn drills(
+    facts: &Facts,
+    verdicts: &[(backup_freshness::assess::Item, Verdict)],
+    config: &Config,
+    items: &mut Vec<Item>,
+) {
+    let types: BTreeSet<&str> = verdicts
+        .iter()
+        .filter(|(_, v)| !matches!(v, Verdict::Exempt { .. }))
+        .map(|(i, _)| i.resource.resource_type.as_str())
+        .collect();
+    let window = days(config.restore_drill_max_age_seconds);
+    let target = config.recovery_time_target_seconds;
+    for rtype in types {
+        let scope = format!("restore-drill:{rtype}");
+        let base = Item::new(
+            Area::Drills,
+            DRILL_MISSING,
+            &scope,
+            rtype,
+            &format!("{rtype} restore drill"),
+        );
+        let restores = match &facts.restores {
+            Err(why) => {
+                items.push(base.unknown(why.clone()));
+                continue;
+            }
+            Ok(r) => r,
+        };
+        let done: Vec<(i64, &crate::read::Restore)> = restores
+            .iter()
+            .filter(|r| r.resource_type.eq_ignore_ascii_case(rtype))
+            .filter_map(|r| r.completed.map(|c| (c.seconds_since(r.created), r)))
+            .collect();
+        let fastest = done.iter().min_by_key(|(d, _)| *d);
+        items.push(match fastest {
+            None => base.fail(
+                Severity::Warning,
+                format!("no successful {rtype} restore in the last {window}: nobody knows the backups restore"),
+                format!("Run a restore drill (aws backup start-restore-job, or an AWS Backup restore testing plan for {rtype}) and time it."),
+            ),
+            Some((duration, r)) if *duration > target => Item { check: DRILL_SLOW, ..base }.fail(
+                Severity::Warning,
+                format!("fastest {rtype} restore in the last {window} took {} (job {}); the recovery-time target is {}", format_duration(*duration), r.id, format_duration(target)),
+                "Make the restore faster (smaller data set, provisioned throughput, automation), or agree a longer PHOENIX_RECOVERY_TIME_MINUTES.",
+            ),
+            Some((duration, r)) => base
+                .pass(format!(
+                    "{} {} restored in {} on {}",
+                    if r.restore_test { "restore test" } else { "restore job" },
+                    r.id,
+                    format_duration(*duration),
+                    r.created
+                ))
+                .resolving(&[DRILL_SLOW]),
+        });
+    }
+}
+
+fn guard(facts: &Facts, config: &Config, items: &mut Vec<Item>) {
+    match &facts.trails {
+        Err(why) => items.push(
+            Item::new(Area::Guard, UNKNOWN, "inventory:trails", "", "CloudTrail")
+                .unknown(why.clone()),
+        ),
+        Ok(trails) => {
+            if !trails.iter().any(|t| t.logging == Ok(true)) {
+                items.push(
+                    Item::new(
+                        Area::Guard,
+                        TRAIL_MISSING,
+                        "cloudtrail",
+                        "Trail",
+                        "CloudTrail",
+                    )
+                    .fail(
+                        Severity::Critical,
+                        "no trail is logging: protection-guard sees no API calls",
+                        "Create a multi-region trail (aws_cloudtrail) and start logging.",
+                    ),
+                );
+            } else {
+                items.push(
+                    Item::new(
+                        Area::Guard,
+                        TRAIL_MISSING,
+                        "cloudtrail",
+                        "Trail",
+                        "CloudTrail",
+                    )
+                    .pass("at least one trail is logging"),
+                );
+            }
+            for t in trails {
+                let base = Item::new(Area::Guard, TRAIL_STOPPED, &t.arn, "Trail", &t.name);
+                items.push(match &t.logging {
+                    Err(why) => base.unknown(why.clone()),
+                    Ok(logging) => base.judged(
+                        *logging,
+                        format!(
+                            "logging{}",
+                            if t.multi_region { ", multi-region" } else { "" }
+                        ),
+                        Severity::Critical,
+                        "logging is stopped",
+                        format!("aws cloudtrail start-logging --name {}", t.arn),
+                    ),
+                });
+            }
+        }
+    }
+    match &facts.rules {
+        Err(why) => items.push(
+            Item::new(
+                Area::Guard,
+                UNKNOWN,
+                "inventory:rules",
+                "",
+                "EventBridge rules",
+            )
+            .unknown(why.clone()),
+        ),
+        Ok(rules) if rules.is_empty() => items.push(
+            Item::new(
+                Area::Guard,
+                GUARD_RULES_MISSING,
+                "guard-rules",
+                "Rule",
+                "Phoenix Guard rules",
+            )
+            .fail(
+                Severity::Critical,
+                format!(
+                    "no EventBridge rule named {}*: no event reaches Phoenix Guard",
+                    config.guard_prefix
+                ),
+                "Deploy the infra/ module (or set PHOENIX_GUARD_PREFIX to the rules' prefix).",
+            ),
+        ),
+        Ok(rules) => {
+            for r in rules {
+                items.push(
+                    Item::new(Area::Guard, GUARD_RULE_DISABLED, &r.arn, "Rule", &r.name).judged(
+                        r.enabled,
+                        "enabled",
+                        Severity::Critical,
+                        "disabled: its events no longer reach Phoenix Guard",
+                        format!("aws events enable-rule --name {}", r.name),
+                    ),
+                );
+            }
+        }
+    }
+    for (function, newest) in &facts.heartbeats {
+        let scope = format!("function:{function}");
+        let base = Item::new(Area::Guard, HEARTBEAT_MISSING, &scope, "Function", function);
+        let max = config.heartbeat_max_age_seconds;
+        items.push(match newest {
+            Err(why) => base.unknown(why.clone()),
+            Ok(Some(t)) => base.pass(format!(
+                "last heartbeat {} ago",
+                format_duration(facts.at.seconds_since(*t))
+            )),
+            Ok(None) => base.fail(
+                Severity::Error,
+                format!(
+                    "no Heartbeat in the last {}: the scheduled check is not running",
+                    format_duration(max)
+                ),
+                format!("Check the {function} function's schedule, errors and permissions."),
+            ),
+        });
+    }
+}

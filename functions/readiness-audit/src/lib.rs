@@ -1,0 +1,437 @@
+//! `readiness-audit`: the whole phoenix checklist, on a schedule and on demand.
+//!
+//! One audit reads the account ([`read`]), judges every item of the checklist
+//! ([`checklist`]: pass, fail, or unknown with the reason), and scores it 0-100. The scheduled
+//! function then publishes `PhoenixReadiness` and one metric per check, opens a finding for
+//! every failing item and resolves the ones that pass (including the findings other
+//! functions raised under the same names, and `backup-freshness`'s through its own logic),
+//! sends one summary when the score changed, and stores the report in S3. The `phoenix`
+//! command line runs the same audit read-only.
+
+pub mod checklist;
+pub mod predestroy;
+pub mod read;
+pub mod report;
+
+use checklist::{Item, Status};
+use phoenix_shared::finding::Severity;
+use phoenix_shared::ledger::OpenFinding;
+use phoenix_shared::metrics::Unit;
+use phoenix_shared::{Config, Finding, Guard, HandlerError, MetricBatch, Observation, Timestamp};
+use read::{Clients, Facts};
+use report::Report;
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, HashSet};
+
+pub const FUNCTION: &str = "readiness-audit";
+/// The summary sent when the score changes: one per evaluation, never reminded.
+pub const SCORE_CHANGED: &str = "readiness-score-changed";
+
+/// An audit's outcome: the report and what `backup-freshness`'s logic concluded.
+#[derive(Debug)]
+pub struct Audit {
+    pub facts: Facts,
+    pub judgement: backup_freshness::Judgement,
+    pub report: Report,
+}
+
+/// Reads the account and judges the checklist (no writes anywhere).
+pub async fn audit(
+    clients: &Clients,
+    config: &Config,
+    account: Option<String>,
+    at: Timestamp,
+    this_function: Option<&str>,
+) -> Audit {
+    let mut facts = read::read(clients, config, account, at, this_function).await;
+    let protections = std::mem::take(&mut facts.protections);
+    let judgement = backup_freshness::judge(&facts.backups, protections, at);
+    let items = checklist::evaluate(&facts, &judgement.verdicts, config);
+    let report = Report::new(config, &facts, items);
+    Audit {
+        facts,
+        judgement,
+        report,
+    }
+}
+
+fn finding(audit: &Audit, check: &str, resource: &str, rtype: &str, severity: Severity) -> Finding {
+    Finding {
+        check: check.to_owned(),
+        account: audit.facts.account.clone(),
+        region: audit.facts.region.clone(),
+        resource_arn: resource.to_owned(),
+        resource_type: rtype.to_owned(),
+        severity,
+        summary: String::new(),
+        impact: String::new(),
+        remedy: String::new(),
+        details: Map::new(),
+        observed_at: audit.facts.at,
+        occurrence: None,
+    }
+}
+
+/// The finding a failing or unknown item opens (backup items excepted: `backup-freshness`'s
+/// logic opens those).
+fn open_for(audit: &Audit, item: &Item) -> Option<Finding> {
+    if item.area == checklist::Area::Backups || item.status == Status::Pass {
+        return None;
+    }
+    let unknown = item.status == Status::Unknown;
+    let check = if unknown {
+        checklist::UNKNOWN
+    } else {
+        item.check
+    };
+    let mut f = finding(
+        audit,
+        check,
+        &item.resource,
+        &item.resource_type,
+        item.severity,
+    );
+    f.summary = format!(
+        "{} {}: {}",
+        item.resource_type_label(),
+        item.name,
+        item.detail
+    );
+    f.impact = impact(item);
+    f.remedy = item.fix.clone();
+    f.details.insert("area".to_owned(), json!(item.area.id()));
+    f.details.insert("check".to_owned(), json!(item.check));
+    f.details
+        .insert("evaluatedAt".to_owned(), json!(audit.facts.at));
+    f.details
+        .insert("readiness".to_owned(), json!(audit.report.score));
+    Some(f)
+}
+
+fn impact(item: &Item) -> String {
+    use checklist::Area;
+    match (item.status, item.area) {
+        (Status::Unknown, _) => "Phoenix Guard could not tell whether this holds; it is not counted as ready.".to_owned(),
+        (_, Area::DataBuckets) => "Objects deleted or overwritten in this bucket cannot be brought back after a destroy or a mistake.".to_owned(),
+        (_, Area::State) => "Without versions of the Terraform state, a bad apply or a deleted state cannot be rolled back.".to_owned(),
+        (_, Area::Databases) => "A terraform destroy or one mistaken call loses this database, or its backups are kept too briefly.".to_owned(),
+        (_, Area::Vaults) => "Recovery points in this vault can be deleted, by mistake or by an attacker, before they are needed.".to_owned(),
+        (_, Area::Keys) => "Backups encrypted with this key cannot be restored once the key is gone.".to_owned(),
+        (_, Area::Drills) => "Nobody knows that a restore works, or how long it takes, until the day it is needed.".to_owned(),
+        (_, Area::Guard) => "Phoenix Guard is partly blind: weakened protection may go unnoticed.".to_owned(),
+        (_, Area::Backups) => "This data cannot be restored to a recent point.".to_owned(),
+    }
+}
+
+/// The resolve observations for open findings (of [`checklist::CHECKS`]) on resources whose
+/// items all pass now. `backup-freshness`'s checks are resolved by its own logic.
+fn audit_resolutions(
+    audit: &Audit,
+    open: &[OpenFinding],
+    opened: &HashSet<String>,
+) -> Vec<Observation> {
+    let items = &audit.report.items;
+    // (check, resource) pairs this audit vouches for.
+    let mut vouched: BTreeMap<(&str, &str), &Item> = BTreeMap::new();
+    let mut unsure: HashSet<&str> = HashSet::new();
+    for item in items.iter().filter(|i| i.area != checklist::Area::Backups) {
+        match item.status {
+            Status::Pass => {
+                vouched.insert((item.check, item.resource.as_str()), item);
+                for also in item.also_resolves {
+                    vouched.insert((also, item.resource.as_str()), item);
+                }
+            }
+            Status::Unknown => {
+                unsure.insert(item.resource.as_str());
+            }
+            Status::Fail => {}
+        }
+    }
+    let all_known: HashSet<&str> = items
+        .iter()
+        .filter(|i| i.area != checklist::Area::Backups)
+        .map(|i| i.resource.as_str())
+        .filter(|r| !unsure.contains(r))
+        .collect();
+    open.iter()
+        .filter(|o| !opened.contains(&o.dedup_key))
+        .filter_map(|o| {
+            let why = if o.check == checklist::UNKNOWN {
+                all_known
+                    .contains(o.resource_arn.as_str())
+                    .then(|| "it could be checked again".to_owned())
+            } else {
+                vouched
+                    .get(&(o.check.as_str(), o.resource_arn.as_str()))
+                    .map(|item| item.detail.clone())
+            }?;
+            let rtype = if o.resource_type == "-" {
+                ""
+            } else {
+                o.resource_type.as_str()
+            };
+            let mut f = finding(
+                audit,
+                &o.check,
+                &o.resource_arn,
+                rtype,
+                o.severity.unwrap_or(Severity::Error),
+            );
+            f.summary = format!("{} resolved for {}: {why}", o.check, o.resource_arn);
+            Some(Observation::resolved(f))
+        })
+        .collect()
+}
+
+/// The summary of a score change (`previous` is `None` on the first audit).
+fn score_summary(audit: &Audit, previous: Option<u32>, environment: &str) -> Option<Observation> {
+    let now = audit.report.score;
+    if previous == Some(now) {
+        return None;
+    }
+    let failing = audit.report.failing();
+    let (severity, verb) = match previous {
+        Some(p) if p > now => (Severity::Warning, format!("dropped from {p} to {now}")),
+        Some(p) => (Severity::Info, format!("rose from {p} to {now}")),
+        None => (Severity::Info, format!("is {now} (first audit)")),
+    };
+    let mut f = finding(
+        audit,
+        SCORE_CHANGED,
+        &format!("environment:{environment}"),
+        "Environment",
+        severity,
+    );
+    f.occurrence = Some(audit.facts.at.compact());
+    f.summary = format!(
+        "Phoenix readiness of {environment} {verb}; {} check(s) not passing",
+        failing.len()
+    );
+    f.impact = "The score says how much of the environment can be destroyed and rebuilt without losing data.".to_owned();
+    f.remedy = if failing.is_empty() {
+        "Nothing: every check passes.".to_owned()
+    } else {
+        "Fix the failing checks listed in the details (each has its own finding and fix)."
+            .to_owned()
+    };
+    f.details.insert("score".to_owned(), json!(now));
+    f.details
+        .insert("previousScore".to_owned(), json!(previous));
+    f.details.insert(
+        "failing".to_owned(),
+        Value::Array(
+            failing
+                .iter()
+                .take(20)
+                .map(|i| json!(format!("{} {}: {}", i.check, i.name, i.detail)))
+                .collect(),
+        ),
+    );
+    Some(Observation::open(f))
+}
+
+/// The metrics of an audit: the score, and per check the items not passing.
+pub fn metrics(report: &Report, metrics: &mut MetricBatch) {
+    metrics.add("PhoenixReadiness", &[], f64::from(report.score), Unit::None);
+    let mut per_check: BTreeMap<&str, u32> = BTreeMap::new();
+    for item in &report.items {
+        let n = per_check.entry(item.check).or_default();
+        if item.status != Status::Pass {
+            *n += 1;
+        }
+    }
+    for (check, n) in per_check {
+        metrics.count("ReadinessChecksFailing", &[("Check", check)], n);
+    }
+    let unknown = report
+        .items
+        .iter()
+        .filter(|i| i.status == Status::Unknown)
+        .count();
+    metrics.count(
+        "ReadinessChecksUnknown",
+        &[],
+        u32::try_from(unknown).unwrap_or(u32::MAX),
+    );
+}
+
+/// Where the report lives in the report bucket.
+pub fn report_key(environment: &str, name: &str) -> String {
+    format!("readiness/{environment}/{name}")
+}
+
+/// The score of the previous stored report: `Ok(None)` when there is none.
+async fn previous_score(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    environment: &str,
+) -> Result<Option<u32>, String> {
+    use aws_sdk_s3::error::ProvideErrorMetadata;
+    match s3
+        .get_object()
+        .bucket(bucket)
+        .key(report_key(environment, "latest.json"))
+        .send()
+        .await
+    {
+        Ok(out) => {
+            let bytes = out
+                .body
+                .collect()
+                .await
+                .map_err(|e| e.to_string())?
+                .into_bytes();
+            let doc: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            Ok(doc
+                .get("score")
+                .and_then(Value::as_u64)
+                .and_then(|s| u32::try_from(s).ok()))
+        }
+        Err(err) if err.code() == Some("NoSuchKey") => Ok(None),
+        Err(err) => Err(phoenix_shared::aws::reason(&err)),
+    }
+}
+
+async fn store(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: String,
+    body: String,
+    content_type: &str,
+) -> Result<(), String> {
+    s3.put_object()
+        .bucket(bucket)
+        .key(&key)
+        .content_type(content_type)
+        .body(body.into_bytes().into())
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("PutObject {key}: {}", phoenix_shared::aws::reason(&e)))
+}
+
+/// Runs one scheduled audit: read, judge, notify, count, store.
+pub async fn handle(
+    guard: &Guard,
+    clients: &Clients,
+    event: &Value,
+    invocation: &str,
+    now: Timestamp,
+) -> Result<Value, HandlerError> {
+    let config = &guard.config;
+    let (at, account_hint) = backup_freshness::trigger(event, now);
+    let account_hint = account_hint.or_else(|| config.account_id.clone());
+    let mut audit = audit(clients, config, account_hint, at, Some(FUNCTION)).await;
+    let mut batch = std::mem::take(&mut audit.judgement.metrics);
+    let environment = config.environment.as_str();
+    let bucket = config.report_bucket.clone().unwrap_or_default();
+
+    let previous = previous_score(&clients.s3, &bucket, environment).await;
+    let mut owed: Vec<String> = Vec::new();
+
+    // Opens: backup-freshness's, then the audit's own (one per key).
+    let mut observations: Vec<Observation> = audit.judgement.opens.clone();
+    let mut opened: HashSet<String> = observations.iter().map(|o| o.finding.dedup_key()).collect();
+    for item in &audit.report.items {
+        if let Some(f) = open_for(&audit, item)
+            && opened.insert(f.dedup_key())
+        {
+            observations.push(Observation::open(f));
+        }
+    }
+    let checks: Vec<&str> = backup_freshness::CHECKS
+        .iter()
+        .chain(checklist::CHECKS)
+        .copied()
+        .collect();
+    match guard
+        .open_findings(&audit.facts.account, &audit.facts.region, &checks)
+        .await
+    {
+        Ok(open) => {
+            let resolved_backups = backup_freshness::resolutions(
+                &audit.facts.backups,
+                &audit.judgement,
+                open.clone(),
+                config,
+            );
+            observations.extend(resolved_backups);
+            observations.extend(audit_resolutions(&audit, &open, &opened));
+        }
+        Err(err) => {
+            tracing::error!(error = %err, "open findings could not be listed; nothing is resolved this run");
+            batch.count("LedgerErrors", &[], 1);
+            owed.push(err.dedup_key);
+        }
+    }
+    match &previous {
+        Ok(previous) => observations.extend(score_summary(&audit, *previous, environment)),
+        Err(why) => {
+            tracing::error!(reason = %why, "the previous report could not be read; the score summary waits for the retry");
+            owed.push(report_key(environment, "latest.json"));
+        }
+    }
+
+    let delivered = guard
+        .deliver(&observations, invocation, now, &mut batch)
+        .await;
+    metrics(&audit.report, &mut batch);
+    batch.add("Heartbeat", &[("Function", FUNCTION)], 1.0, Unit::Count);
+    guard.flush_metrics(&batch, now).await;
+
+    tracing::info!(
+        evaluated_at = %at,
+        score = audit.report.score,
+        failing = audit.report.failing().len(),
+        alerts = delivered.sent.len(),
+        "readiness evaluated"
+    );
+    let alerts_sent = delivered.sent.len();
+    let mut delivered = delivered;
+    delivered.owed.extend(owed);
+    delivered.into_result()?;
+
+    // The report is stored only once everything was delivered: a retry then compares with
+    // the same previous score, and its summary has the same key, so it is not lost or sent
+    // twice.
+    let json = audit.report.to_json().to_string();
+    let markdown = audit.report.to_markdown();
+    let history = report_key(environment, &format!("history/{}.json", at.compact()));
+    let results = tokio::join!(
+        store(
+            &clients.s3,
+            &bucket,
+            history,
+            json.clone(),
+            "application/json"
+        ),
+        store(
+            &clients.s3,
+            &bucket,
+            report_key(environment, "latest.md"),
+            markdown,
+            "text/markdown; charset=utf-8"
+        ),
+    );
+    results
+        .0
+        .and(results.1)
+        .and(
+            store(
+                &clients.s3,
+                &bucket,
+                report_key(environment, "latest.json"),
+                json,
+                "application/json",
+            )
+            .await,
+        )
+        .map_err(|why| {
+            HandlerError::Unavailable(format!("the readiness report could not be stored: {why}"))
+        })?;
+    let mut summary = audit.report.summary_json();
+    summary["function"] = json!(FUNCTION);
+    summary["alertsSent"] = json!(alerts_sent);
+    Ok(summary)
+}

@@ -1,0 +1,132 @@
+//! The users' environment from `../shared/seeds/` ("cochlearis" dev), built through the AWS
+//! APIs, and the seeds' Phase 1 fixes applied the same way. Used by the demo, the readiness
+//! tests and the benchmark.
+//!
+//! Today (60% ready by the users' own count): Zulip's data on EFS in no backup plan (one
+//! manual backup from the migration, 40 days old, sits in an unlocked vault); Zulip's and
+//! BookStack's upload buckets without versioning or lifecycle rules; Zitadel's RDS database
+//! with 7-day automated backups (exempt from AWS Backup for that reason) and deletion
+//! protection off; Zitadel's master-key secret; a versioned state bucket; a logging trail;
+//! Phoenix Guard's own rules; no restore drill ever.
+
+use crate::account::{
+    add_plan, backup_job_into, create_bucket, create_efs, create_guard_rules, create_key,
+    create_rds, create_secret, create_trail, create_vault, lock_vault, protect_rds, restore_drill,
+    select, set_lifecycle, set_versioning,
+};
+use aws_config::SdkConfig;
+
+pub const VAULT: &str = "cochlearis-dev-backup-vault";
+pub const PLAN: &str = "cochlearis-dev-efs-backup";
+pub const ZULIP_UPLOADS: &str = "cochlearis-dev-zulip-uploads";
+pub const BOOKSTACK_UPLOADS: &str = "cochlearis-dev-bookstack-uploads";
+pub const STATE_BUCKET: &str = "cochlearis-dev-tfstate";
+pub const ZITADEL_DB: &str = "cochlearis-dev-zitadel";
+pub const MASTER_KEY: &str = "cochlearis-dev-zitadel-master-key";
+pub const TRAIL: &str = "cochlearis-dev-trail";
+
+/// What was built, for the fixes and the assertions.
+#[derive(Debug, Clone)]
+pub struct Cochlearis {
+    /// Bucket names are global (in moto across accounts too): tests add a suffix.
+    pub zulip_uploads: String,
+    pub bookstack_uploads: String,
+    pub state_bucket: String,
+    pub efs_arn: String,
+    pub efs_id: String,
+    pub rds_arn: String,
+    pub vault_arn: String,
+    pub vault_key: String,
+    pub secret_arn: String,
+    pub rules: Vec<String>,
+}
+
+/// Builds the environment as the seeds describe it today; `suffix` goes on bucket names.
+pub async fn seed(sdk: &SdkConfig, suffix: &str) -> Cochlearis {
+    let zulip_uploads = format!("{ZULIP_UPLOADS}{suffix}");
+    let bookstack_uploads = format!("{BOOKSTACK_UPLOADS}{suffix}");
+    let state_bucket = format!("{STATE_BUCKET}{suffix}");
+    let vault_key = create_key(sdk, &[("Name", "cochlearis-dev-backup")]).await;
+    let vault_arn = create_vault(sdk, VAULT, Some(&vault_key)).await;
+    let (efs_arn, efs_id) = create_efs(
+        sdk,
+        "cochlearis-dev-zulip-data",
+        &[("Name", "cochlearis-dev-zulip-data")],
+    )
+    .await;
+    // The one manual backup taken when Zulip moved to EFS.
+    backup_job_into(sdk, VAULT, &efs_arn, "COMPLETED", 40.0 * 24.0, None).await;
+    let rds_arn = create_rds(
+        sdk,
+        ZITADEL_DB,
+        &[
+            ("phoenix:backup", "exempt"),
+            ("phoenix:reason", "RDS automated backups, 7-day retention"),
+        ],
+    )
+    .await;
+    protect_rds(sdk, ZITADEL_DB, false, 7).await;
+    for bucket in [&zulip_uploads, &bookstack_uploads] {
+        create_bucket(sdk, bucket, &[("phoenix:data", "true")], false).await;
+    }
+    create_bucket(
+        sdk,
+        &state_bucket,
+        &[("phoenix:terraform-state", "true")],
+        true,
+    )
+    .await;
+    let secret_arn = create_secret(
+        sdk,
+        MASTER_KEY,
+        "{\"key\":\"demo-master-key-0001\"}",
+        &[("phoenix:encryption-key", "true")],
+    )
+    .await;
+    create_trail(sdk, &format!("{TRAIL}{suffix}")).await;
+    let rules = create_guard_rules(sdk, "phoenix-guard").await;
+    Cochlearis {
+        zulip_uploads,
+        bookstack_uploads,
+        state_bucket,
+        efs_arn,
+        efs_id,
+        rds_arn,
+        vault_arn,
+        vault_key,
+        secret_arn,
+        rules,
+    }
+}
+
+/// The seeds' Phase 1 ("Enable Phoenix"), done through the APIs, with the two things a
+/// score of 100 also asks for: a locked vault and a timed restore drill (Phase 2's "test
+/// restore procedures"). Returns what was done, one line each.
+pub async fn phase_one(sdk: &SdkConfig, env: &Cochlearis) -> Vec<String> {
+    let plan = add_plan(sdk, PLAN, VAULT, "cron(0 3 * * ? *)", 60).await;
+    select(sdk, &plan, "cochlearis-dev-efs", &[&env.efs_arn]).await;
+    // The first backup of the new plan, started on demand right away.
+    backup_job_into(sdk, VAULT, &env.efs_arn, "COMPLETED", 0.5, None).await;
+    lock_vault(sdk, VAULT, 7, Some(3)).await;
+    for bucket in [&env.zulip_uploads, &env.bookstack_uploads] {
+        set_versioning(sdk, bucket, true).await;
+        set_lifecycle(sdk, bucket, 90).await;
+    }
+    protect_rds(sdk, ZITADEL_DB, true, 7).await;
+    restore_drill(sdk, &env.efs_arn, 7.5, 0.02).await;
+    vec![
+        format!(
+            "1.1 backup plan {PLAN} (daily 03:00 UTC, into {VAULT}) selecting the Zulip EFS; first backup completed"
+        ),
+        format!(
+            "    vault lock on {VAULT}: minimum retention 7 days, compliance mode after 3 days"
+        ),
+        format!(
+            "1.2 versioning Enabled and a 90-day noncurrent-version rule on {} and {}",
+            env.zulip_uploads, env.bookstack_uploads
+        ),
+        format!("    deletion protection on for RDS {ZITADEL_DB}"),
+        "2.1 restore drill: the Zulip EFS restored from the new recovery point in 7.5 minutes"
+            .to_owned(),
+    ]
+}

@@ -1,0 +1,315 @@
+//! `readiness-audit` against the emulator, over real HTTP, on the users' own environment
+//! (`phoenix_tests::story`): the seeds' dev account scores low with their blocker list as
+//! its failing checks, the Phase 1 fixes bring it to 100 and resolve every page, a retry
+//! pages nothing twice, and a check that cannot run is unknown, never a pass.
+//!
+//! The audit reads a whole account (every bucket), so each test has an account of its own.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // test code
+
+use phoenix_shared::Timestamp;
+use phoenix_tests::account::{s3_client, scheduled_event};
+use phoenix_tests::story::{self, Cochlearis};
+use phoenix_tests::{Emulator, ReceivedAlert, World};
+use readiness_audit::read::Clients;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+
+struct Audited {
+    world: World,
+    reports: String,
+    clients: Clients,
+    env: Cochlearis,
+}
+
+async fn seeded(label: &str, account: &str) -> Audited {
+    let mut world = World::in_account(label, account).await;
+    let reports = format!("phoenix-reports-{account}");
+    world.config.report_bucket = Some(reports.clone());
+    phoenix_tests::account::create_bucket(&world.sdk, &reports, &[], true).await;
+    let env = story::seed(&world.sdk, &format!("-{account}")).await;
+    let clients = Clients::new(&world.sdk);
+    Audited {
+        world,
+        reports,
+        clients,
+        env,
+    }
+}
+
+impl Audited {
+    fn event(&self, at: Timestamp) -> Value {
+        let mut event = scheduled_event(&at.to_string());
+        event["account"] = json!(self.world.account);
+        event
+    }
+
+    async fn freshness(&self, at: Timestamp) {
+        let clients = backup_freshness::collect::Clients::new(&self.world.sdk);
+        backup_freshness::handle(
+            &self.world.guard(),
+            &clients,
+            &self.event(at),
+            &format!("fresh-{at}"),
+            at,
+        )
+        .await
+        .expect("freshness delivers");
+    }
+
+    async fn audit(&self, at: Timestamp, invocation: &str) -> Value {
+        readiness_audit::handle(
+            &self.world.guard(),
+            &self.clients,
+            &self.event(at),
+            invocation,
+            at,
+        )
+        .await
+        .expect("the audit delivers and stores its report")
+    }
+
+    fn key(&self, check: &str, resource: &str) -> String {
+        format!(
+            "phoenix:{}:eu-west-1:{check}:{resource}",
+            self.world.account
+        )
+    }
+
+    async fn report(&self, name: &str) -> String {
+        let out = s3_client(&self.world.sdk)
+            .get_object()
+            .bucket(&self.reports)
+            .key(readiness_audit::report_key(&self.world.name, name))
+            .send()
+            .await
+            .expect("stored report");
+        String::from_utf8(out.body.collect().await.expect("body").to_vec()).expect("utf-8")
+    }
+}
+
+/// (event_action, check, resource) of each alert, sorted.
+fn pages(alerts: &[ReceivedAlert]) -> BTreeSet<(String, String, String)> {
+    alerts
+        .iter()
+        .map(|a| {
+            (
+                a.event_action().to_owned(),
+                a.check().to_owned(),
+                a.body["finding"]["resource_arn"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn triggered(check: &str, resource: &str) -> (String, String, String) {
+    ("trigger".to_owned(), check.to_owned(), resource.to_owned())
+}
+
+fn resolved(check: &str, resource: &str) -> (String, String, String) {
+    ("resolve".to_owned(), check.to_owned(), resource.to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_seeds_environment_scores_low_and_phase_one_brings_it_to_100() {
+    let a = seeded("readiness", "210000000001").await;
+    let zulip = &format!("arn:aws:s3:::{}", a.env.zulip_uploads);
+    let bookstack = &format!("arn:aws:s3:::{}", a.env.bookstack_uploads);
+    let drill = "restore-drill:EFS";
+
+    let t0 = Timestamp::now();
+    a.freshness(t0).await;
+    let first = a.world.alerts().await;
+    assert_eq!(
+        pages(&first),
+        BTreeSet::from([triggered("resource-unprotected", &a.env.efs_arn)])
+    );
+
+    let result = a.audit(t0, "audit-1").await;
+    assert_eq!(result["score"], 30, "{result:#}");
+    let alerts = a.world.alerts().await;
+    let score_key = a.key(
+        "readiness-score-changed",
+        &format!("environment:{}@{}", a.world.name, t0.compact()),
+    );
+    let summary = alerts
+        .iter()
+        .find(|x| x.dedup_key() == score_key)
+        .expect("the score summary");
+    assert_eq!(summary.severity(), "info");
+    assert!(
+        summary.body["payload"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("is 30 (first audit)")
+    );
+    // The seeds' blockers, each paged once; the EFS was paged by backup-freshness already.
+    assert_eq!(
+        pages(&alerts),
+        BTreeSet::from([
+            triggered("bucket-unversioned", zulip),
+            triggered("bucket-unversioned", bookstack),
+            triggered("bucket-version-retention-missing", zulip),
+            triggered("bucket-version-retention-missing", bookstack),
+            triggered("rds-deletion-protection-off", &a.env.rds_arn),
+            triggered("backup-vault-unlocked", &a.env.vault_arn),
+            triggered("restore-drill-missing", drill),
+            triggered(
+                "readiness-score-changed",
+                &format!("environment:{}", a.world.name)
+            ),
+        ]),
+        "{alerts:#?}"
+    );
+    let unversioned = alerts
+        .iter()
+        .find(|x| x.check() == "bucket-unversioned")
+        .unwrap();
+    assert_eq!(unversioned.severity(), "critical");
+    assert!(
+        unversioned.body["finding"]["remedy"]
+            .as_str()
+            .unwrap()
+            .contains("put-bucket-versioning"),
+        "the page carries the fix: {unversioned:#?}"
+    );
+    assert_eq!(
+        a.world
+            .metric_stat("PhoenixReadiness", &[], "Maximum")
+            .await,
+        Some(30.0)
+    );
+    assert_eq!(
+        a.world
+            .metric_sum("ReadinessChecksFailing", &[("Check", "bucket-unversioned")])
+            .await,
+        Some(2.0)
+    );
+    let stored: Value = serde_json::from_str(&a.report("latest.json").await).unwrap();
+    assert_eq!(stored["score"], 30);
+    let markdown = a.report("latest.md").await;
+    assert!(
+        markdown.starts_with("# Phoenix readiness: 30 / 100"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("cochlearis-dev-zulip-uploads"),
+        "{markdown}"
+    );
+
+    // Lambda retries the same scheduled event: nothing is paged twice.
+    a.audit(t0, "audit-1-retry").await;
+    assert_eq!(a.world.alerts().await.len(), 0, "a retry pages nothing");
+
+    let fixes = story::phase_one(&a.world.sdk, &a.env).await;
+    assert_eq!(fixes.len(), 5);
+    let t1 = t0.plus_seconds(3600);
+    a.freshness(t1).await;
+    assert_eq!(
+        pages(&a.world.alerts().await),
+        BTreeSet::from([resolved("resource-unprotected", &a.env.efs_arn)])
+    );
+    let result = a.audit(t1, "audit-2").await;
+    assert_eq!(result["score"], 100, "{result:#}");
+    assert_eq!(result["failing"], 0);
+    let alerts = a.world.alerts().await;
+    assert_eq!(
+        pages(&alerts),
+        BTreeSet::from([
+            resolved("bucket-unversioned", zulip),
+            resolved("bucket-unversioned", bookstack),
+            resolved("bucket-version-retention-missing", zulip),
+            resolved("bucket-version-retention-missing", bookstack),
+            resolved("rds-deletion-protection-off", &a.env.rds_arn),
+            resolved("backup-vault-unlocked", &a.env.vault_arn),
+            resolved("restore-drill-missing", drill),
+            triggered(
+                "readiness-score-changed",
+                &format!("environment:{}", a.world.name)
+            ),
+        ]),
+        "{alerts:#?}"
+    );
+    let rose = alerts
+        .iter()
+        .find(|x| x.check() == "readiness-score-changed")
+        .unwrap();
+    assert!(
+        rose.body["payload"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("rose from 30 to 100")
+    );
+    let stored: Value = serde_json::from_str(&a.report("latest.json").await).unwrap();
+    assert_eq!(stored["score"], 100);
+    let history = s3_client(&a.world.sdk)
+        .list_objects_v2()
+        .bucket(&a.reports)
+        .prefix(readiness_audit::report_key(&a.world.name, "history/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        history.key_count(),
+        Some(2),
+        "one history entry per evaluation time"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_check_that_cannot_run_is_unknown_and_never_a_pass() {
+    let a = seeded("readiness-unknown", "210000000002").await;
+    story::phase_one(&a.world.sdk, &a.env).await;
+    let t0 = Timestamp::now();
+    a.freshness(t0).await;
+    a.world.alerts().await;
+    let result = a.audit(t0, "ok").await;
+    assert_eq!(result["score"], 100, "{result:#}");
+    a.world.alerts().await;
+
+    // The audit's role may not read one bucket's versioning.
+    let bucket = a.env.zulip_uploads.clone();
+    let fault = Emulator::shared().control(
+        "POST",
+        "/_phoenix/faults",
+        &json!({"Service": "s3", "Operation": format!("GET /{bucket}"), "ResourceArn": "versioning",
+                "Status": 403, "Code": "AccessDenied", "Message": "Access Denied"}),
+    );
+    let t1 = t0.plus_seconds(3600);
+    let result = a.audit(t1, "denied").await;
+    assert_eq!(result["unknown"], 1, "{result:#}");
+    assert_eq!(result["score"], 95, "unknown counts as failed: {result:#}");
+    let alerts = a.world.alerts().await;
+    let unknown = alerts
+        .iter()
+        .find(|x| x.check() == "readiness-check-unknown")
+        .unwrap_or_else(|| panic!("{alerts:#?}"));
+    assert_eq!(
+        unknown.dedup_key(),
+        a.key("readiness-check-unknown", &format!("arn:aws:s3:::{bucket}"))
+    );
+    assert!(
+        unknown.body["payload"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("AccessDenied")
+    );
+
+    Emulator::shared().control(
+        "DELETE",
+        &format!("/_phoenix/faults/{}", fault["Id"].as_str().unwrap()),
+        &json!({}),
+    );
+    let t2 = t1.plus_seconds(3600);
+    let result = a.audit(t2, "again").await;
+    assert_eq!(result["score"], 100);
+    let alerts = a.world.alerts().await;
+    assert!(
+        alerts
+            .iter()
+            .any(|x| x.check() == "readiness-check-unknown" && x.event_action() == "resolve"),
+        "{alerts:#?}"
+    );
+}
