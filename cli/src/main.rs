@@ -1,0 +1,250 @@
+//! `phoenix`: the readiness audit on demand, from a terminal or CI. Read-only: it pages
+//! nobody and records nothing; it prints the report and says, by its exit status, whether
+//! the environment is ready.
+
+mod args;
+mod render;
+
+use args::{Command, Format, Verify};
+use phoenix_shared::Config;
+use phoenix_shared::schedule::parse_duration;
+use readiness_audit::predestroy::{self, Contents};
+use readiness_audit::read::{Clients, Read};
+use serde_json::json;
+use std::collections::{BTreeMap, HashMap};
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+const READY: u8 = 0;
+const NOT_READY: u8 = 1;
+const USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let verify = match args::parse(&argv) {
+        Ok(Command::Help) => {
+            print!("{}", args::USAGE);
+            return ExitCode::from(READY);
+        }
+        Ok(Command::Version) => {
+            println!("phoenix {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::from(READY);
+        }
+        Ok(Command::Verify(verify)) => verify,
+        Err(err) => {
+            eprintln!("phoenix: {err}");
+            return ExitCode::from(USAGE);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("phoenix: cannot start: {err}");
+            return ExitCode::from(USAGE);
+        }
+    };
+    ExitCode::from(runtime.block_on(run(verify)))
+}
+
+/// Settings resolved from flags, the environment and `phoenix.toml`.
+struct Settings {
+    config: Config,
+    endpoint: Option<String>,
+    min_score: u32,
+    max_age: i64,
+}
+
+fn settings(verify: &Verify) -> Result<Settings, String> {
+    let path = verify.config.clone().or_else(|| {
+        let default = std::path::PathBuf::from("phoenix.toml");
+        default.exists().then_some(default)
+    });
+    let file = match &path {
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            args::read_file_settings(&text).map_err(|e| format!("{}: {e}", path.display()))?
+        }
+        None => args::FileSettings::default(),
+    };
+    let lookup = |name: &str| -> Option<String> {
+        verify
+            .overrides
+            .get(name)
+            .cloned()
+            .or_else(|| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+            .or_else(|| file.env.get(name).cloned())
+    };
+    let config = Config::for_checks(|name| match name {
+        // The region may come from the usual AWS variables too.
+        "AWS_REGION" => lookup("AWS_REGION").or_else(|| lookup("AWS_DEFAULT_REGION")),
+        other => lookup(other),
+    })
+    .map_err(|e| e.to_string())?;
+    let min_score = match verify.min_score.clone().or(file.min_score.clone()) {
+        None => 100,
+        Some(text) => match text.trim().parse::<u32>() {
+            Ok(n) if n <= 100 => n,
+            _ => {
+                return Err(format!(
+                    "--min-score must be a whole number from 0 to 100, not {text:?}"
+                ));
+            }
+        },
+    };
+    let max_age = match verify.max_age.clone().or(file.max_age.clone()) {
+        None => 24 * 3600,
+        Some(text) => parse_duration(&text)
+            .map_err(|e| format!("--max-age {text:?} is not a duration such as 24h or 2d: {e}"))?,
+    };
+    Ok(Settings {
+        endpoint: lookup("AWS_ENDPOINT_URL"),
+        config,
+        min_score,
+        max_age,
+    })
+}
+
+/// Shows that a long audit is alive, on a terminal only.
+fn progress(enabled: bool) -> Option<tokio::task::JoinHandle<()>> {
+    if !enabled {
+        return None;
+    }
+    Some(tokio::spawn(async {
+        let started = std::time::Instant::now();
+        let frames = ['|', '/', '-', '\\'];
+        let mut n = 0usize;
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            n += 1;
+            eprint!(
+                "\r{} reading the account... {:.1}s ",
+                frames[n % frames.len()],
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }))
+}
+
+async fn run(verify: Verify) -> u8 {
+    let settings = match settings(&verify) {
+        Ok(s) => s,
+        Err(err) => {
+            eprintln!("phoenix: configuration error: {err}");
+            return USAGE;
+        }
+    };
+    let mut loader = phoenix_shared::aws::sweep_loader();
+    if settings.config.aws_region != "unknown" {
+        loader = loader.region(aws_config::Region::new(settings.config.aws_region.clone()));
+    }
+    if let Some(url) = &settings.endpoint {
+        loader = loader.endpoint_url(url);
+    }
+    let sdk = loader.load().await;
+    if sdk.region().is_none() {
+        eprintln!(
+            "phoenix: configuration error: no AWS region (use --region, AWS_REGION or region in phoenix.toml)"
+        );
+        return USAGE;
+    }
+    let mut config = settings.config;
+    if config.aws_region == "unknown"
+        && let Some(region) = sdk.region()
+    {
+        config.aws_region = region.to_string();
+    }
+    let clients = Clients::new(&sdk);
+
+    let ticker = progress(std::io::stderr().is_terminal() && verify.format == Format::Table);
+    let audit = readiness_audit::audit(
+        &clients,
+        &config,
+        config.account_id.clone(),
+        phoenix_shared::Timestamp::now(),
+        None,
+    )
+    .await;
+    let pre_destroy = if verify.pre_destroy {
+        let mut sizes: HashMap<String, Read<Contents>> = HashMap::new();
+        if let Ok(buckets) = &audit.facts.buckets {
+            for bucket in buckets.iter().filter(|b| b.data) {
+                if !matches!(
+                    bucket.versioning,
+                    Ok(readiness_audit::read::Versioning::Enabled)
+                ) {
+                    sizes.insert(
+                        bucket.name.clone(),
+                        predestroy::contents(&clients, &bucket.name).await,
+                    );
+                }
+            }
+        }
+        Some(predestroy::losses(&audit, settings.max_age, &|name| {
+            sizes.get(name).cloned()
+        }))
+    } else {
+        None
+    };
+    if let Some(ticker) = ticker {
+        ticker.abort();
+        eprint!("\r{:40}\r", "");
+    }
+
+    let report = &audit.report;
+    let below = report.score < settings.min_score;
+    let unknown = report.unknown() > 0;
+    let losing = pre_destroy.as_ref().is_some_and(|(l, _)| !l.is_empty());
+    let ready = !below && !unknown && !losing;
+    match verify.format {
+        Format::Json => {
+            let mut doc = report.to_json();
+            doc["minScore"] = json!(settings.min_score);
+            doc["ready"] = json!(ready);
+            if let Some((losses, notes)) = &pre_destroy {
+                doc["preDestroy"] = json!({
+                    "maxAge": phoenix_shared::schedule::format_duration(settings.max_age),
+                    "safe": losses.is_empty(),
+                    "wouldLose": losses.iter().map(predestroy::Loss::to_json).collect::<Vec<_>>(),
+                    "notes": notes,
+                });
+            }
+            println!("{doc:#}");
+        }
+        Format::Table => {
+            let color = verify.color
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none();
+            let mut reasons: BTreeMap<&str, String> = BTreeMap::new();
+            if below {
+                reasons.insert(
+                    "score",
+                    format!(
+                        "score {} is below --min-score {}",
+                        report.score, settings.min_score
+                    ),
+                );
+            }
+            if unknown {
+                reasons.insert(
+                    "unknown",
+                    format!("{} check(s) could not run", report.unknown()),
+                );
+            }
+            print!(
+                "{}",
+                render::table(
+                    report,
+                    pre_destroy.as_ref(),
+                    settings.max_age,
+                    &reasons,
+                    color
+                )
+            );
+        }
+    }
+    if ready { READY } else { NOT_READY }
+}

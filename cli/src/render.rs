@@ -1,0 +1,188 @@
+//! The report as a table for people: per area what passes, then each failing check with its
+//! resource and its fix, then (before a destroy) what would be lost. Colour only on a terminal.
+
+use readiness_audit::checklist::{Area, Status};
+use readiness_audit::predestroy::Loss;
+use readiness_audit::report::Report;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+struct Paint(bool);
+
+impl Paint {
+    fn wrap(&self, code: &str, text: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+    fn red(&self, text: &str) -> String {
+        self.wrap("31;1", text)
+    }
+    fn green(&self, text: &str) -> String {
+        self.wrap("32", text)
+    }
+    fn yellow(&self, text: &str) -> String {
+        self.wrap("33", text)
+    }
+    fn bold(&self, text: &str) -> String {
+        self.wrap("1", text)
+    }
+}
+
+fn mark(p: &Paint, status: Status) -> String {
+    match status {
+        Status::Pass => p.green("PASS"),
+        Status::Fail => p.red("FAIL"),
+        Status::Unknown => p.yellow("UNKNOWN"),
+    }
+}
+
+pub fn table(
+    report: &Report,
+    pre_destroy: Option<&(Vec<Loss>, Vec<String>)>,
+    max_age: i64,
+    reasons: &BTreeMap<&str, String>,
+    color: bool,
+) -> String {
+    let p = Paint(color);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}  environment {}, account {}, region {}, {}",
+        p.bold("Phoenix readiness"),
+        report.environment,
+        report.account,
+        report.region,
+        report.evaluated_at
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(out, "  {:<48} {:>6} {:>9}", "area", "weight", "passing");
+    for (area, passed, total) in report.areas() {
+        let share = format!("{passed}/{total}");
+        let share = if passed == total {
+            p.green(&share)
+        } else {
+            p.red(&share)
+        };
+        let pad = 9usize.saturating_sub(format!("{passed}/{total}").len());
+        let _ = writeln!(
+            out,
+            "  {:<48} {:>6} {}{share}",
+            area.title(),
+            area.weight(),
+            " ".repeat(pad)
+        );
+    }
+    let missing: Vec<&str> = Area::ALL
+        .iter()
+        .filter(|a| !report.areas().iter().any(|(b, ..)| b == *a))
+        .map(|a| a.id())
+        .collect();
+    if !missing.is_empty() {
+        let _ = writeln!(
+            out,
+            "  (nothing to check, left out of the score: {})",
+            missing.join(", ")
+        );
+    }
+
+    let failing = report.failing();
+    if !failing.is_empty() {
+        let _ = writeln!(out, "\n{}", p.bold("Not passing"));
+        for item in &failing {
+            let _ = writeln!(
+                out,
+                "  {:<7} {:<8} {} {}: {}",
+                mark(&p, item.status),
+                item.severity.as_str(),
+                item.resource_type_label(),
+                p.bold(&item.name),
+                item.detail
+            );
+            let _ = writeln!(
+                out,
+                "          check {}  resource {}",
+                item.check, item.resource
+            );
+            if !item.fix.is_empty() {
+                let _ = writeln!(out, "          fix: {}", item.fix);
+            }
+        }
+    }
+    let warnings: Vec<_> = report
+        .items
+        .iter()
+        .filter(|i| i.warning.is_some())
+        .collect();
+    if !warnings.is_empty() {
+        let _ = writeln!(out, "\n{}", p.bold("Warnings"));
+        for item in warnings {
+            let _ = writeln!(
+                out,
+                "  {} {}: {}",
+                item.resource_type_label(),
+                item.name,
+                item.warning.as_deref().unwrap_or_default()
+            );
+        }
+    }
+    if let Some((losses, notes)) = pre_destroy {
+        let age = phoenix_shared::schedule::format_duration(max_age);
+        if losses.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n{} every data store has a recovery point younger than {age}, every data bucket is versioned",
+                p.green("Pre-destroy: safe to destroy:")
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "\n{}",
+                p.red("Pre-destroy: terraform destroy now would lose")
+            );
+            for loss in losses {
+                let _ = writeln!(
+                    out,
+                    "  - {} {}: {}",
+                    loss.resource_type,
+                    p.bold(&loss.name),
+                    loss.what
+                );
+            }
+        }
+        for note in notes {
+            let _ = writeln!(out, "  note: {note}");
+        }
+    }
+    let passed = report
+        .items
+        .iter()
+        .filter(|i| i.status == Status::Pass)
+        .count();
+    let score = format!("{}/100", report.score);
+    let _ = writeln!(
+        out,
+        "\nScore {}  ({passed} of {} checks pass)",
+        if report.score == 100 {
+            p.green(&score)
+        } else {
+            p.red(&score)
+        },
+        report.items.len()
+    );
+    for reason in reasons.values() {
+        let _ = writeln!(out, "Not ready: {reason}");
+    }
+    if let Some((losses, _)) = pre_destroy
+        && !losses.is_empty()
+    {
+        let _ = writeln!(
+            out,
+            "Not ready: {} thing(s) would be lost by a destroy now",
+            losses.len()
+        );
+    }
+    out
+}
