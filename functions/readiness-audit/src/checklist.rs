@@ -866,3 +866,221 @@ fn guard(facts: &Facts, config: &Config, items: &mut Vec<Item>) {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::read::{Bucket, Restore, Secret, Vault};
+    use std::collections::BTreeMap;
+
+    const AT: Timestamp = Timestamp::from_epoch_seconds(1_795_400_000);
+
+    fn config() -> Config {
+        Config::for_checks(|_| None).expect("defaults")
+    }
+
+    fn facts() -> Facts {
+        Facts {
+            at: AT,
+            account: "123456789012".to_owned(),
+            region: "eu-west-1".to_owned(),
+            backups: Default::default(),
+            protections: Vec::new(),
+            buckets: Ok(Vec::new()),
+            bucket_tags_failure: None,
+            databases: Ok(Vec::new()),
+            vaults: Ok(Vec::new()),
+            keys: Vec::new(),
+            secrets: Ok(Vec::new()),
+            restores: Ok(Vec::new()),
+            trails: Ok(Vec::new()),
+            rules: Ok(Vec::new()),
+            heartbeats: BTreeMap::new(),
+        }
+    }
+
+    fn item(area: Area, status: Status) -> Item {
+        let mut i = Item::new(area, "x", "r", "", "r");
+        i.status = status;
+        i
+    }
+
+    #[test]
+    fn weights_add_up_to_100() {
+        assert_eq!(Area::ALL.iter().map(|a| a.weight()).sum::<u32>(), 100);
+    }
+
+    #[test]
+    fn the_score_weighs_areas_leaves_empty_ones_out_and_reaches_100_only_when_all_pass() {
+        use Status::{Fail, Pass, Unknown};
+        assert_eq!(score(&[]), 0, "nothing checked is not ready");
+        assert_eq!(score(&[item(Area::Guard, Pass)]), 100);
+        // Backups (30) half passing, buckets (20) passing: (15 + 20) / 50.
+        let items = [
+            item(Area::Backups, Pass),
+            item(Area::Backups, Fail),
+            item(Area::DataBuckets, Pass),
+        ];
+        assert_eq!(score(&items), 70);
+        let unknown = [item(Area::Backups, Pass), item(Area::Backups, Unknown)];
+        assert_eq!(score(&unknown), 50, "unknown counts as failed");
+        let mut many: Vec<Item> = (0..1000).map(|_| item(Area::Backups, Pass)).collect();
+        many.push(item(Area::Backups, Fail));
+        assert_eq!(
+            score(&many),
+            99,
+            "one failure in a thousand still is not 100"
+        );
+    }
+
+    #[test]
+    fn a_governance_lock_passes_with_a_warning_and_an_open_policy_fails() {
+        let mut f = facts();
+        let vault = |name: &str, locked, lock_date, policy: Option<&str>| Vault {
+            name: name.to_owned(),
+            arn: format!("arn:aws:backup:eu-west-1:123456789012:backup-vault:{name}"),
+            locked,
+            min_retention_days: Some(7),
+            lock_date,
+            key: None,
+            points: 3,
+            policy: Ok(policy.map(str::to_owned)),
+        };
+        let open = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"backup:DeleteRecoveryPoint","Resource":"*"}]}"#;
+        f.vaults = Ok(vec![
+            vault("governance", true, None, None),
+            vault("compliance", true, Some(AT), None),
+            vault("open", false, None, Some(open)),
+        ]);
+        let items = evaluate(&f, &[], &config());
+        let find = |name: &str, check: &str| {
+            items
+                .iter()
+                .find(|i| i.name == name && i.check == check)
+                .unwrap_or_else(|| panic!("{name} {check}: {items:#?}"))
+        };
+        let governance = find("governance", VAULT_UNLOCKED);
+        assert_eq!(governance.status, Status::Pass);
+        assert!(
+            governance
+                .warning
+                .as_deref()
+                .unwrap_or_default()
+                .contains("governance mode")
+        );
+        assert_eq!(find("compliance", VAULT_UNLOCKED).warning, None);
+        assert_eq!(find("open", VAULT_UNLOCKED).status, Status::Fail);
+        let policy = find("open", VAULT_POLICY_OPEN);
+        assert_eq!(
+            (policy.status, policy.severity),
+            (Status::Fail, Severity::Critical)
+        );
+    }
+
+    #[test]
+    fn secrets_keep_their_previous_version_and_drills_meet_the_recovery_time() {
+        let mut f = facts();
+        let stages = |pairs: &[(&str, &[&str])]| {
+            pairs
+                .iter()
+                .map(|(v, s)| ((*v).to_owned(), s.iter().map(|x| (*x).to_owned()).collect()))
+                .collect()
+        };
+        f.secrets = Ok(vec![
+            Secret {
+                arn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:kept-AbCdEf".to_owned(),
+                name: "kept".to_owned(),
+                deleted_date: None,
+                versions: stages(&[("v1", &["AWSPREVIOUS"]), ("v2", &["AWSCURRENT"])]),
+                kms_key: None,
+            },
+            Secret {
+                arn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:lost-AbCdEf".to_owned(),
+                name: "lost".to_owned(),
+                deleted_date: Some(AT),
+                versions: stages(&[("v1", &[]), ("v2", &["AWSCURRENT"])]),
+                kms_key: None,
+            },
+        ]);
+        let items = evaluate(&f, &[], &config());
+        let status = |name: &str, check: &str| {
+            items
+                .iter()
+                .find(|i| i.name == name && i.check == check)
+                .map(|i| i.status)
+        };
+        assert_eq!(status("kept", SECRET_PREVIOUS_MISSING), Some(Status::Pass));
+        assert_eq!(status("kept", SECRET_DELETED), Some(Status::Pass));
+        assert_eq!(status("lost", SECRET_PREVIOUS_MISSING), Some(Status::Fail));
+        assert_eq!(status("lost", SECRET_DELETED), Some(Status::Fail));
+
+        // Drills: one per required type present; 20 minutes misses a 15-minute target.
+        let efs = backup_freshness::assess::Item {
+            resource: phoenix_shared::coverage::Resource {
+                arn: "arn:aws:elasticfilesystem:eu-west-1:123456789012:file-system/fs-1".to_owned(),
+                resource_type: "EFS".to_owned(),
+                tags: Default::default(),
+            },
+            id: "fs-1".to_owned(),
+            created: None,
+        };
+        let verdicts = vec![(
+            efs,
+            Verdict::AwaitingFirst {
+                rpo: backup_freshness::assess::Rpo {
+                    seconds: 86_400,
+                    source: "plan".to_owned(),
+                },
+            },
+        )];
+        let drill = |minutes: i64| Restore {
+            id: "r-1".to_owned(),
+            resource_type: "EFS".to_owned(),
+            created: AT.plus_seconds(-86_400),
+            completed: Some(AT.plus_seconds(-86_400 + minutes * 60)),
+            restore_test: false,
+        };
+        let check_of = |restores: Vec<Restore>| {
+            let mut f = facts();
+            f.restores = Ok(restores);
+            let items = evaluate(&f, &verdicts, &config());
+            let d = items
+                .iter()
+                .find(|i| i.area == Area::Drills)
+                .cloned()
+                .expect("a drill item");
+            (d.check, d.status)
+        };
+        assert_eq!(check_of(vec![]), (DRILL_MISSING, Status::Fail));
+        assert_eq!(check_of(vec![drill(20)]), (DRILL_SLOW, Status::Fail));
+        assert_eq!(
+            check_of(vec![drill(20), drill(8)]),
+            (DRILL_MISSING, Status::Pass)
+        );
+    }
+
+    #[test]
+    fn a_bucket_read_that_failed_is_unknown_and_a_missing_state_bucket_is_named() {
+        let mut f = facts();
+        f.buckets = Ok(vec![Bucket {
+            name: "uploads".to_owned(),
+            data: true,
+            state: false,
+            versioning: Err("GetBucketVersioning: AccessDenied".to_owned()),
+            lifecycle: Some(Ok(Vec::new())),
+        }]);
+        let items = evaluate(&f, &[], &config());
+        let versioning = items
+            .iter()
+            .find(|i| i.check == BUCKET_UNVERSIONED)
+            .expect("item");
+        assert_eq!(versioning.status, Status::Unknown);
+        assert!(versioning.detail.contains("AccessDenied"));
+        assert!(
+            items
+                .iter()
+                .any(|i| i.check == STATE_BUCKET_MISSING && i.status == Status::Fail)
+        );
+        assert!(score(&items) < 100);
+    }
+}
