@@ -1,5 +1,5 @@
 # The two commands a newcomer needs:
-#   make demo   run backup-events against the local AWS emulator through the users' story
+#   make demo   every function, as a Lambda binary, against the local AWS emulator through the users' story
 #   make test   run every test (formatting, lints, unit, emulator-backed, end to end, packaging)
 # Both install what they need first (tests/setup: a pinned virtualenv from PyPI with moto,
 # cbor2, cargo-lambda and ziglang).

@@ -1,27 +1,31 @@
-//! `make demo`: the emulator, a seeded environment, and `backup-events` (the real Lambda
-//! binary under `cargo lambda watch`) driven through the users' story: last night's EFS
-//! backup of the Zulip data fails, EventBridge delivers that event twice, the cross-region
-//! copy fails, a restore drill completes, and the next EFS backup completes. Prints the
-//! alerts, the metrics and the open findings read back from the emulator.
+//! `make demo`: the users' story from `../shared/seeds/`, against a local AWS emulator, with
+//! every function run as a real Lambda binary under `cargo lambda watch`.
 //!
-//! Then `backup-freshness`, the scheduled check: the Zulip file system's nightly backup
-//! silently stopped (its last job expired before it started, so no event told anyone);
-//! the hourly run pages `backup-missed` with that reason, an on-demand backup fixes it, and
-//! the next run resolves the page.
+//! 1. Today: the seeds' dev environment (Zulip's EFS in no backup plan, upload buckets
+//!    without versioning, Zitadel's RDS without deletion protection, an unlocked vault, no
+//!    restore drill). `backup-freshness` and `readiness-audit` run on their schedules: the
+//!    pages, a low score whose failing checks are the seeds' blocker list, and what
+//!    `phoenix verify --pre-destroy` says a destroy would lose.
+//! 2. Data lost for good: a file deleted from BookStack's unversioned uploads bucket, and a
+//!    `terraform destroy -target` seen in a new version of the state file
+//!    (`s3-deletion-guard`).
+//! 3. The seeds' Phase 1 fixes, applied through the AWS APIs: every page resolves and the
+//!    score is 100; the pre-destroy gate passes.
+//! 4. The nights after: AWS Backup events (a failed job delivered twice, a failed copy, a
+//!    restore drill, a completed job) through `backup-events`.
+//! 5. Someone suspends versioning on Zulip's uploads bucket: `protection-guard` pages, and
+//!    resolves when it is back.
+//! 6. The backup that never happened: another file system's nightly job silently expired;
+//!    only the scheduled `backup-freshness` check can notice.
 //!
-//! Then `protection-guard`: someone suspends versioning on Zulip's uploads bucket; the
-//! CloudTrail event pages (with who did it, confirmed by reading the bucket), and turning
-//! versioning back on resolves the page.
-//!
-//! Then `s3-deletion-guard`: an object is deleted from BookStack's unversioned uploads bucket
-//! (gone for good: paged), and a `terraform destroy -target` of Zulip's file system shows up
-//! as a new version of the state file (a destroyed data store: paged).
+//! Prints the alerts, the metrics and the ledger read back from the emulator.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 use phoenix_tests::account::{
     backup_job, create_bucket, create_efs, create_plan, create_rds, s3_client, scheduled_event,
     select, set_versioning,
 };
+use phoenix_tests::story::{self, Cochlearis};
 use phoenix_tests::{Emulator, LambdaWatch, ReceivedAlert, World, attr_s, repo_root};
 use serde_json::Value;
 use std::path::Path;
@@ -52,7 +56,7 @@ const STORY: &[(&str, &str)] = &[
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     println!(
-        "Phoenix Guard demo: backup-events and backup-freshness against a local AWS emulator\n"
+        "Phoenix Guard demo: the seeds' dev environment, every function as a Lambda binary, a local AWS emulator\n"
     );
     let emulator = Emulator::shared();
     println!("emulator        {}", emulator.endpoint);
@@ -64,9 +68,18 @@ async fn main() {
     );
     println!("findings table  {}", world.table);
     println!("environment     {}", world.name);
+    create_bucket(&world.sdk, REPORTS, &[], true).await;
+    println!("report bucket   s3://{REPORTS}/readiness/{}/", world.name);
     println!("starting the Lambda binaries under `cargo lambda watch`...");
-    let watch = LambdaWatch::start(&world.lambda_env(&emulator.endpoint));
+    let mut env = world.lambda_env(&emulator.endpoint);
+    env.push(("PHOENIX_REPORT_BUCKET".into(), REPORTS.into()));
+    let watch = LambdaWatch::start(&env);
 
+    let cochlearis = today_chapter(&world, &watch).await;
+    deletion_chapter(&world, &watch, &cochlearis).await;
+    phase_one_chapter(&world, &watch, &cochlearis).await;
+
+    println!("\n== 4. The nights after: AWS Backup events reach backup-events");
     for (step, fixture) in STORY {
         let path = repo_root()
             .join("functions/backup-events/fixtures")
@@ -74,9 +87,8 @@ async fn main() {
         run_step(&world, &watch, step, "backup-events", &path, false).await;
     }
 
+    protection_chapter(&world, &watch, &cochlearis).await;
     freshness_chapter(&world, &watch).await;
-    protection_chapter(&world, &watch).await;
-    deletion_chapter(&world, &watch).await;
 
     println!(
         "\n== Metrics read back from CloudWatch (namespace {}, Environment={})",
@@ -127,8 +139,27 @@ async fn main() {
             "",
         ),
         ("StateChangesChecked", vec![], "Sum", ""),
+        ("PhoenixReadiness", vec![], "Minimum", ""),
+        ("PhoenixReadiness", vec![], "Maximum", ""),
+        (
+            "ReadinessChecksFailing",
+            vec![("Check", "bucket-unversioned")],
+            "Maximum",
+            "",
+        ),
         ("ProtectedResourcesDestroyed", vec![], "Sum", ""),
-        ("Heartbeat", vec![], "Sum", ""),
+        (
+            "Heartbeat",
+            vec![("Function", "backup-freshness")],
+            "Sum",
+            "",
+        ),
+        (
+            "Heartbeat",
+            vec![("Function", "readiness-audit")],
+            "Sum",
+            "",
+        ),
         (
             "AlertsPublished",
             vec![("Notification", "trigger")],
@@ -174,13 +205,14 @@ async fn main() {
     for (state, severity, check, resource) in &rows {
         println!("   {state:<9} {severity:<9} {check:<28} {resource}");
     }
+    // Info notices (the readiness summaries) are told once; they are not incidents.
     let open: Vec<String> = rows
         .iter()
-        .filter(|(state, ..)| state == "open")
+        .filter(|(state, severity, ..)| state == "open" && severity != "info")
         .map(|(_, severity, check, resource)| format!("{check} ({severity}) on {resource}"))
         .collect();
     println!(
-        "\n{} finding(s) still open{}",
+        "\n{} finding(s) still open, not counting info notices{}",
         open.len(),
         if open.is_empty() { "." } else { ":" }
     );
@@ -268,7 +300,8 @@ async fn run_step(
 
 /// The backup that never happened, found by the scheduled check.
 async fn freshness_chapter(world: &World, watch: &LambdaWatch) {
-    println!("\n== Seeding the account through the AWS APIs: Zulip's EFS file system in a nightly");
+    println!("\n== 6. The backup that never happened");
+    println!("   Seeding through the AWS APIs: an archive EFS file system in a nightly");
     println!(
         "   plan (03:00 UTC, 1 h start window), last backup 31 h ago, last job EXPIRED 7 h ago;"
     );
@@ -310,12 +343,11 @@ async fn freshness_chapter(world: &World, watch: &LambdaWatch) {
 
 /// Someone weakens destroy-protection: the protection guard pages within the minute, with
 /// who did it, and resolves the page when the protection is back.
-async fn protection_chapter(world: &World, watch: &LambdaWatch) {
-    let bucket = "cochlearis-dev-zulip-uploads";
+async fn protection_chapter(world: &World, watch: &LambdaWatch, env: &Cochlearis) {
+    let bucket = env.zulip_uploads.as_str();
     println!(
-        "\n== Seeding: Zulip's uploads bucket, versioned (Phase 1 applied) and tagged phoenix:data=true"
+        "\n== 5. Destroy-protection weakened: Zulip's uploads bucket is versioned since Phase 1"
     );
-    create_bucket(&world.sdk, bucket, &[("phoenix:data", "true")], true).await;
     println!("\n   14:02  alice (platform-admin) suspends versioning on {bucket} to 'save costs'");
     set_versioning(&world.sdk, bucket, false).await;
     let fixtures = repo_root().join("functions/protection-guard/fixtures");
@@ -371,22 +403,13 @@ async fn put_object(world: &World, bucket: &str, key: &str, body: String) -> Opt
 }
 
 /// Data deleted for good, and a data store destroyed by a Terraform run.
-async fn deletion_chapter(world: &World, watch: &LambdaWatch) {
-    let uploads = "cochlearis-dev-bookstack-uploads";
-    let states = "cochlearis-dev-tfstate";
-    println!("\n== Seeding: BookStack's uploads bucket tagged phoenix:data=true, still without");
+async fn deletion_chapter(world: &World, watch: &LambdaWatch, env: &Cochlearis) {
+    let uploads = env.bookstack_uploads.as_str();
+    let states = env.state_bucket.as_str();
     println!(
-        "   versioning (Phase 1 not applied there); the Terraform state bucket, versioned and"
+        "\n== 2. Data lost for good (before Phase 1): BookStack's uploads bucket has no versioning;"
     );
-    println!("   tagged phoenix:terraform-state=true, holding a state with Zulip's file system");
-    create_bucket(&world.sdk, uploads, &[("phoenix:data", "true")], false).await;
-    create_bucket(
-        &world.sdk,
-        states,
-        &[("phoenix:terraform-state", "true")],
-        true,
-    )
-    .await;
+    println!("   the state bucket holds a state with a file system of the staging stack");
     let key = "bookstack/uploads/images/gallery/2026-11/diagram.png";
     put_object(world, uploads, key, "png".to_owned()).await;
     let efs = "arn:aws:elasticfilesystem:eu-west-1:123456789012:file-system/fs-0a1b2c3d4e5f60718";
@@ -432,4 +455,122 @@ async fn deletion_chapter(world: &World, watch: &LambdaWatch) {
         true,
     )
     .await;
+}
+
+const REPORTS: &str = "phoenix-reports";
+
+/// Invokes a scheduled function with an EventBridge `Scheduled Event` for now.
+async fn invoke_scheduled(world: &World, watch: &LambdaWatch, function: &str, step: &str) {
+    let event = scheduled_event(&phoenix_shared::Timestamp::now().to_string());
+    let file = std::env::temp_dir().join(format!(
+        "phoenix-demo-{function}-{}.json",
+        std::process::id()
+    ));
+    std::fs::write(&file, event.to_string()).expect("event file");
+    run_step(world, watch, step, function, &file, true).await;
+}
+
+/// Runs the `phoenix` command line against the emulator and prints what it printed.
+fn phoenix(world: &World, args: &[&str]) {
+    let exe = std::env::current_exe().expect("demo executable");
+    let binary = exe
+        .parent()
+        .and_then(|examples| examples.parent())
+        .expect("target dir")
+        .join("phoenix");
+    println!("\n   $ phoenix {}", args.join(" "));
+    let mut command = std::process::Command::new(&binary);
+    command
+        .args(args)
+        .env("AWS_ENDPOINT_URL", &Emulator::shared().endpoint)
+        .env("AWS_REGION", phoenix_tests::REGION)
+        .env("PHOENIX_ENVIRONMENT", &world.name)
+        .env("NO_COLOR", "1");
+    for (k, v) in world.credential_env() {
+        command.env(k, v);
+    }
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e}", binary.display()));
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        println!("   | {line}");
+    }
+    println!("   (exit status {})", output.status.code().unwrap_or(-1));
+}
+
+/// The seeds' environment as it is today, seen by the scheduled checks.
+async fn today_chapter(world: &World, watch: &LambdaWatch) -> Cochlearis {
+    println!("\n== 1. Today: the seeds' dev environment, built through the AWS APIs");
+    let env = story::seed(&world.sdk, "").await;
+    println!(
+        "   Zulip's data on EFS {} in no backup plan (one manual backup, 40 days old,",
+        env.efs_id
+    );
+    println!("     in the unlocked vault {})", story::VAULT);
+    println!(
+        "   {} and {}: no versioning, no lifecycle rules",
+        env.zulip_uploads, env.bookstack_uploads
+    );
+    println!(
+        "   RDS {}: 7-day automated backups (exempt from AWS Backup), deletion protection OFF",
+        story::ZITADEL_DB
+    );
+    println!(
+        "   secret {} (phoenix:encryption-key=true)",
+        story::MASTER_KEY
+    );
+    println!(
+        "   {} versioned; trail {} logging; Phoenix Guard's EventBridge rules; no restore drill",
+        env.state_bucket,
+        story::TRAIL
+    );
+    invoke_scheduled(
+        world,
+        watch,
+        "backup-freshness",
+        "Hourly backup-freshness run",
+    )
+    .await;
+    invoke_scheduled(
+        world,
+        watch,
+        "readiness-audit",
+        "The readiness audit runs on its schedule",
+    )
+    .await;
+    println!("\n   Before anyone types terraform destroy:");
+    phoenix(world, &["verify", "--pre-destroy"]);
+    env
+}
+
+/// The seeds' Phase 1, then the scheduled checks again.
+async fn phase_one_chapter(world: &World, watch: &LambdaWatch, env: &Cochlearis) {
+    println!("\n== 3. The team applies the seeds' Phase 1 (through the AWS APIs):");
+    for fix in story::phase_one(&world.sdk, env).await {
+        println!("   {fix}");
+    }
+    invoke_scheduled(
+        world,
+        watch,
+        "backup-freshness",
+        "Next hourly backup-freshness run",
+    )
+    .await;
+    invoke_scheduled(world, watch, "readiness-audit", "Next readiness audit").await;
+    phoenix(world, &["verify", "--pre-destroy"]);
+    let report = s3_client(&world.sdk)
+        .get_object()
+        .bucket(REPORTS)
+        .key(readiness_audit::report_key(&world.name, "latest.md"))
+        .send()
+        .await
+        .expect("stored report");
+    let text = report.body.collect().await.expect("report body").to_vec();
+    println!(
+        "\n   The stored report, s3://{REPORTS}/{}:",
+        readiness_audit::report_key(&world.name, "latest.md")
+    );
+    for line in String::from_utf8_lossy(&text).lines() {
+        println!("   | {line}");
+    }
 }

@@ -361,7 +361,7 @@ fn backups(
             ),
             Verdict::Unprotected { reason } => base(backup_freshness::UNPROTECTED).fail(
                 Severity::Critical,
-                format!("in no backup plan: {reason}"),
+                format!("not protected: {reason}"),
                 "Add it to a backup plan selection (by ARN or tag), e.g. an aws_backup_selection with its ARN.",
             ),
             Verdict::Missed { last, rpo, why } => base(backup_freshness::MISSED).fail(
@@ -707,13 +707,7 @@ fn drills(
     let target = config.recovery_time_target_seconds;
     for rtype in types {
         let scope = format!("restore-drill:{rtype}");
-        let base = Item::new(
-            Area::Drills,
-            DRILL_MISSING,
-            &scope,
-            rtype,
-            &format!("{rtype} restore drill"),
-        );
+        let base = Item::new(Area::Drills, DRILL_MISSING, &scope, rtype, "restore drill");
         let restores = match &facts.restores {
             Err(why) => {
                 items.push(base.unknown(why.clone()));
