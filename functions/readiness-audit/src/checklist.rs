@@ -458,6 +458,15 @@ fn buckets(facts: &Facts, config: &Config, items: &mut Vec<Item>) {
             // A bucket that holds both data and state counts in both areas.
             items.push(item);
         }
+        if bucket.data && bucket.versioning == Ok(Versioning::Never) {
+            items.push(
+                Item::new(Area::DataBuckets, RETENTION_RULE_MISSING, &arn, "S3Bucket", &bucket.name).fail(
+                    Severity::Error,
+                    "no noncurrent versions are kept: versioning was never enabled",
+                    format!("After enabling versioning, add an aws_s3_bucket_lifecycle_configuration rule with noncurrent_version_expiration of at least {min_days} days (the seeds' Phase 1 uses 90)."),
+                ),
+            );
+        }
         if let Some(lifecycle) = &bucket.lifecycle {
             let base = Item::new(
                 Area::DataBuckets,

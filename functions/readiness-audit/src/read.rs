@@ -4,7 +4,7 @@
 //! Calls per audit: the backup reads of `backup-freshness` (bulk listings first), one
 //! `ListBuckets`, one `GetResources` page per 100 tagged buckets, `GetBucketVersioning` on
 //! each data and state bucket and `GetBucketLifecycleConfiguration` on each data bucket
-//! (at most two per bucket, none for other buckets), the RDS and EFS listings,
+//! whose versioning is or was on (at most two per bucket, none for other buckets), the RDS and EFS listings,
 //! `ListBackupVaults` and one `GetBackupVaultAccessPolicy` per vault that holds or receives
 //! recovery points, one `DescribeKey` per key those use, `ListSecrets`, `ListRestoreJobs`,
 //! `DescribeTrails` with one `GetTrailStatus` per trail, `ListRules`, and one
@@ -74,7 +74,7 @@ pub struct Bucket {
     pub data: bool,
     pub state: bool,
     pub versioning: Read<Versioning>,
-    /// Data buckets only.
+    /// Data buckets whose versioning is (or was) on; `None` for the others.
     pub lifecycle: Option<Read<Vec<LifecycleRule>>>,
 }
 
@@ -337,14 +337,14 @@ async fn read_buckets(clients: &Clients, config: &Config) -> Read<(Vec<Bucket>, 
         .collect();
     let mut buckets: Vec<Bucket> = stream::iter(wanted)
         .map(|(name, data, state)| async move {
-            let (versioning, lifecycle) =
-                tokio::join!(bucket_versioning(&clients.s3, &name), async {
-                    if data {
-                        Some(bucket_lifecycle(&clients.s3, &name).await)
-                    } else {
-                        None
-                    }
-                });
+            let versioning = bucket_versioning(&clients.s3, &name).await;
+            // A bucket that never had versioning keeps no noncurrent versions whatever its
+            // lifecycle says; its rules are read once versioning is on.
+            let lifecycle = if data && versioning != Ok(Versioning::Never) {
+                Some(bucket_lifecycle(&clients.s3, &name).await)
+            } else {
+                None
+            };
             Bucket {
                 name,
                 data,
