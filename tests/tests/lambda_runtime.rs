@@ -284,3 +284,90 @@ async fn the_deletion_guard_binary_pages_a_permanent_deletion_once_through_the_r
     assert!(ignored.status.success(), "{}", text(&ignored));
     assert!(world.alerts().await.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_binary_scores_the_seeds_environment_and_stores_its_report() {
+    let emulator = Emulator::shared();
+    let account = "210000000004";
+    let world = World::in_account("e2e-audit", account).await;
+    let env = phoenix_tests::story::seed(&world.sdk, &format!("-{account}")).await;
+    let reports = format!("phoenix-reports-{account}");
+    phoenix_tests::account::create_bucket(&world.sdk, &reports, &[], true).await;
+    let mut lambda_env = world.lambda_env(&emulator.endpoint);
+    lambda_env.push(("PHOENIX_REPORT_BUCKET".into(), reports.clone()));
+    let watch = LambdaWatch::start(&lambda_env);
+    let mut event =
+        phoenix_tests::account::scheduled_event(&phoenix_shared::Timestamp::now().to_string());
+    event["account"] = serde_json::json!(account);
+
+    let first = watch.invoke_event("readiness-audit", &event);
+    assert!(
+        first.status.success(),
+        "{}\nwatch log:\n{}",
+        text(&first),
+        watch.log()
+    );
+    let response: Value = serde_json::from_slice(&first.stdout).expect("JSON response");
+    assert_eq!(response["function"], "readiness-audit", "{response}");
+    let alerts = world.alerts().await;
+    let versioning = format!(
+        "phoenix:{account}:eu-west-1:bucket-unversioned:arn:aws:s3:::{}",
+        env.zulip_uploads
+    );
+    assert!(
+        alerts.iter().any(|a| a.dedup_key() == versioning),
+        "{alerts:#?}"
+    );
+    let stored = phoenix_tests::account::s3_client(&world.sdk)
+        .get_object()
+        .bucket(&reports)
+        .key(readiness_audit::report_key(&world.name, "latest.json"))
+        .send()
+        .await
+        .expect("report stored");
+    let report: Value =
+        serde_json::from_slice(&stored.body.collect().await.unwrap().to_vec()).unwrap();
+    assert_eq!(report["score"], response["score"]);
+    assert!(report["score"].as_u64().unwrap() < 50, "{response}");
+
+    // Lambda retries the same scheduled event: nothing pages twice.
+    let retry = watch.invoke_event("readiness-audit", &event);
+    assert!(retry.status.success(), "{}", text(&retry));
+    assert_eq!(world.alerts().await.len(), 0);
+    assert_eq!(
+        world
+            .metric_sum("Heartbeat", &[("Function", "readiness-audit")])
+            .await,
+        Some(2.0)
+    );
+}
+
+#[test]
+fn the_audit_binary_will_not_start_without_a_report_bucket() {
+    let binary = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo_root().join("target"))
+        .join("debug/readiness-audit");
+    assert!(
+        binary.exists(),
+        "build the binaries first (make test does): {}",
+        binary.display()
+    );
+    let output = Command::new(&binary)
+        .env_clear()
+        .env(
+            "PHOENIX_ALERT_TOPIC_ARN",
+            "arn:aws:sns:eu-west-1:123456789012:alerts",
+        )
+        .env("PHOENIX_FINDINGS_TABLE", "findings")
+        .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("PHOENIX_REPORT_BUCKET is not set"),
+        "{stderr}"
+    );
+}
