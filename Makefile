@@ -30,6 +30,8 @@ test: setup lint
 package: setup
 	tests/package-check
 
-# Size, cold start and memory of each function (prints numbers; see tests/bench/README.md).
+# Size, cold start and memory of each function, and phoenix verify against Cloud
+# Custodian (prints numbers; see tests/bench/).
 bench: package
 	tests/bench/cold-start
+	tests/bench/versus-custodian
