@@ -1,7 +1,7 @@
 //! The report as a table for people: per area what passes, then each failing check with its
 //! resource and its fix, then (before a destroy) what would be lost. Colour only on a terminal.
 
-use readiness_audit::checklist::{Area, Status};
+use readiness_audit::checklist::{self, Area, Status};
 use readiness_audit::predestroy::Loss;
 use readiness_audit::report::Report;
 use std::collections::BTreeMap;
@@ -146,7 +146,7 @@ pub fn table(
                 let _ = writeln!(
                     out,
                     "  - {} {}: {}",
-                    loss.resource_type,
+                    checklist::type_label(&loss.resource_type),
                     p.bold(&loss.name),
                     loss.what
                 );
@@ -185,4 +185,76 @@ pub fn table(
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use readiness_audit::checklist::Item;
+
+    fn report(status: Status) -> Report {
+        let item = Item {
+            area: Area::DataBuckets,
+            check: "bucket-unversioned",
+            resource: "arn:aws:s3:::uploads".to_owned(),
+            resource_type: "S3Bucket".to_owned(),
+            name: "uploads".to_owned(),
+            status,
+            detail: "versioning was never enabled".to_owned(),
+            fix: "aws s3api put-bucket-versioning --bucket uploads".to_owned(),
+            severity: phoenix_shared::Severity::Critical,
+            also_resolves: &[],
+            warning: None,
+        };
+        Report {
+            environment: "dev".to_owned(),
+            account: "123456789012".to_owned(),
+            region: "eu-west-1".to_owned(),
+            evaluated_at: phoenix_shared::Timestamp::from_epoch_seconds(1_795_400_000),
+            score: readiness_audit::checklist::score(std::slice::from_ref(&item)),
+            items: vec![item],
+        }
+    }
+
+    #[test]
+    fn colour_only_when_asked_and_every_failure_carries_its_fix() {
+        let failing = report(Status::Fail);
+        let plain = table(&failing, None, 86_400, &BTreeMap::new(), false);
+        assert!(!plain.contains('\x1b'), "{plain}");
+        assert!(
+            plain.contains("FAIL    critical S3 bucket uploads: versioning was never enabled"),
+            "{plain}"
+        );
+        assert!(
+            plain.contains("fix: aws s3api put-bucket-versioning --bucket uploads"),
+            "{plain}"
+        );
+        assert!(plain.contains("Score 0/100"), "{plain}");
+        let coloured = table(&failing, None, 86_400, &BTreeMap::new(), true);
+        assert!(coloured.contains("\x1b[31;1mFAIL\x1b[0m"), "{coloured}");
+
+        let losses = vec![Loss {
+            resource: "arn:aws:s3:::uploads".to_owned(),
+            resource_type: "S3Bucket".to_owned(),
+            name: "uploads".to_owned(),
+            what: "3 object(s), 30 bytes".to_owned(),
+        }];
+        let gate = table(
+            &report(Status::Pass),
+            Some(&(losses, Vec::new())),
+            86_400,
+            &BTreeMap::new(),
+            false,
+        );
+        assert!(
+            gate.contains(
+                "terraform destroy now would lose\n  - S3 bucket uploads: 3 object(s), 30 bytes"
+            ),
+            "{gate}"
+        );
+        assert!(
+            gate.contains("Not ready: 1 thing(s) would be lost"),
+            "{gate}"
+        );
+    }
 }

@@ -133,7 +133,7 @@ async fn verify_gates_a_destroy_until_phase_one_is_done() {
     );
     assert!(
         table.contains(&format!(
-            "{}: 1 object(s), 10 bytes: versioning was never enabled",
+            "S3 bucket {}: 1 object(s), 10 bytes: versioning was never enabled",
             env.zulip_uploads
         )),
         "{table}"

@@ -313,3 +313,63 @@ async fn a_check_that_cannot_run_is_unknown_and_never_a_pass() {
         "{alerts:#?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_that_cannot_be_published_fails_the_run_and_its_retry_sends_it_once() {
+    let a = seeded("readiness-publish", "210000000005").await;
+    let t0 = Timestamp::now();
+    // SNS refuses every publish to this world's topic.
+    let topic = a.world.topic_arn.rsplit(':').next().unwrap().to_owned();
+    let fault = Emulator::shared().control(
+        "POST",
+        "/_phoenix/faults",
+        &json!({"Service": "sns", "Operation": "Publish", "ResourceArn": topic,
+                "Status": 500, "Code": "InternalError", "Message": "SNS is having a bad day"}),
+    );
+    let failed =
+        readiness_audit::handle(&a.world.guard(), &a.clients, &a.event(t0), "first", t0).await;
+    let err = failed.expect_err("an undelivered page fails the invocation");
+    assert_eq!(err.error_type(), "PhoenixGuard.AlertNotDelivered", "{err}");
+    assert_eq!(a.world.alerts().await.len(), 0);
+    let stored = s3_client(&a.world.sdk)
+        .get_object()
+        .bucket(&a.reports)
+        .key(readiness_audit::report_key(&a.world.name, "latest.json"))
+        .send()
+        .await;
+    assert!(
+        stored.is_err(),
+        "no report is stored before every alert went out"
+    );
+
+    // Lambda retries the same event once SNS is back: every page once, the summary too.
+    Emulator::shared().control(
+        "DELETE",
+        &format!("/_phoenix/faults/{}", fault["Id"].as_str().unwrap()),
+        &json!({}),
+    );
+    let result = a.audit(t0, "retry").await;
+    let alerts = a.world.alerts().await;
+    assert_eq!(
+        alerts.len(),
+        result["alertsSent"].as_u64().unwrap() as usize
+    );
+    let keys: BTreeSet<&str> = alerts.iter().map(ReceivedAlert::dedup_key).collect();
+    assert_eq!(keys.len(), alerts.len(), "no key twice: {alerts:#?}");
+    assert!(
+        alerts
+            .iter()
+            .any(|x| x.check() == "readiness-score-changed"),
+        "{alerts:#?}"
+    );
+    assert!(
+        alerts.iter().any(|x| x.check() == "resource-unprotected"),
+        "{alerts:#?}"
+    );
+    a.audit(t0, "retry-again").await;
+    assert_eq!(
+        a.world.alerts().await.len(),
+        0,
+        "a further retry sends nothing"
+    );
+}

@@ -243,17 +243,7 @@ impl Item {
 
     /// The resource's kind as people say it.
     pub fn resource_type_label(&self) -> &str {
-        match self.resource_type.as_str() {
-            "S3Bucket" => "S3 bucket",
-            "BackupVault" => "backup vault",
-            "KMSKey" => "KMS key",
-            "Secret" => "secret",
-            "Trail" => "CloudTrail trail",
-            "Rule" => "EventBridge rule",
-            "Function" => "function",
-            "" => "scope",
-            other => other,
-        }
+        type_label(&self.resource_type)
     }
 
     pub fn to_json(&self) -> Value {
@@ -269,6 +259,21 @@ impl Item {
             "fix": self.fix,
             "warning": self.warning,
         })
+    }
+}
+
+/// A resource type as people say it (`S3Bucket` is "S3 bucket").
+pub fn type_label(resource_type: &str) -> &str {
+    match resource_type {
+        "S3Bucket" => "S3 bucket",
+        "BackupVault" => "backup vault",
+        "KMSKey" => "KMS key",
+        "Secret" => "secret",
+        "Trail" => "CloudTrail trail",
+        "Rule" => "EventBridge rule",
+        "Function" => "function",
+        "" => "scope",
+        other => other,
     }
 }
 
