@@ -53,6 +53,25 @@ RESOURCE_TYPES = [
 ]
 
 
+def date_filters(query: dict) -> list[Callable[[dict], bool]]:
+    """The ``createdAfter``/``createdBefore``/``completeAfter``/``completeBefore`` filters of
+    ListBackupJobs and ListRestoreJobs."""
+    filters: list[Callable[[dict], bool]] = []
+    for name, field, before in (
+        ("createdAfter", "CreationDate", False),
+        ("createdBefore", "CreationDate", True),
+        ("completeAfter", "CompletionDate", False),
+        ("completeBefore", "CompletionDate", True),
+    ):
+        if name in query:
+            bound = parse_time(query[name], name)
+            if before:
+                filters.append(lambda j, f=field, b=bound: j[f] is not None and j[f] < b)
+            else:
+                filters.append(lambda j, f=field, b=bound: j[f] is not None and j[f] > b)
+    return filters
+
+
 class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
@@ -465,18 +484,7 @@ class BackupService:
         if "messageCategory" in query and query["messageCategory"] not in ("ANY", "*"):
             category = query["messageCategory"]
             filters.append(lambda j: (j["MessageCategory"] or "") == category)
-        for name, field, before in (
-            ("createdAfter", "CreationDate", False),
-            ("createdBefore", "CreationDate", True),
-            ("completeAfter", "CompletionDate", False),
-            ("completeBefore", "CompletionDate", True),
-        ):
-            if name in query:
-                bound = parse_time(query[name], name)
-                if before:
-                    filters.append(lambda j, f=field, b=bound: j[f] is not None and j[f] < b)
-                else:
-                    filters.append(lambda j, f=field, b=bound: j[f] is not None and j[f] > b)
+        filters.extend(date_filters(query))
         matching = [j for j in jobs if all(f(j) for f in filters)]
         matching.sort(key=lambda j: j["CreationDate"])
         chunk, token = page(matching, query)
@@ -644,18 +652,7 @@ class BackupService:
         if "restoreTestingPlanArn" in query:
             plan = query["restoreTestingPlanArn"]
             filters.append(lambda j: j["CreatedBy"].get("RestoreTestingPlanArn") == plan)
-        for name, field, before in (
-            ("createdAfter", "CreationDate", False),
-            ("createdBefore", "CreationDate", True),
-            ("completeAfter", "CompletionDate", False),
-            ("completeBefore", "CompletionDate", True),
-        ):
-            if name in query:
-                bound = parse_time(query[name], name)
-                if before:
-                    filters.append(lambda j, f=field, b=bound: j[f] is not None and j[f] < b)
-                else:
-                    filters.append(lambda j, f=field, b=bound: j[f] is not None and j[f] > b)
+        filters.extend(date_filters(query))
         matching = [j for j in r.restores.values() if all(f(j) for f in filters)]
         matching.sort(key=lambda j: j["CreationDate"])
         chunk, token = page(matching, query)

@@ -112,12 +112,14 @@ async fn the_freshness_binary_pages_an_unprotected_file_system_from_a_scheduled_
     );
 }
 
-#[test]
-fn a_missing_required_variable_stops_the_cold_start_with_one_line_naming_it() {
+/// Starts a function's binary (built by `make test`) with nothing but `env`, as a Lambda
+/// cold start would; returns its exit status and what it printed on stderr.
+fn cold_start(function: &str, env: &[(&str, &str)]) -> (Option<i32>, String) {
     let binary = std::env::var("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| repo_root().join("target"))
-        .join("debug/backup-events");
+        .join("debug")
+        .join(function);
     assert!(
         binary.exists(),
         "build the binaries first (make test does): {}",
@@ -125,12 +127,20 @@ fn a_missing_required_variable_stops_the_cold_start_with_one_line_naming_it() {
     );
     let output = Command::new(&binary)
         .env_clear()
-        .env("PHOENIX_FINDINGS_TABLE", "findings")
+        .envs(env.iter().copied())
         .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
         .output()
         .expect("run");
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_missing_required_variable_stops_the_cold_start_with_one_line_naming_it() {
+    let (status, stderr) = cold_start("backup-events", &[("PHOENIX_FINDINGS_TABLE", "findings")]);
+    assert_eq!(status, Some(2));
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
         stderr.contains("PHOENIX_ALERT_TOPIC_ARN is not set"),
@@ -344,27 +354,17 @@ async fn the_audit_binary_scores_the_seeds_environment_and_stores_its_report() {
 
 #[test]
 fn the_audit_binary_will_not_start_without_a_report_bucket() {
-    let binary = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| repo_root().join("target"))
-        .join("debug/readiness-audit");
-    assert!(
-        binary.exists(),
-        "build the binaries first (make test does): {}",
-        binary.display()
+    let (status, stderr) = cold_start(
+        "readiness-audit",
+        &[
+            (
+                "PHOENIX_ALERT_TOPIC_ARN",
+                "arn:aws:sns:eu-west-1:123456789012:alerts",
+            ),
+            ("PHOENIX_FINDINGS_TABLE", "findings"),
+        ],
     );
-    let output = Command::new(&binary)
-        .env_clear()
-        .env(
-            "PHOENIX_ALERT_TOPIC_ARN",
-            "arn:aws:sns:eu-west-1:123456789012:alerts",
-        )
-        .env("PHOENIX_FINDINGS_TABLE", "findings")
-        .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(status, Some(2));
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
         stderr.contains("PHOENIX_REPORT_BUCKET is not set"),

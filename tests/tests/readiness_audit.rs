@@ -87,6 +87,16 @@ impl Audited {
     }
 }
 
+/// Makes calls fail in the emulator until [`lift`]; returns the fault's id.
+fn inject(fault: Value) -> String {
+    let answer = Emulator::shared().control("POST", "/_phoenix/faults", &fault);
+    answer["Id"].as_str().expect("fault id").to_owned()
+}
+
+fn lift(fault: &str) {
+    Emulator::shared().control("DELETE", &format!("/_phoenix/faults/{fault}"), &json!({}));
+}
+
 /// (event_action, check, resource) of each alert, sorted.
 fn pages(alerts: &[ReceivedAlert]) -> BTreeSet<(String, String, String)> {
     alerts
@@ -271,11 +281,9 @@ async fn a_check_that_cannot_run_is_unknown_and_never_a_pass() {
 
     // The audit's role may not read one bucket's versioning.
     let bucket = a.env.zulip_uploads.clone();
-    let fault = Emulator::shared().control(
-        "POST",
-        "/_phoenix/faults",
-        &json!({"Service": "s3", "Operation": format!("GET /{bucket}"), "ResourceArn": "versioning",
-                "Status": 403, "Code": "AccessDenied", "Message": "Access Denied"}),
+    let fault = inject(
+        json!({"Service": "s3", "Operation": format!("GET /{bucket}"),
+        "ResourceArn": "versioning", "Status": 403, "Code": "AccessDenied", "Message": "Access Denied"}),
     );
     let t1 = t0.plus_seconds(3600);
     let result = a.audit(t1, "denied").await;
@@ -297,11 +305,7 @@ async fn a_check_that_cannot_run_is_unknown_and_never_a_pass() {
             .contains("AccessDenied")
     );
 
-    Emulator::shared().control(
-        "DELETE",
-        &format!("/_phoenix/faults/{}", fault["Id"].as_str().unwrap()),
-        &json!({}),
-    );
+    lift(&fault);
     let t2 = t1.plus_seconds(3600);
     let result = a.audit(t2, "again").await;
     assert_eq!(result["score"], 100);
@@ -320,11 +324,9 @@ async fn a_page_that_cannot_be_published_fails_the_run_and_its_retry_sends_it_on
     let t0 = Timestamp::now();
     // SNS refuses every publish to this world's topic.
     let topic = a.world.topic_arn.rsplit(':').next().unwrap().to_owned();
-    let fault = Emulator::shared().control(
-        "POST",
-        "/_phoenix/faults",
-        &json!({"Service": "sns", "Operation": "Publish", "ResourceArn": topic,
-                "Status": 500, "Code": "InternalError", "Message": "SNS is having a bad day"}),
+    let fault = inject(
+        json!({"Service": "sns", "Operation": "Publish", "ResourceArn": topic,
+        "Status": 500, "Code": "InternalError", "Message": "SNS is having a bad day"}),
     );
     let failed =
         readiness_audit::handle(&a.world.guard(), &a.clients, &a.event(t0), "first", t0).await;
@@ -343,11 +345,7 @@ async fn a_page_that_cannot_be_published_fails_the_run_and_its_retry_sends_it_on
     );
 
     // Lambda retries the same event once SNS is back: every page once, the summary too.
-    Emulator::shared().control(
-        "DELETE",
-        &format!("/_phoenix/faults/{}", fault["Id"].as_str().unwrap()),
-        &json!({}),
-    );
+    lift(&fault);
     let result = a.audit(t0, "retry").await;
     let alerts = a.world.alerts().await;
     assert_eq!(

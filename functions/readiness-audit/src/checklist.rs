@@ -766,33 +766,22 @@ fn guard(facts: &Facts, config: &Config, items: &mut Vec<Item>) {
                 .unknown(why.clone()),
         ),
         Ok(trails) => {
-            if !trails.iter().any(|t| t.logging == Ok(true)) {
-                items.push(
-                    Item::new(
-                        Area::Guard,
-                        TRAIL_MISSING,
-                        "cloudtrail",
-                        "Trail",
-                        "CloudTrail",
-                    )
-                    .fail(
-                        Severity::Critical,
-                        "no trail is logging: protection-guard sees no API calls",
-                        "Create a multi-region trail (aws_cloudtrail) and start logging.",
-                    ),
-                );
-            } else {
-                items.push(
-                    Item::new(
-                        Area::Guard,
-                        TRAIL_MISSING,
-                        "cloudtrail",
-                        "Trail",
-                        "CloudTrail",
-                    )
-                    .pass("at least one trail is logging"),
-                );
-            }
+            items.push(
+                Item::new(
+                    Area::Guard,
+                    TRAIL_MISSING,
+                    "cloudtrail",
+                    "Trail",
+                    "CloudTrail",
+                )
+                .judged(
+                    trails.iter().any(|t| t.logging == Ok(true)),
+                    "at least one trail is logging",
+                    Severity::Critical,
+                    "no trail is logging: protection-guard sees no API calls",
+                    "Create a multi-region trail (aws_cloudtrail) and start logging.",
+                ),
+            );
             for t in trails {
                 let base = Item::new(Area::Guard, TRAIL_STOPPED, &t.arn, "Trail", &t.name);
                 items.push(match &t.logging {
