@@ -114,6 +114,32 @@ fn pages(alerts: &[ReceivedAlert]) -> BTreeSet<(String, String, String)> {
         .collect()
 }
 
+/// The seeds' blocker list as the audit pages it (each with `action`), and the summary.
+fn blockers(
+    a: &Audited,
+    action: fn(&str, &str) -> (String, String, String),
+) -> BTreeSet<(String, String, String)> {
+    let zulip = format!("arn:aws:s3:::{}", a.env.zulip_uploads);
+    let bookstack = format!("arn:aws:s3:::{}", a.env.bookstack_uploads);
+    let mut out: BTreeSet<_> = [
+        ("bucket-unversioned", zulip.as_str()),
+        ("bucket-unversioned", &bookstack),
+        ("bucket-version-retention-missing", &zulip),
+        ("bucket-version-retention-missing", &bookstack),
+        ("rds-deletion-protection-off", &a.env.rds_arn),
+        ("backup-vault-unlocked", &a.env.vault_arn),
+        ("restore-drill-missing", "restore-drill:EFS"),
+    ]
+    .into_iter()
+    .map(|(check, resource)| action(check, resource))
+    .collect();
+    out.insert(triggered(
+        "readiness-score-changed",
+        &format!("environment:{}", a.world.name),
+    ));
+    out
+}
+
 fn triggered(check: &str, resource: &str) -> (String, String, String) {
     ("trigger".to_owned(), check.to_owned(), resource.to_owned())
 }
@@ -125,9 +151,6 @@ fn resolved(check: &str, resource: &str) -> (String, String, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_seeds_environment_scores_low_and_phase_one_brings_it_to_100() {
     let a = seeded("readiness", "210000000001").await;
-    let zulip = &format!("arn:aws:s3:::{}", a.env.zulip_uploads);
-    let bookstack = &format!("arn:aws:s3:::{}", a.env.bookstack_uploads);
-    let drill = "restore-drill:EFS";
 
     let t0 = Timestamp::now();
     a.freshness(t0).await;
@@ -156,23 +179,7 @@ async fn the_seeds_environment_scores_low_and_phase_one_brings_it_to_100() {
             .contains("is 30 (first audit)")
     );
     // The seeds' blockers, each paged once; the EFS was paged by backup-freshness already.
-    assert_eq!(
-        pages(&alerts),
-        BTreeSet::from([
-            triggered("bucket-unversioned", zulip),
-            triggered("bucket-unversioned", bookstack),
-            triggered("bucket-version-retention-missing", zulip),
-            triggered("bucket-version-retention-missing", bookstack),
-            triggered("rds-deletion-protection-off", &a.env.rds_arn),
-            triggered("backup-vault-unlocked", &a.env.vault_arn),
-            triggered("restore-drill-missing", drill),
-            triggered(
-                "readiness-score-changed",
-                &format!("environment:{}", a.world.name)
-            ),
-        ]),
-        "{alerts:#?}"
-    );
+    assert_eq!(pages(&alerts), blockers(&a, triggered), "{alerts:#?}");
     let unversioned = alerts
         .iter()
         .find(|x| x.check() == "bucket-unversioned")
@@ -225,23 +232,7 @@ async fn the_seeds_environment_scores_low_and_phase_one_brings_it_to_100() {
     assert_eq!(result["score"], 100, "{result:#}");
     assert_eq!(result["failing"], 0);
     let alerts = a.world.alerts().await;
-    assert_eq!(
-        pages(&alerts),
-        BTreeSet::from([
-            resolved("bucket-unversioned", zulip),
-            resolved("bucket-unversioned", bookstack),
-            resolved("bucket-version-retention-missing", zulip),
-            resolved("bucket-version-retention-missing", bookstack),
-            resolved("rds-deletion-protection-off", &a.env.rds_arn),
-            resolved("backup-vault-unlocked", &a.env.vault_arn),
-            resolved("restore-drill-missing", drill),
-            triggered(
-                "readiness-score-changed",
-                &format!("environment:{}", a.world.name)
-            ),
-        ]),
-        "{alerts:#?}"
-    );
+    assert_eq!(pages(&alerts), blockers(&a, resolved), "{alerts:#?}");
     let rose = alerts
         .iter()
         .find(|x| x.check() == "readiness-score-changed")
