@@ -63,3 +63,12 @@ where
         _ => DisplayErrorContext(err).to_string(),
     }
 }
+
+/// An S3 client. Against an endpoint override (the local emulator, a VPC endpoint by URL)
+/// buckets are addressed by path; AWS itself gets virtual-hosted addressing.
+pub fn s3_client(sdk: &SdkConfig) -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::config::Builder::from(sdk)
+        .force_path_style(sdk.endpoint_url().is_some())
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}

@@ -277,11 +277,7 @@ pub async fn set_versioning(sdk: &SdkConfig, bucket: &str, enabled: bool) {
 
 /// An S3 client that addresses buckets by path, as the emulator needs.
 pub fn s3_client(sdk: &SdkConfig) -> aws_sdk_s3::Client {
-    aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(sdk)
-            .force_path_style(true)
-            .build(),
-    )
+    phoenix_shared::aws::s3_client(sdk)
 }
 
 /// Creates a KMS key with tags; returns its id.

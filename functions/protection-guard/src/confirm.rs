@@ -28,13 +28,8 @@ pub struct Clients {
 
 impl Clients {
     pub fn new(sdk: &aws_config::SdkConfig) -> Self {
-        // Against an endpoint override (the local emulator, a VPC endpoint by URL) buckets
-        // are addressed by path; AWS itself gets virtual-hosted addressing.
-        let s3 = aws_sdk_s3::config::Builder::from(sdk)
-            .force_path_style(sdk.endpoint_url().is_some())
-            .build();
         Self {
-            s3: aws_sdk_s3::Client::from_conf(s3),
+            s3: phoenix_shared::aws::s3_client(sdk),
             rds: aws_sdk_rds::Client::new(sdk),
             efs: aws_sdk_efs::Client::new(sdk),
             backup: aws_sdk_backup::Client::new(sdk),

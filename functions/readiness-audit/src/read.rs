@@ -40,13 +40,9 @@ pub struct Clients {
 
 impl Clients {
     pub fn new(sdk: &aws_config::SdkConfig) -> Self {
-        // S3 through the emulator (and S3-compatible endpoints) needs path-style addressing.
-        let s3 = aws_sdk_s3::config::Builder::from(sdk)
-            .force_path_style(sdk.endpoint_url().is_some())
-            .build();
         Self {
             backups: backup_freshness::collect::Clients::new(sdk),
-            s3: aws_sdk_s3::Client::from_conf(s3),
+            s3: phoenix_shared::aws::s3_client(sdk),
             tagging: aws_sdk_resourcegroupstagging::Client::new(sdk),
             kms: aws_sdk_kms::Client::new(sdk),
             secrets: aws_sdk_secretsmanager::Client::new(sdk),

@@ -74,12 +74,8 @@ pub struct Clients {
 
 impl Clients {
     pub fn new(sdk: &aws_config::SdkConfig, config: &Config) -> Self {
-        // Against an endpoint override (the local emulator) buckets are addressed by path.
-        let s3 = aws_sdk_s3::config::Builder::from(sdk)
-            .force_path_style(sdk.endpoint_url().is_some())
-            .build();
         Self {
-            buckets: Buckets::new(aws_sdk_s3::Client::from_conf(s3)),
+            buckets: Buckets::new(phoenix_shared::aws::s3_client(sdk)),
             tally: Tally::new(
                 aws_sdk_dynamodb::Client::new(sdk),
                 config.findings_table.clone(),
