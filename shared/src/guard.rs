@@ -159,7 +159,14 @@ impl Guard {
                             );
                             if let Err(err) = self
                                 .ledger
-                                .commit(&key, &claim_id, notification, severity, now)
+                                .commit(
+                                    &key,
+                                    &claim_id,
+                                    notification,
+                                    severity,
+                                    observation.finding.occurrence.is_some(),
+                                    now,
+                                )
                                 .await
                             {
                                 // The alert is out; failing the invocation would not unsend it.

@@ -1,7 +1,9 @@
 //! The findings ledger: one DynamoDB item per dedup key, deciding which observations notify.
 //!
 //! Table contract (Terraform and the tests create it the same way): string partition key
-//! `dedup_key`, TTL attribute `expires_at` (epoch seconds), set only on resolved findings.
+//! `dedup_key`, TTL attribute `expires_at` (epoch seconds), set on resolved findings and on
+//! notified findings about one occurrence (a burst, a state version, a score change), which
+//! no later observation resolves.
 //!
 //! Notifying is three steps, so that no alert is lost and none is sent twice:
 //! 1. **claim**: one conditional `UpdateItem` records the observation and, only if it calls for
@@ -29,6 +31,11 @@ use std::collections::HashMap;
 pub const CLAIM_LEASE_SECONDS: i64 = 50;
 /// How long a resolved finding's record is kept before DynamoDB's TTL removes it.
 pub const RESOLVED_RETENTION_SECONDS: i64 = 30 * 86_400;
+/// How long the record of a notified occurrence (a burst of deletions, a state version, a
+/// score change) is kept: long past any retry or redelivery of its events, so it still
+/// deduplicates them, but it does not stay open in the ledger for ever. The incident itself
+/// stays open where people resolve it (PagerDuty).
+pub const OCCURRENCE_RETENTION_SECONDS: i64 = 30 * 86_400;
 
 const TRIGGERED: &str = "trigger";
 const RESOLVED: &str = "resolve";
@@ -504,13 +511,15 @@ impl Ledger {
         Ok(found)
     }
 
-    /// Remembers that the claimed notification was sent, and drops the claim.
+    /// Remembers that the claimed notification was sent, and drops the claim. A finding
+    /// about one occurrence is given its expiry ([`OCCURRENCE_RETENTION_SECONDS`]).
     pub async fn commit(
         &self,
         key: &str,
         claim_id: &str,
         notification: Notification,
         severity: Severity,
+        occurrence: bool,
         now: Timestamp,
     ) -> Result<(), LedgerError> {
         let mut request = self
@@ -534,6 +543,20 @@ impl Ledger {
                 .expression_attribute_values(
                     ":expires",
                     n(now.epoch_seconds() + RESOLVED_RETENTION_SECONDS),
+                )
+        } else if occurrence {
+            request
+                .update_expression(
+                    "SET notified_action = :action, notified_rank = :rank, last_notified_at = :now, \
+                     expires_at = :expires, \
+                     notification_count = if_not_exists(notification_count, :zero) + :one \
+                     REMOVE claim_id, claim_until",
+                )
+                .expression_attribute_values(":action", s(TRIGGERED))
+                .expression_attribute_values(":rank", n(severity.rank()))
+                .expression_attribute_values(
+                    ":expires",
+                    n(now.epoch_seconds() + OCCURRENCE_RETENTION_SECONDS),
                 )
         } else {
             request

@@ -6,6 +6,7 @@
 //! The audit reads a whole account (every bucket), so each test has an account of its own.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // test code
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use phoenix_shared::Timestamp;
 use phoenix_tests::account::{s3_client, scheduled_event};
 use phoenix_tests::story::{self, Cochlearis};
@@ -172,6 +173,24 @@ async fn the_seeds_environment_scores_low_and_phase_one_brings_it_to_100() {
         .find(|x| x.dedup_key() == score_key)
         .expect("the score summary");
     assert_eq!(summary.severity(), "info");
+    // A one-off notice leaves the ledger after 30 days; a lasting condition stays until it
+    // resolves.
+    let expires = |item: Option<std::collections::HashMap<String, AttributeValue>>| {
+        item.expect("ledger item")
+            .get("expires_at")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse::<i64>().ok())
+    };
+    let summary_expiry = expires(a.world.ledger_item(&score_key).await).expect("an expiry");
+    assert!(
+        (summary_expiry - t0.epoch_seconds() - 30 * 86_400).abs() < 600,
+        "{summary_expiry}"
+    );
+    let lasting = a.key(
+        "bucket-unversioned",
+        &format!("arn:aws:s3:::{}", a.env.zulip_uploads),
+    );
+    assert_eq!(expires(a.world.ledger_item(&lasting).await), None);
     assert!(
         summary.body["payload"]["summary"]
             .as_str()
