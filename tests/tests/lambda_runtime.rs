@@ -17,6 +17,18 @@ fn text(output: &Output) -> String {
     )
 }
 
+/// The function's JSON answer to an invocation that must have succeeded (else the
+/// invocation's output and the watch log, for the reader of a failure).
+fn answer(output: &Output, watch: &LambdaWatch) -> Value {
+    assert!(
+        output.status.success(),
+        "{}\nwatch log:\n{}",
+        text(output),
+        watch.log()
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON response")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_lambda_binary_pages_once_and_resolves_through_the_runtime_api() {
     let emulator = Emulator::shared();
@@ -24,13 +36,7 @@ async fn the_lambda_binary_pages_once_and_resolves_through_the_runtime_api() {
     let watch = LambdaWatch::start(&world.lambda_env(&emulator.endpoint));
 
     let first = watch.invoke_fixture("backup-job-failed-efs.json");
-    assert!(
-        first.status.success(),
-        "{}\nwatch log:\n{}",
-        text(&first),
-        watch.log()
-    );
-    let response: Value = serde_json::from_slice(&first.stdout).expect("JSON response");
+    let response = answer(&first, &watch);
     assert_eq!(response["observations"], 1, "{response}");
     let alerts = world.alerts().await;
     assert_eq!(alerts.len(), 1, "{alerts:#?}");
@@ -78,13 +84,7 @@ async fn the_freshness_binary_pages_an_unprotected_file_system_from_a_scheduled_
         phoenix_tests::account::scheduled_event(&phoenix_shared::Timestamp::now().to_string());
 
     let first = watch.invoke_event("backup-freshness", &event);
-    assert!(
-        first.status.success(),
-        "{}\nwatch log:\n{}",
-        text(&first),
-        watch.log()
-    );
-    let response: Value = serde_json::from_slice(&first.stdout).expect("JSON response");
+    let response = answer(&first, &watch);
     assert_eq!(response["function"], "backup-freshness", "{response}");
     let alerts = world.alerts().await;
     let page = alerts
@@ -167,12 +167,7 @@ async fn the_protection_guard_binary_pages_a_suspended_data_bucket_and_resolves_
         "protection-guard",
         &event("s3-put-bucket-versioning-suspended"),
     );
-    assert!(
-        suspended.status.success(),
-        "{}\nwatch log:\n{}",
-        text(&suspended),
-        watch.log()
-    );
+    answer(&suspended, &watch);
     let alerts = world.alerts().await;
     assert_eq!(alerts.len(), 1, "{alerts:#?}");
     let dedup =
@@ -261,13 +256,7 @@ async fn the_deletion_guard_binary_pages_a_permanent_deletion_once_through_the_r
     event["Records"][0]["s3"]["bucket"]["name"] = serde_json::json!(bucket);
 
     let first = watch.invoke_event("s3-deletion-guard", &event);
-    assert!(
-        first.status.success(),
-        "{}\nwatch log:\n{}",
-        text(&first),
-        watch.log()
-    );
-    let response: Value = serde_json::from_slice(&first.stdout).expect("JSON response");
+    let response = answer(&first, &watch);
     assert_eq!(response["permanently_deleted"], 1, "{response}");
     let mut alerts = world.alerts().await;
     alerts.sort_by(|a, b| a.check().cmp(b.check()));
@@ -311,13 +300,7 @@ async fn the_audit_binary_scores_the_seeds_environment_and_stores_its_report() {
     event["account"] = serde_json::json!(account);
 
     let first = watch.invoke_event("readiness-audit", &event);
-    assert!(
-        first.status.success(),
-        "{}\nwatch log:\n{}",
-        text(&first),
-        watch.log()
-    );
-    let response: Value = serde_json::from_slice(&first.stdout).expect("JSON response");
+    let response = answer(&first, &watch);
     assert_eq!(response["function"], "readiness-audit", "{response}");
     let alerts = world.alerts().await;
     let versioning = format!(
