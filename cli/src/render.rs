@@ -59,7 +59,8 @@ pub fn table(
     );
     let _ = writeln!(out);
     let _ = writeln!(out, "  {:<48} {:>6} {:>9}", "area", "weight", "passing");
-    for (area, passed, total) in report.areas() {
+    let areas = report.areas();
+    for (area, passed, total) in &areas {
         let share = format!("{passed}/{total}");
         let share = if passed == total {
             p.green(&share)
@@ -77,7 +78,7 @@ pub fn table(
     }
     let missing: Vec<&str> = Area::ALL
         .iter()
-        .filter(|a| !report.areas().iter().any(|(b, ..)| b == *a))
+        .filter(|a| !areas.iter().any(|(b, ..)| b == *a))
         .map(|a| a.id())
         .collect();
     if !missing.is_empty() {
@@ -111,20 +112,15 @@ pub fn table(
             }
         }
     }
-    let warnings: Vec<_> = report
-        .items
-        .iter()
-        .filter(|i| i.warning.is_some())
-        .collect();
+    let warnings: Vec<_> = report.warnings().collect();
     if !warnings.is_empty() {
         let _ = writeln!(out, "\n{}", p.bold("Warnings"));
-        for item in warnings {
+        for (item, warning) in warnings {
             let _ = writeln!(
                 out,
-                "  {} {}: {}",
+                "  {} {}: {warning}",
                 item.resource_type_label(),
-                item.name,
-                item.warning.as_deref().unwrap_or_default()
+                item.name
             );
         }
     }

@@ -41,7 +41,8 @@ impl Clients {
     }
 }
 
-fn ts(value: Option<&DateTime>) -> Option<Timestamp> {
+/// An SDK time as a [`Timestamp`] (whole seconds).
+pub fn ts(value: Option<&DateTime>) -> Option<Timestamp> {
     value.map(|d| Timestamp::from_epoch_seconds(d.secs()))
 }
 

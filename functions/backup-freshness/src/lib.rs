@@ -426,7 +426,7 @@ pub fn unread_scopes(snapshot: &Snapshot) -> Vec<(String, String)> {
 pub fn resolutions(
     snapshot: &Snapshot,
     judgement: &Judgement,
-    open: Vec<OpenFinding>,
+    open: &[OpenFinding],
     config: &phoenix_shared::Config,
 ) -> Vec<Observation> {
     let findings = Findings {
@@ -453,10 +453,10 @@ pub fn resolutions(
             )
         })
         .collect();
-    open.into_iter()
+    open.iter()
         .filter(|finding| CHECKS.contains(&finding.check.as_str()))
         .filter(|finding| !opened.contains(&finding.dedup_key))
-        .filter_map(|finding| resolution(&findings, &outcomes, &finding, config))
+        .filter_map(|finding| resolution(&findings, &outcomes, finding, config))
         .map(Observation::resolved)
         .collect()
 }
@@ -486,7 +486,7 @@ pub async fn handle(
         .open_findings(&snapshot.account, &snapshot.region, &CHECKS)
         .await
     {
-        Ok(open) => resolutions(&snapshot, &judgement, open, config),
+        Ok(open) => resolutions(&snapshot, &judgement, &open, config),
         Err(err) => {
             tracing::error!(error = %err, "open findings could not be listed; nothing is resolved this run");
             judgement.metrics.count("LedgerErrors", &[], 1);

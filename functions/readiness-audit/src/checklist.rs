@@ -308,10 +308,6 @@ fn bucket_arn(name: &str) -> String {
     format!("arn:aws:s3:::{name}")
 }
 
-fn days(seconds: i64) -> String {
-    format_duration(seconds)
-}
-
 /// Judges everything read. The backup items come from `backup-freshness`'s verdicts.
 pub fn evaluate(
     facts: &Facts,
@@ -344,7 +340,7 @@ fn backups(
             Verdict::Fresh { last, rpo } => base(backup_freshness::MISSED).pass(format!(
                 "newest recovery point {} old, within its RPO of {}",
                 age(*last),
-                days(rpo.seconds)
+                format_duration(rpo.seconds)
             )),
             Verdict::InProgress { last: Some(last), rpo, job } if at.seconds_since(*last) <= rpo.seconds => {
                 base(backup_freshness::MISSED).pass(format!("newest recovery point {} old; job {} running", age(*last), job.id))
@@ -353,7 +349,7 @@ fn backups(
                 Severity::Critical,
                 format!(
                     "no recovery point within its RPO of {} ({}); job {} is running",
-                    days(rpo.seconds),
+                    format_duration(rpo.seconds),
                     last.map_or_else(|| "none yet".to_owned(), |l| format!("newest {} old", age(l))),
                     job.id
                 ),
@@ -361,7 +357,7 @@ fn backups(
             ),
             Verdict::AwaitingFirst { rpo } => base(backup_freshness::NEVER_COMPLETED).fail(
                 Severity::Critical,
-                format!("in a backup plan (RPO {}) but no recovery point yet", days(rpo.seconds)),
+                format!("in a backup plan (RPO {}) but no recovery point yet", format_duration(rpo.seconds)),
                 "Start an on-demand backup now (AWS Backup console, Protected resources, Create on-demand backup).",
             ),
             Verdict::Unprotected { reason } => base(backup_freshness::UNPROTECTED).fail(
@@ -371,12 +367,12 @@ fn backups(
             ),
             Verdict::Missed { last, rpo, why } => base(backup_freshness::MISSED).fail(
                 Severity::Critical,
-                format!("newest recovery point {} old, RPO {}: {why}", age(*last), days(rpo.seconds)),
+                format!("newest recovery point {} old, RPO {}: {why}", age(*last), format_duration(rpo.seconds)),
                 "Fix what stops the scheduled job (see the reason), then start an on-demand backup.",
             ),
             Verdict::NeverCompleted { rpo, why } => base(backup_freshness::NEVER_COMPLETED).fail(
                 Severity::Critical,
-                format!("no recovery point after more than its RPO of {}: {why}", days(rpo.seconds)),
+                format!("no recovery point after more than its RPO of {}: {why}", format_duration(rpo.seconds)),
                 "Start an on-demand backup now, then fix what stops the scheduled job.",
             ),
             Verdict::Unknown { reason } => base(backup_freshness::UNKNOWN).unknown(reason.clone()),
@@ -717,7 +713,7 @@ fn drills(
         .filter(|(_, v)| !matches!(v, Verdict::Exempt { .. }))
         .map(|(i, _)| i.resource.resource_type.as_str())
         .collect();
-    let window = days(config.restore_drill_max_age_seconds);
+    let window = format_duration(config.restore_drill_max_age_seconds);
     let target = config.recovery_time_target_seconds;
     for rtype in types {
         let scope = format!("restore-drill:{rtype}");

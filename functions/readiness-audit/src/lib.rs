@@ -244,15 +244,10 @@ pub fn metrics(report: &Report, metrics: &mut MetricBatch) {
     for (check, n) in per_check {
         metrics.count("ReadinessChecksFailing", &[("Check", check)], n);
     }
-    let unknown = report
-        .items
-        .iter()
-        .filter(|i| i.status == Status::Unknown)
-        .count();
     metrics.count(
         "ReadinessChecksUnknown",
         &[],
-        u32::try_from(unknown).unwrap_or(u32::MAX),
+        u32::try_from(report.unknown()).unwrap_or(u32::MAX),
     );
 }
 
@@ -353,7 +348,7 @@ pub async fn handle(
             let resolved_backups = backup_freshness::resolutions(
                 &audit.facts.backups,
                 &audit.judgement,
-                open.clone(),
+                &open,
                 config,
             );
             observations.extend(resolved_backups);

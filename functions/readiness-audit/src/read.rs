@@ -12,6 +12,7 @@
 
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use backup_freshness::assess::{Protection, Snapshot};
+use backup_freshness::collect::ts;
 use futures_util::stream::{self, StreamExt};
 use phoenix_shared::Config;
 use phoenix_shared::aws::reason;
@@ -173,10 +174,6 @@ pub struct Facts {
     pub heartbeats: BTreeMap<String, Read<Option<Timestamp>>>,
 }
 
-fn ts(value: Option<&aws_sdk_s3::primitives::DateTime>) -> Option<Timestamp> {
-    value.map(|d| Timestamp::from_epoch_seconds(d.secs()))
-}
-
 fn is_true(value: Option<&String>) -> bool {
     value.is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
 }
@@ -310,7 +307,7 @@ async fn read_buckets(clients: &Clients, config: &Config) -> Read<(Vec<Bucket>, 
                     tagged.insert(
                         name,
                         (
-                            is_true(tag("phoenix:data").as_ref()),
+                            is_true(tag(protection_guard::DATA_TAG).as_ref()),
                             is_true(tag("phoenix:terraform-state").as_ref()),
                         ),
                     );
@@ -549,7 +546,7 @@ async fn read_secrets(
                 continue;
             };
             let tagged = s.tags().iter().any(|t| {
-                t.key() == Some("phoenix:encryption-key")
+                t.key() == Some(protection_guard::KEY_TAG)
                     && is_true(t.value().map(str::to_owned).as_ref())
             });
             if !tagged
@@ -746,7 +743,7 @@ async fn read_heartbeats(
                     .filter(|r| r.id() == Some(id.as_str()))
                     .flat_map(|r| r.timestamps().iter().zip(r.values()))
                     .filter(|(_, v)| **v > 0.0)
-                    .map(|(t, _)| Timestamp::from_epoch_seconds(t.secs()))
+                    .filter_map(|(t, _)| ts(Some(t)))
                     .max();
                 out.insert((*function).to_owned(), Ok(newest));
             }

@@ -47,6 +47,13 @@ impl Report {
         out
     }
 
+    /// Items that pass with a weakness worth saying: (item, warning).
+    pub fn warnings(&self) -> impl Iterator<Item = (&Item, &str)> {
+        self.items
+            .iter()
+            .filter_map(|i| i.warning.as_deref().map(|w| (i, w)))
+    }
+
     pub fn unknown(&self) -> usize {
         self.items
             .iter()
@@ -135,16 +142,15 @@ impl Report {
                 );
             }
         }
-        let warnings: Vec<&Item> = self.items.iter().filter(|i| i.warning.is_some()).collect();
+        let warnings: Vec<(&Item, &str)> = self.warnings().collect();
         if !warnings.is_empty() {
             let _ = writeln!(out, "\n## Warnings\n");
-            for item in warnings {
+            for (item, warning) in warnings {
                 let _ = writeln!(
                     out,
-                    "- {} `{}`: {}",
+                    "- {} `{}`: {warning}",
                     item.resource_type_label(),
-                    item.name,
-                    item.warning.as_deref().unwrap_or_default()
+                    item.name
                 );
             }
         }
