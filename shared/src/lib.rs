@@ -30,3 +30,12 @@ pub use finding::{Desired, Finding, Observation, Severity};
 pub use guard::Guard;
 pub use metrics::MetricBatch;
 pub use time::Timestamp;
+
+/// Writes what a function's `--print-event-pattern` describes to standard output, as
+/// indented JSON. A closed pipe is an error to return, not a panic.
+pub fn print_json(value: &serde_json::Value) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{value:#}")?;
+    out.flush()
+}

@@ -213,8 +213,13 @@ fn the_protection_guard_binary_prints_the_event_patterns_its_code_handles() {
         });
     assert!(output.status.success(), "{}", text(&output));
     let printed: Value = serde_json::from_slice(&output.stdout).expect("JSON");
-    let patterns = printed["patterns"].as_array().expect("patterns");
-    // One pattern per service, each naming exactly the calls of the catalog for its source.
+    let rules = printed["rules"].as_object().expect("rules");
+    let patterns: Vec<&Value> = rules.values().collect();
+    // One rule per service, named after it, each naming exactly the calls of the catalog for
+    // its source.
+    for (name, pattern) in rules {
+        assert_eq!(pattern["source"][0], format!("aws.{name}"));
+    }
     for row in protection_guard::catalog::HANDLED {
         let pattern = patterns
             .iter()

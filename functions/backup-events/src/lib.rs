@@ -35,6 +35,27 @@ pub const CHECK_VAULT_DELETED: &str = "backup-vault-deleted";
 pub const CHECK_PLAN_DELETED: &str = "backup-plan-deleted";
 pub const CHECK_REGION_OPT_OUT: &str = "backup-region-opt-out";
 
+/// The EventBridge detail types of `aws.backup` the function acts on; every other is
+/// ignored (and counted), so the Terraform module routes only these.
+pub const DETAIL_TYPES: &[&str] = &[
+    "Backup Job State Change",
+    "Copy Job State Change",
+    "Restore Job State Change",
+    "Recovery Point State Change",
+    "Backup Vault State Change",
+    "Backup Plan State Change",
+    "Region Setting State Change",
+];
+
+/// What `backup-events --print-event-pattern` prints for the Terraform module: one
+/// EventBridge rule for the detail types the function acts on.
+pub fn describe() -> Value {
+    serde_json::json!({
+        "function": FUNCTION,
+        "rules": {"backup": {"source": ["aws.backup"], "detail-type": DETAIL_TYPES}},
+    })
+}
+
 /// AWS Backup's resource type names, used to spell types the same way in every metric.
 const KNOWN_TYPES: &[&str] = &[
     "Aurora",
@@ -178,15 +199,18 @@ pub fn classify(
             .or_else(|| timestamp(detail, &["completionDate", "creationDate"]))
             .unwrap_or(now),
     };
-    let detail_type = envelope.detail_type.to_ascii_lowercase();
-    let observations = match detail_type.as_str() {
-        "backup job state change" => backup_job(&ctx, metrics)?,
-        "copy job state change" => copy_job(&ctx, metrics)?,
-        "restore job state change" => restore_job(&ctx, metrics)?,
-        "recovery point state change" => recovery_point(&ctx, metrics)?,
-        "backup vault state change" => deleted_container(&ctx, metrics, Container::Vault)?,
-        "backup plan state change" => deleted_container(&ctx, metrics, Container::Plan)?,
-        "region setting state change" => region_setting(&ctx, metrics),
+    let handled = DETAIL_TYPES
+        .iter()
+        .position(|t| t.eq_ignore_ascii_case(&envelope.detail_type));
+    // In the order of DETAIL_TYPES.
+    let observations = match handled {
+        Some(0) => backup_job(&ctx, metrics)?,
+        Some(1) => copy_job(&ctx, metrics)?,
+        Some(2) => restore_job(&ctx, metrics)?,
+        Some(3) => recovery_point(&ctx, metrics)?,
+        Some(4) => deleted_container(&ctx, metrics, Container::Vault)?,
+        Some(5) => deleted_container(&ctx, metrics, Container::Plan)?,
+        Some(6) => region_setting(&ctx, metrics),
         _ => {
             return Ok(ignore(
                 metrics,

@@ -377,11 +377,19 @@ pub fn event_patterns() -> Vec<Value> {
         .collect()
 }
 
-/// What `--print-event-pattern` prints: the patterns, and the table they come from.
+/// What `--print-event-pattern` prints: one EventBridge rule per service, named after it
+/// (`s3`, `rds`, …), and the table of handled calls the patterns come from.
 pub fn describe() -> Value {
+    let rules: serde_json::Map<String, Value> = event_patterns()
+        .into_iter()
+        .map(|pattern| {
+            let source = pattern["source"][0].as_str().unwrap_or_default();
+            (source.trim_start_matches("aws.").to_owned(), pattern)
+        })
+        .collect();
     json!({
         "function": crate::FUNCTION,
-        "patterns": event_patterns(),
+        "rules": rules,
         "events": HANDLED.iter().map(|h| json!({
             "source": h.source,
             "eventName": h.event_name,

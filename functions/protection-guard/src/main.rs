@@ -10,8 +10,9 @@ use serde_json::Value;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     if std::env::args().nth(1).as_deref() == Some("--print-event-pattern") {
-        println!("{:#}", protection_guard::catalog::describe());
-        return Ok(());
+        return Ok(phoenix_shared::print_json(
+            &protection_guard::catalog::describe(),
+        )?);
     }
     lambda_runtime::tracing::init_default_subscriber();
     let config = Config::from_env_or_exit(protection_guard::FUNCTION);

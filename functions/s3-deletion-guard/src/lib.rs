@@ -52,15 +52,39 @@ pub const NOTIFICATION_EVENTS: &[&str] = &[
     "s3:ObjectCreated:*",
 ];
 
-/// What `s3-deletion-guard --print-event-pattern` prints for the Terraform module: the
-/// EventBridge pattern, and the classic notification events with the state-file suffix.
+/// The placeholders in [`describe`]'s patterns that the Terraform module replaces with the
+/// names (or `*` patterns) of the data and the state buckets.
+/// The ending of the object keys the function reads as Terraform state.
+pub const STATE_SUFFIX: &str = ".tfstate";
+
+pub const DATA_BUCKETS_PLACEHOLDER: &str = "<data-buckets>";
+pub const STATE_BUCKETS_PLACEHOLDER: &str = "<state-buckets>";
+
+/// What `s3-deletion-guard --print-event-pattern` prints for the Terraform module: two
+/// EventBridge rules (deletions in data and state buckets; new versions of `.tfstate`
+/// objects in state buckets, the only writes the function reads), and the classic
+/// notification events with the state-file suffix.
 pub fn describe() -> Value {
     json!({
         "function": FUNCTION,
-        "patterns": [{"source": ["aws.s3"], "detail-type": DETAIL_TYPES}],
+        "rules": {
+            "deletions": {
+                "source": ["aws.s3"],
+                "detail-type": [DETAIL_TYPES[0]],
+                "detail": {"bucket": {"name": [DATA_BUCKETS_PLACEHOLDER, STATE_BUCKETS_PLACEHOLDER]}},
+            },
+            "state-writes": {
+                "source": ["aws.s3"],
+                "detail-type": [DETAIL_TYPES[1]],
+                "detail": {
+                    "bucket": {"name": [STATE_BUCKETS_PLACEHOLDER]},
+                    "object": {"key": [{"suffix": STATE_SUFFIX}]},
+                },
+            },
+        },
         "notifications": {
             "data_buckets": NOTIFICATION_EVENTS[..2],
-            "state_buckets": {"events": NOTIFICATION_EVENTS, "filter_suffix": ".tfstate"},
+            "state_buckets": {"events": NOTIFICATION_EVENTS, "filter_suffix": STATE_SUFFIX},
         },
     })
 }
@@ -333,7 +357,7 @@ fn reject(event: &Value, rejection: Rejection, metrics: &mut MetricBatch) -> Han
 /// Whether an object key is a Terraform state file (`terraform.tfstate`,
 /// `env:/prod/app.tfstate`), not a lock or a backup.
 pub fn is_state_key(key: &str) -> bool {
-    key.ends_with(".tfstate")
+    key.ends_with(STATE_SUFFIX)
 }
 
 fn versioning_observations(

@@ -10,8 +10,7 @@ use serde_json::Value;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     if std::env::args().nth(1).as_deref() == Some("--print-event-pattern") {
-        println!("{:#}", s3_deletion_guard::describe());
-        return Ok(());
+        return Ok(phoenix_shared::print_json(&s3_deletion_guard::describe())?);
     }
     lambda_runtime::tracing::init_default_subscriber();
     let config = Config::from_env_or_exit(s3_deletion_guard::FUNCTION);

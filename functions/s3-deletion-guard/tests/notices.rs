@@ -251,13 +251,18 @@ fn no_value_at_any_path_of_a_state_file_panics_the_state_reader() {
 #[test]
 fn the_printed_routes_cover_every_fixture_the_function_acts_on() {
     let printed = s3_deletion_guard::describe();
-    let detail_types = printed["patterns"][0]["detail-type"].as_array().unwrap();
+    let detail_types: Vec<&Value> = printed["rules"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|rule| &rule["detail-type"][0])
+        .collect();
     let state_events = printed["notifications"]["state_buckets"]["events"]
         .as_array()
         .unwrap();
     for (name, event) in fixtures() {
         if let Some(detail_type) = event.get("detail-type") {
-            assert!(detail_types.contains(detail_type), "{name} is not routed");
+            assert!(detail_types.contains(&detail_type), "{name} is not routed");
             continue;
         }
         let Ok(Parsed::Notices { notices, .. }) = parse(&event) else {
