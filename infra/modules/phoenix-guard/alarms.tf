@@ -1,0 +1,147 @@
+# Alarms on the guard's own metrics and on the guard itself. All of them notify the alarm
+# topic, on ALARM and on OK, so PagerDuty opens and resolves one incident per alarm.
+
+locals {
+  alarm_actions = [aws_sns_topic.alarms.arn]
+  environment_dimension = {
+    Environment = var.environment
+  }
+  # Findings that must never be non-zero, from backup-freshness's hourly sweep.
+  sweep_alarms = {
+    BackupsMissed        = "A data store's backup that should have happened did not (backup-freshness). The alert topic names each resource."
+    ResourcesUnprotected = "A data store is in no backup plan (backup-freshness). The alert topic names each resource."
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "heartbeat" {
+  for_each          = { for name, f in local.functions : name => f if f.scheduled }
+  alarm_name        = "${var.name_prefix}-${var.environment}-${each.key}-heartbeat"
+  alarm_description = "Dead-man's switch: ${each.key} has not completed a run for ${var.heartbeat_missed_hours} hour(s). Nothing it watches is being checked. See its log group ${local.log_group_names[each.key]}."
+  namespace         = var.metric_namespace
+  metric_name       = "Heartbeat"
+  dimensions = {
+    Environment = var.environment
+    Function    = each.key
+  }
+  statistic           = "Sum"
+  period              = 3600
+  evaluation_periods  = var.heartbeat_missed_hours
+  datapoints_to_alarm = var.heartbeat_missed_hours
+  comparison_operator = "LessThanThreshold"
+  threshold           = 1
+  treat_missing_data  = "breaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = local.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "sweep" {
+  for_each            = local.sweep_alarms
+  alarm_name          = "${var.name_prefix}-${var.environment}-${each.key}"
+  alarm_description   = each.value
+  namespace           = var.metric_namespace
+  metric_name         = each.key
+  dimensions          = local.environment_dimension
+  statistic           = "Maximum"
+  period              = 3600
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  # Written by every sweep, zero included; a sweep that stops is the heartbeat's alarm.
+  treat_missing_data = "notBreaching"
+  alarm_actions      = local.alarm_actions
+  ok_actions         = local.alarm_actions
+  tags               = local.tags
+}
+
+# ProtectionViolations carries a Check dimension; one alarm sums every check.
+resource "aws_cloudwatch_metric_alarm" "protection_violations" {
+  alarm_name          = "${var.name_prefix}-${var.environment}-ProtectionViolations"
+  alarm_description   = "Someone weakened destroy-protection (protection-guard): versioning suspended, deletion protection off, a vault, recovery point or key scheduled for deletion, CloudTrail stopped. The alert topic names the call and the caller."
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = local.tags
+
+  metric_query {
+    id          = "violations"
+    label       = "ProtectionViolations (all checks)"
+    expression  = "SELECT SUM(ProtectionViolations) FROM SCHEMA(\"${var.metric_namespace}\", Check, Environment) WHERE Environment = '${var.environment}'"
+    period      = 300
+    return_data = true
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "readiness" {
+  alarm_name          = "${var.name_prefix}-${var.environment}-PhoenixReadiness"
+  alarm_description   = "Phoenix readiness of ${var.environment} is below ${var.readiness_threshold}/100 (readiness-audit). The report bucket's readiness/${var.environment}/latest.md lists what fails and how to fix it."
+  namespace           = var.metric_namespace
+  metric_name         = "PhoenixReadiness"
+  dimensions          = local.environment_dimension
+  statistic           = "Minimum"
+  period              = 3600
+  evaluation_periods  = 1
+  comparison_operator = "LessThanThreshold"
+  threshold           = var.readiness_threshold
+  # No score means no audit, which the audit's heartbeat alarm reports.
+  treat_missing_data = "ignore"
+  alarm_actions      = local.alarm_actions
+  ok_actions         = local.alarm_actions
+  tags               = local.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "function_errors" {
+  for_each            = local.functions
+  alarm_name          = "${var.name_prefix}-${var.environment}-${each.key}-errors"
+  alarm_description   = "${each.key} failed invocations (an alert not delivered, a ledger or AWS error). Lambda retries them; what still fails reaches the dead-letter queue."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = aws_lambda_function.function[each.key].function_name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = local.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "function_throttles" {
+  for_each            = local.functions
+  alarm_name          = "${var.name_prefix}-${var.environment}-${each.key}-throttles"
+  alarm_description   = "${each.key} was throttled: its reserved concurrency is too low for the events arriving."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Throttles"
+  dimensions          = { FunctionName = aws_lambda_function.function[each.key].function_name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = local.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "dead_letters" {
+  alarm_name          = "${var.name_prefix}-${var.environment}-dead-letters"
+  alarm_description   = "An event or invocation the guard could not handle after every retry is in ${aws_sqs_queue.dead_letters.name}: a finding may not have been paged."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = aws_sqs_queue.dead_letters.name }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = local.tags
+}

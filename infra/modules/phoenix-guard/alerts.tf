@@ -1,0 +1,72 @@
+# Where findings and alarms go. Functions publish findings to the alert topic (one message
+# per transition, with severity attributes for filter policies); CloudWatch alarms publish to
+# the alarm topic, which pages unfiltered: an alarm is about the guard itself.
+
+resource "aws_sns_topic" "alerts" {
+  name              = "${var.name_prefix}-${var.environment}-alerts"
+  display_name      = "Phoenix Guard ${var.environment}"
+  kms_master_key_id = aws_kms_key.guard.arn
+  tags              = local.tags
+}
+
+resource "aws_sns_topic" "alarms" {
+  name              = "${var.name_prefix}-${var.environment}-alarms"
+  display_name      = "Phoenix Guard ${var.environment} alarms"
+  kms_master_key_id = aws_kms_key.guard.arn
+  tags              = local.tags
+}
+
+data "aws_iam_policy_document" "alarms" {
+  statement {
+    sid       = "CloudWatchAlarmsPublish"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.alarms.arn]
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_sns_topic_policy" "alarms" {
+  arn    = aws_sns_topic.alarms.arn
+  policy = data.aws_iam_policy_document.alarms.json
+}
+
+locals {
+  topics = {
+    alerts = aws_sns_topic.alerts.arn
+    alarms = aws_sns_topic.alarms.arn
+  }
+  email_subscriptions = {
+    for pair in setproduct(keys(local.topics), var.alert_emails) : "${pair[0]}-${pair[1]}" => {
+      topic = pair[0]
+      email = pair[1]
+    }
+  }
+}
+
+# PagerDuty's Amazon CloudWatch integration reads the alarm-shaped `https` message the
+# functions render (AlarmName = the dedup key), and CloudWatch's own alarm messages.
+resource "aws_sns_topic_subscription" "pagerduty" {
+  # Only whether an endpoint is set is used for for_each; the URL itself stays sensitive.
+  for_each               = nonsensitive(var.pagerduty_endpoint == null) ? {} : local.topics
+  topic_arn              = each.value
+  protocol               = "https"
+  endpoint               = var.pagerduty_endpoint
+  endpoint_auto_confirms = true
+  raw_message_delivery   = false
+  filter_policy          = each.key == "alerts" ? jsonencode({ severity = var.pagerduty_severities }) : null
+}
+
+resource "aws_sns_topic_subscription" "email" {
+  for_each  = local.email_subscriptions
+  topic_arn = local.topics[each.value.topic]
+  protocol  = "email"
+  endpoint  = each.value.email
+}

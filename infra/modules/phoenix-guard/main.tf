@@ -1,0 +1,107 @@
+# Phoenix Guard: the functions, what triggers them, where their findings go, and the alarms
+# that watch the guard itself. What each function is, which events reach it and what its
+# role may do come from ./modules/catalog, which tests/infra evaluates.
+
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+
+locals {
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.name
+  account_id = data.aws_caller_identity.current.account_id
+  tags       = merge({ "phoenix:component" = "phoenix-guard", "phoenix:environment" = var.environment }, var.tags)
+
+  function_names = {
+    for name in keys(module.catalog.functions) : name => "${var.name_prefix}-${name}"
+  }
+  log_group_names = {
+    for name, function_name in local.function_names : name => "/aws/lambda/${function_name}"
+  }
+}
+
+module "catalog" {
+  source = "./modules/catalog"
+
+  name_prefix      = var.name_prefix
+  partition        = local.partition
+  region           = local.region
+  account_id       = local.account_id
+  metric_namespace = var.metric_namespace
+  resources = {
+    findings_table_arn    = aws_dynamodb_table.findings.arn
+    alert_topic_arn       = aws_sns_topic.alerts.arn
+    guard_key_arn         = aws_kms_key.guard.arn
+    dead_letter_queue_arn = aws_sqs_queue.dead_letters.arn
+    report_bucket_name    = aws_s3_bucket.reports.id
+    log_group_arns = {
+      for name, log_group in local.log_group_names : name => "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${log_group}"
+    }
+  }
+  data_bucket_names         = var.data_bucket_names
+  state_bucket_names        = var.state_bucket_names
+  state_bucket_kms_key_arns = var.state_bucket_kms_key_arns
+  enable_xray               = var.enable_xray
+}
+
+# One key for everything the guard stores or sends: alerts, alarms, the findings table, the
+# report bucket, the dead-letter queue and (unless log_kms_key_arn is given) the logs.
+resource "aws_kms_key" "guard" {
+  description             = "Phoenix Guard (${var.environment}): alerts, findings, reports, dead letters and logs"
+  enable_key_rotation     = true
+  deletion_window_in_days = var.key_deletion_window_days
+  policy                  = data.aws_iam_policy_document.guard_key.json
+  tags                    = local.tags
+}
+
+resource "aws_kms_alias" "guard" {
+  name          = "alias/${var.name_prefix}-${var.environment}"
+  target_key_id = aws_kms_key.guard.key_id
+}
+
+data "aws_iam_policy_document" "guard_key" {
+  # checkov:skip=CKV_AWS_109:In a key policy, "*" is the key itself; the account statement delegates to IAM, as AWS's default key policy does.
+  # checkov:skip=CKV_AWS_111:In a key policy, "*" is the key itself; the account statement delegates to IAM, as AWS's default key policy does.
+  # checkov:skip=CKV_AWS_356:In a key policy, "*" is the key itself, not every resource.
+  # AWS's default key policy: the account's IAM policies decide who administers and uses
+  # the key (the functions' roles use it only through their own statements).
+  statement {
+    sid       = "AccountAdministersTheKeyThroughIam"
+    actions   = ["kms:*"]
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+  }
+
+  statement {
+    sid       = "AlarmsAndEventBridgeEncryptMessages"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+
+  statement {
+    sid       = "LogsEncryptTheGuardsLogGroups"
+    actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["logs.${local.region}.amazonaws.com"]
+    }
+    condition {
+      test     = "ArnLike"
+      variable = "kms:EncryptionContext:aws:logs:arn"
+      values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${var.name_prefix}-*"]
+    }
+  }
+}

@@ -1,0 +1,19 @@
+output "functions" {
+  description = "The functions, by crate name, with their default sizing and whether they are scheduled."
+  value       = local.functions
+}
+
+output "event_rules" {
+  description = "EventBridge pattern rules by name: the function each routes to and its pattern (JSON)."
+  value       = local.event_rules
+}
+
+output "eventbridge_buckets" {
+  description = "Buckets (exact names) whose S3 events must be delivered to EventBridge."
+  value       = local.eventbridge_buckets
+}
+
+output "policies" {
+  description = "Each function's IAM policy document (JSON)."
+  value       = local.policies
+}

@@ -1,0 +1,249 @@
+# One policy per function: the actions its code calls (recorded next to the code in
+# functions/<name>/aws-calls.txt and checked against it by tests/infra), on the narrowest
+# resources each API allows. Every "*" resource names the APIs that accept nothing
+# narrower.
+
+locals {
+  p = var.partition
+  r = var.region
+  a = var.account_id
+  arn = {
+    backup_plans    = "arn:${local.p}:backup:${local.r}:${local.a}:backup-plan:*"
+    backup_vaults   = "arn:${local.p}:backup:${local.r}:${local.a}:backup-vault:*"
+    recovery_points = "arn:${local.p}:backup:${local.r}:${local.a}:recovery-point:*"
+    file_systems    = "arn:${local.p}:elasticfilesystem:${local.r}:${local.a}:file-system/*"
+    db_instances    = "arn:${local.p}:rds:${local.r}:${local.a}:db:*"
+    db_clusters     = "arn:${local.p}:rds:${local.r}:${local.a}:cluster:*"
+    tables          = "arn:${local.p}:dynamodb:${local.r}:${local.a}:table/*"
+    keys            = "arn:${local.p}:kms:${local.r}:${local.a}:key/*"
+    secrets         = "arn:${local.p}:secretsmanager:${local.r}:${local.a}:secret:*"
+    # A multi-region trail is addressed in its home region.
+    trails = "arn:${local.p}:cloudtrail:*:${local.a}:trail/*"
+    rules  = "arn:${local.p}:events:${local.r}:${local.a}:rule/*"
+    # Every bucket, none of their objects.
+    buckets = "arn:${local.p}:s3:::*"
+  }
+  watched_buckets = distinct(concat(var.data_bucket_names, var.state_bucket_names))
+
+  # What every function does through phoenix-shared: page, keep the ledger, count.
+  pipeline = [
+    {
+      Sid      = "PublishAlerts"
+      Effect   = "Allow"
+      Action   = ["sns:Publish"]
+      Resource = [var.resources.alert_topic_arn]
+    },
+    {
+      Sid      = "KeepTheLedger"
+      Effect   = "Allow"
+      Action   = ["dynamodb:UpdateItem"]
+      Resource = [var.resources.findings_table_arn]
+    },
+    {
+      # PutMetricData accepts no resource; the namespace condition is its only scope.
+      Sid       = "WriteMetrics"
+      Effect    = "Allow"
+      Action    = ["cloudwatch:PutMetricData"]
+      Resource  = ["*"]
+      Condition = { StringEquals = { "cloudwatch:namespace" = var.metric_namespace } }
+    },
+    {
+      # The alert topic, the findings table, the report bucket and the dead-letter queue
+      # are encrypted with the guard's key.
+      Sid      = "UseTheGuardKey"
+      Effect   = "Allow"
+      Action   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+      Resource = [var.resources.guard_key_arn]
+    },
+  ]
+
+  # The sweeps list the open findings they may resolve.
+  list_open_findings = [
+    {
+      Sid      = "ListOpenFindings"
+      Effect   = "Allow"
+      Action   = ["dynamodb:Scan"]
+      Resource = [var.resources.findings_table_arn]
+    },
+  ]
+
+  # backup-freshness's collection, which readiness-audit runs too.
+  backup_reads = [
+    {
+      # ListBackupJobs, ListBackupPlans, ListProtectedResources, ListRecoveryPointsByResource,
+      # DescribeRegionSettings and DynamoDB's ListTables accept no resource.
+      Sid    = "ListBackupsAndTables"
+      Effect = "Allow"
+      Action = [
+        "backup:DescribeRegionSettings",
+        "backup:ListBackupJobs",
+        "backup:ListBackupPlans",
+        "backup:ListProtectedResources",
+        "backup:ListRecoveryPointsByResource",
+        "dynamodb:ListTables",
+      ]
+      Resource = ["*"]
+    },
+    {
+      Sid      = "ReadBackupPlans"
+      Effect   = "Allow"
+      Action   = ["backup:GetBackupPlan", "backup:GetBackupSelection", "backup:ListBackupSelections"]
+      Resource = [local.arn.backup_plans]
+    },
+    {
+      Sid      = "ReadDataStores"
+      Effect   = "Allow"
+      Action   = ["elasticfilesystem:DescribeBackupPolicy", "elasticfilesystem:DescribeFileSystems", "rds:DescribeDBClusters", "rds:DescribeDBInstances", "dynamodb:DescribeTable", "dynamodb:ListTagsOfResource"]
+      Resource = [local.arn.file_systems, local.arn.db_instances, local.arn.db_clusters, local.arn.tables]
+    },
+  ]
+
+  statements = {
+    "backup-events" = local.pipeline
+
+    "backup-freshness" = concat(local.pipeline, local.list_open_findings, local.backup_reads)
+
+    "protection-guard" = concat(local.pipeline, [
+      {
+        # DescribeRegionSettings accepts no resource.
+        Sid      = "ReadRegionSettings"
+        Effect   = "Allow"
+        Action   = ["backup:DescribeRegionSettings"]
+        Resource = ["*"]
+      },
+      {
+        Sid      = "ConfirmBackupChanges"
+        Effect   = "Allow"
+        Action   = ["backup:DescribeBackupVault", "backup:DescribeRecoveryPoint", "backup:GetBackupPlan", "backup:GetBackupSelection", "backup:ListTags"]
+        Resource = [local.arn.backup_plans, local.arn.backup_vaults, local.arn.recovery_points]
+      },
+      {
+        Sid      = "ConfirmDataStoreChanges"
+        Effect   = "Allow"
+        Action   = ["elasticfilesystem:DescribeBackupPolicy", "elasticfilesystem:DescribeFileSystems", "rds:DescribeDBClusters", "rds:DescribeDBInstances"]
+        Resource = [local.arn.file_systems, local.arn.db_instances, local.arn.db_clusters]
+      },
+      {
+        Sid      = "ConfirmBucketChanges"
+        Effect   = "Allow"
+        Action   = ["s3:GetBucketTagging", "s3:GetBucketVersioning", "s3:GetLifecycleConfiguration"]
+        Resource = [local.arn.buckets]
+      },
+      {
+        Sid      = "ConfirmKeyAndSecretChanges"
+        Effect   = "Allow"
+        Action   = ["kms:DescribeKey", "kms:ListResourceTags", "secretsmanager:DescribeSecret"]
+        Resource = [local.arn.keys, local.arn.secrets]
+      },
+      {
+        Sid      = "ConfirmTrailAndRuleChanges"
+        Effect   = "Allow"
+        Action   = ["cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus", "events:DescribeRule", "events:ListTargetsByRule"]
+        Resource = [local.arn.trails, local.arn.rules]
+      },
+    ])
+
+    "s3-deletion-guard" = concat(local.pipeline, [
+      {
+        # Burst tallies are created in the findings table.
+        Sid      = "TallyDeletions"
+        Effect   = "Allow"
+        Action   = ["dynamodb:PutItem"]
+        Resource = [var.resources.findings_table_arn]
+      },
+      ], length(local.watched_buckets) == 0 ? [] : [
+      {
+        Sid      = "ReadWatchedBuckets"
+        Effect   = "Allow"
+        Action   = ["s3:GetBucketTagging", "s3:GetBucketVersioning"]
+        Resource = [for b in local.watched_buckets : "arn:${local.p}:s3:::${b}"]
+      },
+      ], length(var.state_bucket_names) == 0 ? [] : [
+      {
+        Sid      = "CompareStateVersions"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucketVersions"]
+        Resource = concat([for b in var.state_bucket_names : "arn:${local.p}:s3:::${b}"], [for b in var.state_bucket_names : "arn:${local.p}:s3:::${b}/*"])
+      },
+      ], length(var.state_bucket_kms_key_arns) == 0 ? [] : [
+      {
+        Sid      = "DecryptState"
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt"]
+        Resource = var.state_bucket_kms_key_arns
+      },
+    ])
+
+    "readiness-audit" = concat(local.pipeline, local.list_open_findings, local.backup_reads, [
+      {
+        # ListBackupVaults, ListRestoreJobs, DescribeTrails, ListRules, ListSecrets,
+        # ListAllMyBuckets, tag:GetResources and GetMetricData accept no resource.
+        Sid    = "ListTheAccount"
+        Effect = "Allow"
+        Action = [
+          "backup:ListBackupVaults",
+          "backup:ListRestoreJobs",
+          "cloudtrail:DescribeTrails",
+          "cloudwatch:GetMetricData",
+          "events:ListRules",
+          "s3:ListAllMyBuckets",
+          "secretsmanager:ListSecrets",
+          "tag:GetResources",
+        ]
+        Resource = ["*"]
+      },
+      {
+        Sid      = "ReadVaultsKeysAndTrails"
+        Effect   = "Allow"
+        Action   = ["backup:GetBackupVaultAccessPolicy", "kms:DescribeKey", "cloudtrail:GetTrailStatus"]
+        Resource = [local.arn.backup_vaults, local.arn.keys, local.arn.trails]
+      },
+      {
+        Sid      = "ReadBucketProtection"
+        Effect   = "Allow"
+        Action   = ["s3:GetBucketVersioning", "s3:GetLifecycleConfiguration"]
+        Resource = [local.arn.buckets]
+      },
+      {
+        Sid      = "KeepTheReport"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject", "s3:PutObject"]
+        Resource = ["arn:${local.p}:s3:::${var.resources.report_bucket_name}/readiness/*"]
+      },
+    ])
+  }
+
+  # What the Lambda platform needs of every role: its log group, the dead-letter queue of
+  # failed asynchronous invocations, and X-Ray when tracing is on.
+  platform = {
+    for name, _ in local.functions : name => concat([
+      {
+        Sid      = "WriteOwnLogs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = ["${var.resources.log_group_arns[name]}:*"]
+      },
+      {
+        Sid      = "DeadLetters"
+        Effect   = "Allow"
+        Action   = ["sqs:SendMessage"]
+        Resource = [var.resources.dead_letter_queue_arn]
+      },
+      ], var.enable_xray ? [
+      {
+        # PutTraceSegments and PutTelemetryRecords accept no resource.
+        Sid      = "Trace"
+        Effect   = "Allow"
+        Action   = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+        Resource = ["*"]
+      },
+    ] : [])
+  }
+
+  policies = {
+    for name, _ in local.functions : name => jsonencode({
+      Version   = "2012-10-17"
+      Statement = concat(local.statements[name], local.platform[name])
+    })
+  }
+}

@@ -1,0 +1,56 @@
+variable "name_prefix" {
+  description = "Prefix of every name the guard creates (functions, rules)."
+  type        = string
+}
+
+variable "partition" {
+  description = "AWS partition of the account (aws, aws-cn, aws-us-gov)."
+  type        = string
+}
+
+variable "region" {
+  description = "Region the guard runs in."
+  type        = string
+}
+
+variable "account_id" {
+  description = "Account the guard watches."
+  type        = string
+}
+
+variable "metric_namespace" {
+  description = "CloudWatch namespace the functions write to; PutMetricData is allowed in this namespace only."
+  type        = string
+}
+
+variable "resources" {
+  description = "ARNs and names of the guard's own resources that the roles are scoped to."
+  type = object({
+    findings_table_arn    = string
+    alert_topic_arn       = string
+    guard_key_arn         = string
+    dead_letter_queue_arn = string
+    report_bucket_name    = string
+    log_group_arns        = map(string)
+  })
+}
+
+variable "data_bucket_names" {
+  description = "Names (or * patterns) of buckets whose data must survive."
+  type        = list(string)
+}
+
+variable "state_bucket_names" {
+  description = "Names (or * patterns) of buckets that hold Terraform state."
+  type        = list(string)
+}
+
+variable "state_bucket_kms_key_arns" {
+  description = "KMS keys that encrypt the state buckets' objects, which s3-deletion-guard must decrypt to compare state versions."
+  type        = list(string)
+}
+
+variable "enable_xray" {
+  description = "Whether the functions send X-Ray traces."
+  type        = bool
+}

@@ -1,0 +1,49 @@
+output "function_arns" {
+  description = "ARN of each function, by function name."
+  value       = { for name, f in aws_lambda_function.function : name => f.arn }
+}
+
+output "role_arns" {
+  description = "ARN of each function's role, by function name."
+  value       = { for name, r in aws_iam_role.function : name => r.arn }
+}
+
+output "alert_topic_arn" {
+  description = "SNS topic the functions publish findings to (subscribe chat or ticketing here; filter on the severity attribute)."
+  value       = aws_sns_topic.alerts.arn
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic the guard's CloudWatch alarms notify."
+  value       = aws_sns_topic.alarms.arn
+}
+
+output "findings_table_name" {
+  description = "DynamoDB table of open findings and their dedup keys."
+  value       = aws_dynamodb_table.findings.name
+}
+
+output "report_bucket" {
+  description = "Bucket holding readiness/<environment>/latest.json, latest.md and the history of reports."
+  value       = aws_s3_bucket.reports.id
+}
+
+output "kms_key_arn" {
+  description = "The guard's KMS key (alerts, findings, reports, dead letters, logs)."
+  value       = aws_kms_key.guard.arn
+}
+
+output "dead_letter_queue_url" {
+  description = "SQS queue of invocations and events that failed every retry."
+  value       = aws_sqs_queue.dead_letters.id
+}
+
+output "dashboard_name" {
+  description = "CloudWatch dashboard of the environment's readiness and the guard's health."
+  value       = aws_cloudwatch_dashboard.guard.dashboard_name
+}
+
+output "event_rule_names" {
+  description = "EventBridge rules (schedules and event patterns), by rule key."
+  value       = { for k, r in aws_cloudwatch_event_rule.function : k => r.name }
+}

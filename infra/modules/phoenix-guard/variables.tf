@@ -1,0 +1,285 @@
+variable "environment" {
+  description = "Name of the environment the guard watches (dev, prod, ...): the Environment dimension of every metric and the environment named in every alert."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,32}$", var.environment))
+    error_message = "environment must be 1 to 32 letters, digits, '-' or '_'."
+  }
+}
+
+variable "name_prefix" {
+  description = "Prefix of every name the module creates. protection-guard pages critical when a rule or function with this prefix is disabled or deleted."
+  type        = string
+  default     = "phoenix-guard"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,19}$", var.name_prefix))
+    error_message = "name_prefix must start with a lowercase letter and have at most 20 lowercase letters, digits or '-'."
+  }
+}
+
+variable "artifacts_dir" {
+  description = "Directory holding each function's release package as <function>/bootstrap.zip: what `make package` writes to target/lambda/."
+  type        = string
+
+  validation {
+    condition     = fileexists("${var.artifacts_dir}/backup-events/bootstrap.zip")
+    error_message = "artifacts_dir must hold <function>/bootstrap.zip for every function: run `make package` first."
+  }
+}
+
+variable "architecture" {
+  description = "Instruction set of the functions; must match the target the packages were built for (`make package` builds arm64)."
+  type        = string
+  default     = "arm64"
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.architecture)
+    error_message = "architecture must be arm64 or x86_64."
+  }
+}
+
+variable "functions" {
+  description = "Per-function overrides of memory (MB), timeout (seconds) and reserved concurrency, by function name."
+  type = map(object({
+    memory_size          = optional(number)
+    timeout              = optional(number)
+    reserved_concurrency = optional(number)
+  }))
+  default = {}
+
+  validation {
+    condition = alltrue([
+      for name in keys(var.functions) : contains(["backup-events", "backup-freshness", "protection-guard", "s3-deletion-guard", "readiness-audit"], name)
+    ])
+    error_message = "functions may only name backup-events, backup-freshness, protection-guard, s3-deletion-guard or readiness-audit."
+  }
+
+  validation {
+    condition = alltrue([
+      for f in values(var.functions) : (f.memory_size == null || (f.memory_size >= 128 && f.memory_size <= 10240)) && (f.timeout == null || (f.timeout >= 3 && f.timeout <= 900)) && (f.reserved_concurrency == null || f.reserved_concurrency >= 1)
+    ])
+    error_message = "memory_size must be 128 to 10240 MB, timeout 3 to 900 seconds, and reserved_concurrency at least 1."
+  }
+}
+
+variable "data_bucket_names" {
+  description = "Buckets whose data must survive (names or * patterns): permanent deletions page, and their versioning and lifecycle are audited. Exact names get S3-to-EventBridge delivery switched on."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for b in var.data_bucket_names : can(regex("^[a-z0-9*][a-z0-9.*-]{0,62}$", b))])
+    error_message = "data_bucket_names must be S3 bucket names, optionally with * wildcards."
+  }
+}
+
+variable "state_bucket_names" {
+  description = "Buckets holding Terraform state (names or * patterns): each new .tfstate version is compared with the previous one."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for b in var.state_bucket_names : can(regex("^[a-z0-9*][a-z0-9.*-]{0,62}$", b))])
+    error_message = "state_bucket_names must be S3 bucket names, optionally with * wildcards."
+  }
+}
+
+variable "state_bucket_kms_key_arns" {
+  description = "KMS keys that encrypt objects in the state buckets (s3-deletion-guard decrypts state versions to compare them). Empty when they use SSE-S3."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for k in var.state_bucket_kms_key_arns : can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/", k))])
+    error_message = "state_bucket_kms_key_arns must be KMS key ARNs (arn:aws:kms:<region>:<account>:key/<id>)."
+  }
+}
+
+variable "manage_bucket_notifications" {
+  description = "Switch on S3-to-EventBridge delivery for the exact data and state bucket names. The module then owns each bucket's notification configuration; turn it off when another configuration manages them, and enable EventBridge delivery there."
+  type        = bool
+  default     = true
+}
+
+variable "encryption_key_secrets" {
+  description = "Secrets Manager secrets (names or * patterns) that hold encryption keys: regenerating one pages."
+  type        = list(string)
+  default     = []
+}
+
+variable "required_resource_types" {
+  description = "AWS Backup resource types whose loss is critical."
+  type        = list(string)
+  default     = ["EFS", "RDS", "Aurora", "DynamoDB"]
+
+  validation {
+    condition     = length(var.required_resource_types) > 0 && alltrue([for t in var.required_resource_types : contains(["Aurora", "CloudFormation", "DocumentDB", "DynamoDB", "EBS", "EC2", "EFS", "FSx", "Neptune", "Redshift", "RDS", "S3", "SAP HANA on Amazon EC2", "Storage Gateway", "Timestream", "VirtualMachine"], t)])
+    error_message = "required_resource_types must name AWS Backup resource types (EFS, RDS, Aurora, DynamoDB, S3, EBS, EC2, FSx, ...)."
+  }
+}
+
+variable "settings" {
+  description = "Further PHOENIX_* settings for every function (see the repository README), e.g. PHOENIX_REMIND_AFTER_HOURS. The ones this module sets itself cannot be overridden here."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition = alltrue([
+      for k in keys(var.settings) : can(regex("^PHOENIX_[A-Z_]+$", k)) && !contains(["PHOENIX_ALERT_TOPIC_ARN", "PHOENIX_FINDINGS_TABLE", "PHOENIX_METRIC_NAMESPACE", "PHOENIX_ENVIRONMENT", "PHOENIX_GUARD_PREFIX", "PHOENIX_DATA_BUCKETS", "PHOENIX_STATE_BUCKETS", "PHOENIX_ENCRYPTION_KEY_SECRETS", "PHOENIX_REQUIRED_RESOURCE_TYPES", "PHOENIX_REPORT_BUCKET"], k)
+    ])
+    error_message = "settings keys must be PHOENIX_* names other than those the module sets (topic, table, namespace, environment, prefix, buckets, secrets, required types, report bucket)."
+  }
+}
+
+variable "metric_namespace" {
+  description = "CloudWatch namespace of the guard's metrics."
+  type        = string
+  default     = "PhoenixGuard"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._/#:-]{1,255}$", var.metric_namespace)) && !startswith(var.metric_namespace, "AWS/")
+    error_message = "metric_namespace must be a valid CloudWatch namespace and must not start with AWS/."
+  }
+}
+
+variable "backup_freshness_schedule" {
+  description = "When backup-freshness sweeps (EventBridge schedule expression). Its heartbeat alarm expects one run per hour."
+  type        = string
+  default     = "cron(5 * * * ? *)"
+
+  validation {
+    condition     = can(regex("^(rate|cron)\\(.+\\)$", var.backup_freshness_schedule))
+    error_message = "backup_freshness_schedule must be a rate(...) or cron(...) expression."
+  }
+}
+
+variable "readiness_audit_schedule" {
+  description = "When readiness-audit runs (EventBridge schedule expression); by default half an hour after each backup-freshness sweep, so it reads that sweep's heartbeat."
+  type        = string
+  default     = "cron(35 * * * ? *)"
+
+  validation {
+    condition     = can(regex("^(rate|cron)\\(.+\\)$", var.readiness_audit_schedule))
+    error_message = "readiness_audit_schedule must be a rate(...) or cron(...) expression."
+  }
+}
+
+variable "heartbeat_missed_hours" {
+  description = "Hours without a Heartbeat from a scheduled function before its dead-man's-switch alarm fires (the functions run hourly)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.heartbeat_missed_hours >= 1 && var.heartbeat_missed_hours <= 24 && floor(var.heartbeat_missed_hours) == var.heartbeat_missed_hours
+    error_message = "heartbeat_missed_hours must be a whole number from 1 to 24."
+  }
+}
+
+variable "readiness_threshold" {
+  description = "The PhoenixReadiness score (0-100) below which the readiness alarm fires."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.readiness_threshold >= 0 && var.readiness_threshold <= 100
+    error_message = "readiness_threshold must be between 0 and 100."
+  }
+}
+
+variable "pagerduty_endpoint" {
+  description = "PagerDuty 'Amazon CloudWatch' integration URL (https://events.pagerduty.com/integration/<key>/enqueue). Null: no PagerDuty subscription."
+  type        = string
+  default     = null
+  sensitive   = true
+
+  validation {
+    condition     = var.pagerduty_endpoint == null || can(regex("^https://events\\.(eu\\.)?pagerduty\\.com/", var.pagerduty_endpoint))
+    error_message = "pagerduty_endpoint must be a PagerDuty events URL (https://events.pagerduty.com/... or https://events.eu.pagerduty.com/...)."
+  }
+}
+
+variable "pagerduty_severities" {
+  description = "Finding severities that reach PagerDuty (a filter policy on the alert topic). A resolution carries its finding's severity, so it reaches PagerDuty too. Alarms always page."
+  type        = list(string)
+  default     = ["critical", "error"]
+
+  validation {
+    condition     = length(var.pagerduty_severities) > 0 && alltrue([for s in var.pagerduty_severities : contains(["critical", "error", "warning", "info"], s)])
+    error_message = "pagerduty_severities must be a non-empty subset of critical, error, warning, info."
+  }
+}
+
+variable "alert_emails" {
+  description = "Addresses that get every alert and alarm by email (each must confirm its subscription)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for e in var.alert_emails : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", e))])
+    error_message = "alert_emails must be email addresses."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Days the functions' logs are kept (a year by default: the logs are the trail of every page and every check that could not run)."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a retention CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, ...)."
+  }
+}
+
+variable "log_kms_key_arn" {
+  description = "KMS key for the functions' log groups. Null: the guard's own key."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.log_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.log_kms_key_arn))
+    error_message = "log_kms_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "enable_xray" {
+  description = "Send X-Ray traces from the functions."
+  type        = bool
+  default     = false
+}
+
+variable "report_retention_days" {
+  description = "Days older versions of the readiness report are kept in the report bucket."
+  type        = number
+  default     = 400
+
+  validation {
+    condition     = var.report_retention_days >= 1
+    error_message = "report_retention_days must be at least 1."
+  }
+}
+
+variable "key_deletion_window_days" {
+  description = "Waiting period before the guard's KMS key is deleted after a destroy."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.key_deletion_window_days >= 7 && var.key_deletion_window_days <= 30
+    error_message = "key_deletion_window_days must be between 7 and 30."
+  }
+}
+
+variable "deletion_protection" {
+  description = "Protect the findings table from deletion (the ledger of open findings and their dedup keys)."
+  type        = bool
+  default     = true
+}
+
+variable "tags" {
+  description = "Tags for every resource."
+  type        = map(string)
+  default     = {}
+}
