@@ -1,13 +1,13 @@
 # The two commands a newcomer needs:
 #   make demo   every function, as a Lambda binary, against the local AWS emulator through the users' story
-#   make test   run every test (formatting, lints, unit, emulator-backed, end to end, packaging)
+#   make test   run every test (formatting, lints, unit, emulator-backed, end to end, infra, packaging)
 # Both install what they need first (tests/setup: a pinned virtualenv from PyPI with moto,
 # cbor2, cargo-lambda and ziglang).
 
 SHELL := /bin/bash
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: demo test setup lint package bench
+.PHONY: demo test setup lint package bench event-rules
 
 setup:
 	@tests/setup
@@ -24,7 +24,15 @@ lint:
 test: setup lint
 	cargo build --workspace --bins
 	cargo test --workspace
+	tests/infra/check
 	tests/package-check
+
+# The EventBridge rules the Terraform module routes, as the functions print them.
+event-rules:
+	cargo build --quiet --workspace --bins
+	for f in backup-events protection-guard s3-deletion-guard; do \
+		$${CARGO_TARGET_DIR:-target}/debug/$$f --print-event-pattern > infra/modules/phoenix-guard/modules/catalog/rules/$$f.json; \
+	done
 
 # Release bootstrap.zip per function in target/lambda/<function>/, checked.
 package: setup

@@ -1,0 +1,561 @@
+"""Tests of the Terraform module in infra/, without providers (none can be downloaded here).
+
+- The pure part of the module (modules/catalog: functions, event rules, IAM policies) is
+  evaluated by Terraform itself (`terraform apply` of a root module that only calls it), so
+  the tests read the very values the module deploys.
+- The rest of the module is parsed as HCL (bc-python-hcl2, pinned in requirements.txt) and
+  checked for the wiring that those values must go through.
+- Each EventBridge pattern is loaded into the AWS emulator as a rule with an SQS target, and
+  the functions' fixtures (and near-misses made from them) are sent through it.
+- The AWS calls each function's code makes are read from the code and compared with
+  functions/<name>/aws-calls.txt, and that list with the function's role.
+
+Run by tests/infra/check (in `make test`), which sets up the virtualenv and the emulator.
+"""
+
+import copy
+import glob
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+import boto3
+import hcl2
+
+ROOT = Path(__file__).resolve().parents[2]
+MODULE = ROOT / "infra" / "modules" / "phoenix-guard"
+CATALOG = MODULE / "modules" / "catalog"
+EXAMPLE = ROOT / "infra" / "examples" / "complete"
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+ENDPOINT = os.environ.get("PHOENIX_EMULATOR")
+
+ACCOUNT = "123456789012"
+REGION = "eu-west-1"
+DATA_BUCKETS = ["cochlearis-dev-zulip-uploads", "cochlearis-dev-bookstack-uploads", "cochlearis-dev-*-media"]
+STATE_BUCKETS = ["cochlearis-dev-tfstate"]
+STATE_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/state"
+
+# IAM service prefixes of the SDK crates (the crate name is not always the prefix).
+IAM_PREFIX = {
+    "aws-sdk-backup": "backup",
+    "aws-sdk-cloudtrail": "cloudtrail",
+    "aws-sdk-cloudwatch": "cloudwatch",
+    "aws-sdk-dynamodb": "dynamodb",
+    "aws-sdk-efs": "elasticfilesystem",
+    "aws-sdk-eventbridge": "events",
+    "aws-sdk-kms": "kms",
+    "aws-sdk-rds": "rds",
+    "aws-sdk-resourcegroupstagging": "tag",
+    "aws-sdk-s3": "s3",
+    "aws-sdk-secretsmanager": "secretsmanager",
+    "aws-sdk-sns": "sns",
+    "aws-sdk-sqs": "sqs",
+}
+# What the Lambda platform needs of every role, beyond the function's own calls.
+PLATFORM_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage"}
+XRAY_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+
+
+def function_crates():
+    return sorted(
+        p.parent.parent.name for p in (ROOT / "functions").glob("*/src/main.rs")
+    )
+
+
+def terraform(args, cwd):
+    env = dict(os.environ, TF_IN_AUTOMATION="1", TF_CLI_CONFIG_FILE=str(EMPTY_CLI_CONFIG))
+    done = subprocess.run(
+        ["terraform", *args, "-no-color"], cwd=cwd, env=env, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise AssertionError(f"terraform {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+EMPTY_CLI_CONFIG = Path(tempfile.mkdtemp(prefix="phoenix-tf-")) / "terraformrc"
+EMPTY_CLI_CONFIG.write_text("")
+
+
+def evaluate_catalog(data_buckets, state_buckets, state_keys, xray):
+    """The catalog's outputs for these inputs, computed by Terraform."""
+    work = Path(tempfile.mkdtemp(prefix="phoenix-catalog-"))
+    functions = function_crates()
+    root = {
+        "module": {
+            "catalog": {
+                "source": str(CATALOG),
+                "name_prefix": "phoenix-guard",
+                "partition": "aws",
+                "region": REGION,
+                "account_id": ACCOUNT,
+                "metric_namespace": "PhoenixGuard",
+                "resources": {
+                    "findings_table_arn": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/findings",
+                    "alert_topic_arn": f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts",
+                    "guard_key_arn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/guard",
+                    "dead_letter_queue_arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:dead-letters",
+                    "report_bucket_name": "reports",
+                    "log_group_arns": {
+                        f: f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/phoenix-guard-{f}"
+                        for f in functions
+                    },
+                },
+                "data_bucket_names": data_buckets,
+                "state_bucket_names": state_buckets,
+                "state_bucket_kms_key_arns": state_keys,
+                "enable_xray": xray,
+            }
+        },
+        "output": {"catalog": {"value": "${module.catalog}"}},
+    }
+    (work / "main.tf.json").write_text(json.dumps(root))
+    terraform(["init", "-input=false", "-backend=false"], work)
+    terraform(["apply", "-input=false", "-auto-approve"], work)
+    return json.loads(terraform(["output", "-json", "catalog"], work))
+
+
+CATALOG_OUT = evaluate_catalog(DATA_BUCKETS, STATE_BUCKETS, [STATE_KEY], xray=False)
+XRAY_CATALOG_OUT = evaluate_catalog(DATA_BUCKETS, STATE_BUCKETS, [STATE_KEY], xray=True)
+
+
+def norm(value):
+    """bc-python-hcl2 wraps every attribute value and nested block in a one-element list;
+    unwrap that level so blocks read as written."""
+    if isinstance(value, dict):
+        return {
+            k: norm(v[0] if isinstance(v, list) and len(v) == 1 else v) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [norm(v) for v in value]
+    return value
+
+
+def parse_hcl(path):
+    with open(path) as f:
+        return norm(hcl2.load(f))
+
+
+def module_blocks(kind):
+    """Every `kind` block (resource, variable, ...) of the module, by file."""
+    found = {}
+    for path in sorted(MODULE.glob("*.tf")):
+        blocks = parse_hcl(path).get(kind, [])
+        for block in blocks if isinstance(blocks, list) else [blocks]:
+            found.setdefault(path.name, []).append(block)
+    return found
+
+
+def resources(rtype):
+    out = {}
+    for blocks in module_blocks("resource").values():
+        for block in blocks:
+            for t, named in block.items():
+                if t == rtype:
+                    out.update(named)
+    return out
+
+
+def printed(function):
+    binary = TARGET / "debug" / function
+    done = subprocess.run([binary, "--print-event-pattern"], capture_output=True, text=True, env={})
+    if done.returncode != 0:
+        raise AssertionError(f"{binary} --print-event-pattern failed ({done.returncode}): {done.stderr}")
+    return json.loads(done.stdout)
+
+
+def fixtures(function):
+    for path in sorted((ROOT / "functions" / function / "fixtures").glob("*.json")):
+        yield path.name, json.loads(path.read_text())
+
+
+def recorded_calls(function):
+    """functions/<name>/aws-calls.txt: operation -> IAM actions (empty when not called)."""
+    calls = {}
+    for line in (ROOT / "functions" / function / "aws-calls.txt").read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        operation, *rest = line.split()
+        if rest and rest[0] == "-":
+            if len(rest) < 2:
+                raise AssertionError(f"{function}: {operation} is marked not called without a reason")
+            calls[operation] = set()
+        else:
+            calls[operation] = set(rest)
+    return calls
+
+
+class Catalog(unittest.TestCase):
+    def test_one_lambda_per_function_crate(self):
+        self.assertEqual(sorted(CATALOG_OUT["functions"]), function_crates())
+        lambdas = resources("aws_lambda_function")
+        self.assertEqual(list(lambdas), ["function"], "one resource, one instance per function")
+        self.assertEqual(lambdas["function"]["for_each"], "${local.functions}")
+        locals_ = {k: v for b in module_blocks("locals").get("lambda.tf", []) for k, v in b.items()}
+        self.assertIn("module.catalog.functions", locals_["functions"])
+        for name in function_crates():
+            self.assertTrue((ROOT / "functions" / name / "aws-calls.txt").exists(), name)
+
+    def test_lambdas_run_the_packages_as_al2023_bootstrap_with_json_logs(self):
+        f = resources("aws_lambda_function")["function"]
+        self.assertEqual(f["runtime"], "provided.al2023")
+        self.assertEqual(f["handler"], "bootstrap")
+        self.assertEqual(f["architectures"], ["${var.architecture}"])
+        self.assertEqual(f["logging_config"]["log_format"], "JSON")
+        self.assertIn("dead_letter_config", f)
+        # A package of the other architecture is refused at plan time.
+        self.assertIn("each.value.built_for == var.architecture", f["lifecycle"]["precondition"]["condition"])
+        variables = {k: v for b in module_blocks("variable")["variables.tf"] for k, v in b.items()}
+        self.assertEqual(variables["architecture"]["default"], "arm64")
+
+    def test_the_committed_rules_are_what_the_functions_print(self):
+        for path in sorted((CATALOG / "rules").glob("*.json")):
+            function = path.stem
+            self.assertEqual(
+                json.loads(path.read_text()),
+                printed(function),
+                f"{path.relative_to(ROOT)} is stale: run `make event-rules`",
+            )
+
+    def test_every_handled_event_is_routed_and_no_rule_routes_anything_else(self):
+        rules = CATALOG_OUT["event_rules"]
+        # protection-guard: each row of its table of handled calls is named by exactly one
+        # rule, and the rules name nothing else.
+        table = printed("protection-guard")["events"]
+        names = []
+        for name, rule in rules.items():
+            if rule["function"] != "protection-guard":
+                continue
+            pattern = json.loads(rule["pattern"])
+            self.assertEqual(pattern["detail-type"], ["AWS API Call via CloudTrail"])
+            for n in pattern["detail"]["eventName"]:
+                names.append((pattern["source"][0], n if isinstance(n, str) else n["prefix"]))
+        self.assertEqual(sorted(names), sorted((r["source"], r["eventName"]) for r in table))
+        # Every routed function has rules, every scheduled one a schedule, and no rule
+        # routes to a function that does not exist.
+        routed = {r["function"] for r in rules.values()}
+        scheduled = {n for n, f in CATALOG_OUT["functions"].items() if f["scheduled"]}
+        self.assertEqual(routed | scheduled, set(function_crates()))
+        self.assertFalse(routed & scheduled)
+        triggers = {k: v for b in module_blocks("locals")["triggers.tf"] for k, v in b.items()}
+        self.assertIn("backup-freshness", triggers["schedules"])
+        self.assertIn("readiness-audit", triggers["schedules"])
+        self.assertEqual(len(triggers["schedules"]), len(scheduled))
+
+    def test_bucket_rules_follow_the_bucket_variables(self):
+        rules = CATALOG_OUT["event_rules"]
+        deletions = json.loads(rules["s3-deletion-guard-deletions"]["pattern"])
+        self.assertEqual(
+            deletions["detail"]["bucket"]["name"],
+            ["cochlearis-dev-zulip-uploads", "cochlearis-dev-bookstack-uploads",
+             {"wildcard": "cochlearis-dev-*-media"}, "cochlearis-dev-tfstate"],
+        )
+        writes = json.loads(rules["s3-deletion-guard-state-writes"]["pattern"])
+        self.assertEqual(writes["detail"]["bucket"]["name"], ["cochlearis-dev-tfstate"])
+        # S3 delivery to EventBridge can be switched on only for exact names.
+        self.assertEqual(
+            sorted(CATALOG_OUT["eventbridge_buckets"]),
+            sorted(["cochlearis-dev-zulip-uploads", "cochlearis-dev-bookstack-uploads", "cochlearis-dev-tfstate"]),
+        )
+        # Without state buckets there is no state rule (a pattern cannot match an empty list);
+        # without any bucket, no S3 rule and no S3 statement in the role.
+        none = evaluate_catalog([], [], [], xray=False)
+        self.assertNotIn("s3-deletion-guard-deletions", none["event_rules"])
+        self.assertNotIn("s3-deletion-guard-state-writes", none["event_rules"])
+        policy = json.loads(none["policies"]["s3-deletion-guard"])
+        self.assertFalse([s for s in policy["Statement"] if any(a.startswith("s3:") for a in s["Action"])])
+        only_data = evaluate_catalog(["uploads"], [], [], xray=False)
+        self.assertIn("s3-deletion-guard-deletions", only_data["event_rules"])
+        self.assertNotIn("s3-deletion-guard-state-writes", only_data["event_rules"])
+
+
+def sdk_operations():
+    """SDK crate -> {snake_case method: operation name}, from the SDK sources cargo uses."""
+    meta = json.loads(
+        subprocess.run(
+            ["cargo", "metadata", "--format-version", "1", "--offline"],
+            cwd=ROOT, capture_output=True, text=True, check=True,
+        ).stdout
+    )
+    ops = {}
+    for package in meta["packages"]:
+        if package["name"] not in IAM_PREFIX:
+            continue
+        directory = Path(package["manifest_path"]).parent / "src" / "operation"
+        for module in directory.glob("*.rs"):
+            found = re.search(r"pub struct (\w+);", module.read_text())
+            if found:
+                ops.setdefault(package["name"], {})[module.stem] = found.group(1)
+    return ops, meta
+
+
+def crate_sources(function, meta):
+    """The Rust files whose AWS calls a function can make: its crate, phoenix-shared, and the
+    modules of other workspace crates it names (`backup_freshness::collect`)."""
+    members = {p["name"]: Path(p["manifest_path"]).parent for p in meta["packages"] if p["source"] is None}
+    own = members[function]
+    files = set(own.glob("src/**/*.rs")) | set(members["phoenix-shared"].glob("src/**/*.rs"))
+    text = "\n".join(f.read_text() for f in own.glob("src/**/*.rs"))
+    for crate, directory in members.items():
+        ident = crate.replace("-", "_")
+        modules = set(re.findall(rf"\b{ident}::([a-z_]+)", text))
+        if crate == function or not modules:
+            continue
+        files.add(directory / "src" / "lib.rs")
+        for m in modules:
+            if (directory / "src" / f"{m}.rs").exists():
+                files.add(directory / "src" / f"{m}.rs")
+    deps = set()
+    for package in meta["packages"]:
+        if package["name"] == function or package["name"] == "phoenix-shared" or any(
+            str(f).startswith(str(Path(package["manifest_path"]).parent) + "/") for f in files
+        ):
+            deps |= {d["name"] for d in package["dependencies"] if d["name"] in IAM_PREFIX}
+    return files, deps
+
+
+class Permissions(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.ops, cls.meta = sdk_operations()
+
+    def called(self, function):
+        """IAM-prefixed operations the function's code calls: {name: candidates}."""
+        files, deps = crate_sources(function, self.meta)
+        calls = {}
+        for path in files:
+            code = path.read_text().split("#[cfg(test)]")[0]
+            for method in set(re.findall(r"\.([a-z][a-z0-9_]*)\(", code)):
+                candidates = {
+                    f"{IAM_PREFIX[crate]}:{self.ops[crate][method]}"
+                    for crate in deps
+                    if method in self.ops.get(crate, {})
+                }
+                if candidates:
+                    calls.setdefault(method, set()).update(candidates)
+        return calls
+
+    def test_every_aws_call_in_the_code_is_recorded_and_nothing_more(self):
+        for function in function_crates():
+            with self.subTest(function=function):
+                recorded = recorded_calls(function)
+                called = self.called(function)
+                for method, candidates in called.items():
+                    self.assertTrue(
+                        candidates & set(recorded),
+                        f"{function} calls {method} ({' or '.join(sorted(candidates))}); record it in functions/{function}/aws-calls.txt",
+                    )
+                reachable = set().union(*called.values())
+                for operation in recorded:
+                    self.assertIn(operation, reachable, f"{function}: {operation} is recorded but no code calls it")
+
+    def test_each_role_grants_exactly_the_recorded_actions(self):
+        for out, xray in [(CATALOG_OUT, False), (XRAY_CATALOG_OUT, True)]:
+            for function in function_crates():
+                with self.subTest(function=function, xray=xray):
+                    policy = json.loads(out["policies"][function])
+                    granted = {a for s in policy["Statement"] for a in s["Action"]}
+                    needed = set().union(*recorded_calls(function).values()) | PLATFORM_ACTIONS
+                    if xray:
+                        needed |= XRAY_ACTIONS
+                    self.assertEqual(granted, needed)
+                    for s in policy["Statement"]:
+                        self.assertEqual(s["Effect"], "Allow")
+                        self.assertTrue(s["Resource"], s["Sid"])
+                        self.assertFalse([a for a in s["Action"] if "*" in a], s["Sid"])
+
+    def test_every_wildcard_resource_names_the_apis_that_require_it(self):
+        source = (CATALOG / "policies.tf").read_text()
+        statements = []
+        for out in [CATALOG_OUT, XRAY_CATALOG_OUT]:
+            for function in function_crates():
+                statements += json.loads(out["policies"][function])["Statement"]
+        seen = set()
+        for s in statements:
+            if s["Resource"] != ["*"] or s["Sid"] in seen:
+                continue
+            seen.add(s["Sid"])
+            block = re.search(r"\{\s*((?:#[^\n]*\n\s*)+)Sid\s*=\s*\"" + s["Sid"] + '"', source)
+            self.assertIsNotNone(block, f"statement {s['Sid']} has Resource * without a comment")
+            for action in s["Action"]:
+                api = action.split(":")[1]
+                self.assertIn(api, block.group(1), f"{s['Sid']}: the comment does not name {api}")
+            if s["Action"] == ["cloudwatch:PutMetricData"]:
+                self.assertEqual(s["Condition"], {"StringEquals": {"cloudwatch:namespace": "PhoenixGuard"}})
+        self.assertTrue({"WriteMetrics", "Trace", "ListTheAccount"} <= seen, seen)
+
+
+class Alarms(unittest.TestCase):
+    def test_a_heartbeat_alarm_per_scheduled_function_treats_silence_as_breaching(self):
+        alarm = resources("aws_cloudwatch_metric_alarm")["heartbeat"]
+        self.assertIn("f.scheduled", alarm["for_each"])
+        self.assertEqual(alarm["metric_name"], "Heartbeat")
+        self.assertEqual(alarm["treat_missing_data"], "breaching")
+        self.assertEqual(alarm["dimensions"]["Function"], "${each.key}")
+        self.assertEqual(alarm["alarm_actions"], "${local.alarm_actions}")
+        # The functions the audit expects heartbeats from are the scheduled ones.
+        code = (ROOT / "functions" / "readiness-audit" / "src" / "read.rs").read_text()
+        listed = re.search(r"SCHEDULED_FUNCTIONS: \[&str; \d+\] = \[([^\]]*)\]", code).group(1)
+        scheduled = {n for n, f in CATALOG_OUT["functions"].items() if f["scheduled"]}
+        self.assertEqual(set(re.findall(r'"([a-z-]+)"', listed)), scheduled)
+        # ...and each of them writes the metric the alarm watches, with its Function.
+        for function in scheduled:
+            lib = (ROOT / "functions" / function / "src" / "lib.rs").read_text()
+            self.assertTrue(
+                re.search(r'"Heartbeat",\s*&\[\("Function", FUNCTION\)\]', lib),
+                f"{function} writes no Heartbeat with its Function",
+            )
+
+    def test_the_alarmed_metrics_are_the_ones_the_code_writes(self):
+        code = "\n".join(p.read_text() for p in ROOT.glob("functions/*/src/**/*.rs"))
+        alarms = resources("aws_cloudwatch_metric_alarm")
+        sweep = {k: v for b in module_blocks("locals")["alarms.tf"] for k, v in b.items()}["sweep_alarms"]
+        for metric in list(sweep) + ["PhoenixReadiness"]:
+            # Written with no dimension but Environment, as the alarms read them.
+            self.assertTrue(re.search(rf'"{metric}",\s*&\[\]', code), f"no code writes {metric}")
+        self.assertTrue(re.search(r'"ProtectionViolations",\s*&\[\("Check"', code))
+        query = alarms["protection_violations"]["metric_query"]["expression"]
+        self.assertIn("SUM(ProtectionViolations)", query)
+        self.assertIn("Check, Environment", query)
+        self.assertEqual(alarms["dead_letters"]["metric_name"], "ApproximateNumberOfMessagesVisible")
+        self.assertEqual(alarms["readiness"]["comparison_operator"], "LessThanThreshold")
+        for name in ["function_errors", "function_throttles"]:
+            self.assertEqual(alarms[name]["for_each"], "${local.functions}")
+
+
+class Documentation(unittest.TestCase):
+    def test_every_variable_is_typed_described_and_in_the_readme(self):
+        readme = (MODULE / "README.md").read_text()
+        table = set(re.findall(r"^\| `([a-z_]+)` \|", readme, re.M))
+        names = set()
+        for block in module_blocks("variable")["variables.tf"]:
+            for name, v in block.items():
+                names.add(name)
+                self.assertIn("type", v, name)
+                self.assertTrue(v.get("description"), name)
+        self.assertEqual(table, names, "the README's variables table")
+
+    def test_the_environment_the_module_sets_is_the_configuration_the_code_reads(self):
+        config = (ROOT / "shared" / "src" / "config.rs").read_text()
+        source = (MODULE / "lambda.tf").read_text()
+        names = re.findall(r"^\s+(PHOENIX_[A-Z_]+)\s+=", source, re.M)
+        self.assertGreater(len(names), 5)
+        for name in names:
+            self.assertIn(f'"{name}"', config, name)
+
+
+@unittest.skipUnless(ENDPOINT, "needs the emulator (PHOENIX_EMULATOR); tests/infra/check starts it")
+class Routing(unittest.TestCase):
+    """Each rule, loaded into the emulator's EventBridge with an SQS target."""
+
+    @classmethod
+    def setUpClass(cls):
+        session = boto3.session.Session(
+            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+        )
+        cls.events = session.client("events", endpoint_url=ENDPOINT)
+        cls.sqs = session.client("sqs", endpoint_url=ENDPOINT)
+        cls.queues = {}
+        for name, rule in CATALOG_OUT["event_rules"].items():
+            rule_name = f"infra-test-{name}"
+            queue = cls.sqs.create_queue(QueueName=rule_name)["QueueUrl"]
+            arn = cls.sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            cls.events.put_rule(Name=rule_name, EventPattern=rule["pattern"], State="ENABLED")
+            cls.events.put_targets(Rule=rule_name, Targets=[{"Id": "queue", "Arn": arn}])
+            cls.queues[name] = (rule["function"], queue)
+
+    def deliver(self, event):
+        """The rules an event reaches."""
+        detail = event.get("detail", {})
+        if isinstance(detail, str):
+            detail = json.loads(detail)
+        entry = {
+            "Source": event["source"],
+            "DetailType": event["detail-type"],
+            "Detail": json.dumps(detail),
+            "Resources": event.get("resources") or [],
+        }
+        result = self.events.put_events(Entries=[entry])
+        self.assertEqual(result["FailedEntryCount"], 0, result)
+        reached = []
+        for name, (_, queue) in self.queues.items():
+            messages = self.sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+            for m in messages:
+                self.sqs.delete_message(QueueUrl=queue, ReceiptHandle=m["ReceiptHandle"])
+            reached += [name] * len(messages)
+        return reached
+
+    def handled(self, function, event):
+        """Whether the function acts on an event, by its own description of what it handles."""
+        source, detail_type = event["source"], event["detail-type"]
+        detail = event.get("detail")
+        detail = json.loads(detail) if isinstance(detail, str) else detail
+        if function == "backup-events":
+            return source == "aws.backup" and detail_type in printed(function)["rules"]["backup"]["detail-type"]
+        if function == "protection-guard":
+            name = re.sub(r"\d{8}(v\d+)?$", "", detail.get("eventName", ""))
+            return detail_type == "AWS API Call via CloudTrail" and any(
+                r["source"] == source and r["eventName"] == name for r in printed(function)["events"]
+            )
+        bucket = detail.get("bucket", {}).get("name", "")
+        key = detail.get("object", {}).get("key", "")
+        data = any(re.fullmatch(b.replace("*", ".*"), bucket) for b in DATA_BUCKETS)
+        state = bucket in STATE_BUCKETS
+        if detail_type == "Object Deleted":
+            return source == "aws.s3" and (data or state)
+        return source == "aws.s3" and detail_type == "Object Created" and state and key.endswith(".tfstate")
+
+    def near_misses(self, event):
+        """Events one step away from a routed one, which no rule may route."""
+        detail = event.get("detail")
+        detail = json.loads(detail) if isinstance(detail, str) else detail
+        misses = []
+        other = copy.deepcopy(event)
+        other["source"] = event["source"] + "x"
+        misses.append(("another source", other))
+        other = copy.deepcopy(event)
+        other["detail-type"] = event["detail-type"] + " Summary"
+        misses.append(("another detail type", other))
+        if "eventName" in detail:
+            other = copy.deepcopy(event)
+            other["detail"] = dict(detail, eventName="Get" + detail["eventName"])
+            misses.append(("a read call", other))
+        if "bucket" in detail:
+            other = copy.deepcopy(event)
+            other["detail"] = dict(detail, bucket={"name": "someone-elses-bucket"})
+            misses.append(("another bucket", other))
+            if event["detail-type"] == "Object Created":
+                other = copy.deepcopy(event)
+                other["detail"] = dict(detail, object=dict(detail["object"], key=detail["object"]["key"] + ".backup"))
+                misses.append(("a state backup", other))
+        return misses
+
+    def test_each_rule_routes_its_functions_fixtures_and_rejects_near_misses(self):
+        routed_functions = ["backup-events", "protection-guard", "s3-deletion-guard"]
+        routed_rules = set()
+        for owner in routed_functions:
+            for name, event in fixtures(owner):
+                if "detail-type" not in event or not isinstance(event.get("detail"), (dict, str)):
+                    continue  # not an EventBridge event (classic S3 notifications, rejects)
+                with self.subTest(fixture=f"{owner}/{name}"):
+                    reached = self.deliver(event)
+                    expected = sorted(f for f in routed_functions if self.handled(f, event))
+                    self.assertEqual(
+                        sorted(self.queues[r][0] for r in reached),
+                        expected,
+                        f"{name} reached {reached}; the functions that act on it: {expected}",
+                    )
+                    routed_rules.update(reached)
+                    if expected:
+                        for why, miss in self.near_misses(event):
+                            self.assertEqual(self.deliver(miss), [], f"{name} with {why} is routed")
+        self.assertEqual(routed_rules, set(self.queues), "a rule no fixture exercises")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
