@@ -89,7 +89,6 @@ def evaluate_catalog(data_buckets, state_buckets, state_keys, xray):
         "module": {
             "catalog": {
                 "source": str(CATALOG),
-                "name_prefix": "phoenix-guard",
                 "partition": "aws",
                 "region": REGION,
                 "account_id": ACCOUNT,
@@ -426,6 +425,34 @@ class Alarms(unittest.TestCase):
         self.assertEqual(alarms["readiness"]["comparison_operator"], "LessThanThreshold")
         for name in ["function_errors", "function_throttles"]:
             self.assertEqual(alarms[name]["for_each"], "${local.functions}")
+
+
+class References(unittest.TestCase):
+    """What `terraform validate` would catch first, which cannot run without providers."""
+
+    def test_every_reference_names_something_the_module_declares(self):
+        for directory in [MODULE, CATALOG, EXAMPLE]:
+            text = "\n".join(p.read_text() for p in sorted(directory.glob("*.tf")))
+            code = re.sub(r"(?m)^\s*#.*$", "", text)
+            declared = {
+                "var": set(re.findall(r'^variable "(\w+)"', text, re.M)),
+                "local": set(re.findall(r"^  (\w+)\s+=", "\n".join(re.findall(r"(?ms)^locals \{\n(.*?)^\}", text)), re.M)),
+                "module": set(re.findall(r'^module "(\w+)"', text, re.M)),
+                "data": set(re.findall(r'^data "(\w+)" "(\w+)"', text, re.M)),
+                "resource": set(re.findall(r'^resource "(\w+)" "(\w+)"', text, re.M)),
+            }
+            with self.subTest(directory=directory.name):
+                for kind in ["var", "local", "module"]:
+                    used = set(re.findall(rf"\b{kind}\.(\w+)", code))
+                    self.assertFalse(used - declared[kind], f"undeclared {kind}")
+                used = set(re.findall(r"\bdata\.(\w+)\.(\w+)", code))
+                self.assertFalse(used - declared["data"], "undeclared data sources")
+                used = set(re.findall(r"(?<![\w.\"])(aws_\w+)\.(\w+)", code))
+                self.assertFalse(used - declared["resource"], "undeclared resources")
+                # A local defined in terms of itself is a cycle.
+                locals_text = "\n".join(re.findall(r"(?ms)^locals \{\n(.*?)^\}", code))
+                for name, body in re.findall(r"(?m)^  (\w+)\s+=\s*(.*)$", locals_text):
+                    self.assertNotIn(f"local.{name}", body, f"local.{name} refers to itself")
 
 
 class Documentation(unittest.TestCase):

@@ -15,7 +15,7 @@ locals {
 
 resource "aws_cloudwatch_metric_alarm" "heartbeat" {
   for_each          = { for name, f in local.functions : name => f if f.scheduled }
-  alarm_name        = "${var.name_prefix}-${var.environment}-${each.key}-heartbeat"
+  alarm_name        = "${local.base_name}-${each.key}-heartbeat"
   alarm_description = "Dead-man's switch: ${each.key} has not completed a run for ${var.heartbeat_missed_hours} hour(s). Nothing it watches is being checked. See its log group ${local.log_group_names[each.key]}."
   namespace         = var.metric_namespace
   metric_name       = "Heartbeat"
@@ -37,7 +37,7 @@ resource "aws_cloudwatch_metric_alarm" "heartbeat" {
 
 resource "aws_cloudwatch_metric_alarm" "sweep" {
   for_each            = local.sweep_alarms
-  alarm_name          = "${var.name_prefix}-${var.environment}-${each.key}"
+  alarm_name          = "${local.base_name}-${each.key}"
   alarm_description   = each.value
   namespace           = var.metric_namespace
   metric_name         = each.key
@@ -56,7 +56,7 @@ resource "aws_cloudwatch_metric_alarm" "sweep" {
 
 # ProtectionViolations carries a Check dimension; one alarm sums every check.
 resource "aws_cloudwatch_metric_alarm" "protection_violations" {
-  alarm_name          = "${var.name_prefix}-${var.environment}-ProtectionViolations"
+  alarm_name          = "${local.base_name}-ProtectionViolations"
   alarm_description   = "Someone weakened destroy-protection (protection-guard): versioning suspended, deletion protection off, a vault, recovery point or key scheduled for deletion, CloudTrail stopped. The alert topic names the call and the caller."
   evaluation_periods  = 1
   comparison_operator = "GreaterThanThreshold"
@@ -76,7 +76,7 @@ resource "aws_cloudwatch_metric_alarm" "protection_violations" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "readiness" {
-  alarm_name          = "${var.name_prefix}-${var.environment}-PhoenixReadiness"
+  alarm_name          = "${local.base_name}-PhoenixReadiness"
   alarm_description   = "Phoenix readiness of ${var.environment} is below ${var.readiness_threshold}/100 (readiness-audit). The report bucket's readiness/${var.environment}/latest.md lists what fails and how to fix it."
   namespace           = var.metric_namespace
   metric_name         = "PhoenixReadiness"
@@ -95,7 +95,7 @@ resource "aws_cloudwatch_metric_alarm" "readiness" {
 
 resource "aws_cloudwatch_metric_alarm" "function_errors" {
   for_each            = local.functions
-  alarm_name          = "${var.name_prefix}-${var.environment}-${each.key}-errors"
+  alarm_name          = "${local.base_name}-${each.key}-errors"
   alarm_description   = "${each.key} failed invocations (an alert not delivered, a ledger or AWS error). Lambda retries them; what still fails reaches the dead-letter queue."
   namespace           = "AWS/Lambda"
   metric_name         = "Errors"
@@ -113,7 +113,7 @@ resource "aws_cloudwatch_metric_alarm" "function_errors" {
 
 resource "aws_cloudwatch_metric_alarm" "function_throttles" {
   for_each            = local.functions
-  alarm_name          = "${var.name_prefix}-${var.environment}-${each.key}-throttles"
+  alarm_name          = "${local.base_name}-${each.key}-throttles"
   alarm_description   = "${each.key} was throttled: its reserved concurrency is too low for the events arriving."
   namespace           = "AWS/Lambda"
   metric_name         = "Throttles"
@@ -130,7 +130,7 @@ resource "aws_cloudwatch_metric_alarm" "function_throttles" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "dead_letters" {
-  alarm_name          = "${var.name_prefix}-${var.environment}-dead-letters"
+  alarm_name          = "${local.base_name}-dead-letters"
   alarm_description   = "An event or invocation the guard could not handle after every retry is in ${aws_sqs_queue.dead_letters.name}: a finding may not have been paged."
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateNumberOfMessagesVisible"

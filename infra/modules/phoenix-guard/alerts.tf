@@ -3,14 +3,14 @@
 # the alarm topic, which pages unfiltered: an alarm is about the guard itself.
 
 resource "aws_sns_topic" "alerts" {
-  name              = "${var.name_prefix}-${var.environment}-alerts"
+  name              = "${local.base_name}-alerts"
   display_name      = "Phoenix Guard ${var.environment}"
   kms_master_key_id = aws_kms_key.guard.arn
   tags              = local.tags
 }
 
 resource "aws_sns_topic" "alarms" {
-  name              = "${var.name_prefix}-${var.environment}-alarms"
+  name              = "${local.base_name}-alarms"
   display_name      = "Phoenix Guard ${var.environment} alarms"
   kms_master_key_id = aws_kms_key.guard.arn
   tags              = local.tags

@@ -33,6 +33,6 @@ locals {
 }
 
 resource "aws_cloudwatch_dashboard" "guard" {
-  dashboard_name = "${var.name_prefix}-${var.environment}"
+  dashboard_name = local.base_name
   dashboard_body = jsonencode({ widgets = local.widgets })
 }

@@ -55,7 +55,7 @@ data "aws_iam_policy_document" "lambda_assume" {
 
 resource "aws_iam_role" "function" {
   for_each             = local.functions
-  name                 = "${local.function_names[each.key]}-${var.environment}"
+  name                 = local.function_names[each.key]
   description          = "Phoenix Guard ${each.key} (${var.environment}): exactly the calls its code makes"
   assume_role_policy   = data.aws_iam_policy_document.lambda_assume.json
   max_session_duration = 3600

@@ -10,10 +10,13 @@ locals {
   partition  = data.aws_partition.current.partition
   region     = data.aws_region.current.name
   account_id = data.aws_caller_identity.current.account_id
-  tags       = merge({ "phoenix:component" = "phoenix-guard", "phoenix:environment" = var.environment }, var.tags)
+  # Every name starts with the prefix (which protection-guard watches) and the environment,
+  # so that several environments share an account.
+  base_name = "${var.name_prefix}-${var.environment}"
+  tags      = merge({ "phoenix:component" = "phoenix-guard", "phoenix:environment" = var.environment }, var.tags)
 
   function_names = {
-    for name in keys(module.catalog.functions) : name => "${var.name_prefix}-${name}"
+    for name in keys(module.catalog.functions) : name => "${local.base_name}-${name}"
   }
   log_group_names = {
     for name, function_name in local.function_names : name => "/aws/lambda/${function_name}"
@@ -23,7 +26,6 @@ locals {
 module "catalog" {
   source = "./modules/catalog"
 
-  name_prefix      = var.name_prefix
   partition        = local.partition
   region           = local.region
   account_id       = local.account_id
@@ -52,10 +54,19 @@ resource "aws_kms_key" "guard" {
   deletion_window_in_days = var.key_deletion_window_days
   policy                  = data.aws_iam_policy_document.guard_key.json
   tags                    = local.tags
+
+  lifecycle {
+    # The longest name is a rule's: <prefix>-<environment>-protection-guard-elasticfilesystem
+    # (EventBridge and Lambda allow 64 characters).
+    precondition {
+      condition     = length(local.base_name) <= 29
+      error_message = "name_prefix and environment together may have at most 28 characters (names would exceed AWS's 64)."
+    }
+  }
 }
 
 resource "aws_kms_alias" "guard" {
-  name          = "alias/${var.name_prefix}-${var.environment}"
+  name          = "alias/${local.base_name}"
   target_key_id = aws_kms_key.guard.key_id
 }
 
@@ -101,7 +112,7 @@ data "aws_iam_policy_document" "guard_key" {
     condition {
       test     = "ArnLike"
       variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${var.name_prefix}-*"]
+      values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${local.base_name}-*"]
     }
   }
 }

@@ -1,7 +1,7 @@
 # The findings ledger, the readiness reports and the dead letters.
 
 resource "aws_dynamodb_table" "findings" {
-  name                        = "${var.name_prefix}-${var.environment}-findings"
+  name                        = "${local.base_name}-findings"
   billing_mode                = "PAY_PER_REQUEST"
   hash_key                    = "dedup_key"
   deletion_protection_enabled = var.deletion_protection
@@ -34,7 +34,8 @@ resource "aws_s3_bucket" "reports" {
   # checkov:skip=CKV_AWS_18:The report bucket holds the guard's own generated reports; access logging would need a second bucket per environment and the reports are rewritten hourly.
   # checkov:skip=CKV_AWS_144:A report is regenerated every hour from the account itself; replicating it to another region protects nothing that cannot be recomputed.
   # checkov:skip=CKV2_AWS_62:Nothing consumes report writes as events; readers fetch latest.json or latest.md.
-  bucket_prefix = "${var.name_prefix}-${var.environment}-reports-"
+  # S3 allows a prefix of 37 characters.
+  bucket_prefix = substr("${local.base_name}-reports-", 0, 37)
   force_destroy = false
   tags          = local.tags
 }
@@ -117,7 +118,7 @@ resource "aws_s3_bucket_policy" "reports" {
 # Failed asynchronous invocations (after Lambda's two retries) and events EventBridge could
 # not deliver land here; an alarm pages on the first one.
 resource "aws_sqs_queue" "dead_letters" {
-  name                              = "${var.name_prefix}-${var.environment}-dead-letters"
+  name                              = "${local.base_name}-dead-letters"
   message_retention_seconds         = 1209600
   kms_master_key_id                 = aws_kms_key.guard.arn
   kms_data_key_reuse_period_seconds = 300
@@ -136,7 +137,7 @@ data "aws_iam_policy_document" "dead_letters" {
     condition {
       test     = "ArnLike"
       variable = "aws:SourceArn"
-      values   = ["arn:${local.partition}:events:${local.region}:${local.account_id}:rule/${var.name_prefix}-*"]
+      values   = ["arn:${local.partition}:events:${local.region}:${local.account_id}:rule/${local.base_name}-*"]
     }
   }
 }

@@ -29,7 +29,7 @@ locals {
 
 resource "aws_cloudwatch_event_rule" "function" {
   for_each            = local.rules
-  name                = "${var.name_prefix}-${each.key}"
+  name                = "${local.base_name}-${each.key}"
   description         = each.value.description
   schedule_expression = each.value.schedule_expression
   event_pattern       = each.value.event_pattern

@@ -3,8 +3,8 @@ variable "environment" {
   type        = string
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9_-]{1,32}$", var.environment))
-    error_message = "environment must be 1 to 32 letters, digits, '-' or '_'."
+    condition     = can(regex("^[a-z0-9][a-z0-9-]{0,27}$", var.environment))
+    error_message = "environment must be 1 to 28 lowercase letters, digits or '-' (it is part of bucket, queue and function names)."
   }
 }
 

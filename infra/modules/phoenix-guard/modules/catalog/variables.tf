@@ -1,8 +1,3 @@
-variable "name_prefix" {
-  description = "Prefix of every name the guard creates (functions, rules)."
-  type        = string
-}
-
 variable "partition" {
   description = "AWS partition of the account (aws, aws-cn, aws-us-gov)."
   type        = string
