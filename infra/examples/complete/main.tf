@@ -20,7 +20,7 @@ module "phoenix_guard" {
   source = "../../modules/phoenix-guard"
 
   environment   = "dev"
-  artifacts_dir = "${path.module}/../../../target/lambda"
+  artifacts_dir = var.artifacts_dir
   # What `make package` built (target/lambda/<function>/architecture); the module refuses
   # a mismatch at plan time.
   architecture = var.architecture
@@ -69,4 +69,9 @@ output "report_bucket" {
 output "dashboard_name" {
   description = "The CloudWatch dashboard."
   value       = module.phoenix_guard.dashboard_name
+}
+
+output "first_run_commands" {
+  description = "Run the scheduled functions once, so that their heartbeat alarms settle."
+  value       = module.phoenix_guard.first_run_commands
 }

@@ -22,3 +22,9 @@ variable "architecture" {
   type        = string
   default     = "arm64"
 }
+
+variable "artifacts_dir" {
+  description = "Where `make package` wrote <function>/bootstrap.zip (target/lambda, or $CARGO_TARGET_DIR/lambda)."
+  type        = string
+  default     = "../../../target/lambda"
+}

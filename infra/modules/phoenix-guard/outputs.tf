@@ -47,3 +47,10 @@ output "event_rule_names" {
   description = "EventBridge rules (schedules and event patterns), by rule key."
   value       = { for k, r in aws_cloudwatch_event_rule.function : k => r.name }
 }
+
+output "first_run_commands" {
+  description = "Run each scheduled function once after the first apply: until its first Heartbeat its dead-man's-switch alarm counts the silence as breaching."
+  value = [
+    for name, f in local.functions : "aws lambda invoke --invocation-type Event --function-name ${local.function_names[name]} --payload '{}' --cli-binary-format raw-in-base64-out /dev/null" if f.scheduled
+  ]
+}
