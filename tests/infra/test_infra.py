@@ -423,8 +423,11 @@ class Alarms(unittest.TestCase):
         self.assertIn("Check, Environment", query)
         self.assertEqual(alarms["dead_letters"]["metric_name"], "ApproximateNumberOfMessagesVisible")
         self.assertEqual(alarms["readiness"]["comparison_operator"], "LessThanThreshold")
-        for name in ["function_errors", "function_throttles"]:
-            self.assertEqual(alarms[name]["for_each"], "${local.functions}")
+        self.assertEqual(alarms["function_health"]["for_each"], "${local.function_health}")
+        health = {k: v for b in module_blocks("locals")["alarms.tf"] for k, v in b.items()}["function_health"]
+        self.assertIn("'metric': 'Errors'", health)
+        self.assertIn("'metric': 'Throttles'", health)
+        self.assertIn("keys(local.functions)", health)
 
 
 class References(unittest.TestCase):

@@ -6,6 +6,21 @@ locals {
   environment_dimension = {
     Environment = var.environment
   }
+  # Errors and throttles of every function.
+  function_health = merge([
+    for function in keys(local.functions) : {
+      "${function}-errors" = {
+        function    = function
+        metric      = "Errors"
+        description = "${function} failed invocations (an alert not delivered, a ledger or AWS error). Lambda retries them; what still fails reaches the dead-letter queue."
+      }
+      "${function}-throttles" = {
+        function    = function
+        metric      = "Throttles"
+        description = "${function} was throttled: its reserved concurrency is too low for the events arriving."
+      }
+    }
+  ]...)
   # Findings that must never be non-zero, from backup-freshness's hourly sweep.
   sweep_alarms = {
     BackupsMissed        = "A data store's backup that should have happened did not (backup-freshness). The alert topic names each resource."
@@ -93,31 +108,13 @@ resource "aws_cloudwatch_metric_alarm" "readiness" {
   tags               = local.tags
 }
 
-resource "aws_cloudwatch_metric_alarm" "function_errors" {
-  for_each            = local.functions
-  alarm_name          = "${local.base_name}-${each.key}-errors"
-  alarm_description   = "${each.key} failed invocations (an alert not delivered, a ledger or AWS error). Lambda retries them; what still fails reaches the dead-letter queue."
+resource "aws_cloudwatch_metric_alarm" "function_health" {
+  for_each            = local.function_health
+  alarm_name          = "${local.base_name}-${each.value.function}-${lower(each.value.metric)}"
+  alarm_description   = each.value.description
   namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = aws_lambda_function.function[each.key].function_name }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = 0
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-  tags                = local.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "function_throttles" {
-  for_each            = local.functions
-  alarm_name          = "${local.base_name}-${each.key}-throttles"
-  alarm_description   = "${each.key} was throttled: its reserved concurrency is too low for the events arriving."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Throttles"
-  dimensions          = { FunctionName = aws_lambda_function.function[each.key].function_name }
+  metric_name         = each.value.metric
+  dimensions          = { FunctionName = aws_lambda_function.function[each.value.function].function_name }
   statistic           = "Sum"
   period              = 300
   evaluation_periods  = 1

@@ -85,7 +85,7 @@ resource "aws_lambda_function" "function" {
 
   memory_size                    = each.value.memory_size
   timeout                        = each.value.timeout
-  reserved_concurrent_executions = each.value.concurrency
+  reserved_concurrent_executions = var.reserve_concurrency ? each.value.concurrency : -1
   kms_key_arn                    = aws_kms_key.guard.arn
 
   environment {

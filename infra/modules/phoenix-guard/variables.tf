@@ -64,6 +64,12 @@ variable "functions" {
   }
 }
 
+variable "reserve_concurrency" {
+  description = "Reserve each function's concurrency (42 in all by default), so that a busy account cannot starve the guard and a burst of events cannot starve the account. Accounts whose concurrency quota is still AWS's initial 10 cannot reserve any: set false there."
+  type        = bool
+  default     = true
+}
+
 variable "data_bucket_names" {
   description = "Buckets whose data must survive (names or * patterns): permanent deletions page, and their versioning and lifecycle are audited. Exact names get S3-to-EventBridge delivery switched on."
   type        = list(string)

@@ -210,6 +210,14 @@ locals {
         Action   = ["s3:GetObject", "s3:PutObject"]
         Resource = ["arn:${local.p}:s3:::${var.resources.report_bucket_name}/readiness/*"]
       },
+      {
+        # Without it, reading the report before the first one exists is AccessDenied, not
+        # NoSuchKey.
+        Sid      = "FindTheReport"
+        Effect   = "Allow"
+        Action   = ["s3:ListBucket"]
+        Resource = ["arn:${local.p}:s3:::${var.resources.report_bucket_name}"]
+      },
     ])
   }
 
