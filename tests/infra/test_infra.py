@@ -568,6 +568,7 @@ class Routing(unittest.TestCase):
     def test_each_rule_routes_its_functions_fixtures_and_rejects_near_misses(self):
         routed_functions = ["backup-events", "protection-guard", "s3-deletion-guard"]
         routed_rules = set()
+        counts = {"fixtures": 0, "routed": 0, "near-misses": 0}
         for owner in routed_functions:
             for name, event in fixtures(owner):
                 if "detail-type" not in event or not isinstance(event.get("detail"), (dict, str)):
@@ -581,10 +582,19 @@ class Routing(unittest.TestCase):
                         f"{name} reached {reached}; the functions that act on it: {expected}",
                     )
                     routed_rules.update(reached)
+                    counts["fixtures"] += 1
+                    counts["routed"] += bool(expected)
                     if expected:
                         for why, miss in self.near_misses(event):
                             self.assertEqual(self.deliver(miss), [], f"{name} with {why} is routed")
+                            counts["near-misses"] += 1
         self.assertEqual(routed_rules, set(self.queues), "a rule no fixture exercises")
+        print(
+            f"\nrouting: {counts['fixtures']} EventBridge fixtures through {len(self.queues)} rules, "
+            f"{counts['routed']} routed to the functions that act on them, the rest to none; "
+            f"{counts['near-misses']} near-misses routed nowhere",
+            file=sys.stderr,
+        )
 
 
 if __name__ == "__main__":
