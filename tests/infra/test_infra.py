@@ -422,6 +422,13 @@ class Alarms(unittest.TestCase):
         self.assertIn("SUM(ProtectionViolations)", query)
         self.assertIn("Check, Environment", query)
         self.assertEqual(alarms["dead_letters"]["metric_name"], "ApproximateNumberOfMessagesVisible")
+        # Alarms about the guard page; alarms that count findings do not page a second time
+        # for what each finding paged already (unless asked to).
+        for name in ["heartbeat", "function_health", "dead_letters"]:
+            self.assertEqual(alarms[name]["alarm_actions"], "${local.alarm_actions}", name)
+        for name in ["sweep", "protection_violations", "readiness"]:
+            self.assertEqual(alarms[name]["alarm_actions"], "${local.finding_alarm_actions}", name)
+            self.assertEqual(alarms[name]["ok_actions"], "${local.finding_alarm_actions}", name)
         self.assertEqual(alarms["readiness"]["comparison_operator"], "LessThanThreshold")
         self.assertEqual(alarms["function_health"]["for_each"], "${local.function_health}")
         health = {k: v for b in module_blocks("locals")["alarms.tf"] for k, v in b.items()}["function_health"]

@@ -1,8 +1,16 @@
-# Alarms on the guard's own metrics and on the guard itself. All of them notify the alarm
-# topic, on ALARM and on OK, so PagerDuty opens and resolves one incident per alarm.
+# Alarms on the guard's own metrics and on the guard itself, notified on ALARM and on OK so
+# that PagerDuty opens and resolves one incident per alarm.
+#
+# Alarms about the guard (heartbeats, errors, throttles, dead letters) notify the alarm
+# topic, which pages: no finding reports a guard that stopped. Alarms that count findings
+# (missed backups, unprotected stores, violations, readiness) notify the alert topic by
+# default, reaching email and chat but not PagerDuty's severity-filtered subscription: each
+# finding already paged on its own, with its own dedup key, and a second incident for the
+# same loss is noise (page_finding_alarms = true pages them too).
 
 locals {
-  alarm_actions = [aws_sns_topic.alarms.arn]
+  alarm_actions         = [aws_sns_topic.alarms.arn]
+  finding_alarm_actions = var.page_finding_alarms ? [aws_sns_topic.alarms.arn] : [aws_sns_topic.alerts.arn]
   environment_dimension = {
     Environment = var.environment
   }
@@ -64,8 +72,8 @@ resource "aws_cloudwatch_metric_alarm" "sweep" {
   threshold           = 0
   # Written by every sweep, zero included; a sweep that stops is the heartbeat's alarm.
   treat_missing_data = "notBreaching"
-  alarm_actions      = local.alarm_actions
-  ok_actions         = local.alarm_actions
+  alarm_actions      = local.finding_alarm_actions
+  ok_actions         = local.finding_alarm_actions
   tags               = local.tags
 }
 
@@ -77,8 +85,8 @@ resource "aws_cloudwatch_metric_alarm" "protection_violations" {
   comparison_operator = "GreaterThanThreshold"
   threshold           = 0
   treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
+  alarm_actions       = local.finding_alarm_actions
+  ok_actions          = local.finding_alarm_actions
   tags                = local.tags
 
   metric_query {
@@ -103,8 +111,8 @@ resource "aws_cloudwatch_metric_alarm" "readiness" {
   threshold           = var.readiness_threshold
   # No score means no audit, which the audit's heartbeat alarm reports.
   treat_missing_data = "ignore"
-  alarm_actions      = local.alarm_actions
-  ok_actions         = local.alarm_actions
+  alarm_actions      = local.finding_alarm_actions
+  ok_actions         = local.finding_alarm_actions
   tags               = local.tags
 }
 

@@ -206,6 +206,12 @@ variable "pagerduty_endpoint" {
   }
 }
 
+variable "page_finding_alarms" {
+  description = "Page the alarms that count findings (BackupsMissed, ResourcesUnprotected, ProtectionViolations, PhoenixReadiness) through the alarm topic. Off by default: every finding already pages on its own, so these reach email and chat through the alert topic instead. Alarms about the guard itself always page."
+  type        = bool
+  default     = false
+}
+
 variable "pagerduty_severities" {
   description = "Finding severities that reach PagerDuty (a filter policy on the alert topic). A resolution carries its finding's severity, so it reaches PagerDuty too. Alarms always page."
   type        = list(string)
