@@ -16,11 +16,14 @@ resource "aws_sns_topic" "alarms" {
   tags              = local.tags
 }
 
-data "aws_iam_policy_document" "alarms" {
+# Both topics take CloudWatch alarms (alarms.tf says which goes where); the functions
+# publish to the alert topic through their roles.
+data "aws_iam_policy_document" "topic" {
+  for_each = local.topics
   statement {
     sid       = "CloudWatchAlarmsPublish"
     actions   = ["sns:Publish"]
-    resources = [aws_sns_topic.alarms.arn]
+    resources = [each.value]
     principals {
       type        = "Service"
       identifiers = ["cloudwatch.amazonaws.com"]
@@ -33,32 +36,10 @@ data "aws_iam_policy_document" "alarms" {
   }
 }
 
-resource "aws_sns_topic_policy" "alarms" {
-  arn    = aws_sns_topic.alarms.arn
-  policy = data.aws_iam_policy_document.alarms.json
-}
-
-# The alarms that count findings notify the alert topic (see alarms.tf).
-data "aws_iam_policy_document" "alerts" {
-  statement {
-    sid       = "CloudWatchAlarmsPublish"
-    actions   = ["sns:Publish"]
-    resources = [aws_sns_topic.alerts.arn]
-    principals {
-      type        = "Service"
-      identifiers = ["cloudwatch.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
-}
-
-resource "aws_sns_topic_policy" "alerts" {
-  arn    = aws_sns_topic.alerts.arn
-  policy = data.aws_iam_policy_document.alerts.json
+resource "aws_sns_topic_policy" "topic" {
+  for_each = local.topics
+  arn      = each.value
+  policy   = data.aws_iam_policy_document.topic[each.key].json
 }
 
 locals {
