@@ -1,6 +1,7 @@
 # The two commands a newcomer needs:
 #   make demo   every function, as a Lambda binary, against the local AWS emulator through the users' story
-#   make test   run every test (formatting, lints, unit, emulator-backed, end to end, infra, packaging)
+#   make test   run every test (formatting, lints, unit, emulator-backed, end to end, infra,
+#               dependency policy, packaging)
 # Both install what they need first (tests/setup: a pinned virtualenv from PyPI with moto,
 # cbor2, cargo-lambda and ziglang).
 
@@ -25,6 +26,7 @@ test: setup lint
 	cargo build --workspace --bins
 	cargo test --workspace
 	tests/infra/check
+	tests/deny
 	tests/package-check
 
 # The EventBridge rules the Terraform module routes, as the functions print them.
