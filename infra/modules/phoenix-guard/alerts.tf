@@ -1,6 +1,7 @@
 # Where findings and alarms go. Functions publish findings to the alert topic (one message
-# per transition, with severity attributes for filter policies); CloudWatch alarms publish to
-# the alarm topic, which pages unfiltered: an alarm is about the guard itself.
+# per transition, with severity attributes for filter policies). The alarms about the guard
+# itself publish to the alarm topic, which pages unfiltered; the alarms that count findings
+# publish to the alert topic, where PagerDuty's severity filter leaves them out (alarms.tf).
 
 resource "aws_sns_topic" "alerts" {
   name              = "${local.base_name}-alerts"
