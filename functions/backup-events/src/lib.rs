@@ -35,16 +35,24 @@ pub const CHECK_VAULT_DELETED: &str = "backup-vault-deleted";
 pub const CHECK_PLAN_DELETED: &str = "backup-plan-deleted";
 pub const CHECK_REGION_OPT_OUT: &str = "backup-region-opt-out";
 
+const BACKUP_JOB: &str = "Backup Job State Change";
+const COPY_JOB: &str = "Copy Job State Change";
+const RESTORE_JOB: &str = "Restore Job State Change";
+const RECOVERY_POINT: &str = "Recovery Point State Change";
+const VAULT: &str = "Backup Vault State Change";
+const PLAN: &str = "Backup Plan State Change";
+const REGION_SETTING: &str = "Region Setting State Change";
+
 /// The EventBridge detail types of `aws.backup` the function acts on; every other is
 /// ignored (and counted), so the Terraform module routes only these.
 pub const DETAIL_TYPES: &[&str] = &[
-    "Backup Job State Change",
-    "Copy Job State Change",
-    "Restore Job State Change",
-    "Recovery Point State Change",
-    "Backup Vault State Change",
-    "Backup Plan State Change",
-    "Region Setting State Change",
+    BACKUP_JOB,
+    COPY_JOB,
+    RESTORE_JOB,
+    RECOVERY_POINT,
+    VAULT,
+    PLAN,
+    REGION_SETTING,
 ];
 
 /// What `backup-events --print-event-pattern` prints for the Terraform module: one
@@ -199,18 +207,19 @@ pub fn classify(
             .or_else(|| timestamp(detail, &["completionDate", "creationDate"]))
             .unwrap_or(now),
     };
+    // The detail type as AWS spells it, whatever the event's case.
     let handled = DETAIL_TYPES
         .iter()
-        .position(|t| t.eq_ignore_ascii_case(&envelope.detail_type));
-    // In the order of DETAIL_TYPES.
+        .find(|t| t.eq_ignore_ascii_case(&envelope.detail_type))
+        .copied();
     let observations = match handled {
-        Some(0) => backup_job(&ctx, metrics)?,
-        Some(1) => copy_job(&ctx, metrics)?,
-        Some(2) => restore_job(&ctx, metrics)?,
-        Some(3) => recovery_point(&ctx, metrics)?,
-        Some(4) => deleted_container(&ctx, metrics, Container::Vault)?,
-        Some(5) => deleted_container(&ctx, metrics, Container::Plan)?,
-        Some(6) => region_setting(&ctx, metrics),
+        Some(BACKUP_JOB) => backup_job(&ctx, metrics)?,
+        Some(COPY_JOB) => copy_job(&ctx, metrics)?,
+        Some(RESTORE_JOB) => restore_job(&ctx, metrics)?,
+        Some(RECOVERY_POINT) => recovery_point(&ctx, metrics)?,
+        Some(VAULT) => deleted_container(&ctx, metrics, Container::Vault)?,
+        Some(PLAN) => deleted_container(&ctx, metrics, Container::Plan)?,
+        Some(REGION_SETTING) => region_setting(&ctx, metrics),
         _ => {
             return Ok(ignore(
                 metrics,

@@ -52,11 +52,11 @@ pub const NOTIFICATION_EVENTS: &[&str] = &[
     "s3:ObjectCreated:*",
 ];
 
-/// The placeholders in [`describe`]'s patterns that the Terraform module replaces with the
-/// names (or `*` patterns) of the data and the state buckets.
 /// The ending of the object keys the function reads as Terraform state.
 pub const STATE_SUFFIX: &str = ".tfstate";
 
+/// The placeholders in [`describe`]'s patterns that the Terraform module replaces with the
+/// names (or `*` patterns) of the data and the state buckets.
 pub const DATA_BUCKETS_PLACEHOLDER: &str = "<data-buckets>";
 pub const STATE_BUCKETS_PLACEHOLDER: &str = "<state-buckets>";
 
