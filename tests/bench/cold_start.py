@@ -40,6 +40,21 @@ EVENTS = {
     # Reads the bucket's tags and versioning, counts the deletion (two DynamoDB writes),
     # pages bucket-unversioned and data-permanently-deleted.
     "s3-deletion-guard": ROOT / "functions/s3-deletion-guard/fixtures/classic-delete-unversioned.json",
+    # The scheduled sweeps: EventBridge's scheduled event. They read the whole (small)
+    # emulated account; the audit also reads and stores its report.
+    "backup-freshness": "scheduled",
+    "readiness-audit": "scheduled",
+}
+SCHEDULED_EVENT = {
+    "version": "0",
+    "id": "00000000-0000-0000-0000-000000000000",
+    "detail-type": "Scheduled Event",
+    "source": "aws.events",
+    "account": "123456789012",
+    "time": "2026-11-24T00:05:00Z",
+    "region": REGION,
+    "resources": [f"arn:aws:events:{REGION}:123456789012:rule/phoenix-guard-bench-schedule"],
+    "detail": {},
 }
 
 
@@ -123,7 +138,14 @@ def world(endpoint: str) -> dict[str, str]:
         KeySchema=[{"AttributeName": "dedup_key", "KeyType": "HASH"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    return {"PHOENIX_ALERT_TOPIC_ARN": topic, "PHOENIX_FINDINGS_TABLE": "bench-findings"}
+    session.client("s3", endpoint_url=endpoint).create_bucket(
+        Bucket="bench-reports", CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
+    return {
+        "PHOENIX_ALERT_TOPIC_ARN": topic,
+        "PHOENIX_FINDINGS_TABLE": "bench-findings",
+        "PHOENIX_REPORT_BUCKET": "bench-reports",
+    }
 
 
 def run_once(binary: Path, event: bytes, env: dict[str, str]) -> dict[str, float]:
@@ -173,6 +195,9 @@ def fresh_event(template: dict, run: int) -> bytes:
         params["bucketName"] = f"{params['bucketName']}{suffix}"
     for record in event.get("Records", []):
         record["s3"]["bucket"]["name"] = f"{record['s3']['bucket']['name']}{suffix}"
+    if event.get("detail-type") == "Scheduled Event":
+        # A schedule an hour later each run: the sweep evaluates at the trigger's time.
+        event["time"] = f"2026-11-24T{run % 24:02d}:05:00Z"
     return json.dumps(event).encode()
 
 
@@ -214,7 +239,8 @@ def main() -> None:
                     archive.extract("bootstrap", tmp)
                 binary = Path(tmp) / "bootstrap"
                 binary.chmod(0o755)
-                template = json.loads(EVENTS[name].read_text())
+                source = EVENTS[name]
+                template = SCHEDULED_EVENT if source == "scheduled" else json.loads(source.read_text())
                 runs = []
                 for i in range(args.runs):
                     event = fresh_event(template, i)
