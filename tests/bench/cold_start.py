@@ -6,8 +6,10 @@ For each function in target/lambda/<name>/ (built by `make package`):
   * process start -> first GET .../invocation/next (the function is ready), median of N runs;
   * first event handled: time from handing out the event to its response;
   * peak RSS (VmHWM) after handling that one event.
-The event is a real one (a failed EFS backup) and the function's AWS calls go to the local
-emulator, so the numbers include building SDK clients and the first calls over HTTP.
+Each event is a real one of the function's kind (a failed EFS backup, a versioning
+suspension, a permanent deletion, EventBridge's scheduled event for the sweeps; see EVENTS),
+and the function's AWS calls go to the local emulator, so the numbers include building SDK
+clients and the first calls over HTTP.
 
 Usage: tests/bench/cold-start [--runs N] [function ...]
 """
