@@ -14,7 +14,7 @@ Run by tests/infra/check (in `make test`), which sets up the virtualenv and the 
 """
 
 import copy
-import glob
+import functools
 import json
 import os
 import re
@@ -149,6 +149,11 @@ def module_blocks(kind):
     return found
 
 
+def locals_of(filename):
+    """The module's locals declared in one file, by name."""
+    return {k: v for b in module_blocks("locals").get(filename, []) for k, v in b.items()}
+
+
 def resources(rtype):
     out = {}
     for blocks in module_blocks("resource").values():
@@ -159,7 +164,9 @@ def resources(rtype):
     return out
 
 
+@functools.cache
 def printed(function):
+    """What the function's binary prints with --print-event-pattern (run once per function)."""
     binary = TARGET / "debug" / function
     done = subprocess.run([binary, "--print-event-pattern"], capture_output=True, text=True, env={})
     if done.returncode != 0:
@@ -195,7 +202,7 @@ class Catalog(unittest.TestCase):
         lambdas = resources("aws_lambda_function")
         self.assertEqual(list(lambdas), ["function"], "one resource, one instance per function")
         self.assertEqual(lambdas["function"]["for_each"], "${local.functions}")
-        locals_ = {k: v for b in module_blocks("locals").get("lambda.tf", []) for k, v in b.items()}
+        locals_ = locals_of("lambda.tf")
         self.assertIn("module.catalog.functions", locals_["functions"])
         for name in function_crates():
             self.assertTrue((ROOT / "functions" / name / "aws-calls.txt").exists(), name)
@@ -241,7 +248,7 @@ class Catalog(unittest.TestCase):
         scheduled = {n for n, f in CATALOG_OUT["functions"].items() if f["scheduled"]}
         self.assertEqual(routed | scheduled, set(function_crates()))
         self.assertFalse(routed & scheduled)
-        triggers = {k: v for b in module_blocks("locals")["triggers.tf"] for k, v in b.items()}
+        triggers = locals_of("triggers.tf")
         self.assertIn("backup-freshness", triggers["schedules"])
         self.assertIn("readiness-audit", triggers["schedules"])
         self.assertEqual(len(triggers["schedules"]), len(scheduled))
@@ -413,7 +420,7 @@ class Alarms(unittest.TestCase):
     def test_the_alarmed_metrics_are_the_ones_the_code_writes(self):
         code = "\n".join(p.read_text() for p in ROOT.glob("functions/*/src/**/*.rs"))
         alarms = resources("aws_cloudwatch_metric_alarm")
-        sweep = {k: v for b in module_blocks("locals")["alarms.tf"] for k, v in b.items()}["sweep_alarms"]
+        sweep = locals_of("alarms.tf")["sweep_alarms"]
         for metric in list(sweep) + ["PhoenixReadiness"]:
             # Written with no dimension but Environment, as the alarms read them.
             self.assertTrue(re.search(rf'"{metric}",\s*&\[\]', code), f"no code writes {metric}")
@@ -431,7 +438,7 @@ class Alarms(unittest.TestCase):
             self.assertEqual(alarms[name]["ok_actions"], "${local.finding_alarm_actions}", name)
         self.assertEqual(alarms["readiness"]["comparison_operator"], "LessThanThreshold")
         self.assertEqual(alarms["function_health"]["for_each"], "${local.function_health}")
-        health = {k: v for b in module_blocks("locals")["alarms.tf"] for k, v in b.items()}["function_health"]
+        health = locals_of("alarms.tf")["function_health"]
         self.assertIn("'metric': 'Errors'", health)
         self.assertIn("'metric': 'Throttles'", health)
         self.assertIn("keys(local.functions)", health)
