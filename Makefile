@@ -32,8 +32,8 @@ test: setup lint
 # The EventBridge rules the Terraform module routes, as the functions print them.
 event-rules:
 	cargo build --quiet --workspace --bins
-	for f in backup-events protection-guard s3-deletion-guard; do \
-		$${CARGO_TARGET_DIR:-target}/debug/$$f --print-event-pattern > infra/modules/phoenix-guard/modules/catalog/rules/$$f.json; \
+	for rules in infra/modules/phoenix-guard/modules/catalog/rules/*.json; do \
+		$${CARGO_TARGET_DIR:-target}/debug/$$(basename $$rules .json) --print-event-pattern > $$rules; \
 	done
 
 # Release bootstrap.zip per function in target/lambda/<function>/, checked.
