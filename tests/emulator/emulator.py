@@ -24,13 +24,19 @@ Not AWS, under ``/_phoenix/`` (no signature needed):
 * ``POST /_phoenix/backup/restore-jobs/<id>`` with ``{"Status", "CreationDate",
   "CompletionDate", ...}``: the same for a restore job;
 * ``POST /_phoenix/faults`` with ``{"Service", "Operation", "ResourceArn"?, "Status"?,
-  "Code"?, "Message"?}``: later calls of that operation (naming that resource, when
-  given) fail with that AWS error, in the service's own error shape; answers ``{"Id"}``;
-  ``DELETE /_phoenix/faults/<id>`` lifts it;
-* ``GET /_phoenix/stats``: requests served per ``service.Operation``; ``DELETE`` resets.
+  "Code"?, "Message"?, "Kind"?, "DelaySeconds"?, "Times"?, "Account"?}``: later calls of
+  that operation (naming that resource, made by that account, when given) misbehave;
+  answers ``{"Id"}``. ``Kind`` is
+  ``error`` (the default: that AWS error, in the service's own error shape), ``delay``
+  (the answer comes after ``DelaySeconds``: a slow AWS, for the SDK's timeouts) or
+  ``drop`` (the connection is closed without an answer). ``Times`` limits the fault to
+  that many calls; ``DELETE /_phoenix/faults/<id>`` lifts it;
+* ``GET /_phoenix/stats``: requests served per ``service.Operation`` (``?account=<id>``:
+  only that account's requests); ``DELETE`` resets.
 
-Run it with ``tests/emulator/serve PORT``. Port 0 picks a free port; the first line on
-stdout is always ``listening on http://127.0.0.1:<port>``.
+Run it with ``tests/emulator/serve PORT [--tls-cert FILE --tls-key FILE]``. Port 0 picks a
+free port; the first line on stdout is always ``listening on http://127.0.0.1:<port>``
+(``https://`` with a certificate, for measuring TLS handshakes).
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ import json
 import math
 import os
 import re
+import socket
 import sys
 import threading
 import time
@@ -202,6 +209,7 @@ class PhoenixEmulator:
         self.lock = threading.Lock()
         self.dynamodb_lock = threading.Lock()
         self.stats: collections.Counter = collections.Counter()
+        self.account_stats: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
         self.faults: dict[str, dict] = {}
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -212,19 +220,23 @@ class PhoenixEmulator:
         service = service_of(environ)
         if path.startswith(CLOUDWATCH_PREFIX):
             operation = path[len(CLOUDWATCH_PREFIX):]
-            self.count("monitoring", operation)
+            self.count("monitoring", operation, environ)
             fault = self.fault_for("monitoring", operation, environ, raw)
-            if fault:
+            if fault and fault["Kind"] == "error":
                 return self.cbor_response(start_response, f"{fault['Status']} Error",
                                           {"__type": ERROR_NAMESPACE + fault["Code"], "message": fault["Message"]})
+            if fault and not misbehave(fault, environ):
+                return []
             return self.cloudwatch_cbor(environ, start_response, operation, raw)
         method = environ.get("REQUEST_METHOD", "GET")
         route = self.backup.match(method, path) if service == "backup" else None
         operation = route[0] if route else operation_of(environ, raw, path)
-        self.count(service, operation)
+        self.count(service, operation, environ)
         fault = self.fault_for(service, operation, environ, raw)
-        if fault:
+        if fault and fault["Kind"] == "error":
             return error_response(start_response, environ, raw, fault["Status"], fault["Code"], fault["Message"])
+        if fault and not misbehave(fault, environ):
+            return []
         if route:
             _, handler, params = route
             account, region = account_and_region(environ)
@@ -258,9 +270,11 @@ class PhoenixEmulator:
         start_response(captured["status"], headers + [("Content-Length", str(len(body)))])
         return [body]
 
-    def count(self, service: str, operation: str) -> None:
+    def count(self, service: str, operation: str, environ: dict) -> None:
+        account, _ = account_and_region(environ)
         with self.lock:
             self.stats[f"{service}.{operation}"] += 1
+            self.account_stats[account][f"{service}.{operation}"] += 1
 
     def fault_for(self, service: str, operation: str, environ: dict, raw: bytes) -> dict | None:
         with self.lock:
@@ -274,6 +288,13 @@ class PhoenixEmulator:
                 continue
             if fault.get("ResourceArn") and fault["ResourceArn"] not in haystack:
                 continue
+            if fault.get("Account") and fault["Account"] != account_and_region(environ)[0]:
+                continue
+            with self.lock:
+                if fault["Times"] is not None:
+                    if fault["Times"] <= 0:
+                        continue
+                    fault["Times"] -= 1
             return fault
         return None
 
@@ -282,11 +303,14 @@ class PhoenixEmulator:
         try:
             body = read_json(read_body(environ))
             if path == "/_phoenix/stats" and method == "GET":
+                account = parse_qs(environ.get("QUERY_STRING", "")).get("account", [None])[0]
                 with self.lock:
-                    return json_response(start_response, "200 OK", {"Calls": dict(self.stats)})
+                    calls = dict(self.account_stats.get(account, {}) if account else self.stats)
+                return json_response(start_response, "200 OK", {"Calls": calls})
             if path == "/_phoenix/stats" and method == "DELETE":
                 with self.lock:
                     self.stats.clear()
+                    self.account_stats.clear()
                 return json_response(start_response, "200 OK", {})
             if path == "/_phoenix/faults" and method == "POST":
                 for name in ("Service", "Operation"):
@@ -299,7 +323,13 @@ class PhoenixEmulator:
                     "Status": int(body.get("Status") or 403),
                     "Code": body.get("Code") or "AccessDeniedException",
                     "Message": body.get("Message") or "User is not authorized to perform this operation",
+                    "Kind": body.get("Kind") or "error",
+                    "DelaySeconds": float(body.get("DelaySeconds") or 0),
+                    "Times": int(body["Times"]) if body.get("Times") is not None else None,
+                    "Account": body.get("Account"),
                 }
+                if fault["Kind"] not in ("error", "delay", "drop"):
+                    raise ApiError(400, "InvalidParameterValueException", "Kind is error, delay or drop")
                 fault_id = f"fault-{len(self.faults) + 1}-{time.monotonic_ns()}"
                 with self.lock:
                     self.faults[fault_id] = fault
@@ -389,8 +419,79 @@ def operation_of(environ: dict, raw: bytes, path: str) -> str:
         action = parse_qs(raw.decode("utf-8", "replace")).get("Action")
     if action:
         return action[0]
+    method = environ.get("REQUEST_METHOD", "GET")
+    service = service_of(environ)
+    if service == "s3":
+        return s3_operation(method, path, environ.get("QUERY_STRING", ""))
+    if service == "backup":
+        for verb, pattern, name in BACKUP_MOTO_OPERATIONS:
+            if verb == method and pattern.match(path):
+                return name
+    if service == "elasticfilesystem":
+        named = EFS_OPERATIONS.get((method, re.sub(r"/fs-[^/]+", "/{id}", path.rstrip("/"))))
+        if named:
+            return named
     segments = [p for p in path.split("/") if p][:2]
-    return environ.get("REQUEST_METHOD", "GET") + " /" + "/".join(segments)
+    return method + " /" + "/".join(segments)
+
+
+# S3's REST operations by method, whether the path names an object, and the subresource in
+# the query (the first that matches), as the S3 API reference names them.
+S3_BUCKET_OPERATIONS = {
+    ("GET", "versioning"): "GetBucketVersioning",
+    ("PUT", "versioning"): "PutBucketVersioning",
+    ("GET", "tagging"): "GetBucketTagging",
+    ("PUT", "tagging"): "PutBucketTagging",
+    ("GET", "lifecycle"): "GetBucketLifecycleConfiguration",
+    ("PUT", "lifecycle"): "PutBucketLifecycleConfiguration",
+    ("GET", "versions"): "ListObjectVersions",
+    ("GET", "list-type"): "ListObjectsV2",
+    ("GET", "policy"): "GetBucketPolicy",
+    ("GET", "notification"): "GetBucketNotificationConfiguration",
+    ("POST", "delete"): "DeleteObjects",
+}
+S3_PLAIN_OPERATIONS = {
+    ("GET", False): "ListObjects",
+    ("PUT", False): "CreateBucket",
+    ("DELETE", False): "DeleteBucket",
+    ("HEAD", False): "HeadBucket",
+    ("GET", True): "GetObject",
+    ("PUT", True): "PutObject",
+    ("DELETE", True): "DeleteObject",
+    ("HEAD", True): "HeadObject",
+}
+# AWS Backup operations moto serves itself (the rest are backup.py's), by their API names.
+BACKUP_MOTO_OPERATIONS = [
+    ("GET", re.compile(r"/backup/plans/?$"), "ListBackupPlans"),
+    ("PUT", re.compile(r"/backup/plans/?$"), "CreateBackupPlan"),
+    ("GET", re.compile(r"/backup/plans/[^/]+/?$"), "GetBackupPlan"),
+    ("DELETE", re.compile(r"/backup/plans/[^/]+/?$"), "DeleteBackupPlan"),
+    ("GET", re.compile(r"/backup-vaults/?$"), "ListBackupVaults"),
+    ("GET", re.compile(r"/backup-vaults/[^/]+/?$"), "DescribeBackupVault"),
+    ("PUT", re.compile(r"/backup-vaults/[^/]+/?$"), "CreateBackupVault"),
+    ("DELETE", re.compile(r"/backup-vaults/[^/]+/?$"), "DeleteBackupVault"),
+    ("GET", re.compile(r"/tags/.+$"), "ListTags"),
+    ("POST", re.compile(r"/tags/.+$"), "TagResource"),
+]
+EFS_OPERATIONS = {
+    ("GET", "/2015-02-01/file-systems"): "DescribeFileSystems",
+    ("POST", "/2015-02-01/file-systems"): "CreateFileSystem",
+    ("GET", "/2015-02-01/file-systems/{id}/backup-policy"): "DescribeBackupPolicy",
+    ("PUT", "/2015-02-01/file-systems/{id}/backup-policy"): "PutBackupPolicy",
+}
+
+
+def s3_operation(method: str, path: str, query: str) -> str:
+    """The S3 API operation of a path-style request (``/bucket[/key]?subresource``)."""
+    parts = [p for p in path.split("/", 2) if p]
+    if not parts:
+        return "ListBuckets" if method == "GET" else f"{method} /"
+    subresources = parse_qs(query, keep_blank_values=True)
+    if len(parts) == 1:
+        for (verb, sub), name in S3_BUCKET_OPERATIONS.items():
+            if verb == method and sub in subresources:
+                return name
+    return S3_PLAIN_OPERATIONS.get((method, len(parts) > 1), f"{method} /{parts[0]}")
 
 
 def json_response(start_response: Callable, status: str, payload: dict, headers: list | None = None) -> list[bytes]:
@@ -424,6 +525,23 @@ def error_response(start_response: Callable, environ: dict, raw: bytes, status: 
     return rest_json_error(start_response, status, code, message)
 
 
+def misbehave(fault: dict, environ: dict) -> bool:
+    """Carries out a ``delay`` fault (and returns True: the request is answered late) or a
+    ``drop`` fault (the connection is closed, and the request never answered)."""
+    if fault["Kind"] == "delay":
+        time.sleep(fault["DelaySeconds"])
+        return True
+    sock = environ.get("werkzeug.socket")
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        sock.close()
+    # werkzeug treats a ConnectionError from the application as a client that went away.
+    raise ConnectionResetError("phoenix fault: connection dropped")
+
+
 def exit_with_parent() -> None:
     """Stops the emulator when the process that started it is gone (a test binary keeps
     its emulator in a static whose destructor never runs)."""
@@ -441,11 +559,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate")
+    parser.add_argument("--tls-key", help="the certificate's PEM private key")
     args = parser.parse_args()
     app = PhoenixEmulator(DomainDispatcherApplication(create_backend_app))
-    server = make_server(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
+    tls = (args.tls_cert, args.tls_key) if args.tls_cert else None
+    server = make_server(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler,
+                         ssl_context=tls)
     exit_with_parent()
-    print(f"listening on http://{args.host}:{server.server_port}", flush=True)
+    scheme = "https" if tls else "http"
+    print(f"listening on {scheme}://{args.host}:{server.server_port}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -291,10 +291,8 @@ async fn a_check_that_cannot_run_is_unknown_and_never_a_pass() {
 
     // The audit's role may not read one bucket's versioning.
     let bucket = a.env.zulip_uploads.clone();
-    let fault = inject(
-        json!({"Service": "s3", "Operation": format!("GET /{bucket}"),
-        "ResourceArn": "versioning", "Status": 403, "Code": "AccessDenied", "Message": "Access Denied"}),
-    );
+    let fault = inject(json!({"Service": "s3", "Operation": "GetBucketVersioning",
+        "ResourceArn": bucket, "Status": 403, "Code": "AccessDenied", "Message": "Access Denied"}));
     let t1 = t0.plus_seconds(3600);
     let result = a.audit(t1, "denied").await;
     assert_eq!(result["unknown"], 1, "{result:#}");

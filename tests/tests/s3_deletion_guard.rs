@@ -713,7 +713,7 @@ async fn a_bucket_whose_tags_cannot_be_read_fails_the_invocation_for_a_retry_and
     let fault = phoenix_tests::Emulator::shared().control(
         "POST",
         "/_phoenix/faults",
-        &json!({"Service": "s3", "Operation": format!("GET /{uploads}"), "ResourceArn": uploads,
+        &json!({"Service": "s3", "Operation": "GetBucketTagging", "ResourceArn": uploads,
                 "Status": 403, "Code": "AccessDenied", "Message": "Access Denied"}),
     );
     let deleted = classic("classic-delete-unversioned", &uploads, "a.txt", None);
