@@ -3,6 +3,7 @@
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use std::time::Duration;
 
@@ -61,6 +62,45 @@ where
         (Some(code), Some(message)) => format!("{code}: {message}"),
         (Some(code), None) => code.to_owned(),
         _ => DisplayErrorContext(err).to_string(),
+    }
+}
+
+/// AWS's error codes for "slow down" (the SDK retries them as throttling too).
+const THROTTLING_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "RequestThrottled",
+    "SlowDown",
+    "PriorRequestNotComplete",
+];
+
+/// Whether a failed call may well succeed if made again a little later: AWS did not answer
+/// (timeout, dropped or refused connection, unreadable answer), answered with a 5xx, or
+/// throttled. These still failing after the SDK's own retries fail the invocation, so that
+/// Lambda delivers the event again; an answer that will not change on a retry (denied, not
+/// found, invalid) is a finding instead.
+pub fn is_transient<E>(err: &SdkError<E, HttpResponse>) -> bool
+where
+    E: ProvideErrorMetadata,
+{
+    match err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(e) => {
+            let status = e.raw().status().as_u16();
+            status >= 500
+                || status == 429
+                || e.err()
+                    .code()
+                    .is_some_and(|code| THROTTLING_CODES.contains(&code))
+        }
+        _ => false,
     }
 }
 

@@ -4,7 +4,7 @@
 
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use phoenix_shared::Config;
-use phoenix_shared::aws::reason;
+use phoenix_shared::aws::{is_transient, reason};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -139,6 +139,12 @@ impl Buckets {
                     Some("Suspended") => Versioning::Suspended,
                     _ => Versioning::Never,
                 },
+                Err(err) if is_transient(&err) => {
+                    return Err(Unreadable(format!(
+                        "GetBucketVersioning on {bucket} failed: {}",
+                        reason(&err)
+                    )));
+                }
                 Err(err) => {
                     Versioning::Unknown(format!("GetBucketVersioning failed: {}", reason(&err)))
                 }

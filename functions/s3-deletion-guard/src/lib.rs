@@ -321,7 +321,7 @@ async fn run(
             {
                 outcome.state_changes += 1;
                 metrics.count("StateChangesChecked", &[], 1);
-                observations.extend(state_change(&scope, clients, &facts, n, metrics).await);
+                observations.extend(state_change(&scope, clients, &facts, n, metrics).await?);
             }
         }
     }
@@ -426,6 +426,7 @@ async fn deletions(
     outcome: &mut Outcome,
 ) -> Result<Option<Observation>, HandlerError> {
     let mut fresh_keys = Vec::new();
+    let mut to_mark = Vec::new();
     let mut permanent = Vec::new();
     for n in notices.iter().filter(|n| n.change.is_deletion()) {
         let change = match n.change {
@@ -439,13 +440,14 @@ async fn deletions(
         match change {
             Change::PermanentlyDeleted => {
                 permanent.push(*n);
-                let first = clients
+                let sighting = clients
                     .tally
-                    .first_sighting(&n.identity(), scope.now)
+                    .sight(&n.identity(), scope.now)
                     .await
                     .map_err(|e| HandlerError::Unavailable(e.0))?;
-                if first {
+                if sighting.to_count() {
                     fresh_keys.push(n.key.clone());
+                    to_mark.push(n.identity());
                     metrics.count("ObjectsPermanentlyDeleted", &[("Bucket", bucket)], 1);
                 } else {
                     tracing::info!(
@@ -478,6 +480,12 @@ async fn deletions(
         )
         .await
         .map_err(|e| HandlerError::Unavailable(e.0))?;
+    for identity in &to_mark {
+        // Counted either way; an unmarked deletion is at worst counted again by a retry.
+        if let Err(e) = clients.tally.mark_counted(identity).await {
+            tracing::warn!(function = FUNCTION, bucket, reason = %e.0, "a retry may count this deletion twice");
+        }
+    }
     let Some(burst) = burst else {
         // Only redeliveries of a burst that has since gone quiet: nothing new to say.
         return Ok(None);
@@ -559,7 +567,7 @@ async fn state_change(
     facts: &BucketFacts,
     n: &Notice,
     metrics: &mut MetricBatch,
-) -> Vec<Observation> {
+) -> Result<Vec<Observation>, HandlerError> {
     let object = format!("s3://{}/{}", n.bucket, n.key);
     let resource = bucket_arn(&format!("{}/{}", n.bucket, n.key));
     let unreadable = |why: String| {
@@ -577,26 +585,38 @@ async fn state_change(
         vec![Observation::open(f)]
     };
     if facts.versioning != Versioning::Enabled {
-        return unreadable(format!(
+        return Ok(unreadable(format!(
             "the state bucket keeps no previous version (versioning {})",
             facts.versioning.describe()
-        ));
+        )));
     }
+    // A read that may work a minute from now fails the invocation, so that Lambda's retry
+    // compares the versions; one that will not is a finding of its own.
+    let mut retry_or = |err: state::ReadError, about: String| {
+        if err.transient {
+            metrics.count("ConfirmationsFailed", &[("Check", STATE_UNREADABLE)], 1);
+            Err(HandlerError::Unavailable(format!(
+                "Terraform state {object}: {about}{err}"
+            )))
+        } else {
+            Ok(unreadable(format!("{about}{err}")))
+        }
+    };
     let versions = match state::versions_around(&clients.buckets.s3, n).await {
         Ok(v) => v,
-        Err(why) => return unreadable(why),
+        Err(err) => return retry_or(err, String::new()),
     };
     let Some((new_version, previous)) = versions else {
         tracing::info!(function = FUNCTION, state = %object, "first version of this state: nothing to compare");
-        return Vec::new();
+        return Ok(Vec::new());
     };
     let before = match state::summarize_version(&clients.buckets.s3, n, &previous).await {
         Ok(s) => s,
-        Err(why) => return unreadable(format!("previous version {previous}: {why}")),
+        Err(err) => return retry_or(err, format!("previous version {previous}: ")),
     };
     let after = match state::summarize_version(&clients.buckets.s3, n, &new_version).await {
         Ok(s) => s,
-        Err(why) => return unreadable(format!("version {new_version}: {why}")),
+        Err(err) => return retry_or(err, format!("version {new_version}: ")),
     };
     let mut out = vec![Observation::resolved(scope.finding(
         STATE_UNREADABLE,
@@ -670,7 +690,7 @@ async fn state_change(
         out.push(Observation::open(f));
     }
     tracing::info!(function = FUNCTION, state = %object, destroyed = changes.destroyed.len(), rekeyed = changes.rekeyed.len(), instances = after.instances, "state change compared");
-    out
+    Ok(out)
 }
 
 /// The first 2 KB of an event, for error logs (S3 notifications carry no object data).

@@ -5,6 +5,8 @@
 //! only what the comparison needs (per resource instance: its address, its identity, and a
 //! SHA-256 of generated secret values). Values are compared by hash and never logged.
 
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use phoenix_shared::Config;
 use serde::Deserialize;
 use serde::de::value::MapAccessDeserializer;
@@ -600,12 +602,45 @@ pub async fn summarize_stream(
     }
 }
 
+/// Why a state version could not be read, and whether reading it again later may work
+/// (see [`phoenix_shared::aws::is_transient`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadError {
+    pub why: String,
+    pub transient: bool,
+}
+
+impl ReadError {
+    fn of<E: ProvideErrorMetadata + std::error::Error + 'static>(
+        operation: &str,
+        err: &SdkError<E, HttpResponse>,
+    ) -> Self {
+        Self {
+            why: format!("{operation} failed: {}", phoenix_shared::aws::reason(err)),
+            transient: phoenix_shared::aws::is_transient(err),
+        }
+    }
+
+    fn lasting(why: String) -> Self {
+        Self {
+            why,
+            transient: false,
+        }
+    }
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.why)
+    }
+}
+
 /// The new version's id and the one before it, or `None` when the new one is the first.
 /// S3 lists a key's versions newest first.
 pub async fn versions_around(
     s3: &aws_sdk_s3::Client,
     notice: &crate::notice::Notice,
-) -> Result<Option<(String, String)>, String> {
+) -> Result<Option<(String, String)>, ReadError> {
     let mut new = notice.version_id.clone().filter(|v| v != "null");
     let mut seen_new = false;
     let (mut key_marker, mut version_marker) = (None::<String>, None::<String>);
@@ -618,12 +653,7 @@ pub async fn versions_around(
             .set_version_id_marker(version_marker.clone())
             .send()
             .await
-            .map_err(|e| {
-                format!(
-                    "ListObjectVersions failed: {}",
-                    phoenix_shared::aws::reason(&e)
-                )
-            })?;
+            .map_err(|e| ReadError::of("ListObjectVersions", &e))?;
         for v in page.versions() {
             if v.key() != Some(notice.key.as_str()) {
                 continue;
@@ -647,10 +677,10 @@ pub async fn versions_around(
     if seen_new {
         Ok(None)
     } else {
-        Err(match new {
+        Err(ReadError::lasting(match new {
             Some(v) => format!("version {v} is not among the object's versions"),
             None => "the object has no versions".to_owned(),
-        })
+        }))
     }
 }
 
@@ -659,7 +689,7 @@ pub async fn summarize_version(
     s3: &aws_sdk_s3::Client,
     notice: &crate::notice::Notice,
     version: &str,
-) -> Result<Summary, String> {
+) -> Result<Summary, ReadError> {
     let object = s3
         .get_object()
         .bucket(&notice.bucket)
@@ -667,8 +697,10 @@ pub async fn summarize_version(
         .version_id(version)
         .send()
         .await
-        .map_err(|e| format!("GetObject failed: {}", phoenix_shared::aws::reason(&e)))?;
-    summarize_stream(object.body).await.map_err(|e| e.0)
+        .map_err(|e| ReadError::of("GetObject", &e))?;
+    summarize_stream(object.body)
+        .await
+        .map_err(|e| ReadError::lasting(e.0))
 }
 
 /// A blocking reader over chunks sent through a channel.

@@ -4,17 +4,23 @@
 //! `finding_state`, so the ledger's listings skip them):
 //!
 //! * `seen:<bucket>/<key>#<version or sequencer>`: written once per deletion with a condition,
-//!   so a retried or duplicated event is not counted twice; expires after two days.
+//!   so a retried or duplicated event is not counted twice; expires after two days. It says
+//!   whether the deletion has reached the tally (`counted`): an invocation that recorded it
+//!   and then failed before counting it leaves it uncounted, and Lambda's retry (a minute
+//!   later, after [`RECOUNT_AFTER_SECONDS`]) counts it then, so no deletion goes unpaged.
 //! * `tally:<account>:<region>:<bucket>`: the current burst (`episode`, when it started), its
 //!   running `deleted` count, `last_seen`, and a few sample keys. A deletion joins the burst
 //!   while the bucket has been quiet for less than the configured quiet period; otherwise it
 //!   starts a new one. Each burst is one incident (its id is part of the finding's dedup key).
 //!
-//! Every step is one conditional `UpdateItem`; DynamoDB applies each atomically, so thousands
-//! of concurrent invocations add up to the exact number of distinct deletions.
+//! Every step is one conditional write; DynamoDB applies each atomically, so thousands of
+//! concurrent invocations add up to the exact number of distinct deletions. The one
+//! exception leans towards paging: when an invocation counts a deletion and then cannot
+//! mark it counted, its retry counts it again.
 
 use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use phoenix_shared::Timestamp;
 use phoenix_shared::aws::reason;
 use std::collections::HashMap;
@@ -36,6 +42,29 @@ pub struct Burst {
     pub samples: Vec<String>,
     /// Whether these deletions started the burst.
     pub started: bool,
+}
+
+/// How long a recorded but uncounted deletion is left to the invocation that recorded it
+/// before another delivery of the same event counts it (that invocation failed or timed
+/// out). Shorter than Lambda's first retry of a failed asynchronous invocation (a minute),
+/// longer than two copies of one event racing each other.
+pub const RECOUNT_AFTER_SECONDS: i64 = 50;
+
+/// What a deletion's `seen:` marker says about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sighting {
+    /// Not seen before: count it.
+    First,
+    /// Recorded by an invocation that did not count it and has had its time: count it.
+    Uncounted,
+    /// Counted before, or being counted by another invocation right now.
+    Redelivered,
+}
+
+impl Sighting {
+    pub fn to_count(self) -> bool {
+        matches!(self, Self::First | Self::Uncounted)
+    }
 }
 
 /// A DynamoDB call failed.
@@ -109,6 +138,26 @@ pub fn episode_start(episode: &str) -> Option<Timestamp> {
     )
 }
 
+/// A redelivery's verdict from the marker an earlier delivery left. A marker written before
+/// markers said whether they were counted (no `counted`) was counted.
+fn judge_sighting(old: Option<&Item>, now: Timestamp) -> Sighting {
+    let counted = old
+        .and_then(|i| i.get("counted"))
+        .and_then(|v| v.as_bool().ok())
+        .copied()
+        .unwrap_or(true);
+    let sighted_at = old
+        .and_then(|i| i.get("sighted_at"))
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(i64::MIN);
+    if !counted && sighted_at <= now.epoch_seconds() - RECOUNT_AFTER_SECONDS {
+        Sighting::Uncounted
+    } else {
+        Sighting::Redelivered
+    }
+}
+
 fn sample(key: &str) -> String {
     key.chars().take(SAMPLE_KEY_CHARS).collect()
 }
@@ -128,28 +177,55 @@ impl Tally {
         }
     }
 
-    /// Marks a deletion as counted. `false` when it was counted before (a redelivery).
-    pub async fn first_sighting(&self, identity: &str, now: Timestamp) -> Result<bool, TallyError> {
+    /// Records a deletion as seen (not yet counted) and says whether to count it.
+    pub async fn sight(&self, identity: &str, now: Timestamp) -> Result<Sighting, TallyError> {
         let result = self
             .client
             .put_item()
             .table_name(&self.table)
             .item("dedup_key", s(format!("seen:{identity}")))
+            .item("sighted_at", n(now.epoch_seconds()))
+            .item("counted", AttributeValue::Bool(false))
             .item(
                 "expires_at",
                 n(now.epoch_seconds() + SEEN_RETENTION_SECONDS),
             )
             .condition_expression("attribute_not_exists(dedup_key)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err) if is_conditional(&err) => Ok(false),
-            Err(err) => Err(TallyError(format!(
-                "recording deletion {identity} failed: {}",
-                reason(&err)
-            ))),
-        }
+        let old = match result {
+            Ok(_) => return Ok(Sighting::First),
+            Err(err) => match err.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(e)) => e.item().cloned(),
+                _ => {
+                    return Err(TallyError(format!(
+                        "recording deletion {identity} failed: {}",
+                        reason(&err)
+                    )));
+                }
+            },
+        };
+        Ok(judge_sighting(old.as_ref(), now))
+    }
+
+    /// Notes that a deletion reached the tally, so that its redeliveries are not counted.
+    pub async fn mark_counted(&self, identity: &str) -> Result<(), TallyError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("dedup_key", s(format!("seen:{identity}")))
+            .update_expression("SET counted = :yes")
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .send()
+            .await
+            .map(drop)
+            .map_err(|err| {
+                TallyError(format!(
+                    "marking deletion {identity} counted failed: {}",
+                    reason(&err)
+                ))
+            })
     }
 
     /// Adds `keys.len()` new deletions to the bucket's burst (starting one when the bucket
@@ -277,6 +353,42 @@ impl Tally {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn marker(counted: Option<bool>, sighted_at: i64) -> Item {
+        let mut item = Item::new();
+        item.insert("dedup_key".to_owned(), s("seen:b/k#1"));
+        item.insert("sighted_at".to_owned(), n(sighted_at));
+        if let Some(c) = counted {
+            item.insert("counted".to_owned(), AttributeValue::Bool(c));
+        }
+        item
+    }
+
+    #[test]
+    fn an_uncounted_deletion_is_counted_by_a_later_delivery_but_not_by_a_racing_copy() {
+        let now = Timestamp::from_epoch_seconds(1_795_316_645);
+        let t = now.epoch_seconds();
+        let recorded_by_a_failed_invocation = marker(Some(false), t - 61);
+        assert_eq!(
+            judge_sighting(Some(&recorded_by_a_failed_invocation), now),
+            Sighting::Uncounted
+        );
+        let being_counted_now = marker(Some(false), t - 2);
+        assert_eq!(
+            judge_sighting(Some(&being_counted_now), now),
+            Sighting::Redelivered
+        );
+        assert_eq!(
+            judge_sighting(Some(&marker(Some(true), t - 600)), now),
+            Sighting::Redelivered
+        );
+        let older_marker_without_the_flag = marker(None, t - 600);
+        assert_eq!(
+            judge_sighting(Some(&older_marker_without_the_flag), now),
+            Sighting::Redelivered
+        );
+        assert!(Sighting::Uncounted.to_count() && !Sighting::Redelivered.to_count());
+    }
 
     #[test]
     fn episode_ids_read_back_as_their_start() {
