@@ -158,8 +158,11 @@ fn audit_resolutions(
         .filter(|o| !opened.contains(&o.dedup_key))
         .filter_map(|o| {
             let why = if o.check == checklist::UNKNOWN {
-                all_known
-                    .contains(o.resource_arn.as_str())
+                // A listing that failed (`inventory:rds`) has no item of its own once it
+                // works: it was read if this audit is not unsure of it.
+                let listed_now = o.resource_arn.starts_with("inventory:")
+                    && !unsure.contains(o.resource_arn.as_str());
+                (listed_now || all_known.contains(o.resource_arn.as_str()))
                     .then(|| "it could be checked again".to_owned())
             } else {
                 vouched
