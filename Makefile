@@ -8,7 +8,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: demo test setup lint package bench event-rules
+.PHONY: demo test setup lint package bench event-rules faults
 
 setup:
 	@tests/setup
@@ -28,6 +28,12 @@ test: setup lint
 	tests/infra/check
 	tests/deny
 	tests/package-check
+
+# The fault matrix with every fault for every operation of every function (make test runs
+# every fault for the event-driven functions and one fault per operation, in turn, for the
+# others; see tests/tests/faults.rs).
+faults: setup
+	PHOENIX_FAULTS_FULL=1 cargo test -p phoenix-tests --test faults -- --nocapture
 
 # The EventBridge rules the Terraform module routes, as the functions print them.
 event-rules:
