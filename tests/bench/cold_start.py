@@ -11,6 +11,10 @@ suspension, a permanent deletion, EventBridge's scheduled event for the sweeps; 
 and the function's AWS calls go to the local emulator, so the numbers include building SDK
 clients and the first calls over HTTP.
 
+The same figures for `hello-world` (tests/bench/hello-world: the runtime crate, tokio and
+the log subscriber, built with the same profile and target, no SDK) are measured in the same
+run, and every function's figure is also printed as a multiple of hello-world's.
+
 Usage: tests/bench/cold-start [--runs N] [function ...]
 """
 
@@ -47,6 +51,7 @@ EVENTS = {
     "backup-freshness": "scheduled",
     "readiness-audit": "scheduled",
 }
+BASELINE = "hello-world"
 SCHEDULED_EVENT = {
     "version": "0",
     "id": "00000000-0000-0000-0000-000000000000",
@@ -218,6 +223,9 @@ def main() -> None:
     parser.add_argument("functions", nargs="*", default=sorted(EVENTS))
     args = parser.parse_args()
 
+    unknown = [f for f in args.functions if f not in EVENTS]
+    if unknown:
+        sys.exit(f"bench: no such function: {', '.join(unknown)} (choose from {', '.join(sorted(EVENTS))})")
     emulator, endpoint = start_emulator()
     try:
         env = {
@@ -230,18 +238,19 @@ def main() -> None:
             "PHOENIX_DATA_BUCKETS": "*-uploads-bench*",
             **world(endpoint),
         }
-        print(f"{'function':<16} {'zip MB':>7} {'binary MB':>9} {'ready ms (median/min/max)':>27} "
-              f"{'1st event ms':>12} {'peak RSS MB':>11}")
-        for name in args.functions:
+        print(f"{'function':<17} {'zip MB':>7} {'binary MB':>9} {'ready ms (median/min/max)':>27} "
+              f"{'1st event ms':>12} {'peak RSS MB':>11}   {'x hello-world: zip / binary / ready / RSS'}")
+        floor: dict[str, float] = {}
+        for name in [BASELINE, *args.functions]:
             zip_path = TARGET / "lambda" / name / "bootstrap.zip"
             if not zip_path.exists():
-                sys.exit(f"bench: {zip_path} is missing: run `make package` first")
+                sys.exit(f"bench: {zip_path} is missing: run tests/bench/cold-start (it builds them) or `make package`")
             with tempfile.TemporaryDirectory() as tmp:
                 with zipfile.ZipFile(zip_path) as archive:
                     archive.extract("bootstrap", tmp)
                 binary = Path(tmp) / "bootstrap"
                 binary.chmod(0o755)
-                source = EVENTS[name]
+                source = EVENTS.get(name, "scheduled")
                 template = SCHEDULED_EVENT if source == "scheduled" else json.loads(source.read_text())
                 runs = []
                 for i in range(args.runs):
@@ -252,12 +261,20 @@ def main() -> None:
             ready = [r["ready_ms"] for r in runs]
             first = statistics.median(r["first_event_ms"] for r in runs)
             rss = max(r["peak_rss_mb"] for r in runs)
+            figures = {"zip": zip_path.stat().st_size / 1e6, "binary": binary_mb,
+                       "ready": statistics.median(ready), "rss": rss}
+            if name == BASELINE:
+                floor = figures
+                ratios = "(the floor)"
+            else:
+                ratios = " / ".join(f"{figures[k] / floor[k]:.2f}" for k in ("zip", "binary", "ready", "rss"))
             print(
-                f"{name:<16} {zip_path.stat().st_size / 1e6:>7.2f} {binary_mb:>9.2f} "
+                f"{name:<17} {figures['zip']:>7.2f} {binary_mb:>9.2f} "
                 f"{statistics.median(ready):>11.1f} / {min(ready):>5.1f} / {max(ready):>5.1f} "
-                f"{first:>12.1f} {rss:>11.1f}"
+                f"{first:>12.1f} {rss:>11.1f}   {ratios}"
             )
-            print(f"  last response: {runs[-1]['response'][:200]}")
+            if name != BASELINE:
+                print(f"  last response: {runs[-1]['response'][:200]}")
         print(f"({args.runs} runs each; ready = process start to the first runtime-API `next` request)")
     finally:
         emulator.kill()
