@@ -255,6 +255,21 @@ pub async fn create_bucket(sdk: &SdkConfig, name: &str, tags: &[(&str, &str)], v
     }
 }
 
+/// Writes an object through the S3 API; returns its version id (versioned buckets).
+pub async fn put_object(sdk: &SdkConfig, bucket: &str, key: &str, body: &str) -> Option<String> {
+    s3_client(sdk)
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(aws_sdk_s3::primitives::ByteStream::from(
+            body.as_bytes().to_vec(),
+        ))
+        .send()
+        .await
+        .expect("put object")
+        .version_id
+}
+
 /// Enables or suspends a bucket's versioning through the S3 API.
 pub async fn set_versioning(sdk: &SdkConfig, bucket: &str, enabled: bool) {
     let status = if enabled {

@@ -19,10 +19,9 @@
 use aws_config::SdkConfig;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_sdk_s3::primitives::ByteStream;
 use futures_util::StreamExt;
 use phoenix_shared::Timestamp;
-use phoenix_tests::account::{create_bucket, s3_client, scheduled_event};
+use phoenix_tests::account::{create_bucket, put_object, scheduled_event};
 use phoenix_tests::{Emulator, ReceivedAlert, World, fixture, repo_root, story};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -356,15 +355,7 @@ async fn s3_deletion_events(world: &World, account: &str) -> Vec<Value> {
     for (serial, resources) in [(7, vec![efs_resource()]), (8, vec![])] {
         let body = json!({"version": 4, "serial": serial, "lineage": "fault-matrix",
                           "resources": resources, "outputs": {}});
-        version = s3_client(&world.sdk)
-            .put_object()
-            .bucket(&states)
-            .key(key)
-            .body(ByteStream::from(body.to_string().into_bytes()))
-            .send()
-            .await
-            .expect("put state")
-            .version_id;
+        version = put_object(&world.sdk, &states, key, &body.to_string()).await;
     }
     let mut written = fixture(
         "s3-deletion-guard",

@@ -4,7 +4,6 @@
 //! what dedup key, and which metric values.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // test code
 
-use aws_sdk_s3::primitives::ByteStream;
 use phoenix_shared::{Config, Guard, HandlerError, Timestamp};
 use phoenix_tests::account::{create_bucket, s3_client};
 use phoenix_tests::{World, attr_s, fixture};
@@ -72,15 +71,7 @@ async fn send_with(
 }
 
 async fn put(world: &World, bucket: &str, key: &str, body: &str) -> Option<String> {
-    s3_client(&world.sdk)
-        .put_object()
-        .bucket(bucket)
-        .key(key)
-        .body(ByteStream::from(body.as_bytes().to_vec()))
-        .send()
-        .await
-        .expect("put object")
-        .version_id
+    phoenix_tests::account::put_object(&world.sdk, bucket, key, body).await
 }
 
 fn config(world: &World, edit: impl FnOnce(&mut Config)) -> Config {
