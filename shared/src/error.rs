@@ -48,6 +48,11 @@ pub enum HandlerError {
     /// findings table, the bucket's tags); a retry redoes the work and counts nothing twice.
     #[error("retry needed: {0}")]
     Unavailable(String),
+    /// The work did not finish within the invocation's deadline (see [`crate::deadline`]);
+    /// it was stopped before Lambda's timeout so that the failure says why, and a retry
+    /// redoes it.
+    #[error("out of time: {0}")]
+    OutOfTime(String),
 }
 
 impl HandlerError {
@@ -57,6 +62,7 @@ impl HandlerError {
             Self::Rejected(_) => "PhoenixGuard.EventRejected",
             Self::Delivery(_) => "PhoenixGuard.AlertNotDelivered",
             Self::Unavailable(_) => "PhoenixGuard.RetryNeeded",
+            Self::OutOfTime(_) => "PhoenixGuard.OutOfTime",
         }
     }
 }

@@ -8,12 +8,13 @@
 
 use crate::alert::{AlertContext, AlertPublisher, Notification, render};
 use crate::config::Config;
-use crate::error::{DeliveryError, LedgerError};
+use crate::error::{DeliveryError, HandlerError, LedgerError};
 use crate::finding::Observation;
 use crate::ledger::{Decision, Ledger, OpenFinding, Quiet};
 use crate::metrics::{MetricBatch, MetricPublisher};
 use crate::time::Timestamp;
 use aws_config::SdkConfig;
+use std::time::SystemTime;
 
 /// One notification sent during an invocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,6 +206,44 @@ impl Guard {
         checks: &[&str],
     ) -> Result<Vec<OpenFinding>, LedgerError> {
         self.ledger.open_findings(account, region, checks).await
+    }
+
+    /// Runs an invocation's `work` for `function` within Lambda's `deadline` (see
+    /// [`crate::deadline`]). When the budget runs out the work is dropped where it stands
+    /// (whatever it owed is owed to the retry: an unsent alert keeps its claim until the
+    /// lease ends, an uncounted deletion is recounted), the shortfall is logged and counted as
+    /// `InvocationsOutOfTime` in an EMF line (CloudWatch may be what is slow), and the
+    /// invocation fails as [`HandlerError::OutOfTime`].
+    pub async fn within_deadline<T>(
+        &self,
+        function: &str,
+        deadline: SystemTime,
+        work: impl Future<Output = Result<T, HandlerError>>,
+    ) -> Result<T, HandlerError> {
+        let Some(budget) = crate::deadline::budget(deadline, SystemTime::now()) else {
+            return work.await;
+        };
+        match tokio::time::timeout(budget, work).await {
+            Ok(result) => result,
+            Err(_) => {
+                let budget_ms = u64::try_from(budget.as_millis()).unwrap_or(u64::MAX);
+                tracing::error!(
+                    function,
+                    budget_ms,
+                    margin_s = crate::deadline::MARGIN.as_secs(),
+                    "invocation stopped before the Lambda timeout; a retry will redo it"
+                );
+                let mut batch = MetricBatch::new();
+                batch.count("InvocationsOutOfTime", &[("Function", function)], 1);
+                for line in self.metrics.emf_lines(&batch, Timestamp::now()) {
+                    println!("{line}");
+                }
+                Err(HandlerError::OutOfTime(format!(
+                    "{function} did not finish within {budget_ms} ms, {} s before the Lambda timeout",
+                    crate::deadline::MARGIN.as_secs()
+                )))
+            }
+        }
     }
 
     /// Writes the invocation's metrics; never fails (see [`MetricPublisher::publish_or_log`]).

@@ -8,12 +8,14 @@
 //! - [`ledger`]: the DynamoDB ledger that decides which observations notify;
 //! - [`alert`]: rendering and publishing SNS alerts;
 //! - [`metrics`]: batched CloudWatch metrics with a log fallback;
-//! - [`guard`]: the pipeline that ties them together for a function.
+//! - [`guard`]: the pipeline that ties them together for a function;
+//! - [`deadline`]: the invocation's time budget, kept inside Lambda's timeout.
 
 pub mod alert;
 pub mod aws;
 pub mod config;
 pub mod coverage;
+pub mod deadline;
 pub mod error;
 pub mod event;
 pub mod finding;

@@ -408,3 +408,49 @@ async fn a_resolve_with_nothing_open_sends_nothing_and_writes_nothing() {
     );
     assert!(report.into_result().is_ok());
 }
+
+#[tokio::test]
+async fn work_that_would_outlast_the_lambda_timeout_fails_as_out_of_time_before_it() {
+    use std::time::{Duration, Instant, SystemTime};
+    let guard = guard(&[], &[], &[]);
+    // Three seconds left: the budget is half of that, 1.5 s.
+    let deadline = SystemTime::now() + Duration::from_secs(3);
+    let started = Instant::now();
+    let result: Result<(), phoenix_shared::HandlerError> = guard
+        .within_deadline("backup-events", deadline, async {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            Ok(())
+        })
+        .await;
+    let err = result.expect_err("stopped by the deadline");
+    assert_eq!(err.error_type(), "PhoenixGuard.OutOfTime");
+    assert!(
+        err.to_string().contains("backup-events did not finish"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(2_500),
+        "stopped after {:?}, too close to the deadline",
+        started.elapsed()
+    );
+
+    // Work that finishes in time is returned as it is, success or failure.
+    let deadline = SystemTime::now() + Duration::from_secs(60);
+    let done = guard
+        .within_deadline("backup-events", deadline, async {
+            Ok::<_, phoenix_shared::HandlerError>(7)
+        })
+        .await;
+    assert_eq!(done, Ok(7));
+    let failed = guard
+        .within_deadline("backup-events", deadline, async {
+            Err::<(), _>(phoenix_shared::HandlerError::Unavailable(
+                "table".to_owned(),
+            ))
+        })
+        .await;
+    assert_eq!(
+        failed.map_err(|e| e.error_type()),
+        Err("PhoenixGuard.RetryNeeded")
+    );
+}

@@ -359,3 +359,77 @@ fn the_audit_binary_will_not_start_without_a_report_bucket() {
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_binary_held_up_by_a_slow_aws_fails_as_out_of_time_before_the_lambda_timeout_and_its_retry_pages_once()
+ {
+    use phoenix_tests::account::{create_bucket, set_versioning};
+    use phoenix_tests::runtime_api::invoke_binary;
+    use std::time::Duration;
+    let emulator = Emulator::shared();
+    let world = World::new("e2e-deadline").await;
+    let bucket = format!("uploads-{}", world.name).to_ascii_lowercase();
+    create_bucket(&world.sdk, &bucket, &[("phoenix:data", "true")], true).await;
+    set_versioning(&world.sdk, &bucket, false).await;
+    let mut event = phoenix_tests::fixture(
+        "protection-guard",
+        "s3-put-bucket-versioning-suspended.json",
+    );
+    event["detail"]["requestParameters"]["bucketName"] = serde_json::json!(bucket);
+    let env = world.lambda_env(&emulator.endpoint);
+
+    // S3 answers the versioning read after 30 s. Each attempt gives up after 5 s and the call
+    // after 15 s: within the call's own bounds, but more than this invocation has left.
+    let slow = emulator.control(
+        "POST",
+        "/_phoenix/faults",
+        &serde_json::json!({"Service": "s3", "Operation": "GetBucketVersioning",
+            "Account": world.account, "Kind": "delay", "DelaySeconds": 30}),
+    );
+    let lambda_timeout = Duration::from_secs(8);
+    let first = invoke_binary("protection-guard", &env, &event, lambda_timeout);
+    assert_eq!(
+        first.error_type.as_deref(),
+        Some("PhoenixGuard.OutOfTime"),
+        "{:#}\n{}",
+        first.body,
+        first.log
+    );
+    assert!(
+        first.took < lambda_timeout - Duration::from_secs(1),
+        "answered after {:?}, too close to the {lambda_timeout:?} timeout",
+        first.took
+    );
+    assert!(
+        first.took >= lambda_timeout - Duration::from_secs(3),
+        "gave up after {:?}, well before its budget",
+        first.took
+    );
+    assert!(first.log.contains("InvocationsOutOfTime"), "{}", first.log);
+    assert!(
+        world.alerts().await.is_empty(),
+        "nothing was confirmed, nothing paged"
+    );
+
+    // S3 is quick again; Lambda's retry confirms the suspension and pages, once.
+    emulator.control(
+        "DELETE",
+        &format!(
+            "/_phoenix/faults/{}",
+            slow["Id"].as_str().expect("fault id")
+        ),
+        &serde_json::json!({}),
+    );
+    let retry = invoke_binary("protection-guard", &env, &event, Duration::from_secs(60));
+    assert_eq!(retry.error_type, None, "{:#}\n{}", retry.body, retry.log);
+    let alerts = world.alerts().await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(
+        (alerts[0].event_action(), alerts[0].dedup_key()),
+        (
+            "trigger",
+            format!("phoenix:123456789012:eu-west-1:s3-versioning-suspended:arn:aws:s3:::{bucket}")
+                .as_str()
+        )
+    );
+}

@@ -17,13 +17,16 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let guard = Guard::new(config, &sdk);
     let guard = &guard;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        backup_events::handle(
+        let deadline = event.context.deadline();
+        let work = backup_events::handle(
             guard,
             &event.payload,
             &event.context.request_id,
             Timestamp::now(),
-        )
-        .await
+        );
+        guard
+            .within_deadline(backup_events::FUNCTION, deadline, work)
+            .await
     }))
     .await
 }

@@ -14,14 +14,17 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let clients = Clients::new(&phoenix_shared::aws::load_for_sweeps().await);
     let (guard, clients) = (&guard, &clients);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        backup_freshness::handle(
+        let deadline = event.context.deadline();
+        let work = backup_freshness::handle(
             guard,
             clients,
             &event.payload,
             &event.context.request_id,
             Timestamp::now(),
-        )
-        .await
+        );
+        guard
+            .within_deadline(backup_freshness::FUNCTION, deadline, work)
+            .await
     }))
     .await
 }

@@ -21,14 +21,17 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let clients = Clients::new(&sdk);
     let (guard, clients) = (&guard, &clients);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        protection_guard::handle(
+        let deadline = event.context.deadline();
+        let work = protection_guard::handle(
             guard,
             clients,
             &event.payload,
             &event.context.request_id,
             Timestamp::now(),
-        )
-        .await
+        );
+        guard
+            .within_deadline(protection_guard::FUNCTION, deadline, work)
+            .await
     }))
     .await
 }

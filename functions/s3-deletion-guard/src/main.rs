@@ -30,7 +30,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             .map(str::to_owned)
             .or_else(|| guard.config.account_id.clone())
             .unwrap_or_default();
-        s3_deletion_guard::handle(
+        let deadline = event.context.deadline();
+        let work = s3_deletion_guard::handle(
             guard,
             clients,
             &event.payload,
@@ -39,8 +40,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                 account: &account,
                 now: Timestamp::now(),
             },
-        )
-        .await
+        );
+        guard
+            .within_deadline(s3_deletion_guard::FUNCTION, deadline, work)
+            .await
     }))
     .await
 }
