@@ -36,6 +36,9 @@ pub const KEY_DISABLED: &str = "kms-key-disabled";
 pub const SECRET_DELETED: &str = "secret-deleted";
 pub const SECRET_PREVIOUS_MISSING: &str = "secret-previous-version-missing";
 pub const STATE_BUCKET_MISSING: &str = "state-bucket-unknown";
+/// The resource [`STATE_BUCKET_MISSING`] is about: the account's Terraform state as a whole,
+/// vouched for by any state bucket being known.
+pub const STATE_SCOPE: &str = "terraform-state";
 pub const DRILL_MISSING: &str = "restore-drill-missing";
 pub const DRILL_SLOW: &str = "restore-drill-slow";
 pub const TRAIL_STOPPED: &str = "cloudtrail-stopped";
@@ -502,11 +505,22 @@ fn buckets(facts: &Facts, config: &Config, items: &mut Vec<Item>) {
         }
     }
     if !buckets.iter().any(|b| b.state) {
-        items.push(Item::new(Area::State, STATE_BUCKET_MISSING, "terraform-state", "S3Bucket", "Terraform state").fail(
-            Severity::Warning,
-            "no bucket is known to hold Terraform state, so its versioning is not checked",
-            "Tag the state bucket phoenix:terraform-state=true or name it in PHOENIX_STATE_BUCKETS.",
-        ));
+        let base = Item::new(
+            Area::State,
+            STATE_BUCKET_MISSING,
+            STATE_SCOPE,
+            "S3Bucket",
+            "Terraform state",
+        );
+        items.push(match &facts.bucket_tags_failure {
+            // The state bucket may be one marked only by its tag.
+            Some(why) => base.unknown(format!("{why}; a state bucket marked only by tag may have been missed")),
+            None => base.fail(
+                Severity::Warning,
+                "no bucket is known to hold Terraform state, so its versioning is not checked",
+                "Tag the state bucket phoenix:terraform-state=true or name it in PHOENIX_STATE_BUCKETS.",
+            ),
+        });
     }
 }
 
@@ -1075,5 +1089,26 @@ mod tests {
                 .any(|i| i.check == STATE_BUCKET_MISSING && i.status == Status::Fail)
         );
         assert!(score(&items) < 100);
+    }
+
+    #[test]
+    fn with_bucket_tags_unreadable_a_missing_state_bucket_is_unknown_not_a_failure() {
+        let mut f = facts();
+        f.buckets = Ok(Vec::new());
+        f.bucket_tags_failure = Some("GetResources: ThrottlingException".to_owned());
+        let items = evaluate(&f, &[], &config());
+        let state = items
+            .iter()
+            .find(|i| i.check == STATE_BUCKET_MISSING)
+            .expect("item");
+        assert_eq!(
+            (state.status, state.resource.as_str()),
+            (Status::Unknown, STATE_SCOPE)
+        );
+        assert!(
+            state.detail.contains("ThrottlingException"),
+            "{}",
+            state.detail
+        );
     }
 }

@@ -131,15 +131,15 @@ fn audit_resolutions(
     opened: &HashSet<String>,
 ) -> Vec<Observation> {
     let items = &audit.report.items;
-    // (check, resource) pairs this audit vouches for.
-    let mut vouched: BTreeMap<(&str, &str), &Item> = BTreeMap::new();
+    // (check, resource) pairs this audit vouches for, and why.
+    let mut vouched: BTreeMap<(&str, &str), String> = BTreeMap::new();
     let mut unsure: HashSet<&str> = HashSet::new();
     for item in items.iter().filter(|i| i.area != checklist::Area::Backups) {
         match item.status {
             Status::Pass => {
-                vouched.insert((item.check, item.resource.as_str()), item);
+                vouched.insert((item.check, item.resource.as_str()), item.detail.clone());
                 for also in item.also_resolves {
-                    vouched.insert((also, item.resource.as_str()), item);
+                    vouched.insert((also, item.resource.as_str()), item.detail.clone());
                 }
             }
             Status::Unknown => {
@@ -148,12 +148,25 @@ fn audit_resolutions(
             Status::Fail => {}
         }
     }
-    let all_known: HashSet<&str> = items
+    let mut all_known: HashSet<&str> = items
         .iter()
         .filter(|i| i.area != checklist::Area::Backups)
         .map(|i| i.resource.as_str())
         .filter(|r| !unsure.contains(r))
         .collect();
+    // The Terraform state as a whole has no item once a state bucket is known: the bucket's
+    // own items (whatever they find) vouch that one is.
+    if let Some(bucket) = items
+        .iter()
+        .find(|i| i.area == checklist::Area::State && i.resource.starts_with("arn:"))
+    {
+        let scope = checklist::STATE_SCOPE;
+        vouched.insert(
+            (checklist::STATE_BUCKET_MISSING, scope),
+            format!("{} is known to hold Terraform state", bucket.name),
+        );
+        all_known.insert(scope);
+    }
     open.iter()
         .filter(|o| !opened.contains(&o.dedup_key))
         .filter_map(|o| {
@@ -167,7 +180,7 @@ fn audit_resolutions(
             } else {
                 vouched
                     .get(&(o.check.as_str(), o.resource_arn.as_str()))
-                    .map(|item| item.detail.clone())
+                    .cloned()
             }?;
             let rtype = if o.resource_type == "-" {
                 ""

@@ -21,13 +21,15 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let (guard, clients) = (&guard, &clients);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let deadline = event.context.deadline();
-        let work = readiness_audit::handle(
+        // Boxed: the audit's future is deep enough that nesting it in the deadline's
+        // timeout overflows the compiler's layout query limit.
+        let work = Box::pin(readiness_audit::handle(
             guard,
             clients,
             &event.payload,
             &event.context.request_id,
             Timestamp::now(),
-        );
+        ));
         guard
             .within_deadline(readiness_audit::FUNCTION, deadline, work)
             .await

@@ -218,10 +218,11 @@ pub async fn read(
 
     // The keys vaults and data stores depend on.
     let mut users: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let (account, region) = (backups.account.clone(), backups.region.clone());
     let mut add = |key: &Option<String>, user: &str| {
         if let Some(key) = key.as_ref().filter(|k| !k.is_empty()) {
             users
-                .entry(key.clone())
+                .entry(key_arn(key, &account, &region))
                 .or_default()
                 .insert(user.to_owned());
         }
@@ -508,6 +509,25 @@ async fn read_vaults(backup: &aws_sdk_backup::Client, snapshot: &Snapshot) -> Re
     Ok(vaults)
 }
 
+/// The ARN a key reference names, so that the item of a key that could not be described and
+/// the item of the same key described later (named by `DescribeKey`'s ARN) are one resource:
+/// a bare key id becomes `arn:aws:kms:<region>:<account>:key/<id>`; an ARN, or an alias
+/// (which only `DescribeKey` can turn into its key), is kept as it is.
+fn key_arn(reference: &str, account: &str, region: &str) -> String {
+    if reference.starts_with("arn:") || reference.starts_with("alias/") || account.is_empty() {
+        reference.to_owned()
+    } else {
+        let partition = if region.starts_with("cn-") {
+            "aws-cn"
+        } else if region.starts_with("us-gov-") {
+            "aws-us-gov"
+        } else {
+            "aws"
+        };
+        format!("arn:{partition}:kms:{region}:{account}:key/{reference}")
+    }
+}
+
 async fn describe_key(kms: &aws_sdk_kms::Client, id: &str) -> Read<KeyState> {
     let out = kms
         .describe_key()
@@ -756,4 +776,28 @@ async fn read_heartbeats(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::key_arn;
+
+    #[test]
+    fn a_bare_key_id_names_the_same_resource_as_the_arn_describe_key_answers() {
+        let id = "1234abcd-12ab-34cd-56ef-1234567890ab";
+        assert_eq!(
+            key_arn(id, "123456789012", "eu-west-1"),
+            format!("arn:aws:kms:eu-west-1:123456789012:key/{id}")
+        );
+        assert_eq!(
+            key_arn(id, "123456789012", "cn-north-1"),
+            format!("arn:aws-cn:kms:cn-north-1:123456789012:key/{id}")
+        );
+        let arn = format!("arn:aws:kms:eu-west-1:123456789012:key/{id}");
+        assert_eq!(key_arn(&arn, "123456789012", "eu-west-1"), arn);
+        assert_eq!(
+            key_arn("alias/backups", "123456789012", "eu-west-1"),
+            "alias/backups"
+        );
+    }
 }
