@@ -8,7 +8,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: demo test setup lint package bench event-rules faults
+.PHONY: demo test setup lint package bench event-rules faults load
 
 setup:
 	@tests/setup
@@ -35,6 +35,12 @@ test: setup lint
 faults: setup
 	PHOENIX_FAULTS_FULL=1 cargo test -p phoenix-tests --test faults -- --nocapture
 
+# The load test at full size: 10,000 Backup and CloudTrail events through the handlers,
+# 32 at a time, against the emulator; every expected alert exactly once; prints throughput
+# (make test runs 600 of them).
+load: setup
+	cargo run --quiet -p phoenix-tests --example load -- --events 10000 --concurrency 32
+
 # The EventBridge rules the Terraform module routes, as the functions print them.
 event-rules:
 	cargo build --quiet --workspace --bins
@@ -48,6 +54,6 @@ package: setup
 
 # Size, cold start and memory of each function, and phoenix verify against Cloud
 # Custodian (prints numbers; see tests/bench/).
-bench: package
+bench: package load
 	tests/bench/cold-start
 	tests/bench/versus-custodian
