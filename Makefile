@@ -52,8 +52,9 @@ event-rules:
 package: setup
 	tests/package-check
 
-# Size, cold start and memory of each function, and phoenix verify against Cloud
-# Custodian (prints numbers; see tests/bench/).
+# Size, cold start and memory of each function, handler CPU time per event, the load test,
+# and phoenix verify against Cloud Custodian (prints numbers; see tests/bench/).
 bench: package load
 	tests/bench/cold-start
+	cargo bench -p phoenix-tests --bench handler-cpu
 	tests/bench/versus-custodian
