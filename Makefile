@@ -8,7 +8,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: demo test setup lint package bench event-rules faults load
+.PHONY: demo test setup lint package bench event-rules faults load fuzz
 
 setup:
 	@tests/setup
@@ -40,6 +40,11 @@ faults: setup
 # (make test runs 600 of them).
 load: setup
 	cargo run --quiet -p phoenix-tests --example load -- --events 10000 --concurrency 32
+
+# Each event parser's fuzz target for 60 s, seeded with the fixtures (needs a nightly
+# toolchain; installs cargo-fuzz into .tools/). See fuzz/run.
+fuzz:
+	fuzz/run
 
 # The EventBridge rules the Terraform module routes, as the functions print them.
 event-rules:

@@ -15,7 +15,12 @@ The same figures for `hello-world` (tests/bench/hello-world: the runtime crate, 
 the log subscriber, built with the same profile and target, no SDK) are measured in the same
 run, and every function's figure is also printed as a multiple of hello-world's.
 
-Usage: tests/bench/cold-start [--runs N] [function ...]
+With --tls the emulator speaks HTTPS (a throwaway certificate authority, trusted through
+SSL_CERT_FILE), so the first event also pays for the TLS handshake and for seeding the
+TLS library's random generator; tests/bench/jitter-entropy uses it to compare builds with
+and without aws-lc's jitter entropy source.
+
+Usage: tests/bench/cold-start [--runs N] [--tls] [--lambda-dir DIR] [function ...]
 """
 
 from __future__ import annotations
@@ -126,10 +131,54 @@ def peak_rss_kb(pid: int) -> int:
     return 0
 
 
-def start_emulator() -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen(
-        [str(ROOT / "tests/emulator/serve"), "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    )
+def make_certificate(directory: Path) -> tuple[Path, Path, Path]:
+    """A throwaway certificate authority and a certificate it signs for 127.0.0.1, for the
+    emulator's HTTPS mode: (CA certificate, server certificate, server key)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    valid = (now - datetime.timedelta(hours=1), now + datetime.timedelta(days=1))
+
+    def name(common: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = (x509.CertificateBuilder().subject_name(name("phoenix bench CA")).issuer_name(name("phoenix bench CA"))
+          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+          .not_valid_before(valid[0]).not_valid_after(valid[1])
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                       content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                       key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder().subject_name(name("127.0.0.1")).issuer_name(ca.subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(valid[0]).not_valid_after(valid[1])
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                                                        x509.DNSName("localhost")]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    paths = (directory / "ca.pem", directory / "server.pem", directory / "server.key")
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return paths
+
+
+def start_emulator(tls: tuple[Path, Path] | None = None) -> tuple[subprocess.Popen, str]:
+    command = [str(ROOT / "tests/emulator/serve"), "0"]
+    if tls:
+        command += ["--tls-cert", str(tls[0]), "--tls-key", str(tls[1])]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     line = proc.stdout.readline().strip() if proc.stdout else ""
     if not line.startswith("listening on "):
         sys.exit(f"bench: the emulator did not start ({line!r})")
@@ -220,15 +269,30 @@ def create_buckets(event: bytes, endpoint: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description="cold start, memory and size per function")
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--tls", action="store_true",
+                        help="serve the emulator over HTTPS (a throwaway CA in SSL_CERT_FILE), so that the "
+                             "first event pays for a TLS handshake as in AWS")
+    parser.add_argument("--lambda-dir", type=Path, default=TARGET / "lambda",
+                        help="where the <function>/bootstrap.zip builds are (default: target/lambda)")
     parser.add_argument("functions", nargs="*", default=sorted(EVENTS))
     args = parser.parse_args()
 
     unknown = [f for f in args.functions if f not in EVENTS]
     if unknown:
         sys.exit(f"bench: no such function: {', '.join(unknown)} (choose from {', '.join(sorted(EVENTS))})")
-    emulator, endpoint = start_emulator()
+    certificates = tempfile.TemporaryDirectory()
+    tls_env: dict[str, str] = {}
+    tls = None
+    if args.tls:
+        ca, cert, key = make_certificate(Path(certificates.name))
+        tls = (cert, key)
+        # The functions' TLS stack reads its roots from SSL_CERT_FILE; boto3 from AWS_CA_BUNDLE.
+        tls_env = {"SSL_CERT_FILE": str(ca)}
+        os.environ["AWS_CA_BUNDLE"] = str(ca)
+    emulator, endpoint = start_emulator(tls)
     try:
         env = {
+            **tls_env,
             "AWS_ENDPOINT_URL": endpoint,
             "AWS_REGION": REGION,
             "AWS_ACCESS_KEY_ID": "testing",
@@ -242,7 +306,7 @@ def main() -> None:
               f"{'1st event ms':>12} {'peak RSS MB':>11}   {'x hello-world: zip / binary / ready / RSS'}")
         floor: dict[str, float] = {}
         for name in [BASELINE, *args.functions]:
-            zip_path = TARGET / "lambda" / name / "bootstrap.zip"
+            zip_path = args.lambda_dir / name / "bootstrap.zip"
             if not zip_path.exists():
                 sys.exit(f"bench: {zip_path} is missing: run tests/bench/cold-start (it builds them) or `make package`")
             with tempfile.TemporaryDirectory() as tmp:
@@ -275,9 +339,11 @@ def main() -> None:
             )
             if name != BASELINE:
                 print(f"  last response: {runs[-1]['response'][:200]}")
-        print(f"({args.runs} runs each; ready = process start to the first runtime-API `next` request)")
+        print(f"({args.runs} runs each; ready = process start to the first runtime-API `next` request; "
+              f"AWS over {'HTTPS' if args.tls else 'plain HTTP'}; builds in {args.lambda_dir})")
     finally:
         emulator.kill()
+        certificates.cleanup()
 
 
 if __name__ == "__main__":
