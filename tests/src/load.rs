@@ -244,15 +244,33 @@ pub async fn replay(events: usize, concurrency: usize) -> Load {
         latencies: std::sync::Mutex::new(Vec::new()),
     };
     let started = Instant::now();
-    let failures: Vec<String> = stream::iter(&units)
-        .map(|unit| play(&run, unit))
-        .buffer_unordered(concurrency)
-        .filter_map(|r| async move { r.err() })
-        .collect()
-        .await;
-    let took = started.elapsed();
-
-    let alerts = world.alerts().await;
+    // The alerts are read off the queue while the events are replayed: the emulator's queue
+    // slows down as it fills, and reading it at the end would take longer than the replay.
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let replayed = async {
+        let failures: Vec<String> = stream::iter(&units)
+            .map(|unit| play(&run, unit))
+            .buffer_unordered(concurrency)
+            .filter_map(|r| async move { r.err() })
+            .collect()
+            .await;
+        let took = started.elapsed();
+        done.store(true, Ordering::SeqCst);
+        (failures, took)
+    };
+    let read = async {
+        let mut alerts = Vec::new();
+        while !done.load(Ordering::SeqCst) {
+            let batch = world.alerts().await;
+            if batch.is_empty() {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            alerts.extend(batch);
+        }
+        alerts.extend(world.alerts().await);
+        alerts
+    };
+    let ((failures, took), alerts) = futures_util::future::join(replayed, read).await;
     let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
     for alert in &alerts {
         *seen
