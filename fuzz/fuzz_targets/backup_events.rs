@@ -8,16 +8,12 @@ mod common;
 use libfuzzer_sys::arbitrary::Unstructured;
 use libfuzzer_sys::fuzz_target;
 use phoenix_shared::{MetricBatch, Timestamp};
-use serde_json::Value;
-use std::sync::OnceLock;
-
-fn seeds() -> &'static [Value] {
-    static SEEDS: OnceLock<Vec<Value>> = OnceLock::new();
-    SEEDS.get_or_init(|| common::fixtures(&["backup-events"]))
-}
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(event) = common::edited(&mut Unstructured::new(data), seeds()) else {
+    let Ok(event) = common::edited(
+        &mut Unstructured::new(data),
+        common::seeds(&["backup-events"]),
+    ) else {
         return;
     };
     let Ok(envelope) = phoenix_shared::event::Envelope::parse(&event) else {

@@ -7,16 +7,12 @@ mod common;
 
 use libfuzzer_sys::arbitrary::Unstructured;
 use libfuzzer_sys::fuzz_target;
-use serde_json::Value;
-use std::sync::OnceLock;
-
-fn seeds() -> &'static [Value] {
-    static SEEDS: OnceLock<Vec<Value>> = OnceLock::new();
-    SEEDS.get_or_init(|| common::fixtures(&["protection-guard"]))
-}
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(event) = common::edited(&mut Unstructured::new(data), seeds()) {
+    if let Ok(event) = common::edited(
+        &mut Unstructured::new(data),
+        common::seeds(&["protection-guard"]),
+    ) {
         let _ = protection_guard::plan(&event, common::config());
     }
 });

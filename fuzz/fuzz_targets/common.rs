@@ -25,8 +25,14 @@ pub fn config() -> &'static Config {
     })
 }
 
-/// The JSON fixtures of these functions, read once.
-pub fn fixtures(functions: &[&str]) -> Vec<Value> {
+/// The JSON fixtures of these functions, read on first use (each target is a binary of its
+/// own and asks for one set).
+pub fn seeds(functions: &[&str]) -> &'static [Value] {
+    static SEEDS: OnceLock<Vec<Value>> = OnceLock::new();
+    SEEDS.get_or_init(|| fixtures(functions))
+}
+
+fn fixtures(functions: &[&str]) -> Vec<Value> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut out = Vec::new();
     for function in functions {

@@ -7,18 +7,12 @@ mod common;
 
 use libfuzzer_sys::arbitrary::Unstructured;
 use libfuzzer_sys::fuzz_target;
-use serde_json::Value;
-use std::sync::OnceLock;
-
-fn seeds() -> &'static [Value] {
-    static SEEDS: OnceLock<Vec<Value>> = OnceLock::new();
-    SEEDS.get_or_init(|| {
-        common::fixtures(&["backup-events", "protection-guard", "s3-deletion-guard"])
-    })
-}
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(event) = common::edited(&mut Unstructured::new(data), seeds()) {
+    if let Ok(event) = common::edited(
+        &mut Unstructured::new(data),
+        common::seeds(&["backup-events", "protection-guard", "s3-deletion-guard"]),
+    ) {
         let _ = phoenix_shared::event::Envelope::parse(&event);
     }
 });
