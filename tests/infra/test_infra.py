@@ -282,9 +282,13 @@ class Catalog(unittest.TestCase):
 
 def sdk_operations():
     """SDK crate -> {snake_case method: operation name}, from the SDK sources cargo uses."""
+    # Only this machine's platform: a build downloads the crates of no other platform, and
+    # --offline must not ask for them (a fresh CARGO_HOME has nothing else).
+    host = subprocess.run(["rustc", "-vV"], capture_output=True, text=True, check=True).stdout
+    host = re.search(r"^host: (\S+)$", host, re.M).group(1)
     meta = json.loads(
         subprocess.run(
-            ["cargo", "metadata", "--format-version", "1", "--offline"],
+            ["cargo", "metadata", "--format-version", "1", "--offline", "--filter-platform", host],
             cwd=ROOT, capture_output=True, text=True, check=True,
         ).stdout
     )
