@@ -36,6 +36,9 @@ pub enum Notification {
     Reminder,
     /// The finding is still open and became more severe.
     Escalation,
+    /// An occurrence (a burst of deletions) grew past a step, or ended: its new size, on the
+    /// same dedup key.
+    Update,
     /// The finding no longer holds.
     Resolve,
 }
@@ -46,6 +49,7 @@ impl Notification {
             Self::Trigger => "trigger",
             Self::Reminder => "reminder",
             Self::Escalation => "escalation",
+            Self::Update => "update",
             Self::Resolve => "resolve",
         }
     }
@@ -77,7 +81,8 @@ pub struct AlertContext<'a> {
     pub severity: Severity,
     pub environment: &'a str,
     pub namespace: &'a str,
-    /// When the finding first opened, if known.
+    /// The earliest observation of the finding while open (an event's time, not when it
+    /// was processed), if known; never later than the finding's `observed_at`.
     pub first_seen: Option<Timestamp>,
     /// How many times the condition has been observed while open.
     pub occurrences: i64,
@@ -159,6 +164,7 @@ fn subject(ctx: &AlertContext<'_>) -> String {
         Notification::Trigger | Notification::Resolve => "",
         Notification::Reminder => "still open: ",
         Notification::Escalation => "escalated: ",
+        Notification::Update => "update: ",
     };
     let raw = format!(
         "{}: {prefix}[{}] {}: {} ({})",
@@ -228,6 +234,11 @@ fn human_text(ctx: &AlertContext<'_>, dedup_key: &str, details: &Map<String, Val
             ctx.severity.as_str().to_uppercase(),
             f.summary
         ),
+        Notification::Update => format!(
+            "Update: {} [{}]",
+            f.summary,
+            ctx.severity.as_str().to_uppercase()
+        ),
         Notification::Resolve => format!("Resolved: {}", f.summary),
     };
     // Writing to a String cannot fail.
@@ -244,6 +255,7 @@ fn human_text(ctx: &AlertContext<'_>, dedup_key: &str, details: &Map<String, Val
         let _ = writeln!(out, "First seen:    {first}");
     }
     let _ = writeln!(out, "Last observed: {}", f.observed_at);
+    let _ = writeln!(out, "Notified:      {}", ctx.sent_at);
     if ctx.occurrences > 1 {
         let _ = writeln!(out, "Occurrences:   {}", ctx.occurrences);
     }
@@ -275,7 +287,9 @@ fn alarm_shaped(ctx: &AlertContext<'_>, dedup_key: &str) -> Value {
     let (new_state, old_state) = match ctx.notification {
         Notification::Resolve => ("OK", "ALARM"),
         Notification::Trigger => ("ALARM", "OK"),
-        Notification::Reminder | Notification::Escalation => ("ALARM", "ALARM"),
+        Notification::Reminder | Notification::Escalation | Notification::Update => {
+            ("ALARM", "ALARM")
+        }
     };
     let reason = if ctx.notification == Notification::Resolve {
         format!("Resolved: {}", f.summary)
@@ -352,6 +366,7 @@ fn structured(ctx: &AlertContext<'_>, dedup_key: &str, details: &Map<String, Val
             "details": details,
             "first_seen": ctx.first_seen.map(|t| t.to_string()),
             "last_seen": f.observed_at.to_string(),
+            "notified_at": ctx.sent_at.to_string(),
         },
     })
 }
@@ -424,6 +439,7 @@ mod tests {
             details,
             observed_at: Timestamp::from_epoch_seconds(1_795_316_645),
             occurrence: None,
+            progress: None,
         }
     }
 

@@ -85,7 +85,16 @@ pub struct Finding {
     /// one notifying it has nothing left to deliver.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub occurrence: Option<String>,
+    /// For a finding about one occurrence: how far it has grown, as a step that only rises
+    /// (a burst of 10+ deletions is 1, 100+ is 2, …; [`PROGRESS_ENDED`] once it is over).
+    /// Each higher step is told once, as an update on the same dedup key, which PagerDuty
+    /// folds into the open incident: nobody is paged twice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress: Option<u32>,
 }
+
+/// The last [`Finding::progress`] step of an occurrence: it is over, with its final size.
+pub const PROGRESS_ENDED: u32 = 1_000;
 
 impl Finding {
     /// `phoenix:<account>:<region>:<check>:<resource>`, at most 255 characters: a longer key

@@ -165,7 +165,7 @@ impl Guard {
                                     &claim_id,
                                     notification,
                                     severity,
-                                    observation.finding.occurrence.is_some(),
+                                    &observation.finding,
                                     now,
                                 )
                                 .await
@@ -195,6 +195,14 @@ impl Guard {
             }
         }
         report
+    }
+
+    /// The details of an open finding (see [`Ledger::open_details`]).
+    pub async fn open_details(
+        &self,
+        dedup_key: &str,
+    ) -> Result<Option<serde_json::Map<String, serde_json::Value>>, LedgerError> {
+        self.ledger.open_details(dedup_key).await
     }
 
     /// The open findings of `checks` in one account and region (see

@@ -21,9 +21,10 @@
 
 use crate::alert::Notification;
 use crate::error::LedgerError;
-use crate::finding::{Desired, Observation, Severity};
+use crate::finding::{Desired, Finding, Observation, Severity};
 use crate::time::Timestamp;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use serde_json::{Map, Value};
 use std::collections::HashMap;
 
 /// How long a claim is held before another invocation may take it over. Longer than one
@@ -55,6 +56,9 @@ pub struct Record {
     pub first_seen: Option<i64>,
     pub occurrence_count: i64,
     pub severity: Option<Severity>,
+    pub finding_state: Option<String>,
+    /// The highest progress step of an occurrence told so far.
+    pub notified_progress: Option<i64>,
 }
 
 impl Record {
@@ -75,6 +79,8 @@ impl Record {
             first_seen: n("first_seen"),
             occurrence_count: n("occurrence_count").unwrap_or(0),
             severity: s("severity_name").as_deref().and_then(Severity::parse),
+            finding_state: s("finding_state"),
+            notified_progress: n("notified_progress"),
         }
     }
 
@@ -85,6 +91,10 @@ impl Record {
 
     fn has_live_claim(&self, now: Timestamp) -> bool {
         self.claim_id.is_some() && self.claim_until.unwrap_or(0) >= now.epoch_seconds()
+    }
+
+    fn is_open(&self) -> bool {
+        self.finding_state.as_deref() == Some("open")
     }
 
     fn is_triggered(&self) -> bool {
@@ -138,11 +148,13 @@ fn refusal(
 }
 
 /// Which notification a granted open-claim sends, from the item before the claim.
-fn open_notification(old: Option<&Record>, rank: i64) -> Notification {
+fn open_notification(old: Option<&Record>, rank: i64, progress: i64) -> Notification {
     match old {
         Some(r) if r.is_triggered() => {
             if r.notified_rank.unwrap_or(i64::MAX) < rank {
                 Notification::Escalation
+            } else if r.notified_progress.unwrap_or(0) < progress {
+                Notification::Update
             } else {
                 Notification::Reminder
             }
@@ -231,6 +243,7 @@ impl Ledger {
         } else {
             i64::MIN
         };
+        let progress = i64::from(f.progress.unwrap_or(0));
         let details = serde_json::to_string(&f.details).unwrap_or_else(|_| "{}".to_owned());
         let result = self
             .client
@@ -242,14 +255,17 @@ impl Ledger {
                    (attribute_not_exists(observed_at) OR observed_at <= :obs) \
                    AND (attribute_not_exists(claim_id) OR claim_until < :now) \
                    AND (attribute_not_exists(notified_action) OR notified_action <> :triggered \
-                        OR notified_rank < :rank OR last_notified_at <= :remind_before))",
+                        OR notified_rank < :rank OR last_notified_at <= :remind_before \
+                        OR (attribute_not_exists(notified_progress) AND :progress > :zero) \
+                        OR notified_progress < :progress))",
             )
             .update_expression(
                 "SET finding_state = :open, finding_check = :check, resource_arn = :arn, \
                  resource_type = :rtype, severity_name = :sev, summary_text = :summary, \
                  impact_text = :impact, remedy_text = :remedy, details_json = :details, \
                  environment_name = :env, account_id = :account, region_name = :region, \
-                 observed_at = :obs, last_seen = :now, first_seen = if_not_exists(first_seen, :now), \
+                 observed_at = :obs, last_seen = :obs, first_seen = if_not_exists(first_seen, :obs), \
+                 processed_at = :now, \
                  occurrence_count = if_not_exists(occurrence_count, :zero) + :one, \
                  claim_id = :claim, claim_until = :until \
                  REMOVE expires_at",
@@ -258,6 +274,7 @@ impl Ledger {
             .expression_attribute_values(":now", n(now.epoch_seconds()))
             .expression_attribute_values(":triggered", s(TRIGGERED))
             .expression_attribute_values(":rank", n(f.severity.rank()))
+            .expression_attribute_values(":progress", n(progress))
             .expression_attribute_values(":remind_before", n(remind_before))
             .expression_attribute_values(":open", s("open"))
             .expression_attribute_values(":check", s(&f.check))
@@ -285,9 +302,11 @@ impl Ledger {
                 let first_seen = old
                     .as_ref()
                     .and_then(|r| r.first_seen)
-                    .map_or(now, Timestamp::from_epoch_seconds);
+                    .map_or(f.observed_at, |t| {
+                        Timestamp::from_epoch_seconds(t.min(f.observed_at.epoch_seconds()))
+                    });
                 Ok(Decision::Notify {
-                    notification: open_notification(old.as_ref(), f.severity.rank()),
+                    notification: open_notification(old.as_ref(), f.severity.rank(), progress),
                     claim_id: claim_id.to_owned(),
                     severity: f.severity,
                     first_seen: Some(first_seen),
@@ -304,6 +323,15 @@ impl Ledger {
                     && !self.touch_open(observation, &key, now).await?
                 {
                     return Ok(Decision::Quiet(Quiet::Stale));
+                }
+                if decision == Decision::Quiet(Quiet::Stale)
+                    && old.as_ref().is_some_and(|r| {
+                        r.is_open()
+                            && r.first_seen
+                                .is_some_and(|t| t > f.observed_at.epoch_seconds())
+                    })
+                {
+                    self.backdate_first_seen(&key, f.observed_at).await?;
                 }
                 Ok(decision)
             }
@@ -328,7 +356,7 @@ impl Ledger {
                 "attribute_exists(dedup_key) AND (attribute_not_exists(observed_at) OR observed_at <= :obs)",
             )
             .update_expression(
-                "SET last_seen = :now, observed_at = :obs, summary_text = :summary, \
+                "SET last_seen = :obs, processed_at = :now, observed_at = :obs, summary_text = :summary, \
                  details_json = :details, occurrence_count = if_not_exists(occurrence_count, :zero) + :one",
             )
             .expression_attribute_values(":obs", n(f.observed_at.epoch_seconds()))
@@ -365,7 +393,7 @@ impl Ledger {
                  AND (attribute_not_exists(claim_id) OR claim_until < :now)",
             )
             .update_expression(
-                "SET finding_state = :resolved, observed_at = :obs, last_seen = :now, \
+                "SET finding_state = :resolved, observed_at = :obs, last_seen = :obs, processed_at = :now, \
                  resolve_summary = :summary, claim_id = :claim, claim_until = :until",
             )
             .expression_attribute_values(":triggered", s(TRIGGERED))
@@ -399,40 +427,52 @@ impl Ledger {
                     None => return Err(dynamo_error(&key, "claim", &err)),
                 };
                 let decision = refusal(old.as_ref(), f.observed_at, now, Desired::Resolved);
-                if decision == Decision::Quiet(Quiet::NotOpen) && old.is_some() {
-                    self.mark_resolved_quietly(&key, f.observed_at, now).await?;
+                if decision == Decision::Quiet(Quiet::NotOpen) {
+                    // Remembered even with nothing to resolve (no record yet): an older
+                    // failure delivered after this success is then stale, not a new page.
+                    self.mark_resolved_quietly(observation, &key, now).await?;
                 }
                 Ok(decision)
             }
         }
     }
 
-    /// A finding that was open but never notified (or already resolved) clears without a
-    /// message; it still gets its expiry so the table does not grow.
+    /// A finding with nothing to resolve (never notified, already resolved, or never seen)
+    /// clears without a message, and the observation is remembered: its time is the newest
+    /// the ledger knows for the finding, so an older opening observation delivered later is
+    /// stale. The record expires ([`RESOLVED_RETENTION_SECONDS`]), so the table does not grow.
     async fn mark_resolved_quietly(
         &self,
+        observation: &Observation,
         key: &str,
-        observed_at: Timestamp,
         now: Timestamp,
     ) -> Result<(), LedgerError> {
+        let f = &observation.finding;
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("dedup_key", s(key))
             .condition_expression(
-                "attribute_exists(dedup_key) AND (attribute_not_exists(observed_at) OR observed_at <= :obs) \
-                 AND (attribute_not_exists(claim_id) OR claim_until < :now) \
-                 AND (attribute_not_exists(notified_action) OR notified_action <> :triggered)",
+                "attribute_not_exists(dedup_key) OR (\
+                   (attribute_not_exists(observed_at) OR observed_at <= :obs) \
+                   AND (attribute_not_exists(claim_id) OR claim_until < :now) \
+                   AND (attribute_not_exists(notified_action) OR notified_action <> :triggered))",
             )
             .update_expression(
-                "SET finding_state = :resolved, observed_at = :obs, last_seen = :now, expires_at = :expires \
+                "SET finding_state = :resolved, finding_check = :check, resource_arn = :arn, \
+                 account_id = :account, region_name = :region, observed_at = :obs, last_seen = :obs, \
+                 processed_at = :now, expires_at = :expires \
                  REMOVE first_seen, occurrence_count",
             )
-            .expression_attribute_values(":obs", n(observed_at.epoch_seconds()))
+            .expression_attribute_values(":obs", n(f.observed_at.epoch_seconds()))
             .expression_attribute_values(":now", n(now.epoch_seconds()))
             .expression_attribute_values(":triggered", s(TRIGGERED))
             .expression_attribute_values(":resolved", s("resolved"))
+            .expression_attribute_values(":check", s(&f.check))
+            .expression_attribute_values(":arn", s(non_empty(&f.resource_arn)))
+            .expression_attribute_values(":account", s(non_empty(&f.account)))
+            .expression_attribute_values(":region", s(non_empty(&f.region)))
             .expression_attribute_values(":expires", n(now.epoch_seconds() + RESOLVED_RETENTION_SECONDS))
             .send()
             .await;
@@ -442,6 +482,64 @@ impl Ledger {
             Err(err) if conditional_failure_item(&err).is_some() => Ok(()),
             Err(err) => Err(dynamo_error(key, "update", &err)),
         }
+    }
+
+    /// An open finding observed earlier than anything the ledger has seen of it (a late
+    /// delivery): `first_seen` is the earliest observation, so it moves back.
+    async fn backdate_first_seen(
+        &self,
+        key: &str,
+        observed_at: Timestamp,
+    ) -> Result<(), LedgerError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("dedup_key", s(key))
+            .condition_expression("finding_state = :open AND first_seen > :obs")
+            .update_expression("SET first_seen = :obs")
+            .expression_attribute_values(":open", s("open"))
+            .expression_attribute_values(":obs", n(observed_at.epoch_seconds()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if conditional_failure_item(&err).is_some() => Ok(()),
+            Err(err) => Err(dynamo_error(key, "update", &err)),
+        }
+    }
+
+    /// The details an open finding was last observed with (`None` when it is not open), for
+    /// a function that judges a new observation against what the incident has seen so far
+    /// (a key regenerated twice while its finding is open has lost the original key).
+    pub async fn open_details(&self, key: &str) -> Result<Option<Map<String, Value>>, LedgerError> {
+        let item = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("dedup_key", s(key))
+            .consistent_read(true)
+            .projection_expression("finding_state, details_json")
+            .send()
+            .await
+            .map_err(|err| LedgerError {
+                dedup_key: key.to_owned(),
+                step: "read",
+                reason: aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string(),
+            })?
+            .item;
+        let Some(item) = item else {
+            return Ok(None);
+        };
+        if !Record::from_item(&item).is_open() {
+            return Ok(None);
+        }
+        let details = item
+            .get("details_json")
+            .and_then(|v| v.as_s().ok())
+            .and_then(|text| serde_json::from_str::<Map<String, Value>>(text).ok())
+            .unwrap_or_default();
+        Ok(Some(details))
     }
 
     /// The open findings of the given checks in one account and region: what a scheduled
@@ -512,16 +610,18 @@ impl Ledger {
     }
 
     /// Remembers that the claimed notification was sent, and drops the claim. A finding
-    /// about one occurrence is given its expiry ([`OCCURRENCE_RETENTION_SECONDS`]).
+    /// about one occurrence is given its expiry ([`OCCURRENCE_RETENTION_SECONDS`]) and the
+    /// progress step told.
     pub async fn commit(
         &self,
         key: &str,
         claim_id: &str,
         notification: Notification,
         severity: Severity,
-        occurrence: bool,
+        finding: &Finding,
         now: Timestamp,
     ) -> Result<(), LedgerError> {
+        let (occurrence, progress) = (finding.occurrence.is_some(), finding.progress);
         let mut request = self
             .client
             .update_item()
@@ -548,12 +648,13 @@ impl Ledger {
             request
                 .update_expression(
                     "SET notified_action = :action, notified_rank = :rank, last_notified_at = :now, \
-                     expires_at = :expires, \
+                     expires_at = :expires, notified_progress = :progress, \
                      notification_count = if_not_exists(notification_count, :zero) + :one \
                      REMOVE claim_id, claim_until",
                 )
                 .expression_attribute_values(":action", s(TRIGGERED))
                 .expression_attribute_values(":rank", n(severity.rank()))
+                .expression_attribute_values(":progress", n(i64::from(progress.unwrap_or(0))))
                 .expression_attribute_values(
                     ":expires",
                     n(now.epoch_seconds() + OCCURRENCE_RETENTION_SECONDS),
@@ -645,19 +746,34 @@ mod tests {
 
     #[test]
     fn a_reopened_or_new_finding_triggers_and_a_more_severe_one_escalates() {
-        assert_eq!(open_notification(None, 3), Notification::Trigger);
+        assert_eq!(open_notification(None, 3, 0), Notification::Trigger);
         let resolved = Record {
             notified_action: Some(RESOLVED.to_owned()),
             ..Record::default()
         };
-        assert_eq!(open_notification(Some(&resolved), 3), Notification::Trigger);
         assert_eq!(
-            open_notification(Some(&triggered(1)), 3),
+            open_notification(Some(&resolved), 3, 0),
+            Notification::Trigger
+        );
+        assert_eq!(
+            open_notification(Some(&triggered(1)), 3, 0),
             Notification::Escalation
         );
         assert_eq!(
-            open_notification(Some(&triggered(3)), 3),
+            open_notification(Some(&triggered(3)), 3, 0),
             Notification::Reminder
+        );
+        assert_eq!(
+            open_notification(Some(&triggered(3)), 3, 2),
+            Notification::Update,
+            "a burst that grew past its last told step is told again"
+        );
+        let mut told = triggered(3);
+        told.notified_progress = Some(2);
+        assert_eq!(
+            open_notification(Some(&told), 3, 2),
+            Notification::Reminder,
+            "a step already told is not told again"
         );
     }
 

@@ -44,6 +44,7 @@ fn failed_backup() -> Observation {
         details: Map::new(),
         observed_at: NOW,
         occurrence: None,
+        progress: None,
     })
 }
 
@@ -378,8 +379,9 @@ async fn a_resolve_racing_an_in_flight_trigger_is_owed_not_dropped() {
 }
 
 #[tokio::test]
-async fn a_resolve_with_nothing_open_sends_nothing_and_writes_nothing() {
-    // A clean completion of a resource that never failed: no record, no message.
+async fn a_resolve_with_nothing_open_sends_nothing_and_remembers_when_it_was_seen() {
+    // A clean completion of a resource that never failed: no message, but the ledger keeps
+    // its time (with an expiry), so the older failure EventBridge delivers after it is stale.
     let claim = mock!(aws_sdk_dynamodb::Client::update_item)
         .match_requests(is_resolve_claim)
         .then_error(|| {
@@ -387,9 +389,20 @@ async fn a_resolve_with_nothing_open_sends_nothing_and_writes_nothing() {
                 ConditionalCheckFailedException::builder().build(),
             )
         });
+    let remembered = mock!(aws_sdk_dynamodb::Client::update_item)
+        .match_requests(|req| {
+            let set = update_expression(req);
+            set.contains("finding_state = :resolved")
+                && set.contains("observed_at = :obs")
+                && set.contains("expires_at = :expires")
+                && req
+                    .condition_expression()
+                    .is_some_and(|c| c.starts_with("attribute_not_exists(dedup_key) OR"))
+        })
+        .then_output(|| UpdateItemOutput::builder().build());
     let publish =
         mock!(aws_sdk_sns::Client::publish).then_output(|| PublishOutput::builder().build());
-    let guard = guard(&[&claim], &[&publish], &[]);
+    let guard = guard(&[&claim, &remembered], &[&publish], &[]);
     let mut metrics = MetricBatch::new();
 
     let report = guard
@@ -397,10 +410,11 @@ async fn a_resolve_with_nothing_open_sends_nothing_and_writes_nothing() {
         .await;
 
     assert_eq!(publish.num_calls(), 0);
+    assert_eq!(claim.num_calls(), 1);
     assert_eq!(
-        claim.num_calls(),
+        remembered.num_calls(),
         1,
-        "one conditional write, no follow-up for a missing record"
+        "one small conditional write with a TTL"
     );
     assert_eq!(
         report.quiet,

@@ -163,6 +163,28 @@ impl ReceivedAlert {
     }
 }
 
+/// Every alert any test reads: the finding was first seen no later than it was last seen
+/// (both are observation times), and it was notified no earlier than it was first seen.
+pub fn assert_seen_in_order(body: &Value) {
+    let finding = &body["finding"];
+    let time = |k: &str| {
+        finding[k].as_str().map(|t| {
+            phoenix_shared::Timestamp::parse(t).unwrap_or_else(|| panic!("{k} {t:?} is not a time"))
+        })
+    };
+    let last = time("last_seen").unwrap_or_else(|| panic!("an alert without last_seen: {body:#}"));
+    if let Some(first) = time("first_seen") {
+        assert!(
+            first <= last,
+            "first_seen {first} is later than last_seen {last}: {body:#}"
+        );
+    }
+    assert!(
+        time("notified_at").is_some(),
+        "an alert without notified_at: {body:#}"
+    );
+}
+
 /// One isolated world: its own topic, queue, table and environment name.
 #[derive(Debug, Clone)]
 pub struct World {
@@ -339,6 +361,7 @@ impl World {
                             .collect()
                     })
                     .unwrap_or_default();
+                assert_seen_in_order(&body);
                 out.push(ReceivedAlert { body, attributes });
                 if let Some(handle) = m.receipt_handle() {
                     sqs.delete_message()
