@@ -4,7 +4,7 @@
 //! - [`coverage`]: AWS Backup selection semantics (which resources a plan covers);
 //! - [`schedule`]: AWS Backup rule schedules (cron cadence) and RPO durations;
 //! - [`event`] and [`time`]: lenient readers for irregular AWS events;
-//! - [`finding`]: findings and their stable dedup keys;
+//! - [`finding`]: findings and their stable dedup keys; [`arn`]: one canonical ARN per resource;
 //! - [`ledger`]: the DynamoDB ledger that decides which observations notify;
 //! - [`alert`]: rendering and publishing SNS alerts;
 //! - [`metrics`]: batched CloudWatch metrics with a log fallback;
@@ -12,6 +12,7 @@
 //! - [`deadline`]: the invocation's time budget, kept inside Lambda's timeout.
 
 pub mod alert;
+pub mod arn;
 pub mod aws;
 pub mod config;
 pub mod coverage;

@@ -207,7 +207,10 @@ async fn deletion_protection_off_and_backups_disabled_on_the_zitadel_database_pa
 
     let off = event(
         "rds-modify-db-instance-deletion-protection-off",
-        &[("/detail/requestParameters/dBInstanceIdentifier", json!(id))],
+        &[
+            ("/detail/requestParameters/dBInstanceIdentifier", json!(id)),
+            ("/detail/responseElements/dBInstanceArn", json!(arn)),
+        ],
     );
     expect_page(
         &world,
@@ -303,7 +306,10 @@ async fn a_key_scheduled_for_deletion_pages_even_when_the_read_is_denied_and_can
     let fault = account::deny("kms", "DescribeKey", &key_id);
     let disabled = event(
         "kms-disable-key",
-        &[("/detail/requestParameters/keyId", json!(key_arn))],
+        &[
+            ("/detail/requestParameters/keyId", json!(key_arn)),
+            ("/detail/resources/0/ARN", json!(key_arn)),
+        ],
     );
     send(&world, &disabled).await.expect("delivered");
     Emulator::shared().control("DELETE", &format!("/_phoenix/faults/{fault}"), &json!({}));
@@ -521,7 +527,10 @@ async fn a_denied_attempt_is_a_warning_and_an_explained_opt_out_pages_nobody() {
         &world,
         &event(
             "rds-modify-db-instance-deletion-protection-off",
-            &[("/detail/requestParameters/dBInstanceIdentifier", json!(id))],
+            &[
+                ("/detail/requestParameters/dBInstanceIdentifier", json!(id)),
+                ("/detail/responseElements", Value::Null),
+            ],
         ),
     )
     .await
@@ -774,4 +783,212 @@ async fn a_trail_that_stops_logging_management_writes_blinds_the_guard() {
     restoring["detail"]["eventTime"] = json!("2026-11-20T10:31:00Z");
     send(&world, &restoring).await.expect("delivered");
     assert_eq!(world.only_alert().await.event_action(), "resolve");
+}
+
+/// RDS stores identifiers in lower case, CloudTrail keeps the caller's spelling: the page
+/// opened by `Zitadel-…` is resolved by the call that spells it `zitadel-…`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_named_in_another_case_is_one_incident_and_its_page_resolves() {
+    let world = World::new("pg-rds-case").await;
+    let id = format!("zitadel-{}", world.name).to_ascii_lowercase();
+    let arn = account::create_rds(&world.sdk, &id, &[]).await;
+    let rds = aws_sdk_rds::Client::new(&world.sdk);
+    let set_protection = |on: bool| {
+        let (rds, id) = (rds.clone(), id.clone());
+        async move {
+            rds.modify_db_instance()
+                .db_instance_identifier(&id)
+                .deletion_protection(on)
+                .apply_immediately(true)
+                .send()
+                .await
+                .expect("modify");
+        }
+    };
+    set_protection(false).await;
+    let typed = format!("Zitadel-{}", &id["zitadel-".len()..]).to_ascii_uppercase();
+    let off = event(
+        "rds-modify-db-instance-deletion-protection-off",
+        &[
+            (
+                "/detail/requestParameters/dBInstanceIdentifier",
+                json!(typed),
+            ),
+            ("/detail/responseElements", Value::Null),
+        ],
+    );
+    let dedup = key("rds-deletion-protection-off", &arn);
+    expect_page(
+        &world,
+        &off,
+        &dedup,
+        "critical",
+        "deletion protection is OFF",
+    )
+    .await;
+
+    set_protection(true).await;
+    let on = event(
+        "rds-modify-db-instance-deletion-protection-on",
+        &[("/detail/requestParameters/dBInstanceIdentifier", json!(id))],
+    );
+    send(&world, &on).await.expect("delivered");
+    let resolve = world.only_alert().await;
+    assert_eq!(
+        (resolve.event_action(), resolve.dedup_key()),
+        ("resolve", dedup.as_str())
+    );
+}
+
+/// A key secret given a new value twice while its page is open: the first new value keeps
+/// the original key as AWSPREVIOUS (error), the second pushes it out (escalated, critical).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_regenerated_twice_escalates_to_critical_once_the_original_key_is_gone() {
+    let world = World::new("pg-secret-twice").await;
+    let name = format!("zitadel-master-key-{}", world.name);
+    let arn = account::create_secret(
+        &world.sdk,
+        &name,
+        "original-key-material",
+        &[("phoenix:encryption-key", "true")],
+    )
+    .await;
+    let secrets = aws_sdk_secretsmanager::Client::new(&world.sdk);
+    let dedup = key("encryption-key-regenerated", &arn);
+    let regenerate = |value: &'static str, at: &'static str| {
+        let (secrets, arn) = (secrets.clone(), arn.clone());
+        async move {
+            secrets
+                .put_secret_value()
+                .secret_id(&arn)
+                .secret_string(value)
+                .send()
+                .await
+                .expect("put");
+            event(
+                "secretsmanager-put-secret-value",
+                &[
+                    ("/detail/requestParameters/secretId", json!(name_only(&arn))),
+                    ("/detail/responseElements/arn", json!(arn)),
+                    ("/detail/eventTime", json!(at)),
+                ],
+            )
+        }
+    };
+    let first = regenerate("second-key-material", "2026-11-20T10:00:00Z").await;
+    expect_page(
+        &world,
+        &first,
+        &dedup,
+        "error",
+        "previous key is still kept",
+    )
+    .await;
+
+    let second = regenerate("third-key-material", "2026-11-20T11:00:00Z").await;
+    send(&world, &second).await.expect("delivered");
+    let page = world.only_alert().await;
+    assert_eq!(
+        (page.notification(), page.dedup_key(), page.severity()),
+        ("escalation", dedup.as_str(), "critical")
+    );
+    assert!(
+        summary(&page).contains("no longer kept"),
+        "{}",
+        summary(&page)
+    );
+    assert!(
+        !page.body.to_string().contains("key-material"),
+        "no value travels"
+    );
+
+    // A third value changes nothing more: already critical, already told.
+    let third = regenerate("fourth-key-material", "2026-11-20T12:00:00Z").await;
+    send(&world, &third).await.expect("delivered");
+    assert!(world.alerts().await.is_empty());
+}
+
+/// The secret's name in an ARN (`…:secret:NAME-AbCdEf` → `NAME`).
+fn name_only(arn: &str) -> String {
+    let resource = arn.rsplit(":secret:").next().unwrap_or(arn);
+    resource
+        .rsplit_once('-')
+        .map_or(resource, |(name, _)| name)
+        .to_owned()
+}
+
+/// The six orders of three deliveries (each permutation of a unit of events).
+const ORDERS: [[usize; 3]; 6] = [
+    [0, 1, 2],
+    [0, 2, 1],
+    [1, 0, 2],
+    [1, 2, 0],
+    [2, 0, 1],
+    [2, 1, 0],
+];
+
+/// A weakening, the call that undid it, and a duplicate of the weakening, delivered in every
+/// order after the bucket is protected again: nothing stays open and nobody is paged.
+/// Then the other way round (restored, weakened again, duplicate; the bucket stays weak):
+/// exactly one critical page in every order, never resolved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_order_of_a_weakening_its_undoing_and_a_duplicate_ends_in_the_same_state() {
+    let world = World::new("pg-orders").await;
+    for (n, order) in ORDERS.iter().enumerate() {
+        for weak_at_end in [false, true] {
+            let b = bucket(&world, &format!("orders-{n}-{weak_at_end}"));
+            create_bucket(&world.sdk, &b, &[("phoenix:data", "true")], true).await;
+            set_versioning(&world.sdk, &b, !weak_at_end).await;
+            let (weak_time, undo_time) = if weak_at_end {
+                ("2026-11-20T11:00:00Z", "2026-11-20T10:00:00Z")
+            } else {
+                ("2026-11-20T10:00:00Z", "2026-11-20T11:00:00Z")
+            };
+            let weaken = event(
+                "s3-put-bucket-versioning-suspended",
+                &[
+                    ("/detail/requestParameters/bucketName", json!(b)),
+                    ("/detail/eventTime", json!(weak_time)),
+                ],
+            );
+            let undo = event(
+                "s3-put-bucket-versioning-enabled",
+                &[
+                    ("/detail/requestParameters/bucketName", json!(b)),
+                    ("/detail/eventTime", json!(undo_time)),
+                ],
+            );
+            let unit = [&weaken, &undo, &weaken];
+            for i in order {
+                send(&world, unit[*i]).await.expect("delivered");
+            }
+            let dedup = key("s3-versioning-suspended", &format!("arn:aws:s3:::{b}"));
+            let alerts: Vec<ReceivedAlert> = world
+                .alerts()
+                .await
+                .into_iter()
+                .filter(|a| a.dedup_key() == dedup)
+                .collect();
+            let pages: Vec<&ReceivedAlert> = alerts
+                .iter()
+                .filter(|a| a.event_action() == "trigger" && a.severity() != "info")
+                .collect();
+            let item = world.ledger_item(&dedup).await;
+            let state = item
+                .as_ref()
+                .and_then(|i| phoenix_tests::attr_s(i, "finding_state"));
+            if weak_at_end {
+                assert_eq!(pages.len(), 1, "order {order:?}: {alerts:#?}");
+                assert_eq!(pages[0].severity(), "critical");
+                assert_eq!(state.as_deref(), Some("open"), "order {order:?}");
+            } else {
+                assert!(pages.is_empty(), "order {order:?}: {alerts:#?}");
+                assert_ne!(
+                    state.as_deref(),
+                    Some("open"),
+                    "order {order:?}: {alerts:#?}"
+                );
+            }
+        }
+    }
 }

@@ -68,6 +68,19 @@ pub struct Reading {
     pub arn: Option<String>,
     /// A severity the read justifies (an encryption key whose previous version is kept).
     pub severity: Option<Severity>,
+    /// An encryption-key secret's versions, to judge against what the incident has seen.
+    pub key_versions: Option<KeyVersions>,
+    /// Facts the finding carries forward (what the incident has seen so far).
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The versions of an encryption-key secret that still carry a staging label (Secrets
+/// Manager treats a version without one as deprecated and may delete it).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KeyVersions {
+    pub labelled: Vec<String>,
+    /// The version labelled `AWSPREVIOUS`: the key before the newest one.
+    pub previous: Option<String>,
 }
 
 impl Reading {
@@ -78,6 +91,8 @@ impl Reading {
             tags: None,
             arn: None,
             severity: None,
+            key_versions: None,
+            extra: serde_json::Map::new(),
         }
     }
 
@@ -252,6 +267,7 @@ async fn bucket(clients: &Clients, suspect: &Suspect, config: &Config) -> Readin
 
 /// The protection settings of an RDS instance or cluster.
 struct DbState {
+    arn: Option<String>,
     deletion_protection: bool,
     retention: i32,
     pending_retention: Option<i32>,
@@ -269,6 +285,7 @@ async fn describe_cluster(clients: &Clients, id: &str) -> Result<Option<DbState>
         .await
     {
         Ok(out) => Ok(out.db_clusters().first().map(|c| DbState {
+            arn: c.db_cluster_arn().map(str::to_owned),
             deletion_protection: c.deletion_protection().unwrap_or(false),
             retention: c.backup_retention_period().unwrap_or(0),
             pending_retention: c
@@ -296,6 +313,7 @@ async fn database(clients: &Clients, suspect: &Suspect, config: &Config) -> Read
             .await
         {
             Ok(out) => Ok(out.db_instances().first().map(|i| DbState {
+                arn: i.db_instance_arn().map(str::to_owned),
                 deletion_protection: i.deletion_protection().unwrap_or(false),
                 retention: i.backup_retention_period().unwrap_or(0),
                 pending_retention: i
@@ -319,6 +337,8 @@ async fn database(clients: &Clients, suspect: &Suspect, config: &Config) -> Read
         }
         Ok(Some(state)) => state,
     };
+    // The instance's or cluster's own ARN, whatever the cluster read below adds.
+    let own_arn = state.arn.clone();
     // For Aurora members, protection and backups live on the cluster.
     if let Some(cluster) = state.cluster.clone()
         && suspect.check != catalog::DB_DELETED
@@ -370,7 +390,9 @@ async fn database(clients: &Clients, suspect: &Suspect, config: &Config) -> Read
             Reading::either(gone, format!("status is {}", state.status))
         }
     };
-    reading.with_tags(Some(state.tags))
+    let mut reading = reading.with_tags(Some(state.tags));
+    reading.arn = own_arn;
+    reading
 }
 
 async fn file_system(clients: &Clients, suspect: &Suspect) -> Reading {
@@ -456,6 +478,7 @@ async fn vault(clients: &Clients, suspect: &Suspect) -> Reading {
                     }),
                 None => None,
             };
+            let arn = out.backup_vault_arn().map(str::to_owned);
             let reading = if suspect.check == catalog::VAULT_DELETED {
                 Reading::restored(format!("a vault named {name} exists again"))
             } else {
@@ -465,7 +488,9 @@ async fn vault(clients: &Clients, suspect: &Suspect) -> Reading {
                     format!("vault lock is {}", if locked { "on" } else { "OFF" }),
                 )
             };
-            reading.with_tags(tags)
+            let mut reading = reading.with_tags(tags);
+            reading.arn = arn;
+            reading
         }
         Err(err) if code(&err) == "ResourceNotFoundException" => Reading::either(
             suspect.role == catalog::Role::Weakens,
@@ -681,8 +706,12 @@ async fn secret(clients: &Clients, suspect: &Suspect, config: &Config) -> Readin
             )
         } else {
             let stages = out.version_ids_to_stages();
-            let previous =
-                stages.is_some_and(|m| m.values().any(|s| s.iter().any(|x| x == "AWSPREVIOUS")));
+            let previous_version = stages.and_then(|m| {
+                m.iter()
+                    .find(|(_, s)| s.iter().any(|x| x == "AWSPREVIOUS"))
+                    .map(|(v, _)| v.clone())
+            });
+            let previous = previous_version.is_some();
             let versions = stages.map_or(0, |m| m.len());
             let mut r = Reading::holds(if previous {
                 format!(
@@ -698,6 +727,19 @@ async fn secret(clients: &Clients, suspect: &Suspect, config: &Config) -> Readin
                 Severity::Error
             } else {
                 Severity::Critical
+            });
+            let mut labelled: Vec<String> = stages
+                .map(|m| {
+                    m.iter()
+                        .filter(|(_, s)| !s.is_empty())
+                        .map(|(v, _)| v.clone())
+                        .collect()
+                })
+                .unwrap_or_default();
+            labelled.sort();
+            r.key_versions = Some(KeyVersions {
+                labelled,
+                previous: previous_version,
             });
             r
         }

@@ -30,7 +30,7 @@ use phoenix_shared::{
 };
 use rules::{Classified, Suspect};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
 pub const FUNCTION: &str = "protection-guard";
@@ -132,6 +132,45 @@ pub enum Decision {
     Skip(String),
 }
 
+/// The resource a claim's finding is about: the ARN the confirming read returned (a
+/// secret's full ARN, the key behind an alias, the identifier as AWS stores it), else the
+/// canonical ARN of the call's own spelling.
+pub fn resource_of(suspect: &Suspect, reading: &Reading) -> String {
+    reading
+        .arn
+        .clone()
+        .unwrap_or_else(|| suspect.resource.clone())
+}
+
+/// The detail that remembers, for an open `encryption-key-regenerated` finding, which
+/// version held the key in use before the incident began.
+pub const ORIGINAL_KEY_VERSION: &str = "originalKeyVersion";
+
+/// Judges a regenerated key against what its open incident has seen (`prior`, the open
+/// finding's details): the key in use before the incident began is the `AWSPREVIOUS`
+/// version at its first observation; once no labelled version holds it, it is lost, however
+/// many versions are still kept. Pure.
+pub fn rejudge_key(reading: &mut Reading, prior: Option<&Map<String, Value>>) -> Option<String> {
+    let versions = reading.key_versions.as_ref()?;
+    let original = prior
+        .and_then(|d| d.get(ORIGINAL_KEY_VERSION))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .or_else(|| versions.previous.clone())?;
+    if !versions.labelled.contains(&original) {
+        reading.severity = Some(Severity::Critical);
+        reading.seen = format!(
+            "the key in use before this incident (version {original}) is no longer kept in any labelled version: {} new values since, so the original key is gone",
+            if prior.is_some() {
+                "two or more"
+            } else {
+                "several"
+            }
+        );
+    }
+    Some(original)
+}
+
 /// Decides the observation for one claim and its reading (pure).
 pub fn decide(
     call: &ApiCall,
@@ -140,11 +179,7 @@ pub fn decide(
     config: &Config,
     now: Timestamp,
 ) -> Decision {
-    let resource = reading
-        .arn
-        .clone()
-        .filter(|_| matches!(suspect.resource_type, "Secret" | "KMSKey"))
-        .unwrap_or_else(|| suspect.resource.clone());
+    let resource = resource_of(suspect, reading);
     let tags = reading.tags.as_ref();
     let mut finding = Finding {
         check: suspect.check.to_owned(),
@@ -159,11 +194,13 @@ pub fn decide(
         details: call.facts(),
         observed_at: call.time.unwrap_or(now),
         occurrence: None,
+        progress: None,
     };
     finding.details.extend(suspect.details.clone());
     finding
         .details
         .insert("confirmation".to_owned(), json!(reading.seen));
+    finding.details.extend(reading.extra.clone());
 
     if suspect.role == Role::Restores {
         if reading.verdict == Verdict::Holds {
@@ -194,9 +231,18 @@ pub fn decide(
             }
         }
     }
-    let (impact, remedy) = guidance(suspect.check);
+    let (impact, remedy) = guidance(
+        suspect.check,
+        &Target {
+            resource_type: suspect.resource_type,
+            id: remedy_id(suspect, &finding.resource_arn),
+            arn: &finding.resource_arn,
+            region: &finding.region,
+            min_retention_days: config.min_backup_retention_days,
+        },
+    );
     finding.impact = impact.to_owned();
-    finding.remedy = remedy.to_owned();
+    finding.remedy = remedy;
     let full = reading
         .severity
         .or(suspect.severity)
@@ -219,6 +265,15 @@ pub fn decide(
     }
     finding.summary = format!("{first} {}{tail}", call.who());
     Decision::Observe(Box::new(Observation::open(finding)))
+}
+
+/// The identifier a remedy's command takes: the vault of a recovery point, else the id the
+/// read used, except for keys and secrets, whose canonical ARN every command accepts.
+fn remedy_id<'a>(suspect: &'a Suspect, arn: &'a str) -> &'a str {
+    match suspect.resource_type {
+        "KMSKey" | "Secret" => arn,
+        _ => &suspect.id,
+    }
 }
 
 /// A refused destructive call: a warning finding about its resource (told once).
@@ -246,105 +301,216 @@ pub fn denied_finding(call: &ApiCall, suspect: &Suspect, now: Timestamp) -> Find
         details,
         observed_at: call.time.unwrap_or(now),
         occurrence: None,
+        progress: None,
     }
 }
 
-/// Why a weakening matters for a rebuild, and how to undo it.
-pub fn guidance(check: &str) -> (&'static str, &'static str) {
+/// What a remedy names: the resource as the confirming read or the call named it.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    /// AWS Backup's type names where they exist (`RDS`, `Aurora`, …), as [`Suspect`] has it.
+    pub resource_type: &'a str,
+    /// The identifier the CLI takes (bucket, DB identifier, vault, key ARN, secret ARN, …).
+    pub id: &'a str,
+    /// The canonical ARN.
+    pub arn: &'a str,
+    pub region: &'a str,
+    /// The least retention in days the policy asks for.
+    pub min_retention_days: u64,
+}
+
+/// Why a weakening matters for a rebuild, and how to undo it: a command with the real
+/// names, for the resource's kind (`modify-db-cluster` for Aurora, not `modify-db-instance`).
+pub fn guidance(check: &str, t: &Target<'_>) -> (&'static str, String) {
     use catalog as c;
+    let (id, arn, region, days) = (t.id, t.arn, t.region, t.min_retention_days);
+    let aurora = t.resource_type == "Aurora";
+    let (modify_db, id_flag) = if aurora {
+        ("modify-db-cluster", "--db-cluster-identifier")
+    } else {
+        ("modify-db-instance", "--db-instance-identifier")
+    };
+    let rds_tf = if aurora {
+        "aws_rds_cluster"
+    } else {
+        "aws_db_instance"
+    };
     match check {
         c::VERSIONING_SUSPENDED => (
             "New writes and deletes in this bucket keep no previous version: an overwrite, a delete or a terraform destroy loses data for good.",
-            "aws s3api put-bucket-versioning --bucket <bucket> --versioning-configuration Status=Enabled (and keep it in Terraform: aws_s3_bucket_versioning).",
+            format!(
+                "aws s3api put-bucket-versioning --bucket {id} --versioning-configuration Status=Enabled (and keep it in Terraform: aws_s3_bucket_versioning)."
+            ),
         ),
         c::LIFECYCLE_WEAKENED => (
             "The lifecycle deletes objects or old versions sooner than the retention policy allows: what it deletes cannot be restored.",
-            "Restore a lifecycle rule that keeps noncurrent versions for the policy's days and does not expire current objects early (aws_s3_bucket_lifecycle_configuration).",
+            format!(
+                "Restore a lifecycle rule on {id} that keeps noncurrent versions for at least the policy's days and does not expire current objects early (aws_s3_bucket_lifecycle_configuration); review it with aws s3api get-bucket-lifecycle-configuration --bucket {id}."
+            ),
         ),
         c::BUCKET_DELETED => (
             "The bucket and every object and version in it are gone.",
-            "Re-create it through Terraform and restore its objects from a backup or replica, if one exists.",
+            format!(
+                "Re-create {id} through Terraform and restore its objects from a backup or replica (aws backup list-recovery-points-by-resource --region {region} --resource-arn {arn}), if one exists."
+            ),
         ),
         c::POLICY_BLINDS_GUARD => (
             "Phoenix Guard can no longer read this bucket's protection settings: the next weakening goes unseen.",
-            "Remove the Deny on the guard's reads from the bucket policy, or exempt Phoenix Guard's role from it.",
+            format!(
+                "Remove the Deny on the guard's reads from the policy of {id} (aws s3api get-bucket-policy --bucket {id}), or exempt Phoenix Guard's role from it."
+            ),
         ),
         c::DELETION_PROTECTION_OFF => (
             "The database can now be deleted by one call or one terraform destroy.",
-            "aws rds modify-db-instance --db-instance-identifier <id> --deletion-protection (modify-db-cluster for Aurora), and set deletion_protection = true in Terraform.",
+            format!(
+                "aws rds {modify_db} --region {region} {id_flag} {id} --deletion-protection --apply-immediately, and set deletion_protection = true in Terraform ({rds_tf})."
+            ),
         ),
         c::BACKUP_RETENTION_LOW => (
             "Fewer days of automated backups (none at 0): point-in-time recovery reaches back less far, or not at all.",
-            "aws rds modify-db-instance --db-instance-identifier <id> --backup-retention-period 7 --apply-immediately, and set backup_retention_period in Terraform.",
+            format!(
+                "aws rds {modify_db} --region {region} {id_flag} {id} --backup-retention-period {days} --apply-immediately, and set backup_retention_period = {days} in Terraform ({rds_tf})."
+            ),
         ),
         c::DB_DELETED => (
             "The database is gone and nothing was kept to restore it from (no final snapshot, or its automated backups were deleted with it).",
-            "Look for a recent manual snapshot or AWS Backup recovery point of it; restore from it now and set skip_final_snapshot = false and delete_automated_backups = false in Terraform.",
+            format!(
+                "Look for a recent snapshot or recovery point of it (aws rds {} --region {region} {id_flag} {id}; aws backup list-recovery-points-by-resource --region {region} --resource-arn {arn}), restore from it now, and set skip_final_snapshot = false and delete_automated_backups = false in Terraform ({rds_tf}).",
+                if aurora {
+                    "describe-db-cluster-snapshots"
+                } else {
+                    "describe-db-snapshots"
+                }
+            ),
         ),
         c::AUTOMATED_BACKUPS_DELETED => (
             "The retained automated backups of a deleted database are gone: it can no longer be restored from them.",
-            "Check for manual snapshots or AWS Backup recovery points of the database; keep deletion of retained backups out of reach of day-to-day roles.",
+            format!(
+                "Check for manual snapshots or AWS Backup recovery points of the database whose retained backups ({id}) were deleted (aws rds {} --region {region} --snapshot-type manual; aws backup list-recovery-points-by-resource); keep deletion of retained backups out of reach of day-to-day roles.",
+                if aurora {
+                    "describe-db-cluster-snapshots"
+                } else {
+                    "describe-db-snapshots"
+                }
+            ),
         ),
         c::EFS_DELETED => (
             "The file system and its data are gone; only its recovery points (if any) remain.",
-            "Restore it from the latest AWS Backup recovery point (aws backup start-restore-job) and re-point the services that mount it.",
+            format!(
+                "Find its latest recovery point (aws backup list-recovery-points-by-resource --region {region} --resource-arn {arn}), restore it (aws backup start-restore-job) and re-point the services that mount it."
+            ),
         ),
         c::EFS_BACKUP_DISABLED => (
             "EFS automatic backups are off: unless a backup plan selects this file system, nothing backs it up.",
-            "aws efs put-backup-policy --file-system-id <id> --backup-policy Status=ENABLED, or make sure a backup plan selects it.",
+            format!(
+                "aws efs put-backup-policy --region {region} --file-system-id {id} --backup-policy Status=ENABLED, or make sure a backup plan selects it."
+            ),
         ),
         c::VAULT_DELETED => (
             "Every recovery point in this vault is gone, and plans that target it can no longer back anything up.",
-            "Re-create the vault through Terraform, take on-demand backups of everything its plans covered, and lock the vault.",
+            format!(
+                "aws backup create-backup-vault --region {region} --backup-vault-name {id} (better: re-apply the Terraform that defines it), take on-demand backups of everything its plans covered, and lock the vault."
+            ),
         ),
         c::RECOVERY_POINT_DELETED => (
             "A restorable copy of the resource is gone: the environment can only be rebuilt from older or newer points.",
-            "Take an on-demand backup of the resource now; lock the vault so points cannot be deleted before their retention ends.",
+            format!(
+                "Take an on-demand backup of the resource now; lock vault {id} so points cannot be deleted before their retention ends (aws backup put-backup-vault-lock-configuration --region {region} --backup-vault-name {id} --min-retention-days {days})."
+            ),
         ),
         c::PLAN_DELETED | c::SELECTION_DELETED => (
             "Resources this plan selected get no new backups from now on: each day without them is data a rebuild loses.",
-            "Re-apply the Terraform that defines the plan and its selections; check every resource it covered is in a plan again.",
+            format!(
+                "Re-apply the Terraform that defines backup plan {id} and its selections (aws_backup_plan, aws_backup_selection); check every resource it covered is in a plan again."
+            ),
         ),
         c::PLAN_WEAKENED => (
             "The plan keeps recovery points too briefly or runs too seldom: a rebuild can lose more data than the policy allows.",
-            "Restore the plan's schedule and lifecycle (aws_backup_plan) to the policy: daily or better, retention of at least the policy's days.",
+            format!(
+                "Restore the schedule and lifecycle of backup plan {id} to the policy (daily or better, retention of at least {days} days) in Terraform (aws_backup_plan); review it with aws backup get-backup-plan --region {region} --backup-plan-id {id}."
+            ),
         ),
         c::VAULT_LOCK_REMOVED => (
             "Without the vault lock, anyone with the right permissions can delete recovery points or shorten their retention.",
-            "aws backup put-backup-vault-lock-configuration --backup-vault-name <vault> --min-retention-days <days> (compliance mode where possible).",
+            format!(
+                "aws backup put-backup-vault-lock-configuration --region {region} --backup-vault-name {id} --min-retention-days {days} (add --changeable-for-days 3 for compliance mode; Terraform: aws_backup_vault_lock_configuration)."
+            ),
         ),
         c::VAULT_POLICY_OPEN => (
             "The vault's access policy lets any principal delete its recovery points.",
-            "Replace the policy with one that denies backup:DeleteRecoveryPoint to everyone but a break-glass role.",
+            format!(
+                "Replace the access policy of vault {id} with one that denies backup:DeleteRecoveryPoint to everyone but a break-glass role (aws backup put-backup-vault-access-policy --region {region} --backup-vault-name {id} --policy file://policy.json)."
+            ),
         ),
         c::REGION_OPT_OUT => (
             "No resource of this type in the region is backed up any more, whatever the backup plans say.",
-            "aws backup update-region-settings --resource-type-opt-in-preference <type>=true.",
+            format!(
+                "aws backup update-region-settings --region {region} --resource-type-opt-in-preference {id}=true."
+            ),
         ),
         c::KEY_DELETION_SCHEDULED => (
             "When the pending window ends the key is deleted, and everything encrypted with it (backups included) can never be decrypted.",
-            "aws kms cancel-key-deletion --key-id <key> && aws kms enable-key --key-id <key>.",
+            format!(
+                "aws kms cancel-key-deletion --key-id {arn} && aws kms enable-key --key-id {arn}."
+            ),
         ),
         c::KEY_DISABLED => (
             "Nothing encrypted with this key can be read or restored while it is disabled.",
-            "aws kms enable-key --key-id <key>.",
+            format!("aws kms enable-key --key-id {arn}."),
         ),
         c::SECRET_DELETED => (
             "The secret will be gone: an application that needs it after a rebuild cannot start or cannot decrypt its data.",
-            "aws secretsmanager restore-secret --secret-id <secret> (possible until the recovery window ends; a forced deletion cannot be undone).",
+            format!(
+                "aws secretsmanager restore-secret --secret-id {arn} (possible until the recovery window ends; a forced deletion cannot be undone)."
+            ),
         ),
         c::KEY_REGENERATED => (
             "Data encrypted with the previous key (databases, backups) will not decrypt with the new one after a restore.",
-            "Keep the previous value: read the AWSPREVIOUS version now and store it safely; in Terraform add lifecycle { ignore_changes = [secret_string] } so apply stops regenerating it.",
+            format!(
+                "Keep the previous value: list the versions (aws secretsmanager list-secret-version-ids --secret-id {arn} --include-deprecated), store the previous key safely, and in Terraform add lifecycle {{ ignore_changes = [secret_string] }} so apply stops regenerating it."
+            ),
         ),
-        c::TRAIL_STOPPED | c::TRAIL_DELETED | c::TRAIL_WEAKENED => (
+        c::TRAIL_STOPPED => (
             "CloudTrail no longer records management calls: Phoenix Guard cannot see the next weakening of destroy-protection.",
-            "aws cloudtrail start-logging --name <trail> (re-create it through Terraform if deleted; include management write events).",
+            format!("aws cloudtrail start-logging --name {arn}."),
+        ),
+        c::TRAIL_DELETED => (
+            "CloudTrail no longer records management calls: Phoenix Guard cannot see the next weakening of destroy-protection.",
+            format!(
+                "Re-create trail {id} through Terraform (aws_cloudtrail, with management write events), then aws cloudtrail start-logging --name {id}."
+            ),
+        ),
+        c::TRAIL_WEAKENED => (
+            "CloudTrail no longer records management calls: Phoenix Guard cannot see the next weakening of destroy-protection.",
+            format!(
+                "aws cloudtrail put-event-selectors --trail-name {arn} --event-selectors '[{{\"ReadWriteType\":\"All\",\"IncludeManagementEvents\":true}}]', and aws cloudtrail start-logging --name {arn} if it stopped."
+            ),
+        ),
+        c::GUARD_RULE_DISABLED => (
+            "Phoenix Guard itself is blinded: events it should check no longer reach it.",
+            format!(
+                "aws events enable-rule --region {region} --name {id}{}, then find out who disabled it and why.",
+                event_bus_flag(arn)
+            ),
         ),
         _ => (
             "Phoenix Guard itself is blinded: events it should check no longer reach it.",
-            "Re-apply Phoenix Guard's Terraform module, then find out who changed it and why.",
+            format!(
+                "Re-apply Phoenix Guard's Terraform module (it re-creates {id}), then find out who changed it and why."
+            ),
         ),
+    }
+}
+
+/// ` --event-bus-name BUS` for a rule on a custom bus (`rule/BUS/NAME`), else nothing.
+fn event_bus_flag(rule_arn: &str) -> String {
+    let resource = rule_arn.rsplit(':').next().unwrap_or_default();
+    match resource
+        .strip_prefix("rule/")
+        .and_then(|r| r.split_once('/'))
+    {
+        Some((bus, _)) => format!(" --event-bus-name {bus}"),
+        None => String::new(),
     }
 }
 
@@ -393,7 +559,33 @@ pub async fn handle(
                 Plan::Suspects(suspects) => {
                     let at = call.time.unwrap_or(now);
                     for suspect in &suspects {
-                        let reading = confirm::read(clients, suspect, &guard.config, at).await;
+                        let mut reading = confirm::read(clients, suspect, &guard.config, at).await;
+                        if reading.key_versions.is_some() {
+                            // Re-judged against the open incident: a second new value loses
+                            // the key the first one kept as AWSPREVIOUS.
+                            let key = phoenix_shared::finding::dedup_key(
+                                &call.account,
+                                &call.region,
+                                suspect.check,
+                                &resource_of(suspect, &reading),
+                            );
+                            let prior = guard
+                                .open_details(&key)
+                                .await
+                                .map_err(|e| HandlerError::Unavailable(e.to_string()));
+                            let prior = match prior {
+                                Ok(prior) => prior,
+                                Err(err) => {
+                                    guard.flush_metrics(&metrics, now).await;
+                                    return Err(err);
+                                }
+                            };
+                            if let Some(original) = rejudge_key(&mut reading, prior.as_ref()) {
+                                reading
+                                    .extra
+                                    .insert(ORIGINAL_KEY_VERSION.to_owned(), json!(original));
+                            }
+                        }
                         if let Verdict::Unconfirmed(why) = &reading.verdict {
                             tracing::warn!(function = FUNCTION, check = suspect.check, resource = %suspect.resource, reason = %why, "confirmation failed; paging on the event's facts");
                             metrics.count("ConfirmationsFailed", &[("Check", suspect.check)], 1);

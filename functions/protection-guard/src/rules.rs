@@ -6,7 +6,7 @@ use crate::catalog::{self, Class, Handled, Role};
 use phoenix_shared::event::{as_bool, boolean, field, number, text};
 use phoenix_shared::pattern::glob_match;
 use phoenix_shared::schedule::{Schedule, format_duration};
-use phoenix_shared::{Config, Severity, Timestamp};
+use phoenix_shared::{Config, Severity, Timestamp, arn};
 use serde_json::{Map, Value, json};
 
 /// What one call claims about one protection of one resource.
@@ -76,10 +76,16 @@ impl Ctx<'_> {
     }
 
     fn arn(&self, service: &str, resource: &str) -> String {
-        format!(
-            "arn:aws:{service}:{}:{}:{resource}",
-            self.call.region, self.call.account
-        )
+        arn::build(service, &self.call.region, &self.call.account, resource)
+    }
+
+    /// An ARN AWS returned for this call: a response element, else one of the record's
+    /// resources that `fits`. The canonical spelling whenever it is there.
+    fn returned_arn(&self, keys: &[&str], fits: impl Fn(&str) -> bool) -> Option<String> {
+        self.call
+            .answer(keys)
+            .filter(|a| a.starts_with("arn:") && fits(a))
+            .or_else(|| self.call.resources.iter().find(|r| fits(r)).cloned())
     }
 
     /// A required parameter, else an ARN from the record's resources that fits.
@@ -145,12 +151,9 @@ pub fn classify(call: &ApiCall, config: &Config) -> Result<Classified, Unusable>
 type Outcome = Result<Result<Vec<Suspect>, String>, Unusable>;
 
 fn s3(ctx: &Ctx<'_>) -> Outcome {
-    let bucket = ctx.need(&["bucketName", "bucket"], "bucket", "arn:aws:s3:::")?;
-    let bucket = bucket
-        .strip_prefix("arn:aws:s3:::")
-        .unwrap_or(&bucket)
-        .to_owned();
-    let arn = format!("arn:aws:s3:::{bucket}");
+    let bucket = ctx.need(&["bucketName", "bucket"], "bucket", ":s3:")?;
+    let arn = arn::bucket(&bucket, &ctx.call.region);
+    let bucket = arn::bucket_name(&bucket);
     let make = |check, role, claim: String| {
         ctx.suspect(check, role, arn.clone(), "S3", bucket.clone(), claim)
     };
@@ -328,13 +331,24 @@ fn rds(ctx: &Ctx<'_>) -> Outcome {
     } else {
         &["dBInstanceIdentifier", "dbInstanceIdentifier"]
     };
-    let id = ctx.need(
+    let given = ctx.need(
         id_keys,
         if cluster { "DB cluster" } else { "DB instance" },
         &format!(":{kind}:"),
     )?;
-    let id = id.rsplit(':').next().unwrap_or(&id).to_owned();
-    let arn = ctx.arn("rds", &format!("{kind}:{id}"));
+    // AWS stores identifiers in lower case: the response and every read spell it so.
+    let arn = ctx
+        .returned_arn(
+            if cluster {
+                &["dBClusterArn", "dbClusterArn"]
+            } else {
+                &["dBInstanceArn", "dbInstanceArn"]
+            },
+            |a| a.contains(":rds:") && a.contains(&format!(":{kind}:")),
+        )
+        .unwrap_or_else(|| given.clone());
+    let arn = arn::rds(kind, &arn, &ctx.call.region, &ctx.call.account);
+    let id = arn::rds_id(&arn);
     let what = if cluster { "DB cluster" } else { "DB instance" };
     let mut out = Vec::new();
     if name.starts_with("Modify") {
@@ -450,8 +464,12 @@ fn rds(ctx: &Ctx<'_>) -> Outcome {
 
 fn efs(ctx: &Ctx<'_>) -> Outcome {
     let id = ctx.need(&["fileSystemId"], "file system", "file-system/")?;
-    let id = id.rsplit('/').next().unwrap_or(&id).to_owned();
-    let arn = ctx.arn("elasticfilesystem", &format!("file-system/{id}"));
+    let id = id.rsplit('/').next().unwrap_or(&id).to_ascii_lowercase();
+    let arn = ctx
+        .returned_arn(&["fileSystemArn"], |a| {
+            a.ends_with(&format!("file-system/{id}"))
+        })
+        .unwrap_or_else(|| ctx.arn("elasticfilesystem", &format!("file-system/{id}")));
     let s = match ctx.call.event_name.as_str() {
         "DeleteFileSystem" => ctx.suspect(
             catalog::EFS_DELETED,
@@ -493,9 +511,9 @@ fn efs(ctx: &Ctx<'_>) -> Outcome {
 fn backup(ctx: &Ctx<'_>) -> Outcome {
     let vault = || {
         ctx.need(&["backupVaultName"], "backup vault", ":backup-vault:")
-            .map(|v| v.rsplit(':').next().unwrap_or(&v).to_owned())
+            .map(|v| arn::vault_name(&v))
     };
-    let vault_arn = |name: &str| ctx.arn("backup", &format!("backup-vault:{name}"));
+    let vault_arn = |name: &str| arn::vault(name, &ctx.call.region, &ctx.call.account);
     let suspects = match ctx.call.event_name.as_str() {
         "DeleteBackupVault" => {
             let name = vault()?;
@@ -648,18 +666,14 @@ fn backup(ctx: &Ctx<'_>) -> Outcome {
 }
 
 fn kms(ctx: &Ctx<'_>) -> Outcome {
-    let key = ctx
-        .call
-        .answer(&["keyId"])
-        .filter(|k| k.starts_with("arn:"))
-        .map_or_else(|| ctx.need(&["keyId"], "KMS key", ":key/"), Ok)?;
-    let arn = if key.starts_with("arn:") {
-        key.clone()
-    } else if key.starts_with("alias/") {
-        ctx.arn("kms", &key)
-    } else {
-        ctx.arn("kms", &format!("key/{key}"))
+    // The key ARN AWS returned (response element, the record's resources) is the key's one
+    // name; an id, alias or alias ARN in the request is only a way of pointing at it.
+    let returned = ctx.returned_arn(&["keyId"], arn::is_kms_key_arn);
+    let key = match &returned {
+        Some(a) => a.clone(),
+        None => ctx.need(&["keyId"], "KMS key", ":key/")?,
     };
+    let arn = arn::kms_key(&key, &ctx.call.region, &ctx.call.account);
     let (check, role, claim) = match ctx.call.event_name.as_str() {
         "ScheduleKeyDeletion" => {
             let days = ctx
@@ -704,11 +718,11 @@ fn kms(ctx: &Ctx<'_>) -> Outcome {
 
 fn secrets(ctx: &Ctx<'_>) -> Outcome {
     let id = ctx.need(&["secretId"], "secret", ":secret:")?;
+    // Only AWS knows a secret's full ARN (its random suffix): from the answer or the record's
+    // resources; the confirming read supplies it otherwise.
     let arn = ctx
-        .call
-        .answer(&["arn", "aRN", "ARN"])
-        .or_else(|| id.starts_with("arn:").then(|| id.clone()))
-        .unwrap_or_else(|| ctx.arn("secretsmanager", &format!("secret:{id}")));
+        .returned_arn(&["arn", "aRN", "ARN"], arn::is_full_secret_arn)
+        .unwrap_or_else(|| arn::secret(&id, &ctx.call.region, &ctx.call.account));
     let mut s = match ctx.call.event_name.as_str() {
         "DeleteSecret" => {
             let force =

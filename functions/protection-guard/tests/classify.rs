@@ -5,9 +5,10 @@
 
 use phoenix_shared::{Config, Desired, Severity, Timestamp};
 use protection_guard::catalog::{self, HANDLED, Role};
+use protection_guard::confirm::KeyVersions;
 use protection_guard::confirm::{Reading, Verdict};
 use protection_guard::rules::{self, LifecycleRule, LifecycleVerdict, PlanRule};
-use protection_guard::{Decision, Plan, decide, plan};
+use protection_guard::{Decision, Plan, Target, decide, guidance, plan, rejudge_key};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -462,6 +463,8 @@ fn reading(verdict: Verdict, tags: &[(&str, &str)]) -> Reading {
         ),
         arn: None,
         severity: None,
+        key_versions: None,
+        extra: serde_json::Map::new(),
     }
 }
 
@@ -752,4 +755,408 @@ fn no_json_panics_the_parser_every_value_of_every_fixture_replaced_by_hostile_on
         }
     }
     assert!(cases > 20_000, "{cases} cases");
+}
+
+/// The dedup key a fixture's first claim pages under, after `edit` changed the event, with
+/// the confirming read (if any) answering `read_arn`.
+fn key_after(name: &str, read_arn: Option<&str>, edit: impl Fn(&mut Value)) -> String {
+    let c = config(&[("PHOENIX_ENCRYPTION_KEY_SECRETS", "*")]);
+    let mut event = fixture(name);
+    edit(&mut event);
+    let Ok((call, Plan::Suspects(suspects))) = plan(&event, &c) else {
+        panic!("{name}: no claim after the edit")
+    };
+    // A weakening still in place; a restoring call the read agrees with.
+    let verdict = match suspects[0].role {
+        Role::Weakens => Verdict::Holds,
+        Role::Restores => Verdict::Restored,
+    };
+    let mut r = reading(verdict, &[]);
+    r.arn = read_arn.map(str::to_owned);
+    match decide(&call, &suspects[0], &r, &c, NOW) {
+        Decision::Observe(o) => o.finding.dedup_key(),
+        other => panic!("{name}: {other:?}"),
+    }
+}
+
+fn set(event: &mut Value, path: &[&str], value: Value) {
+    let mut at = &mut event["detail"];
+    for p in &path[..path.len() - 1] {
+        at = &mut at[*p];
+    }
+    at[path[path.len() - 1]] = value;
+}
+
+/// A change to a fixture event.
+type Edit = Box<dyn Fn(&mut Value)>;
+
+/// Every spelling AWS accepts for one resource pages under one dedup key, so the call (or
+/// the audit) that restores it resolves the page the weakening opened.
+#[test]
+fn every_spelling_aws_accepts_for_a_resource_is_one_dedup_key() {
+    let db = "arn:aws:rds:eu-west-1:123456789012:db:cochlearis-dev-zitadel";
+    let cases: Vec<(&str, Option<&str>, Vec<Edit>)> = vec![
+        // RDS stores identifiers in lower case; CloudTrail keeps the caller's spelling.
+        (
+            "rds-modify-db-instance-deletion-protection-off",
+            None,
+            vec![
+                Box::new(|_| {}),
+                Box::new(|e| {
+                    set(
+                        e,
+                        &["requestParameters", "dBInstanceIdentifier"],
+                        json!("Cochlearis-Dev-Zitadel"),
+                    )
+                }),
+                Box::new(|e| {
+                    set(
+                        e,
+                        &["requestParameters", "dBInstanceIdentifier"],
+                        json!("COCHLEARIS-DEV-ZITADEL"),
+                    );
+                    e["detail"]["responseElements"] = Value::Null;
+                }),
+                Box::new(|e| {
+                    set(
+                        e,
+                        &["requestParameters", "dBInstanceIdentifier"],
+                        json!("arn:aws:rds:eu-west-1:123456789012:db:Cochlearis-Dev-Zitadel"),
+                    );
+                    e["detail"]["responseElements"] = Value::Null;
+                }),
+                Box::new(|e| set(e, &["requestParameters", "deletionProtection"], json!(true))),
+            ],
+        ),
+        (
+            "rds-modify-db-cluster-retention-lowered",
+            None,
+            vec![
+                Box::new(|_| {}),
+                Box::new(|e| {
+                    set(
+                        e,
+                        &["requestParameters", "dBClusterIdentifier"],
+                        json!("Cochlearis-Prod-Aurora"),
+                    )
+                }),
+                Box::new(|e| {
+                    set(
+                        e,
+                        &["requestParameters", "dBClusterIdentifier"],
+                        json!("COCHLEARIS-PROD-AURORA"),
+                    );
+                    e["detail"]["responseElements"] = Value::Null;
+                }),
+            ],
+        ),
+        // A bucket by name or by ARN, with or without a region.
+        (
+            "s3-put-bucket-versioning-suspended",
+            None,
+            vec![
+                Box::new(|_| {}),
+                Box::new(|e| {
+                    set(
+                        e,
+                        &["requestParameters", "bucketName"],
+                        json!("arn:aws:s3:::cochlearis-dev-zulip-uploads"),
+                    )
+                }),
+                Box::new(|e| {
+                    set(
+                        e,
+                        &["requestParameters", "bucketName"],
+                        json!("arn:aws:s3:eu-west-1::cochlearis-dev-zulip-uploads"),
+                    )
+                }),
+            ],
+        ),
+        // A vault by name, or by ARN with or without its region.
+        (
+            "backup-delete-backup-vault-lock-configuration",
+            None,
+            vec![
+                Box::new(|_| {}),
+                Box::new(|e| {
+                    set(
+                        e,
+                        &["requestParameters", "backupVaultName"],
+                        json!(
+                            "arn:aws:backup:eu-west-1:123456789012:backup-vault:cochlearis-dev-backup-vault"
+                        ),
+                    )
+                }),
+                Box::new(|e| {
+                    set(
+                        e,
+                        &["requestParameters", "backupVaultName"],
+                        json!(
+                            "arn:aws:backup::123456789012:backup-vault:cochlearis-dev-backup-vault"
+                        ),
+                    )
+                }),
+            ],
+        ),
+        // A key by id, ARN, alias or alias ARN: the record's resources name the key.
+        (
+            "kms-disable-key",
+            None,
+            vec![
+                Box::new(|_| {}),
+                Box::new(|e| {
+                    set(
+                        e,
+                        &["requestParameters", "keyId"],
+                        json!("alias/cochlearis-dev"),
+                    )
+                }),
+                Box::new(|e| {
+                    set(
+                        e,
+                        &["requestParameters", "keyId"],
+                        json!("arn:aws:kms:eu-west-1:123456789012:alias/cochlearis-dev"),
+                    )
+                }),
+            ],
+        ),
+        // A secret by name, partial ARN or full ARN: the answer names the full ARN.
+        (
+            "secretsmanager-put-secret-value",
+            None,
+            vec![
+                Box::new(|_| {}),
+                Box::new(|e| {
+                    set(
+                        e,
+                        &["requestParameters", "secretId"],
+                        json!("cochlearis-dev-zitadel-master-key"),
+                    )
+                }),
+                Box::new(|e| {
+                    set(
+                        e,
+                        &["requestParameters", "secretId"],
+                        json!(
+                            "arn:aws:secretsmanager:eu-west-1:123456789012:secret:cochlearis-dev-zitadel-master-key"
+                        ),
+                    )
+                }),
+            ],
+        ),
+    ];
+    for (name, read, edits) in &cases {
+        let keys: Vec<String> = edits.iter().map(|e| key_after(name, *read, e)).collect();
+        assert!(keys.windows(2).all(|w| w[0] == w[1]), "{name}: {keys:#?}");
+    }
+    assert!(
+        key_after(
+            "rds-modify-db-instance-deletion-protection-off",
+            None,
+            |_| {}
+        )
+        .ends_with(db),
+        "the key ends in the ARN AWS returns"
+    );
+    // Without anything AWS returned, the confirming read's ARN decides (an alias named
+    // nowhere else, a secret named by name).
+    let key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let by_alias = key_after("kms-disable-key", Some(key), |e| {
+        set(
+            e,
+            &["requestParameters", "keyId"],
+            json!("alias/cochlearis-dev"),
+        );
+        e["detail"]["resources"] = json!([]);
+    });
+    let by_id = key_after("kms-disable-key", Some(key), |e| {
+        e["detail"]["resources"] = json!([])
+    });
+    assert_eq!(by_alias, by_id);
+    assert!(by_id.ends_with(key), "{by_id}");
+}
+
+/// Any `<placeholder>` left in a remedy: the operator would have to fill it in.
+fn placeholder(text: &str) -> Option<&str> {
+    let start = text.find('<')?;
+    let end = start + text[start..].find('>')?;
+    let inner = &text[start + 1..end];
+    (!inner.is_empty()
+        && inner
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == ' '))
+    .then(|| &text[start..=end])
+}
+
+/// Every remedy, for every check and every kind of resource it can be about, names the real
+/// resource and nothing to fill in, and a database's command is the one for its kind.
+#[test]
+fn every_remedy_is_complete_and_names_the_right_api_for_the_resource_kind() {
+    let c = config(&[("PHOENIX_ENCRYPTION_KEY_SECRETS", "*")]);
+    let mut seen = std::collections::BTreeSet::new();
+    for (name, event) in fixtures() {
+        let Ok((call, Plan::Suspects(suspects))) = plan(&event, &c) else {
+            continue;
+        };
+        for suspect in &suspects {
+            let Decision::Observe(o) =
+                decide(&call, suspect, &reading(Verdict::Holds, &[]), &c, NOW)
+            else {
+                continue;
+            };
+            if o.desired != Desired::Open {
+                continue;
+            }
+            let remedy = &o.finding.remedy;
+            seen.insert(suspect.check);
+            assert_eq!(placeholder(remedy), None, "{name}: {remedy}");
+            assert!(!remedy.is_empty(), "{name}");
+            let named = match suspect.resource_type {
+                "KMSKey" | "Secret" => o.finding.resource_arn.clone(),
+                _ => suspect.id.clone(),
+            };
+            assert!(
+                remedy.contains(&named),
+                "{name}: the remedy names {named}: {remedy}"
+            );
+        }
+    }
+    let every_check: std::collections::BTreeSet<&str> = HANDLED
+        .iter()
+        .flat_map(|row| row.checks.iter().copied())
+        .filter(|c| *c != catalog::CALL_DENIED)
+        .collect();
+    let missed: Vec<_> = every_check.difference(&seen).collect();
+    assert!(
+        missed.is_empty(),
+        "checks no fixture rendered a remedy for: {missed:?}"
+    );
+
+    // Each check against each kind of resource it can name.
+    for check in &every_check {
+        for kind in [
+            "S3",
+            "RDS",
+            "Aurora",
+            "EFS",
+            "BackupVault",
+            "BackupPlan",
+            "RegionSetting",
+            "KMSKey",
+            "Secret",
+            "Trail",
+            "Rule",
+            "Function",
+        ] {
+            let t = Target {
+                resource_type: kind,
+                id: "the-resource",
+                arn: "arn:aws:service:eu-west-1:123456789012:kind/the-resource",
+                region: "eu-west-1",
+                min_retention_days: 7,
+            };
+            let (impact, remedy) = guidance(check, &t);
+            assert!(!impact.is_empty());
+            assert_eq!(placeholder(&remedy), None, "{check} on {kind}: {remedy}");
+            assert!(
+                remedy.contains("the-resource"),
+                "{check} on {kind}: {remedy}"
+            );
+        }
+    }
+    for check in [
+        catalog::DELETION_PROTECTION_OFF,
+        catalog::BACKUP_RETENTION_LOW,
+    ] {
+        let target = |kind| Target {
+            resource_type: kind,
+            id: "zitadel",
+            arn: "arn:aws:rds:eu-west-1:123456789012:cluster:zitadel",
+            region: "eu-west-1",
+            min_retention_days: 14,
+        };
+        let aurora = guidance(check, &target("Aurora")).1;
+        assert!(
+            aurora.contains(
+                "aws rds modify-db-cluster --region eu-west-1 --db-cluster-identifier zitadel"
+            ),
+            "{aurora}"
+        );
+        assert!(!aurora.contains("modify-db-instance"), "{aurora}");
+        let rds = guidance(check, &target("RDS")).1;
+        assert!(
+            rds.contains(
+                "aws rds modify-db-instance --region eu-west-1 --db-instance-identifier zitadel"
+            ),
+            "{rds}"
+        );
+    }
+    let retention = guidance(
+        catalog::BACKUP_RETENTION_LOW,
+        &Target {
+            resource_type: "RDS",
+            id: "zitadel",
+            arn: "arn:aws:rds:eu-west-1:123456789012:db:zitadel",
+            region: "eu-west-1",
+            min_retention_days: 14,
+        },
+    )
+    .1;
+    assert!(
+        retention.contains("--backup-retention-period 14"),
+        "the policy's own minimum: {retention}"
+    );
+    // The Aurora fixture's page says modify-db-cluster with the cluster's identifier.
+    let Decision::Observe(o) = decided(
+        "rds-modify-db-cluster-retention-lowered",
+        &reading(Verdict::Holds, &[]),
+        &c,
+    ) else {
+        panic!()
+    };
+    assert!(
+        o.finding
+            .remedy
+            .contains("modify-db-cluster --region eu-west-1 --db-cluster-identifier"),
+        "{}",
+        o.finding.remedy
+    );
+}
+
+/// A key secret given a new value twice while its finding is open has lost the key in use
+/// before the incident, although a previous version is still kept: the finding escalates.
+#[test]
+fn a_second_new_key_while_the_first_is_open_is_judged_critical() {
+    // First regeneration: v0 (the original key) is AWSPREVIOUS.
+    let mut first = reading(Verdict::Holds, &[]);
+    first.severity = Some(Severity::Error);
+    first.key_versions = Some(KeyVersions {
+        labelled: vec!["v0".into(), "v1".into()],
+        previous: Some("v0".into()),
+    });
+    assert_eq!(rejudge_key(&mut first, None).as_deref(), Some("v0"));
+    assert_eq!(
+        first.severity,
+        Some(Severity::Error),
+        "the original key is still kept"
+    );
+
+    // Second: v1 is AWSPREVIOUS, v0 carries no label any more.
+    let mut prior = serde_json::Map::new();
+    prior.insert(
+        protection_guard::ORIGINAL_KEY_VERSION.to_owned(),
+        json!("v0"),
+    );
+    let mut second = reading(Verdict::Holds, &[]);
+    second.severity = Some(Severity::Error);
+    second.key_versions = Some(KeyVersions {
+        labelled: vec!["v1".into(), "v2".into()],
+        previous: Some("v1".into()),
+    });
+    assert_eq!(
+        rejudge_key(&mut second, Some(&prior)).as_deref(),
+        Some("v0")
+    );
+    assert_eq!(second.severity, Some(Severity::Critical));
+    assert!(second.seen.contains("v0"), "{}", second.seen);
 }
