@@ -327,8 +327,25 @@ async fn a_burst_of_thousands_of_deletions_in_two_buckets_pages_once_per_bucket_
     println!("{total} deliveries, {retries} retried invocations");
 
     let alerts = world.alerts().await;
+    // The updates of a growing burst (10, 100, 1,000 deletions) are not pages: they fold
+    // into the incident. Each step is told at most once, with at least its count.
+    let mut updates = std::collections::HashMap::<String, Vec<i64>>::new();
+    for a in alerts.iter().filter(|a| a.notification() == "update") {
+        let so_far = a.body["payload"]["custom_details"]["deletedSoFar"]
+            .as_i64()
+            .unwrap_or_default();
+        updates
+            .entry(a.dedup_key().to_owned())
+            .or_default()
+            .push(so_far);
+    }
+    for (key, counts) in &updates {
+        assert!(counts.len() <= 3, "{key}: {counts:?}");
+        assert!(counts.iter().all(|c| *c >= 10), "{key}: {counts:?}");
+    }
     let mut pages: Vec<(String, String)> = alerts
         .iter()
+        .filter(|a| a.notification() != "update")
         .map(|a| (a.check().to_owned(), a.dedup_key().to_owned()))
         .collect();
     pages.sort();
@@ -340,6 +357,10 @@ async fn a_burst_of_thousands_of_deletions_in_two_buckets_pages_once_per_bucket_
         losses.len(),
         2,
         "one page per bucket, not {total}: {pages:#?}"
+    );
+    assert!(
+        updates.keys().all(|k| losses.iter().any(|(_, l)| l == k)),
+        "updates only on the bursts' own incidents: {updates:?}"
     );
     assert_eq!(
         pages
@@ -396,7 +417,10 @@ async fn a_deletion_after_the_quiet_period_is_a_new_incident() {
     let clients = Clients::new(&world.sdk, &guard.config);
     let at = |seconds: i64, name: &str| {
         let n = INVOCATION.fetch_add(1, Ordering::Relaxed);
-        let event = classic("classic-delete-unversioned", &uploads, name, None);
+        let mut event = classic("classic-delete-unversioned", &uploads, name, None);
+        // Delivered as it happens: S3's event time is the time it is handled.
+        event["Records"][0]["eventTime"] =
+            json!(Timestamp::from_epoch_seconds(1_795_400_000 + seconds).to_string());
         let (guard, clients) = (&guard, &clients);
         async move {
             handle(
@@ -426,16 +450,171 @@ async fn a_deletion_after_the_quiet_period_is_a_new_incident() {
     assert_eq!(first.len(), 1);
     at(200, "d").await; // quiet for 100 s: a new incident
     let second = world.alerts().await;
-    assert_eq!(second.len(), 1, "{second:#?}");
-    assert_eq!(second[0].check(), "data-permanently-deleted");
-    assert_ne!(second[0].dedup_key(), first[0]);
+    assert_eq!(second.len(), 2, "{second:#?}");
+    let (ended, new): (Vec<_>, Vec<_>) = second.iter().partition(|a| a.dedup_key() == first[0]);
+    // The old burst is told its final size on its own incident ...
+    assert_eq!(ended.len(), 1, "{second:#?}");
+    assert_eq!(ended[0].notification(), "update");
     assert!(
-        second[0].body["payload"]["summary"]
+        ended[0].body["payload"]["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("Burst over: 3 objects deleted"),
+        "{:#}",
+        ended[0].body
+    );
+    // ... and the new one is an incident of its own.
+    assert_eq!(new.len(), 1, "{second:#?}");
+    assert_eq!(new[0].check(), "data-permanently-deleted");
+    assert_eq!(new[0].notification(), "trigger");
+    assert!(
+        new[0].body["payload"]["summary"]
             .as_str()
             .unwrap()
             .starts_with("1 object deleted"),
         "the new burst counts from one"
     );
+}
+
+/// A burst's page grows with it: an update on the same dedup key at 10 deletions (100,
+/// 1,000, … likewise), and its final count once the bucket has been quiet, told by the
+/// scheduled run; nobody is paged twice and nothing is told twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_is_updated_at_ten_deletions_and_told_its_final_count_when_it_goes_quiet() {
+    let world = World::new("sdg-grows").await;
+    let uploads = bucket(&world, "uploads");
+    create_bucket(&world.sdk, &uploads, &[("phoenix:data", "true")], false).await;
+    let guard = Guard::new(
+        config(&world, |c| c.deletion_quiet_seconds = 60),
+        &world.sdk,
+    );
+    let clients = Clients::new(&world.sdk, &guard.config);
+    let start = 1_795_400_000;
+    let run = |event: Value, seconds: i64| {
+        let n = INVOCATION.fetch_add(1, Ordering::Relaxed);
+        let (guard, clients) = (&guard, &clients);
+        async move {
+            handle(
+                guard,
+                clients,
+                &event,
+                Invocation {
+                    id: &format!("g-{n}"),
+                    account: ACCT,
+                    now: Timestamp::from_epoch_seconds(start + seconds),
+                },
+            )
+            .await
+            .expect("delivered")
+        }
+    };
+    for i in 0..12 {
+        let key = format!("uploads/file-{i:02}.png");
+        let mut event = classic("classic-delete-unversioned", &uploads, &key, None);
+        event["Records"][0]["eventTime"] =
+            json!(Timestamp::from_epoch_seconds(start + i).to_string());
+        run(event, i).await;
+    }
+    let alerts = world.alerts().await;
+    let burst: Vec<&phoenix_tests::ReceivedAlert> = alerts
+        .iter()
+        .filter(|a| a.check() == "data-permanently-deleted")
+        .collect();
+    assert_eq!(burst.len(), 2, "{alerts:#?}");
+    assert_eq!(burst[0].notification(), "trigger");
+    assert_eq!(burst[1].notification(), "update");
+    assert_eq!(burst[0].dedup_key(), burst[1].dedup_key());
+    assert_eq!(
+        burst[1].event_action(),
+        "trigger",
+        "PagerDuty folds it into the incident"
+    );
+    assert_eq!(
+        burst[1].attributes.get("state").map(String::as_str),
+        Some("ALARM")
+    );
+    let details = &burst[1].body["payload"]["custom_details"];
+    assert_eq!(details["deletedSoFar"], 10, "{details:#}");
+    assert!(
+        details["bytes"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no object size")
+    );
+    assert_eq!(details["sampleKeys"].as_array().map(Vec::len), Some(5));
+
+    // The scheduled run while deletions still come: nothing to tell.
+    let schedule = phoenix_tests::account::scheduled_event("2026-11-23T10:00:00Z");
+    run(schedule.clone(), 30).await;
+    assert!(world.alerts().await.is_empty());
+    // Quiet for longer than the quiet period: the final count, on the same incident.
+    run(schedule.clone(), 11 + 61).await;
+    let ended = world.only_alert().await;
+    assert_eq!(ended.notification(), "update");
+    assert_eq!(ended.dedup_key(), burst[0].dedup_key());
+    assert!(
+        ended.body["payload"]["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("Burst over: 12 objects deleted for good from bucket"),
+        "{:#}",
+        ended.body
+    );
+    assert_eq!(ended.body["payload"]["custom_details"]["deleted"], 12);
+    // Told once.
+    run(schedule, 11 + 3600).await;
+    assert!(world.alerts().await.is_empty());
+}
+
+/// A permanent deletion, its duplicate, and a second deletion in the same bucket, in every
+/// order: one page for the burst, and the burst counts exactly two deletions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_order_of_two_deletions_and_a_duplicate_pages_once_and_counts_two() {
+    const ORDERS: [[usize; 3]; 6] = [
+        [0, 1, 2],
+        [0, 2, 1],
+        [1, 0, 2],
+        [1, 2, 0],
+        [2, 0, 1],
+        [2, 1, 0],
+    ];
+    let world = World::new("sdg-orders").await;
+    let guard = world.guard();
+    let clients = Clients::new(&world.sdk, &guard.config);
+    for (n, order) in ORDERS.iter().enumerate() {
+        let b = bucket(&world, &format!("orders-{n}"));
+        create_bucket(&world.sdk, &b, &[("phoenix:data", "true")], false).await;
+        let deletion = |key: &str, at: &str| {
+            let mut e = classic("classic-delete-unversioned", &b, key, None);
+            e["Records"][0]["eventTime"] = json!(at);
+            e
+        };
+        let first = deletion("a.png", "2026-11-23T09:14:05Z");
+        let second = deletion("b.png", "2026-11-23T09:14:09Z");
+        let unit = [&first, &first, &second];
+        for i in order {
+            send_with(&guard, &clients, unit[*i])
+                .await
+                .expect("delivered");
+        }
+        let pages: Vec<_> = world
+            .alerts()
+            .await
+            .into_iter()
+            .filter(|a| a.check() == "data-permanently-deleted")
+            .collect();
+        assert_eq!(pages.len(), 1, "order {order:?}: {pages:#?}");
+        assert_eq!(pages[0].event_action(), "trigger");
+        let tally = world
+            .ledger_item(&format!("tally:{ACCT}:eu-west-1:{b}"))
+            .await
+            .expect("the burst's tally");
+        assert_eq!(
+            tally["deleted"].as_n().ok().map(String::as_str),
+            Some("2"),
+            "order {order:?}"
+        );
+    }
 }
 
 /// A Terraform state file: an EFS file system, an RDS instance, and two generated values.

@@ -21,6 +21,7 @@ pub mod tally;
 use buckets::{BucketFacts, Buckets, Versioning};
 use notice::{Change, Notice, Parsed};
 use phoenix_shared::event::Rejection;
+use phoenix_shared::finding::PROGRESS_ENDED;
 use phoenix_shared::{
     Config, Finding, Guard, HandlerError, MetricBatch, Observation, Severity, Timestamp,
 };
@@ -151,7 +152,7 @@ impl Scope<'_> {
         severity: Severity,
         summary: String,
     ) -> Finding {
-        let (impact, remedy) = guidance(check);
+        let (impact, remedy) = guidance(check, &resource, &self.region);
         Finding {
             check: check.to_owned(),
             account: self.account.clone(),
@@ -161,40 +162,61 @@ impl Scope<'_> {
             severity,
             summary,
             impact: impact.to_owned(),
-            remedy: remedy.to_owned(),
+            remedy,
             details: Map::new(),
             observed_at: self.now,
             occurrence: None,
+            progress: None,
         }
     }
 }
 
-/// Why a finding matters for a rebuild, and what to do.
-pub fn guidance(check: &str) -> (&'static str, &'static str) {
+/// Why a finding matters for a rebuild, and what to do, naming the resource (`resource` is
+/// the finding's ARN: a bucket, a state object, a destroyed store, a key secret).
+pub fn guidance(check: &str, resource: &str, region: &str) -> (&'static str, String) {
+    let bucket = phoenix_shared::arn::bucket_name(resource);
     match check {
         PERMANENTLY_DELETED => (
             "These objects have no version left: no restore, replica or rebuild brings them back unless a copy exists elsewhere.",
-            "Stop whatever is deleting (a destroy, a sync --delete, a script); check for copies in backups or replicas; enable versioning (aws s3api put-bucket-versioning --bucket <bucket> --versioning-configuration Status=Enabled) so the next delete is recoverable.",
+            format!(
+                "Stop whatever is deleting (a destroy, a sync --delete, a script); check for copies in backups or replicas; enable versioning (aws s3api put-bucket-versioning --bucket {bucket} --versioning-configuration Status=Enabled) so the next delete is recoverable."
+            ),
         ),
         BUCKET_UNVERSIONED | VERSIONING_SUSPENDED => (
             "A delete or overwrite in this bucket keeps no previous version: a terraform destroy, a bad sync or a bug loses its data for good.",
-            "aws s3api put-bucket-versioning --bucket <bucket> --versioning-configuration Status=Enabled, and keep it in Terraform (aws_s3_bucket_versioning) with a lifecycle rule for noncurrent versions.",
+            format!(
+                "aws s3api put-bucket-versioning --bucket {bucket} --versioning-configuration Status=Enabled, and keep it in Terraform (aws_s3_bucket_versioning) with a lifecycle rule for noncurrent versions."
+            ),
         ),
         VERSIONING_UNKNOWN => (
             "Phoenix Guard could not read the bucket's versioning, so it cannot tell whether deletes are recoverable.",
-            "Grant the guard s3:GetBucketVersioning on the bucket (or lift the Deny that blocks it).",
+            format!(
+                "Grant the guard s3:GetBucketVersioning on {bucket} (or lift the Deny that blocks it)."
+            ),
         ),
         STORE_DESTROYED => (
             "A data store left the Terraform state: it was destroyed or replaced, and its data is gone unless a backup or snapshot of it exists.",
-            "Restore it from its latest recovery point or final snapshot now (aws backup start-restore-job), then find out which plan destroyed it; add prevent_destroy to data stores.",
+            format!(
+                "Find its latest recovery point (aws backup list-recovery-points-by-resource --region {region} --resource-arn {resource}) or final snapshot and restore it now (aws backup start-restore-job), then find out which plan destroyed it; add prevent_destroy to data stores."
+            ),
+        ),
+        KEY_REGENERATED if resource.contains(":secretsmanager:") => (
+            "Data encrypted with the previous key (databases, backups) will not decrypt with the new one after a restore.",
+            format!(
+                "Recover the previous value from the previous state version or the secret's earlier version (aws secretsmanager list-secret-version-ids --secret-id {resource} --include-deprecated) and store it safely; add lifecycle {{ ignore_changes }} so apply stops regenerating it."
+            ),
         ),
         KEY_REGENERATED => (
             "Data encrypted with the previous key (databases, backups) will not decrypt with the new one after a restore.",
-            "Recover the previous value from the previous state version or the secret's AWSPREVIOUS version and store it safely; add lifecycle { ignore_changes } so apply stops regenerating it.",
+            format!(
+                "Recover the previous value from the previous version of the state object in {bucket} (aws s3api list-object-versions --bucket {bucket}) and store it safely; add lifecycle {{ ignore_changes }} so apply stops regenerating it."
+            ),
         ),
         _ => (
             "Phoenix Guard cannot compare this state version with the previous one: a destroyed data store or a regenerated key in it goes unseen.",
-            "Enable versioning on the state bucket and make sure the guard can read the state object (s3:GetObject, s3:GetObjectVersion, s3:ListBucketVersions).",
+            format!(
+                "Enable versioning on {bucket} (aws s3api put-bucket-versioning --bucket {bucket} --versioning-configuration Status=Enabled) and make sure the guard can read the state object (s3:GetObject, s3:GetObjectVersion, s3:ListBucketVersions)."
+            ),
         ),
     }
 }
@@ -220,6 +242,9 @@ async fn run(
     metrics: &mut MetricBatch,
 ) -> Result<Outcome, HandlerError> {
     let config = &guard.config;
+    if is_schedule(event) {
+        return close_quiet_bursts(guard, clients, invocation, metrics).await;
+    }
     let (notices, skipped, unusable) = match notice::parse(event) {
         Err(rejection) => return Err(reject(event, rejection, metrics)),
         Ok(Parsed::TestEvent) => {
@@ -354,6 +379,13 @@ fn reject(event: &Value, rejection: Rejection, metrics: &mut MetricBatch) -> Han
     HandlerError::Rejected(rejection)
 }
 
+/// Whether the event is EventBridge's `Scheduled Event`: the sweep that tells the end of
+/// bursts that have gone quiet.
+pub fn is_schedule(event: &Value) -> bool {
+    event.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event")
+        && event.get("source").and_then(Value::as_str) == Some("aws.events")
+}
+
 /// Whether an object key is a Terraform state file (`terraform.tfstate`,
 /// `env:/prod/app.tfstate`), not a lock or a backup.
 pub fn is_state_key(key: &str) -> bool {
@@ -424,7 +456,7 @@ async fn deletions(
     notices: &[&Notice],
     metrics: &mut MetricBatch,
     outcome: &mut Outcome,
-) -> Result<Option<Observation>, HandlerError> {
+) -> Result<Vec<Observation>, HandlerError> {
     let mut fresh_keys = Vec::new();
     let mut to_mark = Vec::new();
     let mut permanent = Vec::new();
@@ -466,11 +498,11 @@ async fn deletions(
         }
     }
     let Some(last) = permanent.last() else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
     outcome.permanently_deleted += fresh_keys.len();
     let tally_scope = format!("{}:{}:{bucket}", scope.account, scope.region);
-    let burst = clients
+    let added = clients
         .tally
         .add(
             &tally_scope,
@@ -486,11 +518,139 @@ async fn deletions(
             tracing::warn!(function = FUNCTION, bucket, reason = %e.0, "a retry may count this deletion twice");
         }
     }
-    let Some(burst) = burst else {
-        // Only redeliveries of a burst that has since gone quiet: nothing new to say.
-        return Ok(None);
+    let mut out: Vec<Observation> = added
+        .ended
+        .iter()
+        .filter_map(|ended| ended_observation(ended, scope.config, scope.now))
+        .collect();
+    // Without a burst: only redeliveries of one that has since gone quiet, nothing new.
+    if let Some(burst) = added.burst {
+        out.push(burst_observation(scope, bucket, facts, &burst, last));
+    }
+    Ok(out)
+}
+
+/// The progress step of a burst of `deleted` permanent deletions: 0 below 10, then one
+/// step for each power of ten it reaches (10, 100, 1,000, …). Each step is told once.
+pub fn burst_step(deleted: i64) -> u32 {
+    let mut step = 0;
+    let mut at: i64 = 10;
+    while deleted >= at && step < PROGRESS_ENDED - 1 {
+        step += 1;
+        at = at.saturating_mul(10);
+    }
+    step
+}
+
+/// What a page says about the bytes of a burst: S3's deletion events carry no object size.
+const BYTES_UNKNOWN: &str = "not reported: S3 deletion events carry no object size";
+
+/// The last word on a burst that has gone quiet: its final count, on the burst's own dedup
+/// key (an update of its open incident), or `None` when its scope cannot be read.
+pub fn ended_observation(burst: &Burst, config: &Config, now: Timestamp) -> Option<Observation> {
+    let mut parts = burst.scope.splitn(3, ':');
+    let (account, region, bucket) = (parts.next()?, parts.next()?, parts.next()?);
+    let scope = Scope {
+        config,
+        account: account.to_owned(),
+        region: region.to_owned(),
+        now,
     };
-    Ok(Some(burst_observation(scope, bucket, facts, &burst, last)))
+    let started = tally::episode_start(&burst.episode)
+        .map_or_else(|| burst.episode.clone(), |t| t.to_string());
+    let last = Timestamp::from_epoch_seconds(burst.last_seen);
+    let mut f = scope.finding(
+        PERMANENTLY_DELETED,
+        bucket_arn(bucket),
+        "S3",
+        Severity::Critical,
+        format!(
+            "Burst over: {} deleted for good from bucket {bucket} between {started} and {last}; e.g. {}",
+            objects(burst.deleted),
+            burst.samples.first().map_or("?", String::as_str)
+        ),
+    );
+    f.occurrence = Some(burst.episode.clone());
+    f.progress = Some(PROGRESS_ENDED);
+    f.observed_at = now.max(last);
+    let d = &mut f.details;
+    d.insert("bucket".to_owned(), json!(bucket));
+    d.insert("deleted".to_owned(), json!(burst.deleted));
+    d.insert("bytes".to_owned(), json!(BYTES_UNKNOWN));
+    d.insert("sampleKeys".to_owned(), json!(burst.samples));
+    d.insert("burstStarted".to_owned(), json!(started));
+    d.insert("lastDeletion".to_owned(), json!(last.to_string()));
+    d.insert(
+        "quietFor".to_owned(),
+        json!(format!("{} minutes", config.deletion_quiet_seconds / 60)),
+    );
+    Some(Observation::open(f))
+}
+
+fn objects(n: i64) -> String {
+    if n == 1 {
+        "1 object".to_owned()
+    } else {
+        format!("{n} objects")
+    }
+}
+
+/// The scheduled sweep: tells the end of every burst that has gone quiet since its last
+/// deletion (the final count on its incident), then remembers it was told.
+async fn close_quiet_bursts(
+    guard: &Guard,
+    clients: &Clients,
+    invocation: Invocation<'_>,
+    metrics: &mut MetricBatch,
+) -> Result<Outcome, HandlerError> {
+    let config = &guard.config;
+    let quiet = clients
+        .tally
+        .quiet_bursts(invocation.now, config.deletion_quiet_seconds)
+        .await
+        .map_err(|e| HandlerError::Unavailable(e.0))?;
+    let mut bursts = Vec::new();
+    let mut observations = Vec::new();
+    for burst in quiet {
+        match ended_observation(&burst, config, invocation.now) {
+            Some(o) => {
+                observations.push(o);
+                bursts.push(burst);
+            }
+            None => {
+                tracing::warn!(function = FUNCTION, scope = %burst.scope, "a tally item whose scope cannot be read")
+            }
+        }
+    }
+    metrics.count(
+        "BurstsEnded",
+        &[],
+        u32::try_from(observations.len()).unwrap_or(u32::MAX),
+    );
+    let report = guard
+        .deliver(&observations, invocation.id, invocation.now, metrics)
+        .await;
+    let quiet = report.quiet.len();
+    let report = report.into_result()?;
+    for burst in &bursts {
+        // Told (or nothing left to tell); a failure here only means the next sweep asks the
+        // ledger again, which stays quiet.
+        if let Err(e) = clients.tally.mark_ended(burst).await {
+            tracing::warn!(function = FUNCTION, scope = %burst.scope, reason = %e.0, "burst end not marked");
+        }
+    }
+    Ok(Outcome {
+        notified: report
+            .sent
+            .iter()
+            .map(|s| format!("{} {}", s.notification.as_str(), s.dedup_key))
+            .collect(),
+        quiet,
+        ignored: bursts
+            .is_empty()
+            .then(|| "no burst has gone quiet".to_owned()),
+        ..Outcome::default()
+    })
 }
 
 fn burst_observation(
@@ -500,11 +660,7 @@ fn burst_observation(
     burst: &Burst,
     last: &Notice,
 ) -> Observation {
-    let objects = if burst.deleted == 1 {
-        "1 object".to_owned()
-    } else {
-        format!("{} objects", burst.deleted)
-    };
+    let objects = objects(burst.deleted);
     let started = tally::episode_start(&burst.episode)
         .map_or_else(|| burst.episode.clone(), |t| t.to_string());
     let role = if facts.data {
@@ -529,10 +685,12 @@ fn burst_observation(
         ),
     );
     f.occurrence = Some(burst.episode.clone());
+    f.progress = Some(burst_step(burst.deleted));
     f.observed_at = last.time.unwrap_or(scope.now);
     let d = &mut f.details;
     d.insert("bucket".to_owned(), json!(bucket));
     d.insert("deletedSoFar".to_owned(), json!(burst.deleted));
+    d.insert("bytes".to_owned(), json!(BYTES_UNKNOWN));
     d.insert("sampleKeys".to_owned(), json!(burst.samples));
     d.insert("burstStarted".to_owned(), json!(started));
     d.insert("versioning".to_owned(), json!(facts.versioning.describe()));
@@ -547,13 +705,13 @@ fn burst_observation(
         // S3 reports removing a delete marker (an undelete) the same way.
         d.insert(
             "ifThisWasAnUndelete".to_owned(),
-            json!("a specific version was deleted; if it was a delete marker (an undelete), the object is back and this incident can be closed: aws s3api list-object-versions --bucket <bucket> --prefix <key>"),
+            json!(format!("a specific version was deleted; if it was a delete marker (an undelete), the object is back and this incident can be closed: aws s3api list-object-versions --bucket {bucket} --prefix '{}'", last.key.replace('\'', "'\\''"))),
         );
     }
     d.insert(
         "countingRule".to_owned(),
         json!(format!(
-            "one incident per burst: deletions join it until the bucket has been quiet for {} minutes; the running count is on the ObjectsPermanentlyDeleted metric",
+            "one incident per burst: deletions join it until the bucket has been quiet for {} minutes; the incident is updated at 10, 100, 1,000, … deletions and when the burst ends; the running count is on the ObjectsPermanentlyDeleted metric",
             scope.config.deletion_quiet_seconds / 60
         )),
     );

@@ -42,6 +42,18 @@ pub struct Burst {
     pub samples: Vec<String>,
     /// Whether these deletions started the burst.
     pub started: bool,
+    /// When its newest deletion was counted (epoch seconds).
+    pub last_seen: i64,
+    /// The tally's scope, `<account>:<region>:<bucket>`.
+    pub scope: String,
+}
+
+/// A bucket's deletions as [`Tally::add`] leaves them: the burst they joined and, when they
+/// started a new one, the burst that went quiet before (its final size still to be told).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Added {
+    pub burst: Option<Burst>,
+    pub ended: Option<Burst>,
 }
 
 /// How long a recorded but uncounted deletion is left to the invocation that recorded it
@@ -96,6 +108,14 @@ fn burst_from(item: Option<&Item>, started: bool) -> Burst {
             .cloned()
     };
     Burst {
+        last_seen: item
+            .and_then(|i| i.get("last_seen"))
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
+        scope: get_s("dedup_key")
+            .and_then(|k| k.strip_prefix("tally:").map(str::to_owned))
+            .unwrap_or_default(),
         episode: get_s("episode").unwrap_or_default(),
         deleted: item
             .and_then(|i| i.get("deleted"))
@@ -114,6 +134,12 @@ fn burst_from(item: Option<&Item>, started: bool) -> Burst {
             .unwrap_or_default(),
         started,
     }
+}
+
+/// Whether a tally item's burst has had its end told.
+fn is_ended(item: &Item) -> bool {
+    let get = |k: &str| item.get(k).and_then(|v| v.as_s().ok());
+    get("ended").is_some() && get("ended") == get("episode")
 }
 
 /// `YYYYMMDDTHHMMSSZ`.
@@ -237,7 +263,7 @@ impl Tally {
         keys: &[String],
         now: Timestamp,
         quiet_seconds: i64,
-    ) -> Result<Option<Burst>, TallyError> {
+    ) -> Result<Added, TallyError> {
         let item_key = format!("tally:{scope}");
         let count = i64::try_from(keys.len()).unwrap_or(i64::MAX);
         let cutoff = now.epoch_seconds() - quiet_seconds;
@@ -264,9 +290,12 @@ impl Tally {
                         burst.samples.extend(keys.iter().map(|k| sample(k)));
                         burst.samples.truncate(SAMPLE_KEYS);
                     }
-                    return Ok(Some(burst));
+                    return Ok(Added {
+                        burst: Some(burst),
+                        ended: None,
+                    });
                 }
-                Err(err) if is_conditional(&err) && keys.is_empty() => return Ok(None),
+                Err(err) if is_conditional(&err) && keys.is_empty() => return Ok(Added::default()),
                 Err(err) if is_conditional(&err) => {}
                 Err(err) => {
                     return Err(TallyError(format!(
@@ -296,11 +325,29 @@ impl Tally {
                 .expression_attribute_values(":count", n(count))
                 .expression_attribute_values(":now", n(now.epoch_seconds()))
                 .expression_attribute_values(":samples", AttributeValue::L(samples))
-                .return_values(ReturnValue::AllNew)
+                .return_values(ReturnValue::AllOld)
                 .send()
                 .await;
             match started {
-                Ok(out) => return Ok(Some(burst_from(out.attributes(), true))),
+                Ok(out) => {
+                    let ended = out
+                        .attributes()
+                        .filter(|old| !is_ended(old))
+                        .map(|old| burst_from(Some(old), false))
+                        .filter(|old| !old.episode.is_empty());
+                    let burst = Burst {
+                        episode: episode_id(now),
+                        deleted: count,
+                        samples: keys.iter().take(SAMPLE_KEYS).map(|k| sample(k)).collect(),
+                        started: true,
+                        last_seen: now.epoch_seconds(),
+                        scope: scope.to_owned(),
+                    };
+                    return Ok(Added {
+                        burst: Some(burst),
+                        ended,
+                    });
+                }
                 Err(err) if is_conditional(&err) => {}
                 Err(err) => {
                     return Err(TallyError(format!(
@@ -313,6 +360,69 @@ impl Tally {
         Err(TallyError(format!(
             "counting deletions in {scope} kept racing with other invocations"
         )))
+    }
+
+    /// The bursts that have gone quiet (no deletion for `quiet_seconds`) and whose end has
+    /// not been told yet ([`Tally::mark_ended`]). One paginated `Scan` of the tally items.
+    pub async fn quiet_bursts(
+        &self,
+        now: Timestamp,
+        quiet_seconds: i64,
+    ) -> Result<Vec<Burst>, TallyError> {
+        let mut found = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression(
+                    "begins_with(dedup_key, :tally) AND last_seen < :cutoff \
+                     AND (attribute_not_exists(ended) OR ended <> episode)",
+                )
+                .expression_attribute_values(":tally", s("tally:"))
+                .expression_attribute_values(":cutoff", n(now.epoch_seconds() - quiet_seconds))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|err| {
+                    TallyError(format!("listing quiet bursts failed: {}", reason(&err)))
+                })?;
+            found.extend(
+                page.items()
+                    .iter()
+                    .map(|item| burst_from(Some(item), false)),
+            );
+            match page.last_evaluated_key() {
+                Some(key) if !key.is_empty() => start = Some(key.clone()),
+                _ => break,
+            }
+        }
+        Ok(found)
+    }
+
+    /// Notes that a burst's end was told, so the next sweep does not list it again. Only
+    /// that burst: a new one may have started meanwhile.
+    pub async fn mark_ended(&self, burst: &Burst) -> Result<(), TallyError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("dedup_key", s(format!("tally:{}", burst.scope)))
+            .condition_expression("episode = :episode")
+            .update_expression("SET ended = :episode")
+            .expression_attribute_values(":episode", s(&burst.episode))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if is_conditional(&err) => Ok(()),
+            Err(err) => Err(TallyError(format!(
+                "marking the burst in {} ended failed: {}",
+                burst.scope,
+                reason(&err)
+            ))),
+        }
     }
 
     async fn add_samples(

@@ -5,6 +5,9 @@ locals {
   schedules = {
     "backup-freshness" = var.backup_freshness_schedule
     "readiness-audit"  = var.readiness_audit_schedule
+    # Event-driven, plus a schedule of its own: it tells each burst of deletions that went
+    # quiet its final count.
+    "s3-deletion-guard" = var.deletion_burst_schedule
   }
   # Schedule rules and pattern rules, by rule name suffix.
   rules = merge(

@@ -172,6 +172,17 @@ variable "readiness_audit_schedule" {
   }
 }
 
+variable "deletion_burst_schedule" {
+  description = "When s3-deletion-guard tells the bursts of permanent deletions that have gone quiet their final count (EventBridge schedule expression)."
+  type        = string
+  default     = "rate(15 minutes)"
+
+  validation {
+    condition     = can(regex("^(rate|cron)\\(.+\\)$", var.deletion_burst_schedule))
+    error_message = "deletion_burst_schedule must be a rate(...) or cron(...) expression."
+  }
+}
+
 variable "heartbeat_missed_hours" {
   description = "Hours without a Heartbeat from a scheduled function before its dead-man's-switch alarm fires (the functions run hourly)."
   type        = number

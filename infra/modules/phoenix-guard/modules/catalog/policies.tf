@@ -105,6 +105,13 @@ locals {
 
     "protection-guard" = concat(local.pipeline, [
       {
+        # An open key-regeneration finding is re-judged against what it has seen.
+        Sid      = "ReadOpenFindings"
+        Effect   = "Allow"
+        Action   = ["dynamodb:GetItem"]
+        Resource = [var.resources.findings_table_arn]
+      },
+      {
         # DescribeRegionSettings accepts no resource.
         Sid      = "ReadRegionSettings"
         Effect   = "Allow"
@@ -145,10 +152,11 @@ locals {
 
     "s3-deletion-guard" = concat(local.pipeline, [
       {
-        # Burst tallies are created in the findings table.
+        # Burst tallies are created in the findings table; the scheduled run lists the
+        # bursts that went quiet.
         Sid      = "TallyDeletions"
         Effect   = "Allow"
-        Action   = ["dynamodb:PutItem"]
+        Action   = ["dynamodb:PutItem", "dynamodb:Scan"]
         Resource = [var.resources.findings_table_arn]
       },
       ], length(local.watched_buckets) == 0 ? [] : [
