@@ -590,3 +590,75 @@ async fn the_sns_subject_is_short_ascii_and_names_the_finding() {
             .contains("vault lock")
     );
 }
+
+/// EventBridge delivers at least once and in no promised order. A failed backup, the
+/// on-demand re-run that completed an hour later, and a duplicate of the failure, in every
+/// order: the finding ends resolved, and it is paged at most once (and then resolved).
+/// A newer success that arrives first is remembered, so the older failure is stale.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_order_of_a_failure_its_success_and_a_duplicate_ends_resolved_paged_at_most_once() {
+    const ORDERS: [[usize; 3]; 6] = [
+        [0, 1, 2],
+        [0, 2, 1],
+        [1, 0, 2],
+        [1, 2, 0],
+        [2, 0, 1],
+        [2, 1, 0],
+    ];
+    let mut failed = backup_fixture("backup-job-failed-efs.json");
+    failed["time"] = Value::from("2026-11-21T03:41:10Z");
+    let mut completed = backup_fixture("backup-job-completed-efs.json");
+    completed["time"] = Value::from("2026-11-21T04:45:00Z");
+    let unit = [&failed, &completed, &failed];
+    let dedup = key("backup-job-failed", EFS);
+    for order in ORDERS {
+        let world = World::new("orders").await;
+        for i in order {
+            send_event(&world, unit[i], Timestamp::now())
+                .await
+                .expect("delivered");
+        }
+        let alerts = world.alerts().await;
+        let actions: Vec<&str> = alerts
+            .iter()
+            .filter(|a| a.dedup_key() == dedup)
+            .map(|a| a.event_action())
+            .collect();
+        assert!(
+            actions.is_empty() || actions == ["trigger", "resolve"],
+            "order {order:?}: {actions:?}"
+        );
+        let item = world
+            .ledger_item(&dedup)
+            .await
+            .expect("the ledger remembers it");
+        assert_eq!(
+            attr_s(&item, "finding_state").as_deref(),
+            Some("resolved"),
+            "order {order:?}"
+        );
+        assert!(
+            item.contains_key("expires_at"),
+            "order {order:?}: kept with a TTL"
+        );
+    }
+}
+
+/// A failure delivered hours late: first seen and last seen are the event's time, never
+/// the time it was processed, and the page says when it was sent as a field of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_failure_is_first_and_last_seen_at_its_own_time() {
+    let world = World::new("late").await;
+    send_event(
+        &world,
+        &backup_fixture("backup-job-failed-efs.json"),
+        Timestamp::now(),
+    )
+    .await
+    .expect("delivered");
+    let alert = world.only_alert().await;
+    let finding = &alert.body["finding"];
+    assert_eq!(finding["first_seen"], "2026-11-21T03:41:10Z");
+    assert_eq!(finding["last_seen"], "2026-11-21T03:41:10Z");
+    assert_ne!(finding["notified_at"], "2026-11-21T03:41:10Z");
+}

@@ -172,6 +172,7 @@ impl Context<'_> {
             details: Map::new(),
             observed_at: self.observed_at,
             occurrence: None,
+            progress: None,
         }
     }
 
@@ -324,6 +325,26 @@ const JOB_FIELDS: &[&str] = &[
     "iamRoleArn",
 ];
 
+/// The command that backs `resource` up now, with the vault and role the failed job used;
+/// without them, where to do it.
+fn on_demand_backup(ctx: &Context<'_>, detail: &Value, resource: &str) -> String {
+    match (
+        text(detail, &["backupVaultName"]).or_else(|| {
+            text(detail, &["backupVaultArn"]).map(|a| phoenix_shared::arn::vault_name(&a))
+        }),
+        text(detail, &["iamRoleArn"]),
+    ) {
+        (Some(vault), Some(role)) if resource.starts_with("arn:") => format!(
+            "aws backup start-backup-job --region {} --backup-vault-name {vault} --resource-arn {resource} \
+             --iam-role-arn {role}",
+            ctx.region
+        ),
+        _ => {
+            format!("AWS Backup console, Protected resources, {resource}, Create on-demand backup")
+        }
+    }
+}
+
 fn backup_job(ctx: &Context<'_>, metrics: &mut MetricBatch) -> Result<Vec<Observation>, Rejection> {
     let detail = &ctx.envelope.detail;
     let state = state_of(detail, &["state", "status"], "Backup Job State Change")?;
@@ -373,15 +394,19 @@ fn backup_job(ctx: &Context<'_>, metrics: &mut MetricBatch) -> Result<Vec<Observ
             f.impact = "This backup made no complete recovery point: if the environment is destroyed and rebuilt now, \
                         everything written since the last good recovery point is lost."
                 .to_owned();
+            let on_demand = on_demand_backup(ctx, detail, &resource);
             f.remedy = match state.as_str() {
-                "EXPIRED" => "Widen the plan rule's start window or move it away from other jobs on this resource, \
-                              then run an on-demand backup (aws backup start-backup-job)."
-                    .to_owned(),
-                "PARTIAL" => "Read the status message to see what was skipped, fix it, then run an on-demand backup."
-                    .to_owned(),
-                _ => "Read the status message, fix the cause (backup role permissions, KMS key access, resource state), \
-                      then run an on-demand backup (aws backup start-backup-job)."
-                    .to_owned(),
+                "EXPIRED" => format!(
+                    "Widen the plan rule's start window or move it away from other jobs on this resource, \
+                     then run an on-demand backup: {on_demand}."
+                ),
+                "PARTIAL" => format!(
+                    "Read the status message to see what was skipped, fix it, then run an on-demand backup: {on_demand}."
+                ),
+                _ => format!(
+                    "Read the status message, fix the cause (backup role permissions, KMS key access, resource state), \
+                     then run an on-demand backup: {on_demand}."
+                ),
             };
             f.details = details;
             Ok(vec![Observation::open(f)])
@@ -493,9 +518,26 @@ fn copy_job(ctx: &Context<'_>, metrics: &mut MetricBatch) -> Result<Vec<Observat
         f.impact = "The copy that protects against losing this region or account is missing: a regional outage or a \
                     compromised account now loses this resource's data."
             .to_owned();
-        f.remedy = "Check the destination vault's access policy and KMS key grants for the copy, then copy the latest \
-                    recovery point again (aws backup start-copy-job)."
-            .to_owned();
+        let copy = match (
+            text(detail, &["sourceRecoveryPointArn"]),
+            text(detail, &["sourceBackupVaultArn"]),
+            text(detail, &["iamRoleArn"]),
+        ) {
+            (Some(point), Some(source), Some(role)) if destination.starts_with("arn:") => format!(
+                "aws backup start-copy-job --region {} --recovery-point-arn {point} --source-backup-vault-name {} \
+                 --destination-backup-vault-arn {destination} --iam-role-arn {role}",
+                ctx.region,
+                phoenix_shared::arn::vault_name(&source)
+            ),
+            _ => format!(
+                "start a copy job of the newest recovery point of {resource} to {destination} \
+                 (AWS Backup console, Protected resources)"
+            ),
+        };
+        f.remedy = format!(
+            "Check the destination vault's access policy and KMS key grants for the copy, then copy the latest \
+             recovery point again: {copy}."
+        );
         Ok(vec![Observation::open(f)])
     } else {
         f.summary = format!(

@@ -129,6 +129,7 @@ impl Findings<'_> {
             details,
             observed_at: self.at,
             occurrence: None,
+            progress: None,
         }
     }
 

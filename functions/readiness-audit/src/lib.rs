@@ -69,6 +69,7 @@ fn finding(audit: &Audit, check: &str, resource: &str, rtype: &str, severity: Se
         details: Map::new(),
         observed_at: audit.facts.at,
         occurrence: None,
+        progress: None,
     }
 }
 
