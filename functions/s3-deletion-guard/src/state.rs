@@ -468,8 +468,16 @@ fn add_resource(summary: &mut Summary, resource: RawResource) {
                         resource_type: kind.clone(),
                         name: name.clone(),
                         digest,
+                        // The version's `arn` is its secret's full ARN, the one key
+                        // protection-guard's finding on the secret uses; `secret_id` is
+                        // whatever the configuration wrote (a name, a partial ARN).
                         secret_id: (kind == SECRET_VERSION_TYPE)
-                            .then(|| attributes.text("secret_id"))
+                            .then(|| {
+                                attributes
+                                    .text("arn")
+                                    .filter(|a| phoenix_shared::arn::is_full_secret_arn(a))
+                                    .or_else(|| attributes.text("secret_id"))
+                            })
                             .flatten(),
                         dependencies,
                     },
@@ -838,5 +846,23 @@ mod tests {
         assert!(summarize_bytes(b"{\"resources\": [").is_err());
         assert!(summarize_bytes(b"<html>").is_err());
         assert_eq!(summarize_bytes(b"{}").expect("empty").instances, 0);
+    }
+}
+
+#[cfg(test)]
+mod secret_names {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_secret_version_named_by_name_is_keyed_on_its_secrets_full_arn() {
+        let full = "arn:aws:secretsmanager:eu-west-1:1:secret:zitadel-master-key-Ab12Cd";
+        let state = json!({"version": 4, "serial": 1, "resources": [
+            {"mode": "managed", "type": "aws_secretsmanager_secret_version", "name": "key",
+             "instances": [{"attributes": {"secret_id": "zitadel-master-key", "arn": full,
+                                            "secret_string": "v", "version_id": "1"}}]}]});
+        let s = summarize_bytes(state.to_string().as_bytes()).expect("state");
+        let g = s.generated.values().next().expect("the version");
+        assert_eq!(g.secret_id.as_deref(), Some(full));
     }
 }
