@@ -51,6 +51,11 @@ pub fn bucket(name_or_arn: &str, region: &str) -> String {
     format!("arn:{part}:s3:::{name}")
 }
 
+/// An object in a bucket: `arn:<partition>:s3:::<bucket>/<key>`.
+pub fn s3_object(bucket: &str, key: &str, region: &str) -> String {
+    format!("arn:{}:s3:::{bucket}/{key}", partition(region))
+}
+
 /// The name of a bucket named by name or ARN.
 pub fn bucket_name(name_or_arn: &str) -> String {
     let name = match split(name_or_arn) {

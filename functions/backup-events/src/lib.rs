@@ -178,9 +178,11 @@ impl Context<'_> {
 
     /// A Backup ARN for things events name only by id (`backup-vault:<name>`, …).
     fn backup_arn(&self, kind: &str, name: &str) -> String {
-        format!(
-            "arn:aws:backup:{}:{}:{kind}:{name}",
-            self.region, self.account
+        phoenix_shared::arn::build(
+            "backup",
+            &self.region,
+            &self.account,
+            &format!("{kind}:{name}"),
         )
     }
 }
@@ -792,9 +794,11 @@ fn region_setting(ctx: &Context<'_>, metrics: &mut MetricBatch) -> Vec<Observati
             tracing::warn!(function = FUNCTION, resource_type = %given_type, "opt-in preference is not a boolean");
             continue;
         };
-        let resource = format!(
-            "arn:aws:backup:{}:{}:region-setting/{given_type}",
-            ctx.region, ctx.account
+        let resource = phoenix_shared::arn::build(
+            "backup",
+            &ctx.region,
+            &ctx.account,
+            &format!("region-setting/{given_type}"),
         );
         let mut f = ctx.finding(
             CHECK_REGION_OPT_OUT,
@@ -822,8 +826,9 @@ fn region_setting(ctx: &Context<'_>, metrics: &mut MetricBatch) -> Vec<Observati
                 ctx.region
             );
             f.remedy = format!(
-                "Opt {given_type} back in (aws backup update-region-settings --resource-type-opt-in-preference \
-                 {given_type}=true) and find who changed it (CloudTrail UpdateRegionSettings)."
+                "Opt {given_type} back in (aws backup update-region-settings --region {} --resource-type-opt-in-preference \
+                 {given_type}=true) and find who changed it (CloudTrail UpdateRegionSettings).",
+                ctx.region
             );
             observations.push(Observation::open(f));
         }

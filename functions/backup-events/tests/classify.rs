@@ -429,3 +429,45 @@ fn the_routed_detail_types_are_exactly_those_the_fixtures_are_acted_on_for() {
         "a routed detail type no fixture exercises"
     );
 }
+
+/// Every remedy of every fixture's open finding is complete: no `<placeholder>` to fill in,
+/// and a failed backup job's says the exact on-demand backup, with the job's vault and role.
+#[test]
+fn every_remedy_is_complete_and_a_failed_job_names_its_on_demand_backup() {
+    let c = config(&[]);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    for entry in std::fs::read_dir(dir).expect("fixtures") {
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        let (Ok(observations), _) = run(&name, &c) else {
+            continue;
+        };
+        for o in observations.iter().filter(|o| o.desired == Desired::Open) {
+            let remedy = &o.finding.remedy;
+            let placeholder = remedy.find('<').and_then(|start| {
+                let end = start + remedy[start..].find('>')?;
+                remedy[start + 1..end]
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                    .then(|| &remedy[start..=end])
+            });
+            assert_eq!(placeholder, None, "{name}: {remedy}");
+            assert!(!remedy.is_empty(), "{name}: {}", o.finding.check);
+        }
+    }
+    let (Ok(observations), _) = run("backup-job-failed-efs.json", &c) else {
+        panic!("usable")
+    };
+    let remedy = &observations[0].finding.remedy;
+    assert!(
+        remedy.contains(
+            "aws backup start-backup-job --region eu-west-1 --backup-vault-name cochlearis-dev-backup-vault \
+             --resource-arn arn:aws:elasticfilesystem:eu-west-1:123456789012:file-system/fs-0c5e2a7d1b9f4e8a1 \
+             --iam-role-arn arn:aws:iam::123456789012:role/cochlearis-dev-backup"
+        ),
+        "{remedy}"
+    );
+}

@@ -165,7 +165,7 @@ async fn table_item(
 ) -> Result<Item, String> {
     let (arn, created) = match account {
         Some(account) => (
-            format!("arn:aws:dynamodb:{region}:{account}:table/{name}"),
+            phoenix_shared::arn::build("dynamodb", region, &account, &format!("table/{name}")),
             None,
         ),
         None => {

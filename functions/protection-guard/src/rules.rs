@@ -651,7 +651,7 @@ fn backup(ctx: &Ctx<'_>) -> Outcome {
                 .filter(|(t, _)| ctx.config.is_required_type(t))
                 .filter_map(|(t, v)| Some((t, as_bool(v)?)))
                 .map(|(t, opted_in)| {
-                    let resource = format!("arn:aws:backup:{}:{}:region-setting/{t}", ctx.call.region, ctx.call.account);
+                    let resource = ctx.arn("backup", &format!("region-setting/{t}"));
                     let (role, claim) = if opted_in {
                         (Role::Restores, format!("opted {t} back in to AWS Backup in {}", ctx.call.region))
                     } else {

@@ -118,7 +118,7 @@ pub fn losses(
     if let Ok(buckets) = &audit.facts.buckets {
         for bucket in buckets.iter().filter(|b| b.data) {
             let loss = |what: String| Loss {
-                resource: format!("arn:aws:s3:::{}", bucket.name),
+                resource: phoenix_shared::arn::bucket(&bucket.name, &audit.facts.region),
                 resource_type: "S3Bucket".to_owned(),
                 name: bucket.name.clone(),
                 what,

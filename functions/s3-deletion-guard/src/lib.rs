@@ -132,8 +132,8 @@ pub struct Invocation<'a> {
     pub now: Timestamp,
 }
 
-fn bucket_arn(bucket: &str) -> String {
-    format!("arn:aws:s3:::{bucket}")
+fn bucket_arn(bucket: &str, region: &str) -> String {
+    phoenix_shared::arn::bucket(bucket, region)
 }
 
 struct Scope<'a> {
@@ -397,7 +397,7 @@ fn versioning_observations(
     bucket: &str,
     facts: &BucketFacts,
 ) -> Vec<Observation> {
-    let arn = bucket_arn(bucket);
+    let arn = bucket_arn(bucket, &scope.region);
     let role = if facts.data {
         "data bucket"
     } else {
@@ -561,7 +561,7 @@ pub fn ended_observation(burst: &Burst, config: &Config, now: Timestamp) -> Opti
     let last = Timestamp::from_epoch_seconds(burst.last_seen);
     let mut f = scope.finding(
         PERMANENTLY_DELETED,
-        bucket_arn(bucket),
+        bucket_arn(bucket, region),
         "S3",
         Severity::Critical,
         format!(
@@ -675,7 +675,7 @@ fn burst_observation(
         .unwrap_or_default();
     let mut f = scope.finding(
         PERMANENTLY_DELETED,
-        bucket_arn(bucket),
+        bucket_arn(bucket, &scope.region),
         "S3",
         Severity::Critical,
         format!(
@@ -727,7 +727,7 @@ async fn state_change(
     metrics: &mut MetricBatch,
 ) -> Result<Vec<Observation>, HandlerError> {
     let object = format!("s3://{}/{}", n.bucket, n.key);
-    let resource = bucket_arn(&format!("{}/{}", n.bucket, n.key));
+    let resource = phoenix_shared::arn::s3_object(&n.bucket, &n.key, &scope.region);
     let unreadable = |why: String| {
         tracing::warn!(function = FUNCTION, state = %object, reason = %why, "state change not compared");
         let mut f = scope.finding(

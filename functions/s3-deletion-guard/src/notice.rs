@@ -119,7 +119,8 @@ pub fn parse(event: &Value) -> Result<Parsed, Rejection> {
             envelope
                 .resources
                 .iter()
-                .find_map(|r| r.strip_prefix("arn:aws:s3:::").map(str::to_owned))
+                .find(|r| r.contains(":s3:::"))
+                .map(|r| phoenix_shared::arn::bucket_name(r))
         });
     let object = field(detail, "object");
     let key = object.and_then(|o| raw_text(o, "key"));
@@ -212,7 +213,9 @@ fn classic_record(record: &Value, out: &mut Sink, depth: u8) {
     let s3 = field(record, "s3");
     let bucket = s3.and_then(|s| field(s, "bucket")).and_then(|b| {
         text(b, &["name"]).or_else(|| {
-            text(b, &["arn"]).and_then(|a| a.strip_prefix("arn:aws:s3:::").map(str::to_owned))
+            text(b, &["arn"])
+                .filter(|a| a.contains(":s3:::"))
+                .map(|a| phoenix_shared::arn::bucket_name(&a))
         })
     });
     let object = s3.and_then(|s| field(s, "object"));

@@ -277,3 +277,59 @@ fn the_printed_routes_cover_every_fixture_the_function_acts_on() {
         }
     }
 }
+
+/// Every remedy names the bucket (or the secret) it is about: nothing left to fill in.
+#[test]
+fn every_remedy_names_its_resource_and_leaves_nothing_to_fill_in() {
+    use s3_deletion_guard::{
+        BUCKET_UNVERSIONED, KEY_REGENERATED, PERMANENTLY_DELETED, STATE_UNREADABLE,
+        STORE_DESTROYED, VERSIONING_SUSPENDED, VERSIONING_UNKNOWN, guidance,
+    };
+    let cases = [
+        (
+            PERMANENTLY_DELETED,
+            "arn:aws:s3:::uploads",
+            "--bucket uploads",
+        ),
+        (
+            BUCKET_UNVERSIONED,
+            "arn:aws:s3:::uploads",
+            "--bucket uploads",
+        ),
+        (
+            VERSIONING_SUSPENDED,
+            "arn:aws:s3:::uploads",
+            "--bucket uploads",
+        ),
+        (VERSIONING_UNKNOWN, "arn:aws:s3:::uploads", "uploads"),
+        (
+            STATE_UNREADABLE,
+            "arn:aws:s3:::tfstate/env/app.tfstate",
+            "--bucket tfstate",
+        ),
+        (
+            STORE_DESTROYED,
+            "arn:aws:elasticfilesystem:eu-west-1:1:file-system/fs-1",
+            "--resource-arn arn:aws:elasticfilesystem:eu-west-1:1:file-system/fs-1",
+        ),
+        (
+            KEY_REGENERATED,
+            "arn:aws:secretsmanager:eu-west-1:1:secret:key-AbCdEf",
+            "--secret-id arn:aws:secretsmanager:eu-west-1:1:secret:key-AbCdEf",
+        ),
+        (
+            KEY_REGENERATED,
+            "arn:aws:s3:::tfstate/app.tfstate#random_password.key",
+            "--bucket tfstate",
+        ),
+    ];
+    for (check, resource, names) in cases {
+        let (impact, remedy) = guidance(check, resource, "eu-west-1");
+        assert!(!impact.is_empty());
+        assert!(remedy.contains(names), "{check}: {remedy}");
+        assert!(
+            !remedy.contains("<bucket>") && !remedy.contains("<key>"),
+            "{check}: {remedy}"
+        );
+    }
+}
