@@ -36,6 +36,14 @@ pub struct Report {
 }
 
 impl Report {
+    /// What was sent, as `<notification> <dedup key>`, for an invocation's response.
+    pub fn notified(&self) -> Vec<String> {
+        self.sent
+            .iter()
+            .map(|s| format!("{} {}", s.notification.as_str(), s.dedup_key))
+            .collect()
+    }
+
     /// `Err` when a notification is still owed, so the caller fails the invocation.
     pub fn into_result(self) -> Result<Self, DeliveryError> {
         match self.owed.first() {

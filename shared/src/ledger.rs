@@ -476,12 +476,7 @@ impl Ledger {
             .expression_attribute_values(":expires", n(now.epoch_seconds() + RESOLVED_RETENTION_SECONDS))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            // Someone else changed it in between; their write wins.
-            Err(err) if conditional_failure_item(&err).is_some() => Ok(()),
-            Err(err) => Err(dynamo_error(key, "update", &err)),
-        }
+        refused_is_fine(key, "update", result)
     }
 
     /// An open finding observed earlier than anything the ledger has seen of it (a late
@@ -502,11 +497,7 @@ impl Ledger {
             .expression_attribute_values(":obs", n(observed_at.epoch_seconds()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) if conditional_failure_item(&err).is_some() => Ok(()),
-            Err(err) => Err(dynamo_error(key, "update", &err)),
-        }
+        refused_is_fine(key, "update", result)
     }
 
     /// The details an open finding was last observed with (`None` when it is not open), for
@@ -688,12 +679,26 @@ impl Ledger {
             .expression_attribute_values(":claim", s(claim_id))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            // The lease ran out and someone else holds it now: nothing of ours to release.
-            Err(err) if conditional_failure_item(&err).is_some() => Ok(()),
-            Err(err) => Err(dynamo_error(key, "release", &err)),
-        }
+        refused_is_fine(key, "release", result)
+    }
+}
+
+/// The result of a conditional write whose refusal is no error: another invocation's
+/// newer write stands (or there was nothing of ours left to change).
+fn refused_is_fine(
+    key: &str,
+    step: &'static str,
+    result: Result<
+        aws_sdk_dynamodb::operation::update_item::UpdateItemOutput,
+        aws_sdk_dynamodb::error::SdkError<
+            aws_sdk_dynamodb::operation::update_item::UpdateItemError,
+        >,
+    >,
+) -> Result<(), LedgerError> {
+    match result {
+        Ok(_) => Ok(()),
+        Err(err) if conditional_failure_item(&err).is_some() => Ok(()),
+        Err(err) => Err(dynamo_error(key, step, &err)),
     }
 }
 

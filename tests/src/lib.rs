@@ -163,6 +163,17 @@ impl ReceivedAlert {
     }
 }
 
+/// The six orders in which three deliveries of one unit of events (a failure, a success, a
+/// duplicate) can arrive: EventBridge delivers at least once and in no promised order.
+pub const ORDERS_OF_THREE: [[usize; 3]; 6] = [
+    [0, 1, 2],
+    [0, 2, 1],
+    [1, 0, 2],
+    [1, 2, 0],
+    [2, 0, 1],
+    [2, 1, 0],
+];
+
 /// Every alert any test reads: the finding was first seen no later than it was last seen
 /// (both are observation times), and it was notified no earlier than it was first seen.
 pub fn assert_seen_in_order(body: &Value) {

@@ -597,21 +597,13 @@ async fn the_sns_subject_is_short_ascii_and_names_the_finding() {
 /// A newer success that arrives first is remembered, so the older failure is stale.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_order_of_a_failure_its_success_and_a_duplicate_ends_resolved_paged_at_most_once() {
-    const ORDERS: [[usize; 3]; 6] = [
-        [0, 1, 2],
-        [0, 2, 1],
-        [1, 0, 2],
-        [1, 2, 0],
-        [2, 0, 1],
-        [2, 1, 0],
-    ];
     let mut failed = backup_fixture("backup-job-failed-efs.json");
     failed["time"] = Value::from("2026-11-21T03:41:10Z");
     let mut completed = backup_fixture("backup-job-completed-efs.json");
     completed["time"] = Value::from("2026-11-21T04:45:00Z");
     let unit = [&failed, &completed, &failed];
     let dedup = key("backup-job-failed", EFS);
-    for order in ORDERS {
+    for order in phoenix_tests::ORDERS_OF_THREE {
         let world = World::new("orders").await;
         for i in order {
             send_event(&world, unit[i], Timestamp::now())

@@ -917,16 +917,6 @@ fn name_only(arn: &str) -> String {
         .to_owned()
 }
 
-/// The six orders of three deliveries (each permutation of a unit of events).
-const ORDERS: [[usize; 3]; 6] = [
-    [0, 1, 2],
-    [0, 2, 1],
-    [1, 0, 2],
-    [1, 2, 0],
-    [2, 0, 1],
-    [2, 1, 0],
-];
-
 /// A weakening, the call that undid it, and a duplicate of the weakening, delivered in every
 /// order after the bucket is protected again: nothing stays open and nobody is paged.
 /// Then the other way round (restored, weakened again, duplicate; the bucket stays weak):
@@ -934,7 +924,7 @@ const ORDERS: [[usize; 3]; 6] = [
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_order_of_a_weakening_its_undoing_and_a_duplicate_ends_in_the_same_state() {
     let world = World::new("pg-orders").await;
-    for (n, order) in ORDERS.iter().enumerate() {
+    for (n, order) in phoenix_tests::ORDERS_OF_THREE.iter().enumerate() {
         for weak_at_end in [false, true] {
             let b = bucket(&world, &format!("orders-{n}-{weak_at_end}"));
             create_bucket(&world.sdk, &b, &[("phoenix:data", "true")], true).await;

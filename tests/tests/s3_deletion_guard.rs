@@ -405,9 +405,12 @@ async fn a_burst_of_thousands_of_deletions_in_two_buckets_pages_once_per_bucket_
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_deletion_after_the_quiet_period_is_a_new_incident() {
-    let world = World::new("sdg-quiet").await;
+/// An epoch second to start the quiet-period tests at.
+const START: i64 = 1_795_400_000;
+
+/// A world with an unversioned data bucket whose bursts end after a quiet minute.
+async fn quiet_after_a_minute(label: &str) -> (World, String, Guard, Clients) {
+    let world = World::new(label).await;
     let uploads = bucket(&world, "uploads");
     create_bucket(&world.sdk, &uploads, &[("phoenix:data", "true")], false).await;
     let guard = Guard::new(
@@ -415,27 +418,45 @@ async fn a_deletion_after_the_quiet_period_is_a_new_incident() {
         &world.sdk,
     );
     let clients = Clients::new(&world.sdk, &guard.config);
+    (world, uploads, guard, clients)
+}
+
+/// A permanent deletion delivered as it happens: S3's event time is when it is handled.
+fn deletion_at(bucket: &str, key: &str, epoch: i64) -> Value {
+    let mut event = classic("classic-delete-unversioned", bucket, key, None);
+    event["Records"][0]["eventTime"] = json!(Timestamp::from_epoch_seconds(epoch).to_string());
+    event
+}
+
+/// Handles `event` as if it were `epoch`.
+async fn handle_at(
+    guard: &Guard,
+    clients: &Clients,
+    event: impl std::borrow::Borrow<Value>,
+    epoch: i64,
+) -> Outcome {
+    let n = INVOCATION.fetch_add(1, Ordering::Relaxed);
+    handle(
+        guard,
+        clients,
+        event.borrow(),
+        Invocation {
+            id: &format!("at-{n}"),
+            account: ACCT,
+            now: Timestamp::from_epoch_seconds(epoch),
+        },
+    )
+    .await
+    .expect("delivered")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deletion_after_the_quiet_period_is_a_new_incident() {
+    let (world, uploads, guard, clients) = quiet_after_a_minute("sdg-quiet").await;
     let at = |seconds: i64, name: &str| {
-        let n = INVOCATION.fetch_add(1, Ordering::Relaxed);
-        let mut event = classic("classic-delete-unversioned", &uploads, name, None);
-        // Delivered as it happens: S3's event time is the time it is handled.
-        event["Records"][0]["eventTime"] =
-            json!(Timestamp::from_epoch_seconds(1_795_400_000 + seconds).to_string());
+        let event = deletion_at(&uploads, name, START + seconds);
         let (guard, clients) = (&guard, &clients);
-        async move {
-            handle(
-                guard,
-                clients,
-                &event,
-                Invocation {
-                    id: &format!("q-{n}"),
-                    account: ACCT,
-                    now: Timestamp::from_epoch_seconds(1_795_400_000 + seconds),
-                },
-            )
-            .await
-            .expect("delivered")
-        }
+        async move { handle_at(guard, clients, &event, START + seconds).await }
     };
     at(0, "a").await;
     at(50, "b").await;
@@ -481,39 +502,11 @@ async fn a_deletion_after_the_quiet_period_is_a_new_incident() {
 /// scheduled run; nobody is paged twice and nothing is told twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_is_updated_at_ten_deletions_and_told_its_final_count_when_it_goes_quiet() {
-    let world = World::new("sdg-grows").await;
-    let uploads = bucket(&world, "uploads");
-    create_bucket(&world.sdk, &uploads, &[("phoenix:data", "true")], false).await;
-    let guard = Guard::new(
-        config(&world, |c| c.deletion_quiet_seconds = 60),
-        &world.sdk,
-    );
-    let clients = Clients::new(&world.sdk, &guard.config);
-    let start = 1_795_400_000;
-    let run = |event: Value, seconds: i64| {
-        let n = INVOCATION.fetch_add(1, Ordering::Relaxed);
-        let (guard, clients) = (&guard, &clients);
-        async move {
-            handle(
-                guard,
-                clients,
-                &event,
-                Invocation {
-                    id: &format!("g-{n}"),
-                    account: ACCT,
-                    now: Timestamp::from_epoch_seconds(start + seconds),
-                },
-            )
-            .await
-            .expect("delivered")
-        }
-    };
+    let (world, uploads, guard, clients) = quiet_after_a_minute("sdg-grows").await;
+    let run = |event: Value, seconds: i64| handle_at(&guard, &clients, event, START + seconds);
     for i in 0..12 {
         let key = format!("uploads/file-{i:02}.png");
-        let mut event = classic("classic-delete-unversioned", &uploads, &key, None);
-        event["Records"][0]["eventTime"] =
-            json!(Timestamp::from_epoch_seconds(start + i).to_string());
-        run(event, i).await;
+        run(deletion_at(&uploads, &key, START + i), i).await;
     }
     let alerts = world.alerts().await;
     let burst: Vec<&phoenix_tests::ReceivedAlert> = alerts
@@ -570,18 +563,10 @@ async fn a_burst_is_updated_at_ten_deletions_and_told_its_final_count_when_it_go
 /// order: one page for the burst, and the burst counts exactly two deletions.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_order_of_two_deletions_and_a_duplicate_pages_once_and_counts_two() {
-    const ORDERS: [[usize; 3]; 6] = [
-        [0, 1, 2],
-        [0, 2, 1],
-        [1, 0, 2],
-        [1, 2, 0],
-        [2, 0, 1],
-        [2, 1, 0],
-    ];
     let world = World::new("sdg-orders").await;
     let guard = world.guard();
     let clients = Clients::new(&world.sdk, &guard.config);
-    for (n, order) in ORDERS.iter().enumerate() {
+    for (n, order) in phoenix_tests::ORDERS_OF_THREE.iter().enumerate() {
         let b = bucket(&world, &format!("orders-{n}"));
         create_bucket(&world.sdk, &b, &[("phoenix:data", "true")], false).await;
         let deletion = |key: &str, at: &str| {

@@ -122,11 +122,7 @@ pub async fn handle(
                 .into_result()
                 .map(|report| Outcome {
                     observations: observations.len(),
-                    notified: report
-                        .sent
-                        .iter()
-                        .map(|s| format!("{} {}", s.notification.as_str(), s.dedup_key))
-                        .collect(),
+                    notified: report.notified(),
                     quiet,
                 })
                 .map_err(HandlerError::from)

@@ -630,11 +630,7 @@ pub async fn handle(
                 .map(|report| Outcome {
                     event: call.event_name.clone(),
                     observations: observations.len(),
-                    notified: report
-                        .sent
-                        .iter()
-                        .map(|s| format!("{} {}", s.notification.as_str(), s.dedup_key))
-                        .collect(),
+                    notified: report.notified(),
                     quiet,
                     ignored: if observations.is_empty() {
                         ignored

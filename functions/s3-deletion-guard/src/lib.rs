@@ -360,11 +360,7 @@ async fn run(
     for (bucket, facts) in read_now {
         clients.buckets.keep(bucket, facts);
     }
-    outcome.notified = report
-        .sent
-        .iter()
-        .map(|s| format!("{} {}", s.notification.as_str(), s.dedup_key))
-        .collect();
+    outcome.notified = report.notified();
     Ok(outcome)
 }
 
@@ -640,11 +636,7 @@ async fn close_quiet_bursts(
         }
     }
     Ok(Outcome {
-        notified: report
-            .sent
-            .iter()
-            .map(|s| format!("{} {}", s.notification.as_str(), s.dedup_key))
-            .collect(),
+        notified: report.notified(),
         quiet,
         ignored: bursts
             .is_empty()
