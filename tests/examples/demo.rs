@@ -188,10 +188,12 @@ async fn main() {
         .expect("scan")
         .items
         .unwrap_or_default();
-    // Only findings: the table also holds s3-deletion-guard's burst tallies and markers.
+    // Only findings that were ever open: the table also holds s3-deletion-guard's burst
+    // tallies and markers, and the times of successes that had nothing to resolve (kept so
+    // that an older failure delivered late stays stale).
     let mut rows: Vec<(String, String, String, String)> = items
         .iter()
-        .filter(|item| item.contains_key("finding_state"))
+        .filter(|item| item.contains_key("finding_state") && item.contains_key("severity_name"))
         .map(|item| {
             (
                 attr_s(item, "finding_state").unwrap_or_default(),
