@@ -330,6 +330,11 @@ pub fn guidance(check: &str, t: &Target<'_>) -> (&'static str, String) {
     } else {
         ("modify-db-instance", "--db-instance-identifier")
     };
+    let describe_snapshots = if aurora {
+        "describe-db-cluster-snapshots"
+    } else {
+        "describe-db-snapshots"
+    };
     let rds_tf = if aurora {
         "aws_rds_cluster"
     } else {
@@ -375,23 +380,13 @@ pub fn guidance(check: &str, t: &Target<'_>) -> (&'static str, String) {
         c::DB_DELETED => (
             "The database is gone and nothing was kept to restore it from (no final snapshot, or its automated backups were deleted with it).",
             format!(
-                "Look for a recent snapshot or recovery point of it (aws rds {} --region {region} {id_flag} {id}; aws backup list-recovery-points-by-resource --region {region} --resource-arn {arn}), restore from it now, and set skip_final_snapshot = false and delete_automated_backups = false in Terraform ({rds_tf}).",
-                if aurora {
-                    "describe-db-cluster-snapshots"
-                } else {
-                    "describe-db-snapshots"
-                }
+                "Look for a recent snapshot or recovery point of it (aws rds {describe_snapshots} --region {region} {id_flag} {id}; aws backup list-recovery-points-by-resource --region {region} --resource-arn {arn}), restore from it now, and set skip_final_snapshot = false and delete_automated_backups = false in Terraform ({rds_tf}).",
             ),
         ),
         c::AUTOMATED_BACKUPS_DELETED => (
             "The retained automated backups of a deleted database are gone: it can no longer be restored from them.",
             format!(
-                "Check for manual snapshots or AWS Backup recovery points of the database whose retained backups ({id}) were deleted (aws rds {} --region {region} --snapshot-type manual; aws backup list-recovery-points-by-resource); keep deletion of retained backups out of reach of day-to-day roles.",
-                if aurora {
-                    "describe-db-cluster-snapshots"
-                } else {
-                    "describe-db-snapshots"
-                }
+                "Check for manual snapshots or AWS Backup recovery points of the database whose retained backups ({id}) were deleted (aws rds {describe_snapshots} --region {region} --snapshot-type manual; aws backup list-recovery-points-by-resource); keep deletion of retained backups out of reach of day-to-day roles.",
             ),
         ),
         c::EFS_DELETED => (
@@ -569,15 +564,11 @@ pub async fn handle(
                                 suspect.check,
                                 &resource_of(suspect, &reading),
                             );
-                            let prior = guard
-                                .open_details(&key)
-                                .await
-                                .map_err(|e| HandlerError::Unavailable(e.to_string()));
-                            let prior = match prior {
+                            let prior = match guard.open_details(&key).await {
                                 Ok(prior) => prior,
                                 Err(err) => {
                                     guard.flush_metrics(&metrics, now).await;
-                                    return Err(err);
+                                    return Err(HandlerError::Unavailable(err.to_string()));
                                 }
                             };
                             if let Some(original) = rejudge_key(&mut reading, prior.as_ref()) {

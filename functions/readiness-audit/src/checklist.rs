@@ -307,10 +307,6 @@ pub fn score(items: &[Item]) -> u32 {
     }
 }
 
-fn bucket_arn(name: &str, region: &str) -> String {
-    phoenix_shared::arn::bucket(name, region)
-}
-
 /// Judges everything read. The backup items come from `backup-freshness`'s verdicts.
 pub fn evaluate(
     facts: &Facts,
@@ -426,7 +422,7 @@ fn buckets(facts: &Facts, config: &Config, items: &mut Vec<Item>) {
     }
     let min_days = config.min_version_retention_days;
     for bucket in buckets {
-        let arn = bucket_arn(&bucket.name, &facts.region);
+        let arn = phoenix_shared::arn::bucket(&bucket.name, &facts.region);
         let areas: Vec<Area> = [
             (bucket.data, Area::DataBuckets),
             (bucket.state, Area::State),

@@ -132,10 +132,6 @@ pub struct Invocation<'a> {
     pub now: Timestamp,
 }
 
-fn bucket_arn(bucket: &str, region: &str) -> String {
-    phoenix_shared::arn::bucket(bucket, region)
-}
-
 struct Scope<'a> {
     config: &'a Config,
     account: String,
@@ -393,7 +389,7 @@ fn versioning_observations(
     bucket: &str,
     facts: &BucketFacts,
 ) -> Vec<Observation> {
-    let arn = bucket_arn(bucket, &scope.region);
+    let arn = phoenix_shared::arn::bucket(bucket, &scope.region);
     let role = if facts.data {
         "data bucket"
     } else {
@@ -557,7 +553,7 @@ pub fn ended_observation(burst: &Burst, config: &Config, now: Timestamp) -> Opti
     let last = Timestamp::from_epoch_seconds(burst.last_seen);
     let mut f = scope.finding(
         PERMANENTLY_DELETED,
-        bucket_arn(bucket, region),
+        phoenix_shared::arn::bucket(bucket, region),
         "S3",
         Severity::Critical,
         format!(
@@ -667,7 +663,7 @@ fn burst_observation(
         .unwrap_or_default();
     let mut f = scope.finding(
         PERMANENTLY_DELETED,
-        bucket_arn(bucket, &scope.region),
+        phoenix_shared::arn::bucket(bucket, &scope.region),
         "S3",
         Severity::Critical,
         format!(

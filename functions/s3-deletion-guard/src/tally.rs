@@ -136,6 +136,19 @@ fn burst_from(item: Option<&Item>, started: bool) -> Burst {
     }
 }
 
+/// The result of a write into one burst only (`episode = :episode`): refused means a new
+/// burst has started since, which leaves nothing of the old one to change.
+fn same_burst_only<R>(
+    result: Result<R, SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError>>,
+    what: impl FnOnce() -> String,
+) -> Result<(), TallyError> {
+    match result {
+        Ok(_) => Ok(()),
+        Err(err) if is_conditional(&err) => Ok(()),
+        Err(err) => Err(TallyError(format!("{} failed: {}", what(), reason(&err)))),
+    }
+}
+
 /// Whether a tally item's burst has had its end told.
 fn is_ended(item: &Item) -> bool {
     let get = |k: &str| item.get(k).and_then(|v| v.as_s().ok());
@@ -414,15 +427,9 @@ impl Tally {
             .expression_attribute_values(":episode", s(&burst.episode))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) if is_conditional(&err) => Ok(()),
-            Err(err) => Err(TallyError(format!(
-                "marking the burst in {} ended failed: {}",
-                burst.scope,
-                reason(&err)
-            ))),
-        }
+        same_burst_only(result, || {
+            format!("marking the burst in {} ended", burst.scope)
+        })
     }
 
     async fn add_samples(
@@ -449,14 +456,7 @@ impl Tally {
             .expression_attribute_values(":more", AttributeValue::L(more))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) if is_conditional(&err) => Ok(()),
-            Err(err) => Err(TallyError(format!(
-                "keeping sample keys failed: {}",
-                reason(&err)
-            ))),
-        }
+        same_burst_only(result, || "keeping sample keys".to_owned())
     }
 }
 
