@@ -31,9 +31,9 @@ test: setup lint
 
 # The fault matrix with every fault for every operation of every function (make test runs
 # every fault for the event-driven functions and one fault per operation, in turn, for the
-# others; see tests/tests/faults.rs).
+# others; see tests/tests/integration/faults.rs).
 faults: setup
-	PHOENIX_FAULTS_FULL=1 cargo test -p phoenix-tests --test faults -- --nocapture
+	PHOENIX_FAULTS_FULL=1 cargo test -p phoenix-tests --test integration faults:: -- --nocapture
 
 # The load test at full size: 10,000 Backup and CloudTrail events through the handlers,
 # 32 at a time, against the emulator; every expected alert exactly once; prints throughput

@@ -6,10 +6,10 @@ mod args;
 mod render;
 
 use args::{Command, Format, Verify};
+use phoenix_account::audit::predestroy::{self, Contents};
+use phoenix_account::audit::read::{Clients, Read};
+use phoenix_account::schedule::parse_duration;
 use phoenix_shared::Config;
-use phoenix_shared::schedule::parse_duration;
-use readiness_audit::predestroy::{self, Contents};
-use readiness_audit::read::{Clients, Read};
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
@@ -160,7 +160,7 @@ async fn run(verify: Verify) -> u8 {
     let clients = Clients::new(&sdk);
 
     let ticker = progress(std::io::stderr().is_terminal() && verify.format == Format::Table);
-    let audit = readiness_audit::audit(
+    let audit = phoenix_account::audit::audit(
         &clients,
         &config,
         config.account_id.clone(),
@@ -174,7 +174,7 @@ async fn run(verify: Verify) -> u8 {
             for bucket in buckets.iter().filter(|b| b.data) {
                 if !matches!(
                     bucket.versioning,
-                    Ok(readiness_audit::read::Versioning::Enabled)
+                    Ok(phoenix_account::audit::read::Versioning::Enabled)
                 ) {
                     sizes.insert(
                         bucket.name.clone(),
@@ -206,7 +206,7 @@ async fn run(verify: Verify) -> u8 {
             doc["ready"] = json!(ready);
             if let Some((losses, notes)) = &pre_destroy {
                 doc["preDestroy"] = json!({
-                    "maxAge": phoenix_shared::schedule::format_duration(settings.max_age),
+                    "maxAge": phoenix_account::schedule::format_duration(settings.max_age),
                     "safe": losses.is_empty(),
                     "wouldLose": losses.iter().map(predestroy::Loss::to_json).collect::<Vec<_>>(),
                     "notes": notes,

@@ -1,9 +1,9 @@
 //! The report as a table for people: per area what passes, then each failing check with its
 //! resource and its fix, then (before a destroy) what would be lost. Colour only on a terminal.
 
-use readiness_audit::checklist::{self, Area, Status};
-use readiness_audit::predestroy::Loss;
-use readiness_audit::report::Report;
+use phoenix_account::audit::checklist::{self, Area, Status};
+use phoenix_account::audit::predestroy::Loss;
+use phoenix_account::audit::report::Report;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -125,7 +125,7 @@ pub fn table(
         }
     }
     if let Some((losses, notes)) = pre_destroy {
-        let age = phoenix_shared::schedule::format_duration(max_age);
+        let age = phoenix_account::schedule::format_duration(max_age);
         if losses.is_empty() {
             let _ = writeln!(
                 out,
@@ -186,7 +186,7 @@ pub fn table(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use readiness_audit::checklist::Item;
+    use phoenix_account::audit::checklist::Item;
 
     fn report(status: Status) -> Report {
         let item = Item {
@@ -207,7 +207,7 @@ mod tests {
             account: "123456789012".to_owned(),
             region: "eu-west-1".to_owned(),
             evaluated_at: phoenix_shared::Timestamp::from_epoch_seconds(1_795_400_000),
-            score: readiness_audit::checklist::score(std::slice::from_ref(&item)),
+            score: phoenix_account::audit::checklist::score(std::slice::from_ref(&item)),
             items: vec![item],
         }
     }

@@ -4,5 +4,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = s3_deletion_guard::state::summarize_bytes(data);
+    let _ = phoenix_terraform::state::summarize_bytes(data);
 });

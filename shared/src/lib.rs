@@ -1,8 +1,6 @@
 //! Phoenix Guard's shared library: what every function does the same way.
 //!
 //! - [`config`]: the environment-variable contract, read once at cold start;
-//! - [`coverage`]: AWS Backup selection semantics (which resources a plan covers);
-//! - [`schedule`]: AWS Backup rule schedules (cron cadence) and RPO durations;
 //! - [`event`] and [`time`]: lenient readers for irregular AWS events;
 //! - [`finding`]: findings and their stable dedup keys; [`arn`]: one canonical ARN per resource;
 //! - [`ledger`]: the DynamoDB ledger that decides which observations notify;
@@ -14,8 +12,8 @@
 pub mod alert;
 pub mod arn;
 pub mod aws;
+pub mod checks;
 pub mod config;
-pub mod coverage;
 pub mod deadline;
 pub mod error;
 pub mod event;
@@ -24,7 +22,8 @@ pub mod guard;
 pub mod ledger;
 pub mod metrics;
 pub mod pattern;
-pub mod schedule;
+pub mod runtime;
+pub mod tags;
 pub mod time;
 
 pub use config::Config;

@@ -8,8 +8,8 @@
 //! and wall time. Run with `tests/bench/freshness [N]`.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // benchmark code
 
-use backup_freshness::collect::Clients;
 use futures_util::stream::{self, StreamExt};
+use phoenix_account::freshness::collect::Clients;
 use phoenix_shared::Timestamp;
 use phoenix_tests::account::{BACKUP_ROLE, backup_job, create_plan, in_region, scheduled_event};
 use phoenix_tests::{Emulator, World};

@@ -120,7 +120,7 @@ async fn main() {
     let after = s3_deletion_guard::state::summarize_version(&s3, &notice, &versions[1].0)
         .await
         .unwrap();
-    let changes = s3_deletion_guard::state::compare(&before, &after, &world.config);
+    let changes = phoenix_terraform::state::compare(&before, &after, &world.config);
     let streamed = peak_mb();
     println!(
         "streamed comparison: {} + {} instances, {} data store(s) destroyed, {} key(s) regenerated, {:.2} s",

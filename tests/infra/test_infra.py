@@ -305,22 +305,34 @@ def sdk_operations():
     return ops, meta
 
 
+def module_files(directory, module):
+    """The files of a library's top-level module: `src/<m>.rs`, or `src/<m>/**/*.rs`."""
+    single = directory / "src" / f"{module}.rs"
+    return {single} if single.exists() else set((directory / "src" / module).glob("**/*.rs"))
+
+
 def crate_sources(function, meta):
-    """The Rust files whose AWS calls a function can make: its crate, phoenix-shared, and the
-    modules of other workspace crates it names (`backup_freshness::collect`)."""
+    """The Rust files whose AWS calls a function can make: its crate, phoenix-shared, the
+    modules of the library crates it names (`phoenix_account::freshness`), and, within those
+    libraries, the modules they name in turn (`crate::freshness` from `audit`)."""
     members = {p["name"]: Path(p["manifest_path"]).parent for p in meta["packages"] if p["source"] is None}
     own = members[function]
     files = set(own.glob("src/**/*.rs")) | set(members["phoenix-shared"].glob("src/**/*.rs"))
     text = "\n".join(f.read_text() for f in own.glob("src/**/*.rs"))
     for crate, directory in members.items():
         ident = crate.replace("-", "_")
-        modules = set(re.findall(rf"\b{ident}::([a-z_]+)", text))
-        if crate == function or not modules:
+        pending = set(re.findall(rf"\b{ident}::([a-z_]+)", text))
+        if crate == function or not pending:
             continue
         files.add(directory / "src" / "lib.rs")
-        for m in modules:
-            if (directory / "src" / f"{m}.rs").exists():
-                files.add(directory / "src" / f"{m}.rs")
+        seen = set()
+        while pending:
+            module = pending.pop()
+            seen.add(module)
+            for f in module_files(directory, module):
+                files.add(f)
+                code = f.read_text().split("#[cfg(test)]")[0]
+                pending |= set(re.findall(r"\bcrate::([a-z_]+)", code)) - seen
     deps = set()
     for package in meta["packages"]:
         if package["name"] == function or package["name"] == "phoenix-shared" or any(
@@ -364,6 +376,26 @@ class Permissions(unittest.TestCase):
                 reachable = set().union(*called.values())
                 for operation in recorded:
                     self.assertIn(operation, reachable, f"{function}: {operation} is recorded but no code calls it")
+
+    def test_the_account_library_only_reads(self):
+        """`account` never writes: every AWS operation its code calls is a read."""
+        directory = ROOT / "account"
+        deps = {
+            d["name"]
+            for p in self.meta["packages"]
+            if Path(p["manifest_path"]).parent == directory
+            for d in p["dependencies"]
+            if d["name"] in IAM_PREFIX
+        }
+        self.assertTrue(deps, "account uses the AWS SDK")
+        called = set()
+        for path in directory.glob("src/**/*.rs"):
+            code = path.read_text().split("#[cfg(test)]")[0]
+            for method in set(re.findall(r"\.([a-z][a-z0-9_]*)\(", code)):
+                called |= {self.ops[c][method] for c in deps if method in self.ops.get(c, {})}
+        self.assertTrue(called, "the scan finds account's calls")
+        writes = sorted(op for op in called if not re.match(r"(Get|List|Describe|Head|Lookup)[A-Z]", op))
+        self.assertEqual(writes, [], "account/ must only read")
 
     def test_each_role_grants_exactly_the_recorded_actions(self):
         for out, xray in [(CATALOG_OUT, False), (XRAY_CATALOG_OUT, True)]:
@@ -410,7 +442,7 @@ class Alarms(unittest.TestCase):
         self.assertEqual(alarm["dimensions"]["Function"], "${each.key}")
         self.assertEqual(alarm["alarm_actions"], "${local.alarm_actions}")
         # The functions the audit expects heartbeats from are the scheduled ones.
-        code = (ROOT / "functions" / "readiness-audit" / "src" / "read.rs").read_text()
+        code = (ROOT / "account" / "src" / "audit" / "read.rs").read_text()
         listed = re.search(r"SCHEDULED_FUNCTIONS: \[&str; \d+\] = \[([^\]]*)\]", code).group(1)
         scheduled = {n for n, f in CATALOG_OUT["functions"].items() if f["scheduled"]}
         self.assertEqual(set(re.findall(r'"([a-z-]+)"', listed)), scheduled)

@@ -16,8 +16,10 @@
 //! | any other event | logged, counted in `EventsIgnored` |
 
 use phoenix_shared::alert::short_resource;
+use phoenix_shared::checks;
 use phoenix_shared::event::{Envelope, Rejection, arn_part, as_bool, field, text, timestamp};
 use phoenix_shared::metrics::Unit;
+use phoenix_shared::runtime;
 use phoenix_shared::{
     Config, Finding, Guard, HandlerError, MetricBatch, Observation, Severity, Timestamp,
 };
@@ -26,14 +28,14 @@ use serde_json::{Map, Value};
 
 pub const FUNCTION: &str = "backup-events";
 
-pub const CHECK_JOB_FAILED: &str = "backup-job-failed";
-pub const CHECK_COMPLETED_WITH_ISSUES: &str = "backup-completed-with-issues";
-pub const CHECK_COPY_FAILED: &str = "backup-copy-failed";
-pub const CHECK_RESTORE_FAILED: &str = "restore-failed";
-pub const CHECK_RECOVERY_POINT_DEGRADED: &str = "recovery-point-degraded";
-pub const CHECK_VAULT_DELETED: &str = "backup-vault-deleted";
-pub const CHECK_PLAN_DELETED: &str = "backup-plan-deleted";
-pub const CHECK_REGION_OPT_OUT: &str = "backup-region-opt-out";
+pub use phoenix_shared::checks::BACKUP_COMPLETED_WITH_ISSUES as CHECK_COMPLETED_WITH_ISSUES;
+pub use phoenix_shared::checks::BACKUP_COPY_FAILED as CHECK_COPY_FAILED;
+pub use phoenix_shared::checks::BACKUP_JOB_FAILED as CHECK_JOB_FAILED;
+pub use phoenix_shared::checks::BACKUP_PLAN_DELETED as CHECK_PLAN_DELETED;
+pub use phoenix_shared::checks::BACKUP_REGION_OPT_OUT as CHECK_REGION_OPT_OUT;
+pub use phoenix_shared::checks::BACKUP_VAULT_DELETED as CHECK_VAULT_DELETED;
+pub use phoenix_shared::checks::RECOVERY_POINT_DEGRADED as CHECK_RECOVERY_POINT_DEGRADED;
+pub use phoenix_shared::checks::RESTORE_FAILED as CHECK_RESTORE_FAILED;
 
 const BACKUP_JOB: &str = "Backup Job State Change";
 const COPY_JOB: &str = "Copy Job State Change";
@@ -93,6 +95,23 @@ pub struct Outcome {
 }
 
 /// Handles one event end to end: classify, deliver, write metrics.
+/// The Lambda edge: no clients beyond the pipeline's.
+pub const EDGE: runtime::Function<()> = runtime::Function {
+    name: FUNCTION,
+    describe: Some(describe),
+    sweep: false,
+    clients: |_, _| Ok(()),
+};
+
+/// One Lambda invocation ([`handle`] with the invocation's facts).
+pub async fn invoke(
+    guard: &Guard,
+    _: &(),
+    invocation: runtime::Invocation,
+) -> Result<Outcome, HandlerError> {
+    handle(guard, &invocation.payload, &invocation.id, invocation.now).await
+}
+
 pub async fn handle(
     guard: &Guard,
     event: &Value,
@@ -155,21 +174,24 @@ impl Context<'_> {
         resource_type: &str,
         severity: Severity,
     ) -> Finding {
-        Finding {
-            check: check.to_owned(),
-            account: self.account.clone(),
-            region: self.region.clone(),
-            resource_arn: resource.to_owned(),
-            resource_type: resource_type.to_owned(),
+        // The catalog's words where its row has them (a vault or plan deleted, a region
+        // opted out: the same incident protection-guard sees); the job checks write their
+        // own from the job's state.
+        let target = checks::Target {
+            resource_type,
+            id: short_resource(resource),
+            arn: resource,
+            region: &self.region,
+            min_retention_days: self.config.min_backup_retention_days,
+        };
+        checks::finding(
+            check,
+            &self.account,
+            &target,
             severity,
-            summary: String::new(),
-            impact: String::new(),
-            remedy: String::new(),
-            details: Map::new(),
-            observed_at: self.observed_at,
-            occurrence: None,
-            progress: None,
-        }
+            String::new(),
+            self.observed_at,
+        )
     }
 
     /// A Backup ARN for things events name only by id (`backup-vault:<name>`, …).
@@ -752,21 +774,9 @@ fn deleted_container(
     match container {
         Container::Vault => {
             f.summary = format!("Backup vault {name} was DELETED");
-            f.impact = "Every recovery point that lived in this vault is gone, and plans that target it can no longer \
-                        back anything up: a rebuild cannot restore from it."
-                .to_owned();
-            f.remedy = "Find who deleted it (CloudTrail DeleteBackupVault), re-create the vault through Terraform, \
-                        take on-demand backups of everything its plans covered, and enable vault lock."
-                .to_owned();
         }
         Container::Plan => {
             f.summary = format!("Backup plan {name} was DELETED");
-            f.impact = "Resources this plan selected get no new backups from now on: each day without them is data a \
-                        rebuild loses."
-                .to_owned();
-            f.remedy = "Find who deleted it (CloudTrail DeleteBackupPlan) and re-apply the Terraform that defines it; \
-                        check every resource it covered is in a plan again."
-                .to_owned();
         }
     }
     Ok(vec![Observation::open(f)])
@@ -815,15 +825,6 @@ fn region_setting(ctx: &Context<'_>, metrics: &mut MetricBatch) -> Vec<Observati
         } else {
             f.summary = format!(
                 "AWS Backup was opted OUT for {given_type} in {}",
-                ctx.region
-            );
-            f.impact = format!(
-                "No {given_type} resource in {} is backed up any more, whatever the backup plans say.",
-                ctx.region
-            );
-            f.remedy = format!(
-                "Opt {given_type} back in (aws backup update-region-settings --region {} --resource-type-opt-in-preference \
-                 {given_type}=true) and find who changed it (CloudTrail UpdateRegionSettings).",
                 ctx.region
             );
             observations.push(Observation::open(f));

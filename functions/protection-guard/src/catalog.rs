@@ -54,40 +54,40 @@ pub struct Handled {
     pub role: Role,
 }
 
-pub const VERSIONING_SUSPENDED: &str = "s3-versioning-suspended";
-pub const LIFECYCLE_WEAKENED: &str = "s3-lifecycle-weakened";
-pub const BUCKET_DELETED: &str = "s3-bucket-deleted";
-pub const POLICY_BLINDS_GUARD: &str = "s3-policy-blinds-guard";
-pub const DELETION_PROTECTION_OFF: &str = "rds-deletion-protection-off";
-pub const BACKUP_RETENTION_LOW: &str = "rds-backup-retention-low";
-pub const DB_DELETED: &str = "rds-deleted-without-backup";
-pub const AUTOMATED_BACKUPS_DELETED: &str = "rds-automated-backups-deleted";
-pub const EFS_DELETED: &str = "efs-deleted";
-pub const EFS_BACKUP_DISABLED: &str = "efs-automatic-backups-disabled";
+/// Shared with `backup-events`.
+pub use phoenix_shared::checks::BACKUP_PLAN_DELETED as PLAN_DELETED;
+pub use phoenix_shared::checks::BACKUP_PLAN_WEAKENED as PLAN_WEAKENED;
+/// Shared with `backup-events`.
+pub use phoenix_shared::checks::BACKUP_REGION_OPT_OUT as REGION_OPT_OUT;
+pub use phoenix_shared::checks::BACKUP_SELECTION_DELETED as SELECTION_DELETED;
 /// Shared with `backup-events`: the vault deletion seen by both functions is one incident.
-pub const VAULT_DELETED: &str = "backup-vault-deleted";
-pub const RECOVERY_POINT_DELETED: &str = "recovery-point-deleted";
-/// Shared with `backup-events`.
-pub const PLAN_DELETED: &str = "backup-plan-deleted";
-pub const SELECTION_DELETED: &str = "backup-selection-deleted";
-pub const PLAN_WEAKENED: &str = "backup-plan-weakened";
-pub const VAULT_LOCK_REMOVED: &str = "backup-vault-lock-removed";
-pub const VAULT_POLICY_OPEN: &str = "backup-vault-policy-open";
-/// Shared with `backup-events`.
-pub const REGION_OPT_OUT: &str = "backup-region-opt-out";
-pub const KEY_DELETION_SCHEDULED: &str = "kms-key-deletion-scheduled";
-pub const KEY_DISABLED: &str = "kms-key-disabled";
-pub const SECRET_DELETED: &str = "secret-deleted";
-pub const KEY_REGENERATED: &str = "encryption-key-regenerated";
-pub const TRAIL_STOPPED: &str = "cloudtrail-stopped";
-pub const TRAIL_DELETED: &str = "cloudtrail-deleted";
-pub const TRAIL_WEAKENED: &str = "cloudtrail-weakened";
-pub const GUARD_RULE_DISABLED: &str = "guard-rule-disabled";
-pub const GUARD_RULE_DELETED: &str = "guard-rule-deleted";
-pub const GUARD_TARGETS_REMOVED: &str = "guard-targets-removed";
-pub const GUARD_FUNCTION_DELETED: &str = "guard-function-deleted";
+pub use phoenix_shared::checks::BACKUP_VAULT_DELETED as VAULT_DELETED;
+pub use phoenix_shared::checks::BACKUP_VAULT_LOCK_REMOVED as VAULT_LOCK_REMOVED;
+pub use phoenix_shared::checks::BACKUP_VAULT_POLICY_OPEN as VAULT_POLICY_OPEN;
+pub use phoenix_shared::checks::CLOUDTRAIL_DELETED as TRAIL_DELETED;
+pub use phoenix_shared::checks::CLOUDTRAIL_STOPPED as TRAIL_STOPPED;
+pub use phoenix_shared::checks::CLOUDTRAIL_WEAKENED as TRAIL_WEAKENED;
 /// A destructive call AWS refused (someone tried): a warning, told once.
-pub const CALL_DENIED: &str = "destructive-call-denied";
+pub use phoenix_shared::checks::DESTRUCTIVE_CALL_DENIED as CALL_DENIED;
+pub use phoenix_shared::checks::EFS_AUTOMATIC_BACKUPS_DISABLED as EFS_BACKUP_DISABLED;
+pub use phoenix_shared::checks::EFS_DELETED;
+pub use phoenix_shared::checks::ENCRYPTION_KEY_REGENERATED as KEY_REGENERATED;
+pub use phoenix_shared::checks::GUARD_FUNCTION_DELETED;
+pub use phoenix_shared::checks::GUARD_RULE_DELETED;
+pub use phoenix_shared::checks::GUARD_RULE_DISABLED;
+pub use phoenix_shared::checks::GUARD_TARGETS_REMOVED;
+pub use phoenix_shared::checks::KMS_KEY_DELETION_SCHEDULED as KEY_DELETION_SCHEDULED;
+pub use phoenix_shared::checks::KMS_KEY_DISABLED as KEY_DISABLED;
+pub use phoenix_shared::checks::RDS_AUTOMATED_BACKUPS_DELETED as AUTOMATED_BACKUPS_DELETED;
+pub use phoenix_shared::checks::RDS_BACKUP_RETENTION_LOW as BACKUP_RETENTION_LOW;
+pub use phoenix_shared::checks::RDS_DELETED_WITHOUT_BACKUP as DB_DELETED;
+pub use phoenix_shared::checks::RDS_DELETION_PROTECTION_OFF as DELETION_PROTECTION_OFF;
+pub use phoenix_shared::checks::RECOVERY_POINT_DELETED;
+pub use phoenix_shared::checks::S3_BUCKET_DELETED as BUCKET_DELETED;
+pub use phoenix_shared::checks::S3_LIFECYCLE_WEAKENED as LIFECYCLE_WEAKENED;
+pub use phoenix_shared::checks::S3_POLICY_BLINDS_GUARD as POLICY_BLINDS_GUARD;
+pub use phoenix_shared::checks::S3_VERSIONING_SUSPENDED as VERSIONING_SUSPENDED;
+pub use phoenix_shared::checks::SECRET_DELETED;
 
 const fn weakens(
     source: &'static str,

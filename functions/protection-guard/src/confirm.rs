@@ -6,8 +6,9 @@
 //! that confirmation failed.
 
 use crate::catalog;
-use crate::rules::{self, LifecycleRule, PlanRule, Suspect};
+use crate::rules::Suspect;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use phoenix_account::policy::{self, LifecycleRule, PlanRule};
 use phoenix_shared::aws::reason;
 use phoenix_shared::event::tag_map;
 use phoenix_shared::{Config, Severity, Timestamp};
@@ -250,9 +251,9 @@ async fn bucket(clients: &Clients, suspect: &Suspect, config: &Config) -> Readin
                             .map(i64::from),
                     })
                     .collect();
-                let verdict = rules::assess_lifecycle(&rules, config.min_version_retention_days);
+                let verdict = policy::assess_lifecycle(&rules, config.min_version_retention_days);
                 Reading::either(
-                    verdict != rules::LifecycleVerdict::Keeps,
+                    verdict != policy::LifecycleVerdict::Keeps,
                     format!("the lifecycle {}", verdict.describe()),
                 )
             }
@@ -555,7 +556,7 @@ async fn plan(clients: &Clients, suspect: &Suspect, config: &Config, at: Timesta
                         .collect()
                 })
                 .unwrap_or_default();
-            let problems = rules::assess_plan(&rules, config, at);
+            let problems = policy::assess_plan(&rules, config, at);
             if problems.is_empty() {
                 Reading::restored("the plan is within policy now")
             } else {
@@ -691,8 +692,8 @@ async fn secret(clients: &Clients, suspect: &Suspect, config: &Config) -> Readin
         }
     } else {
         let is_key = tags
-            .get("phoenix:encryption-key")
-            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+            .get(phoenix_shared::tags::ENCRYPTION_KEY)
+            .is_some_and(|v| phoenix_shared::tags::is_true(Some(v)))
             || config.is_configured_key_secret(&name)
             || arn
                 .as_deref()
@@ -787,7 +788,7 @@ async fn trail(clients: &Clients, suspect: &Suspect) -> Reading {
             .await
         {
             Ok(out) => {
-                if rules::selectors_keep_management_writes(&selectors_json(&out)) {
+                if policy::selectors_keep_management_writes(&selectors_json(&out)) {
                     match suspect.role {
                         catalog::Role::Restores => {
                             Reading::restored("the trail logs management write events")

@@ -1,81 +1,53 @@
 //! `readiness-audit`: the whole phoenix checklist, on a schedule and on demand.
 //!
-//! One audit reads the account ([`read`]), judges every item of the checklist
-//! ([`checklist`]: pass, fail, or unknown with the reason), and scores it 0-100. The scheduled
+//! One audit ([`phoenix_account::audit`]) reads the account, judges every item of the
+//! checklist (pass, fail, or unknown with the reason), and scores it 0-100. The scheduled
 //! function then publishes `PhoenixReadiness` and one metric per check, opens a finding for
 //! every failing item and resolves the ones that pass (including the findings other
 //! functions raised under the same names, and `backup-freshness`'s through its own logic),
 //! sends one summary when the score changed, and stores the report in S3. The `phoenix`
 //! command line runs the same audit read-only.
 
-pub mod checklist;
-pub mod predestroy;
-pub mod read;
-pub mod report;
-
-use checklist::{Item, Status};
+use phoenix_account::audit::checklist::{self, Item, Status};
+use phoenix_account::audit::read::Clients;
+use phoenix_account::audit::report::Report;
+use phoenix_account::audit::{Audit, audit};
+use phoenix_account::freshness;
 use phoenix_shared::finding::Severity;
 use phoenix_shared::ledger::OpenFinding;
 use phoenix_shared::metrics::Unit;
-use phoenix_shared::{Config, Finding, Guard, HandlerError, MetricBatch, Observation, Timestamp};
-use read::{Clients, Facts};
-use report::Report;
-use serde_json::{Map, Value, json};
+use phoenix_shared::runtime;
+use phoenix_shared::{
+    Config, Finding, Guard, HandlerError, MetricBatch, Observation, Timestamp, checks,
+};
+use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashSet};
 
 pub const FUNCTION: &str = "readiness-audit";
 /// The summary sent when the score changes: one per evaluation, never reminded.
-pub const SCORE_CHANGED: &str = "readiness-score-changed";
-
-/// An audit's outcome: the report and what `backup-freshness`'s logic concluded.
-#[derive(Debug)]
-pub struct Audit {
-    pub facts: Facts,
-    pub judgement: backup_freshness::Judgement,
-    pub report: Report,
-}
-
-/// Reads the account and judges the checklist (no writes anywhere).
-pub async fn audit(
-    clients: &Clients,
-    config: &Config,
-    account: Option<String>,
-    at: Timestamp,
-    this_function: Option<&str>,
-) -> Audit {
-    let mut facts = read::read(clients, config, account, at, this_function).await;
-    let protections = std::mem::take(&mut facts.protections);
-    let judgement = backup_freshness::judge(&facts.backups, protections, at);
-    let items = checklist::evaluate(&facts, &judgement.verdicts, config);
-    let report = Report::new(config, &facts, items);
-    Audit {
-        facts,
-        judgement,
-        report,
-    }
-}
+pub use phoenix_shared::checks::READINESS_SCORE_CHANGED as SCORE_CHANGED;
 
 fn finding(audit: &Audit, check: &str, resource: &str, rtype: &str, severity: Severity) -> Finding {
-    Finding {
-        check: check.to_owned(),
-        account: audit.facts.account.clone(),
-        region: audit.facts.region.clone(),
-        resource_arn: resource.to_owned(),
-        resource_type: rtype.to_owned(),
+    let target = checks::Target {
+        resource_type: rtype,
+        id: resource,
+        arn: resource,
+        region: &audit.facts.region,
+        min_retention_days: 0,
+    };
+    checks::finding(
+        check,
+        &audit.facts.account,
+        &target,
         severity,
-        summary: String::new(),
-        impact: String::new(),
-        remedy: String::new(),
-        details: Map::new(),
-        observed_at: audit.facts.at,
-        occurrence: None,
-        progress: None,
-    }
+        String::new(),
+        audit.facts.at,
+    )
 }
 
 /// The finding a failing or unknown item opens (backup items excepted: `backup-freshness`'s
 /// logic opens those).
-fn open_for(audit: &Audit, item: &Item) -> Option<Finding> {
+fn open_for(audit: &Audit, item: &Item, config: &Config) -> Option<Finding> {
     if item.area == checklist::Area::Backups || item.status == Status::Pass {
         return None;
     }
@@ -98,8 +70,19 @@ fn open_for(audit: &Audit, item: &Item) -> Option<Finding> {
         item.name,
         item.detail
     );
-    f.impact = impact(item);
-    f.remedy = item.fix.clone();
+    // A check other functions raise too reads the same whichever paged first: the
+    // catalog's words when its row has them, the item's own otherwise.
+    let target = checks::Target {
+        resource_type: &item.resource_type,
+        id: &item.name,
+        arn: &item.resource,
+        region: &audit.facts.region,
+        min_retention_days: config.min_backup_retention_days,
+    };
+    (f.impact, f.remedy) = match checks::get(check).and_then(|c| c.guidance) {
+        Some(g) if !unknown => (g.impact.to_owned(), (g.remedy)(&target)),
+        _ => (impact(item), item.fix.clone()),
+    };
     f.details.insert("area".to_owned(), json!(item.area.id()));
     f.details.insert("check".to_owned(), json!(item.check));
     f.details
@@ -323,6 +306,36 @@ async fn store(
         .map_err(|e| format!("PutObject {key}: {}", phoenix_shared::aws::reason(&e)))
 }
 
+/// The Lambda edge: the sweep's clients, and the report bucket the audit writes to.
+pub const EDGE: runtime::Function<Clients> = runtime::Function {
+    name: FUNCTION,
+    describe: None,
+    sweep: true,
+    clients: |sdk, config| match config.report_bucket {
+        Some(_) => Ok(Clients::new(sdk)),
+        None => Err(
+            "PHOENIX_REPORT_BUCKET is not set (the S3 bucket the readiness report is written to)"
+                .to_owned(),
+        ),
+    },
+};
+
+/// One Lambda invocation ([`handle`] with the invocation's facts).
+pub async fn invoke(
+    guard: &Guard,
+    clients: &Clients,
+    invocation: runtime::Invocation,
+) -> Result<Value, HandlerError> {
+    handle(
+        guard,
+        clients,
+        &invocation.payload,
+        &invocation.id,
+        invocation.now,
+    )
+    .await
+}
+
 /// Runs one scheduled audit: read, judge, notify, count, store.
 pub async fn handle(
     guard: &Guard,
@@ -332,7 +345,7 @@ pub async fn handle(
     now: Timestamp,
 ) -> Result<Value, HandlerError> {
     let config = &guard.config;
-    let (at, account_hint) = backup_freshness::trigger(event, now);
+    let (at, account_hint) = freshness::trigger(event, now);
     let account_hint = account_hint.or_else(|| config.account_id.clone());
     let mut audit = audit(clients, config, account_hint, at, Some(FUNCTION)).await;
     let mut batch = std::mem::take(&mut audit.judgement.metrics);
@@ -346,13 +359,13 @@ pub async fn handle(
     let mut observations: Vec<Observation> = audit.judgement.opens.clone();
     let mut opened: HashSet<String> = observations.iter().map(|o| o.finding.dedup_key()).collect();
     for item in &audit.report.items {
-        if let Some(f) = open_for(&audit, item)
+        if let Some(f) = open_for(&audit, item, config)
             && opened.insert(f.dedup_key())
         {
             observations.push(Observation::open(f));
         }
     }
-    let checks: Vec<&str> = backup_freshness::CHECKS
+    let checks: Vec<&str> = freshness::CHECKS
         .iter()
         .chain(checklist::CHECKS)
         .copied()
@@ -362,12 +375,8 @@ pub async fn handle(
         .await
     {
         Ok(open) => {
-            let resolved_backups = backup_freshness::resolutions(
-                &audit.facts.backups,
-                &audit.judgement,
-                &open,
-                config,
-            );
+            let resolved_backups =
+                freshness::resolutions(&audit.facts.backups, &audit.judgement, &open, config);
             observations.extend(resolved_backups);
             observations.extend(audit_resolutions(&audit, &open, &opened));
         }

@@ -3,14 +3,11 @@
 //! costs two reads a minute, not two per object.
 
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
-use phoenix_shared::Config;
 use phoenix_shared::aws::{is_transient, reason};
+use phoenix_shared::{Config, tags};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-pub const DATA_TAG: &str = "phoenix:data";
-pub const STATE_TAG: &str = "phoenix:terraform-state";
 
 /// How long a warm container trusts what it read about a bucket.
 pub const CACHE_TTL: Duration = Duration::from_secs(60);
@@ -121,8 +118,8 @@ impl Buckets {
                 )));
             }
         };
-        let tagged = |key: &str| tags.get(key).is_some_and(|v| v == "true");
-        let (tag_data, tag_state) = (tagged(DATA_TAG), tagged(STATE_TAG));
+        let tagged = |key: &str| tags::is_true(tags.get(key).map(String::as_str));
+        let (tag_data, tag_state) = (tagged(tags::DATA), tagged(tags::TERRAFORM_STATE));
         let data = configured_data || tag_data;
         let state = configured_state || tag_state;
         let mut because = Vec::new();

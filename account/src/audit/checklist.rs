@@ -1,0 +1,1110 @@
+//! The phoenix checklist: what was read, judged item by item (pure, no AWS calls), and the
+//! score.
+//!
+//! Every item is one check on one resource: pass, fail, or unknown with the reason. The
+//! score weighs eight areas; an area's share is the fraction of its items that pass, and an
+//! area with nothing to check is left out of the total rather than counted as passed or
+//! failed. Unknown counts as failed, and the score is 100 only when every item passes.
+
+use crate::audit::read::{Facts, Versioning};
+use crate::freshness::assess::Verdict;
+use crate::policy::{
+    LifecycleVerdict, assess_lifecycle, lets_anyone_delete_recovery_points, policy_json,
+};
+use crate::schedule::format_duration;
+use phoenix_shared::Config;
+use phoenix_shared::finding::Severity;
+use phoenix_shared::time::Timestamp;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+
+/// A check that could not run. Its own id, so no other function's sweep resolves it.
+pub use phoenix_shared::checks::READINESS_UNKNOWN as UNKNOWN;
+
+pub use phoenix_shared::checks::BACKUP_VAULT_LOCK_GOVERNANCE as VAULT_LOCK_GOVERNANCE;
+pub use phoenix_shared::checks::BACKUP_VAULT_LOCK_REMOVED as VAULT_LOCK_REMOVED;
+pub use phoenix_shared::checks::BACKUP_VAULT_POLICY_OPEN as VAULT_POLICY_OPEN;
+pub use phoenix_shared::checks::BACKUP_VAULT_UNLOCKED as VAULT_UNLOCKED;
+pub use phoenix_shared::checks::BUCKET_RETENTION_RULE_MISSING as RETENTION_RULE_MISSING;
+pub use phoenix_shared::checks::BUCKET_UNVERSIONED;
+pub use phoenix_shared::checks::KMS_KEY_DELETION_SCHEDULED as KEY_DELETION_SCHEDULED;
+pub use phoenix_shared::checks::KMS_KEY_DISABLED as KEY_DISABLED;
+pub use phoenix_shared::checks::RDS_BACKUP_RETENTION_LOW as BACKUP_RETENTION_LOW;
+pub use phoenix_shared::checks::RDS_DELETION_PROTECTION_OFF as DELETION_PROTECTION_OFF;
+pub use phoenix_shared::checks::S3_LIFECYCLE_WEAKENED as LIFECYCLE_WEAKENED;
+pub use phoenix_shared::checks::S3_VERSIONING_SUSPENDED as VERSIONING_SUSPENDED;
+pub use phoenix_shared::checks::SECRET_DELETED;
+pub use phoenix_shared::checks::SECRET_PREVIOUS_VERSION_MISSING as SECRET_PREVIOUS_MISSING;
+pub use phoenix_shared::checks::STATE_BUCKET_UNKNOWN as STATE_BUCKET_MISSING;
+/// The resource [`STATE_BUCKET_MISSING`] is about: the account's Terraform state as a whole,
+/// vouched for by any state bucket being known.
+pub const STATE_SCOPE: &str = "terraform-state";
+pub use phoenix_shared::checks::CLOUDTRAIL_MISSING as TRAIL_MISSING;
+pub use phoenix_shared::checks::CLOUDTRAIL_STOPPED as TRAIL_STOPPED;
+pub use phoenix_shared::checks::GUARD_RULE_DISABLED;
+pub use phoenix_shared::checks::GUARD_RULES_MISSING;
+pub use phoenix_shared::checks::HEARTBEAT_MISSING;
+pub use phoenix_shared::checks::RESTORE_DRILL_MISSING as DRILL_MISSING;
+pub use phoenix_shared::checks::RESTORE_DRILL_SLOW as DRILL_SLOW;
+
+/// The checks this audit opens and resolves itself (besides `backup-freshness`'s, which it
+/// opens and resolves through that function's own logic).
+pub const CHECKS: &[&str] = &[
+    UNKNOWN,
+    BUCKET_UNVERSIONED,
+    VERSIONING_SUSPENDED,
+    LIFECYCLE_WEAKENED,
+    RETENTION_RULE_MISSING,
+    DELETION_PROTECTION_OFF,
+    BACKUP_RETENTION_LOW,
+    VAULT_UNLOCKED,
+    VAULT_LOCK_REMOVED,
+    VAULT_LOCK_GOVERNANCE,
+    VAULT_POLICY_OPEN,
+    KEY_DELETION_SCHEDULED,
+    KEY_DISABLED,
+    SECRET_DELETED,
+    SECRET_PREVIOUS_MISSING,
+    STATE_BUCKET_MISSING,
+    DRILL_MISSING,
+    DRILL_SLOW,
+    TRAIL_STOPPED,
+    TRAIL_MISSING,
+    GUARD_RULE_DISABLED,
+    GUARD_RULES_MISSING,
+    HEARTBEAT_MISSING,
+];
+
+/// The areas of the checklist and their weights (they add up to 100).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Area {
+    Backups,
+    DataBuckets,
+    Databases,
+    Vaults,
+    Keys,
+    State,
+    Drills,
+    Guard,
+}
+
+impl Area {
+    pub const ALL: [Area; 8] = [
+        Area::Backups,
+        Area::DataBuckets,
+        Area::Databases,
+        Area::Vaults,
+        Area::Keys,
+        Area::State,
+        Area::Drills,
+        Area::Guard,
+    ];
+
+    pub const fn weight(self) -> u32 {
+        match self {
+            Area::Backups => 30,
+            Area::DataBuckets => 20,
+            Area::Databases => 10,
+            Area::Vaults => 10,
+            Area::Keys => 10,
+            Area::State => 5,
+            Area::Drills => 10,
+            Area::Guard => 5,
+        }
+    }
+
+    pub const fn id(self) -> &'static str {
+        match self {
+            Area::Backups => "backups",
+            Area::DataBuckets => "data-buckets",
+            Area::Databases => "databases",
+            Area::Vaults => "backup-vaults",
+            Area::Keys => "encryption-keys",
+            Area::State => "terraform-state",
+            Area::Drills => "restore-drills",
+            Area::Guard => "guard",
+        }
+    }
+
+    pub const fn title(self) -> &'static str {
+        match self {
+            Area::Backups => "Data stores backed up within their RPO",
+            Area::DataBuckets => "Data buckets versioned and retaining versions",
+            Area::Databases => "RDS deletion protection and automated backups",
+            Area::Vaults => "Backup vaults locked and closed",
+            Area::Keys => "Encryption keys usable and kept",
+            Area::State => "Terraform state versioned",
+            Area::Drills => "Restore drills recent and fast enough",
+            Area::Guard => "Phoenix Guard itself watching",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Pass,
+    Fail,
+    Unknown,
+}
+
+impl Status {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Unknown => "unknown",
+        }
+    }
+}
+
+/// One check on one resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub area: Area,
+    /// The finding check a failure opens (and a pass resolves).
+    pub check: &'static str,
+    pub resource: String,
+    pub resource_type: String,
+    /// The short name people know the resource by.
+    pub name: String,
+    pub status: Status,
+    /// What was found.
+    pub detail: String,
+    /// What to do about a failure (empty when passing).
+    pub fix: String,
+    pub severity: Severity,
+    /// Other checks on the same resource that a pass shows no longer hold (raised by
+    /// event-driven functions under their own names).
+    pub also_resolves: &'static [&'static str],
+    /// A weakness that does not fail the item (governance-mode vault lock).
+    pub warning: Option<String>,
+}
+
+impl Item {
+    fn new(area: Area, check: &'static str, resource: &str, rtype: &str, name: &str) -> Self {
+        Self {
+            area,
+            check,
+            resource: resource.to_owned(),
+            resource_type: rtype.to_owned(),
+            name: name.to_owned(),
+            status: Status::Pass,
+            detail: String::new(),
+            fix: String::new(),
+            severity: Severity::Error,
+            also_resolves: &[],
+            warning: None,
+        }
+    }
+
+    fn pass(mut self, detail: impl Into<String>) -> Self {
+        self.status = Status::Pass;
+        self.detail = detail.into();
+        self
+    }
+
+    fn fail(
+        mut self,
+        severity: Severity,
+        detail: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
+        self.status = Status::Fail;
+        self.severity = severity;
+        self.detail = detail.into();
+        self.fix = fix.into();
+        self
+    }
+
+    fn unknown(mut self, why: impl Into<String>) -> Self {
+        self.status = Status::Unknown;
+        self.severity = Severity::Error;
+        self.detail = format!("could not be checked: {}", why.into());
+        self.fix = "Give the audit's role read access to this API (see the reason), or retry if AWS throttled; the next run checks again.".to_owned();
+        self
+    }
+
+    fn resolving(mut self, checks: &'static [&'static str]) -> Self {
+        self.also_resolves = checks;
+        self
+    }
+
+    fn judged(
+        self,
+        pass: bool,
+        pass_detail: impl Into<String>,
+        severity: Severity,
+        fail_detail: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
+        if pass {
+            self.pass(pass_detail)
+        } else {
+            self.fail(severity, fail_detail, fix)
+        }
+    }
+
+    /// The resource's kind as people say it.
+    pub fn resource_type_label(&self) -> &str {
+        type_label(&self.resource_type)
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({
+            "area": self.area.id(),
+            "check": self.check,
+            "resource": self.resource,
+            "resourceType": self.resource_type,
+            "name": self.name,
+            "status": self.status.as_str(),
+            "severity": self.severity.as_str(),
+            "detail": self.detail,
+            "fix": self.fix,
+            "warning": self.warning,
+        })
+    }
+}
+
+/// A resource type as people say it (`S3Bucket` is "S3 bucket").
+pub fn type_label(resource_type: &str) -> &str {
+    match resource_type {
+        "S3Bucket" => "S3 bucket",
+        "BackupVault" => "backup vault",
+        "KMSKey" => "KMS key",
+        "Secret" => "secret",
+        "Trail" => "CloudTrail trail",
+        "Rule" => "EventBridge rule",
+        "Function" => "function",
+        "" => "scope",
+        other => other,
+    }
+}
+
+/// The score of a list of items: 0-100, weighted by area, 100 only when everything passes.
+pub fn score(items: &[Item]) -> u32 {
+    let mut earned = 0.0;
+    let mut possible = 0.0;
+    for area in Area::ALL {
+        let in_area: Vec<&Item> = items.iter().filter(|i| i.area == area).collect();
+        if in_area.is_empty() {
+            continue;
+        }
+        let passed = in_area.iter().filter(|i| i.status == Status::Pass).count();
+        let weight = f64::from(area.weight());
+        possible += weight;
+        earned += weight * passed as f64 / in_area.len() as f64;
+    }
+    if possible == 0.0 {
+        return 0;
+    }
+    let all_pass = items.iter().all(|i| i.status == Status::Pass);
+    let raw = (100.0 * earned / possible).floor();
+    if all_pass {
+        100
+    } else {
+        // Never round a failing checklist up to 100.
+        (raw as u32).min(99)
+    }
+}
+
+/// Judges everything read. The backup items come from `backup-freshness`'s verdicts.
+pub fn evaluate(
+    facts: &Facts,
+    verdicts: &[(crate::freshness::assess::Item, Verdict)],
+    config: &Config,
+) -> Vec<Item> {
+    let mut items = Vec::new();
+    backups(facts, verdicts, &mut items);
+    buckets(facts, config, &mut items);
+    databases(facts, config, &mut items);
+    vaults(facts, &mut items);
+    keys(facts, &mut items);
+    drills(facts, verdicts, config, &mut items);
+    guard(facts, config, &mut items);
+    items
+}
+
+fn backups(
+    facts: &Facts,
+    verdicts: &[(crate::freshness::assess::Item, Verdict)],
+    items: &mut Vec<Item>,
+) {
+    for (item, verdict) in verdicts {
+        let rtype = item.resource.resource_type.as_str();
+        let base = |check| Item::new(Area::Backups, check, &item.resource.arn, rtype, &item.id);
+        let at = facts.at;
+        let age = |t: Timestamp| format_duration(at.seconds_since(t));
+        let out = match verdict {
+            Verdict::Exempt { .. } => continue,
+            Verdict::Fresh { last, rpo } => base(crate::freshness::MISSED).pass(format!(
+                "newest recovery point {} old, within its RPO of {}",
+                age(*last),
+                format_duration(rpo.seconds)
+            )),
+            Verdict::InProgress { last: Some(last), rpo, job } if at.seconds_since(*last) <= rpo.seconds => {
+                base(crate::freshness::MISSED).pass(format!("newest recovery point {} old; job {} running", age(*last), job.id))
+            }
+            Verdict::InProgress { last, rpo, job } => base(crate::freshness::MISSED).fail(
+                Severity::Critical,
+                format!(
+                    "no recovery point within its RPO of {} ({}); job {} is running",
+                    format_duration(rpo.seconds),
+                    last.map_or_else(|| "none yet".to_owned(), |l| format!("newest {} old", age(l))),
+                    job.id
+                ),
+                "Wait for the running job to complete, then check the plan's schedule.",
+            ),
+            Verdict::AwaitingFirst { rpo } => base(crate::freshness::NEVER_COMPLETED).fail(
+                Severity::Critical,
+                format!("in a backup plan (RPO {}) but no recovery point yet", format_duration(rpo.seconds)),
+                "Start an on-demand backup now (AWS Backup console, Protected resources, Create on-demand backup).",
+            ),
+            Verdict::Unprotected { reason } => base(crate::freshness::UNPROTECTED).fail(
+                Severity::Critical,
+                format!("not protected: {reason}"),
+                "Add it to a backup plan selection (by ARN or tag), e.g. an aws_backup_selection with its ARN.",
+            ),
+            Verdict::Missed { last, rpo, why } => base(crate::freshness::MISSED).fail(
+                Severity::Critical,
+                format!("newest recovery point {} old, RPO {}: {why}", age(*last), format_duration(rpo.seconds)),
+                "Fix what stops the scheduled job (see the reason), then start an on-demand backup.",
+            ),
+            Verdict::NeverCompleted { rpo, why } => base(crate::freshness::NEVER_COMPLETED).fail(
+                Severity::Critical,
+                format!("no recovery point after more than its RPO of {}: {why}", format_duration(rpo.seconds)),
+                "Start an on-demand backup now, then fix what stops the scheduled job.",
+            ),
+            Verdict::Unknown { reason } => base(crate::freshness::UNKNOWN).unknown(reason.clone()),
+        };
+        items.push(out);
+    }
+    for (scope, why) in crate::freshness::unread_scopes(&facts.backups) {
+        items.push(
+            Item::new(Area::Backups, crate::freshness::UNKNOWN, &scope, "", &scope).unknown(why),
+        );
+    }
+}
+
+fn buckets(facts: &Facts, config: &Config, items: &mut Vec<Item>) {
+    let buckets = match &facts.buckets {
+        Ok(buckets) => buckets,
+        Err(why) => {
+            items.push(
+                Item::new(
+                    Area::DataBuckets,
+                    UNKNOWN,
+                    "inventory:buckets",
+                    "",
+                    "S3 buckets",
+                )
+                .unknown(why.clone()),
+            );
+            items.push(
+                Item::new(Area::State, UNKNOWN, "inventory:buckets", "", "S3 buckets")
+                    .unknown(why.clone()),
+            );
+            return;
+        }
+    };
+    if let Some(why) = &facts.bucket_tags_failure {
+        items.push(
+            Item::new(
+                Area::DataBuckets,
+                UNKNOWN,
+                "inventory:bucket-tags",
+                "",
+                "bucket tags",
+            )
+            .unknown(format!(
+                "{why}; buckets marked only by tag were not checked"
+            )),
+        );
+    }
+    let min_days = config.min_version_retention_days;
+    for bucket in buckets {
+        let arn = phoenix_shared::arn::bucket(&bucket.name, &facts.region);
+        let areas: Vec<Area> = [
+            (bucket.data, Area::DataBuckets),
+            (bucket.state, Area::State),
+        ]
+        .into_iter()
+        .filter_map(|(yes, area)| yes.then_some(area))
+        .collect();
+        let what = if bucket.data {
+            "data"
+        } else {
+            "Terraform state"
+        };
+        for area in &areas {
+            let base = Item::new(*area, BUCKET_UNVERSIONED, &arn, "S3Bucket", &bucket.name);
+            let item = match &bucket.versioning {
+                Err(why) => base.unknown(why.clone()),
+                Ok(Versioning::Enabled) => base.pass("versioning Enabled").resolving(&[VERSIONING_SUSPENDED]),
+                Ok(Versioning::Never) => base.fail(
+                    Severity::Critical,
+                    format!("versioning was never enabled: a delete or overwrite of its {what} is permanent"),
+                    format!("aws s3api put-bucket-versioning --bucket {} --versioning-configuration Status=Enabled (Terraform: aws_s3_bucket_versioning)", bucket.name),
+                ),
+                Ok(Versioning::Suspended) => Item {
+                    check: VERSIONING_SUSPENDED,
+                    ..base
+                }
+                .fail(
+                    Severity::Critical,
+                    "versioning is Suspended: new deletes and overwrites are permanent",
+                    format!("aws s3api put-bucket-versioning --bucket {} --versioning-configuration Status=Enabled", bucket.name),
+                ),
+            };
+            // A bucket that holds both data and state counts in both areas.
+            items.push(item);
+        }
+        if bucket.data && bucket.versioning == Ok(Versioning::Never) {
+            items.push(
+                Item::new(Area::DataBuckets, RETENTION_RULE_MISSING, &arn, "S3Bucket", &bucket.name).fail(
+                    Severity::Error,
+                    "no noncurrent versions are kept: versioning was never enabled",
+                    format!("After enabling versioning, add an aws_s3_bucket_lifecycle_configuration rule with noncurrent_version_expiration of at least {min_days} days (the seeds' Phase 1 uses 90)."),
+                ),
+            );
+        }
+        if let Some(lifecycle) = &bucket.lifecycle {
+            let base = Item::new(
+                Area::DataBuckets,
+                RETENTION_RULE_MISSING,
+                &arn,
+                "S3Bucket",
+                &bucket.name,
+            );
+            let item = match lifecycle {
+                Err(why) => base.unknown(why.clone()),
+                Ok(rules) => match assess_lifecycle(rules, min_days) {
+                    LifecycleVerdict::Keeps => base
+                        .pass(format!("a lifecycle rule keeps noncurrent versions at least {min_days} days"))
+                        .resolving(&[LIFECYCLE_WEAKENED]),
+                    LifecycleVerdict::Deletes(why) => Item {
+                        check: LIFECYCLE_WEAKENED,
+                        ..base
+                    }
+                    .fail(
+                        Severity::Error,
+                        format!("the lifecycle deletes data early: {why}"),
+                        format!("Keep noncurrent versions (NoncurrentVersionExpiration) at least {min_days} days and do not expire current objects sooner."),
+                    ),
+                    LifecycleVerdict::NoRetentionRule => base.fail(
+                        Severity::Error,
+                        format!("no enabled lifecycle rule keeps noncurrent versions for {min_days} days"),
+                        format!("Add an aws_s3_bucket_lifecycle_configuration rule with noncurrent_version_expiration of at least {min_days} days (the seeds' Phase 1 uses 90)."),
+                    ),
+                },
+            };
+            items.push(item);
+        }
+    }
+    if !buckets.iter().any(|b| b.state) {
+        let base = Item::new(
+            Area::State,
+            STATE_BUCKET_MISSING,
+            STATE_SCOPE,
+            "S3Bucket",
+            "Terraform state",
+        );
+        items.push(match &facts.bucket_tags_failure {
+            // The state bucket may be one marked only by its tag.
+            Some(why) => base.unknown(format!("{why}; a state bucket marked only by tag may have been missed")),
+            None => base.fail(
+                Severity::Warning,
+                "no bucket is known to hold Terraform state, so its versioning is not checked",
+                "Tag the state bucket phoenix:terraform-state=true or name it in PHOENIX_STATE_BUCKETS.",
+            ),
+        });
+    }
+}
+
+fn databases(facts: &Facts, config: &Config, items: &mut Vec<Item>) {
+    let dbs = match &facts.databases {
+        Ok(dbs) => dbs,
+        Err(why) => {
+            items.push(
+                Item::new(Area::Databases, UNKNOWN, "inventory:rds", "", "RDS")
+                    .unknown(why.clone()),
+            );
+            return;
+        }
+    };
+    let min = i64::try_from(config.min_backup_retention_days).unwrap_or(i64::MAX);
+    for db in dbs {
+        let what = if db.cluster {
+            "DB cluster"
+        } else {
+            "DB instance"
+        };
+        let flag = if db.cluster {
+            "aws rds modify-db-cluster --db-cluster-identifier"
+        } else {
+            "aws rds modify-db-instance --db-instance-identifier"
+        };
+        items.push(Item::new(Area::Databases, DELETION_PROTECTION_OFF, &db.arn, &db.kind, &db.id).judged(
+            db.deletion_protection,
+            "deletion protection on",
+            Severity::Critical,
+            format!("deletion protection is OFF on {what} {}: terraform destroy deletes it", db.id),
+            format!("{flag} {} --deletion-protection --apply-immediately (Terraform: deletion_protection = true)", db.id),
+        ));
+        items.push(
+            Item::new(
+                Area::Databases,
+                BACKUP_RETENTION_LOW,
+                &db.arn,
+                &db.kind,
+                &db.id,
+            )
+            .judged(
+                db.retention_days >= min,
+                format!("automated backups kept {} days", db.retention_days),
+                Severity::Error,
+                format!(
+                    "automated backups kept {} days (policy: at least {min})",
+                    db.retention_days
+                ),
+                format!(
+                    "{flag} {} --backup-retention-period {min} --apply-immediately",
+                    db.id
+                ),
+            ),
+        );
+    }
+}
+
+fn vaults(facts: &Facts, items: &mut Vec<Item>) {
+    let vaults = match &facts.vaults {
+        Ok(vaults) => vaults,
+        Err(why) => {
+            items.push(
+                Item::new(
+                    Area::Vaults,
+                    UNKNOWN,
+                    "inventory:backup-vaults",
+                    "",
+                    "backup vaults",
+                )
+                .unknown(why.clone()),
+            );
+            return;
+        }
+    };
+    for v in vaults {
+        let lock = Item::new(Area::Vaults, VAULT_UNLOCKED, &v.arn, "BackupVault", &v.name);
+        let lock = if !v.locked {
+            lock.fail(
+                Severity::Error,
+                format!("no vault lock: anyone with backup:DeleteRecoveryPoint can delete its {} recovery point(s)", v.points),
+                format!("aws backup put-backup-vault-lock-configuration --backup-vault-name {} --min-retention-days 7 --changeable-for-days 3 (Terraform: aws_backup_vault_lock_configuration)", v.name),
+            )
+        } else if v.min_retention_days.is_none_or(|d| d < 1) {
+            lock.fail(
+                Severity::Error,
+                "vault lock without a minimum retention: recovery points can still be deleted at once",
+                format!("Set --min-retention-days on the lock of {}.", v.name),
+            )
+        } else {
+            let days = v.min_retention_days.unwrap_or_default();
+            let mut pass = lock
+                .pass(format!("vault lock on, minimum retention {days} days"))
+                .resolving(&[VAULT_LOCK_REMOVED]);
+            if v.lock_date.is_none() {
+                pass.warning = Some("governance mode: a principal allowed backup:DeleteBackupVaultLockConfiguration can remove the lock; set changeable-for-days for compliance mode".to_owned());
+            }
+            pass
+        };
+        items.push(lock);
+        let policy = Item::new(
+            Area::Vaults,
+            VAULT_POLICY_OPEN,
+            &v.arn,
+            "BackupVault",
+            &v.name,
+        );
+        items.push(match &v.policy {
+            Err(why) => policy.unknown(why.clone()),
+            Ok(None) => policy.pass("no access policy: only the account's own IAM decides"),
+            Ok(Some(text)) => {
+                let doc = policy_json(Some(&Value::String(text.clone())));
+                policy.judged(
+                    !lets_anyone_delete_recovery_points(&doc),
+                    "the access policy lets no arbitrary principal delete recovery points",
+                    Severity::Critical,
+                    "the access policy lets any principal delete or expire its recovery points",
+                    format!("Remove the Allow for Principal \"*\" on backup:DeleteRecoveryPoint from the access policy of {}, or add a Deny.", v.name),
+                )
+            }
+        });
+    }
+}
+
+fn keys(facts: &Facts, items: &mut Vec<Item>) {
+    for key in &facts.keys {
+        let users = key.used_by.join(", ");
+        match &key.state {
+            Err(why) => items.push(
+                Item::new(Area::Keys, UNKNOWN, &key.id, "KMSKey", &key.id).unknown(why.clone()),
+            ),
+            Ok(state) => {
+                let name = state
+                    .arn
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or(&state.arn)
+                    .to_owned();
+                let base = |check| Item::new(Area::Keys, check, &state.arn, "KMSKey", &name);
+                let item = match state.state.as_str() {
+                    "PendingDeletion" | "PendingReplicaDeletion" => base(KEY_DELETION_SCHEDULED).fail(
+                        Severity::Critical,
+                        format!(
+                            "scheduled for deletion{}: {users} become unreadable then",
+                            state.deletion_date.map_or_else(String::new, |d| format!(" on {d}"))
+                        ),
+                        format!("aws kms cancel-key-deletion --key-id {} && aws kms enable-key --key-id {}", state.arn, state.arn),
+                    ),
+                    "Disabled" => base(KEY_DISABLED).fail(
+                        Severity::Critical,
+                        format!("disabled: {users} cannot be read or restored"),
+                        format!("aws kms enable-key --key-id {}", state.arn),
+                    ),
+                    "Enabled" => base(KEY_DELETION_SCHEDULED).pass(format!("enabled; used by {users}")).resolving(&[KEY_DISABLED]),
+                    other => base(KEY_DISABLED).fail(
+                        Severity::Error,
+                        format!("key state {other}: {users} may not be readable"),
+                        "Check the key in the KMS console.",
+                    ),
+                };
+                items.push(item);
+            }
+        }
+    }
+    match &facts.secrets {
+        Err(why) => items.push(
+            Item::new(Area::Keys, UNKNOWN, "inventory:secrets", "", "secrets").unknown(why.clone()),
+        ),
+        Ok(secrets) => {
+            for s in secrets {
+                let base = |check| Item::new(Area::Keys, check, &s.arn, "Secret", &s.name);
+                items.push(match s.deleted_date {
+                    Some(when) => base(SECRET_DELETED).fail(
+                        Severity::Critical,
+                        format!("scheduled for deletion on {when}: the key that decrypts restored data goes with it"),
+                        format!("aws secretsmanager restore-secret --secret-id {}", s.name),
+                    ),
+                    None => base(SECRET_DELETED).pass("not scheduled for deletion"),
+                });
+                let has_previous = s
+                    .versions
+                    .values()
+                    .any(|stages| stages.iter().any(|st| st == "AWSPREVIOUS"));
+                items.push(base(SECRET_PREVIOUS_MISSING).judged(
+                    s.versions.len() <= 1 || has_previous,
+                    if s.versions.len() <= 1 { "one version: never changed".to_owned() } else { "the previous version is kept (AWSPREVIOUS)".to_owned() },
+                    Severity::Error,
+                    format!("{} versions and none is AWSPREVIOUS: data encrypted with the key before the last change cannot be decrypted", s.versions.len()),
+                    "Put the previous key value back as a version staged AWSPREVIOUS, and add lifecycle { ignore_changes = [secret_string] } to the secret version.",
+                ));
+            }
+        }
+    }
+}
+
+fn drills(
+    facts: &Facts,
+    verdicts: &[(crate::freshness::assess::Item, Verdict)],
+    config: &Config,
+    items: &mut Vec<Item>,
+) {
+    let types: BTreeSet<&str> = verdicts
+        .iter()
+        .filter(|(_, v)| !matches!(v, Verdict::Exempt { .. }))
+        .map(|(i, _)| i.resource.resource_type.as_str())
+        .collect();
+    let window = format_duration(config.restore_drill_max_age_seconds);
+    let target = config.recovery_time_target_seconds;
+    for rtype in types {
+        let scope = format!("restore-drill:{rtype}");
+        let base = Item::new(Area::Drills, DRILL_MISSING, &scope, rtype, "restore drill");
+        let restores = match &facts.restores {
+            Err(why) => {
+                items.push(base.unknown(why.clone()));
+                continue;
+            }
+            Ok(r) => r,
+        };
+        let done: Vec<(i64, &crate::audit::read::Restore)> = restores
+            .iter()
+            .filter(|r| r.resource_type.eq_ignore_ascii_case(rtype))
+            .filter_map(|r| r.completed.map(|c| (c.seconds_since(r.created), r)))
+            .collect();
+        let fastest = done.iter().min_by_key(|(d, _)| *d);
+        items.push(match fastest {
+            None => base.fail(
+                Severity::Warning,
+                format!("no successful {rtype} restore in the last {window}: nobody knows the backups restore"),
+                format!("Run a restore drill (aws backup start-restore-job, or an AWS Backup restore testing plan for {rtype}) and time it."),
+            ),
+            Some((duration, r)) if *duration > target => Item { check: DRILL_SLOW, ..base }.fail(
+                Severity::Warning,
+                format!("fastest {rtype} restore in the last {window} took {} (job {}); the recovery-time target is {}", format_duration(*duration), r.id, format_duration(target)),
+                "Make the restore faster (smaller data set, provisioned throughput, automation), or agree a longer PHOENIX_RECOVERY_TIME_MINUTES.",
+            ),
+            Some((duration, r)) => base
+                .pass(format!(
+                    "{} {} restored in {} on {}",
+                    if r.restore_test { "restore test" } else { "restore job" },
+                    r.id,
+                    format_duration(*duration),
+                    r.created
+                ))
+                .resolving(&[DRILL_SLOW]),
+        });
+    }
+}
+
+fn guard(facts: &Facts, config: &Config, items: &mut Vec<Item>) {
+    match &facts.trails {
+        Err(why) => items.push(
+            Item::new(Area::Guard, UNKNOWN, "inventory:trails", "", "CloudTrail")
+                .unknown(why.clone()),
+        ),
+        Ok(trails) => {
+            items.push(
+                Item::new(
+                    Area::Guard,
+                    TRAIL_MISSING,
+                    "cloudtrail",
+                    "Trail",
+                    "CloudTrail",
+                )
+                .judged(
+                    trails.iter().any(|t| t.logging == Ok(true)),
+                    "at least one trail is logging",
+                    Severity::Critical,
+                    "no trail is logging: protection-guard sees no API calls",
+                    "Create a multi-region trail (aws_cloudtrail) and start logging.",
+                ),
+            );
+            for t in trails {
+                let base = Item::new(Area::Guard, TRAIL_STOPPED, &t.arn, "Trail", &t.name);
+                items.push(match &t.logging {
+                    Err(why) => base.unknown(why.clone()),
+                    Ok(logging) => base.judged(
+                        *logging,
+                        format!(
+                            "logging{}",
+                            if t.multi_region { ", multi-region" } else { "" }
+                        ),
+                        Severity::Critical,
+                        "logging is stopped",
+                        format!("aws cloudtrail start-logging --name {}", t.arn),
+                    ),
+                });
+            }
+        }
+    }
+    match &facts.rules {
+        Err(why) => items.push(
+            Item::new(
+                Area::Guard,
+                UNKNOWN,
+                "inventory:rules",
+                "",
+                "EventBridge rules",
+            )
+            .unknown(why.clone()),
+        ),
+        Ok(rules) if rules.is_empty() => items.push(
+            Item::new(
+                Area::Guard,
+                GUARD_RULES_MISSING,
+                "guard-rules",
+                "Rule",
+                "Phoenix Guard rules",
+            )
+            .fail(
+                Severity::Critical,
+                format!(
+                    "no EventBridge rule named {}*: no event reaches Phoenix Guard",
+                    config.guard_prefix
+                ),
+                "Deploy the infra/ module (or set PHOENIX_GUARD_PREFIX to the rules' prefix).",
+            ),
+        ),
+        Ok(rules) => {
+            for r in rules {
+                items.push(
+                    Item::new(Area::Guard, GUARD_RULE_DISABLED, &r.arn, "Rule", &r.name).judged(
+                        r.enabled,
+                        "enabled",
+                        Severity::Critical,
+                        "disabled: its events no longer reach Phoenix Guard",
+                        format!("aws events enable-rule --name {}", r.name),
+                    ),
+                );
+            }
+        }
+    }
+    for (function, newest) in &facts.heartbeats {
+        let scope = format!("function:{function}");
+        let base = Item::new(Area::Guard, HEARTBEAT_MISSING, &scope, "Function", function);
+        let max = config.heartbeat_max_age_seconds;
+        items.push(match newest {
+            Err(why) => base.unknown(why.clone()),
+            Ok(Some(t)) => base.pass(format!(
+                "last heartbeat {} ago",
+                format_duration(facts.at.seconds_since(*t))
+            )),
+            Ok(None) => base.fail(
+                Severity::Error,
+                format!(
+                    "no Heartbeat in the last {}: the scheduled check is not running",
+                    format_duration(max)
+                ),
+                format!("Check the {function} function's schedule, errors and permissions."),
+            ),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::read::{Bucket, Restore, Secret, Vault};
+    use std::collections::BTreeMap;
+
+    const AT: Timestamp = Timestamp::from_epoch_seconds(1_795_400_000);
+
+    fn config() -> Config {
+        Config::for_checks(|_| None).expect("defaults")
+    }
+
+    fn facts() -> Facts {
+        Facts {
+            at: AT,
+            account: "123456789012".to_owned(),
+            region: "eu-west-1".to_owned(),
+            backups: Default::default(),
+            protections: Vec::new(),
+            buckets: Ok(Vec::new()),
+            bucket_tags_failure: None,
+            databases: Ok(Vec::new()),
+            vaults: Ok(Vec::new()),
+            keys: Vec::new(),
+            secrets: Ok(Vec::new()),
+            restores: Ok(Vec::new()),
+            trails: Ok(Vec::new()),
+            rules: Ok(Vec::new()),
+            heartbeats: BTreeMap::new(),
+        }
+    }
+
+    fn item(area: Area, status: Status) -> Item {
+        let mut i = Item::new(area, "x", "r", "", "r");
+        i.status = status;
+        i
+    }
+
+    #[test]
+    fn weights_add_up_to_100() {
+        assert_eq!(Area::ALL.iter().map(|a| a.weight()).sum::<u32>(), 100);
+    }
+
+    #[test]
+    fn the_score_weighs_areas_leaves_empty_ones_out_and_reaches_100_only_when_all_pass() {
+        use Status::{Fail, Pass, Unknown};
+        assert_eq!(score(&[]), 0, "nothing checked is not ready");
+        assert_eq!(score(&[item(Area::Guard, Pass)]), 100);
+        // Backups (30) half passing, buckets (20) passing: (15 + 20) / 50.
+        let items = [
+            item(Area::Backups, Pass),
+            item(Area::Backups, Fail),
+            item(Area::DataBuckets, Pass),
+        ];
+        assert_eq!(score(&items), 70);
+        let unknown = [item(Area::Backups, Pass), item(Area::Backups, Unknown)];
+        assert_eq!(score(&unknown), 50, "unknown counts as failed");
+        let mut many: Vec<Item> = (0..1000).map(|_| item(Area::Backups, Pass)).collect();
+        many.push(item(Area::Backups, Fail));
+        assert_eq!(
+            score(&many),
+            99,
+            "one failure in a thousand still is not 100"
+        );
+    }
+
+    #[test]
+    fn a_governance_lock_passes_with_a_warning_and_an_open_policy_fails() {
+        let mut f = facts();
+        let vault = |name: &str, locked, lock_date, policy: Option<&str>| Vault {
+            name: name.to_owned(),
+            arn: format!("arn:aws:backup:eu-west-1:123456789012:backup-vault:{name}"),
+            locked,
+            min_retention_days: Some(7),
+            lock_date,
+            key: None,
+            points: 3,
+            policy: Ok(policy.map(str::to_owned)),
+        };
+        let open = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"backup:DeleteRecoveryPoint","Resource":"*"}]}"#;
+        f.vaults = Ok(vec![
+            vault("governance", true, None, None),
+            vault("compliance", true, Some(AT), None),
+            vault("open", false, None, Some(open)),
+        ]);
+        let items = evaluate(&f, &[], &config());
+        let find = |name: &str, check: &str| {
+            items
+                .iter()
+                .find(|i| i.name == name && i.check == check)
+                .unwrap_or_else(|| panic!("{name} {check}: {items:#?}"))
+        };
+        let governance = find("governance", VAULT_UNLOCKED);
+        assert_eq!(governance.status, Status::Pass);
+        assert!(
+            governance
+                .warning
+                .as_deref()
+                .unwrap_or_default()
+                .contains("governance mode")
+        );
+        assert_eq!(find("compliance", VAULT_UNLOCKED).warning, None);
+        assert_eq!(find("open", VAULT_UNLOCKED).status, Status::Fail);
+        let policy = find("open", VAULT_POLICY_OPEN);
+        assert_eq!(
+            (policy.status, policy.severity),
+            (Status::Fail, Severity::Critical)
+        );
+    }
+
+    #[test]
+    fn secrets_keep_their_previous_version_and_drills_meet_the_recovery_time() {
+        let mut f = facts();
+        let stages = |pairs: &[(&str, &[&str])]| {
+            pairs
+                .iter()
+                .map(|(v, s)| ((*v).to_owned(), s.iter().map(|x| (*x).to_owned()).collect()))
+                .collect()
+        };
+        f.secrets = Ok(vec![
+            Secret {
+                arn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:kept-AbCdEf".to_owned(),
+                name: "kept".to_owned(),
+                deleted_date: None,
+                versions: stages(&[("v1", &["AWSPREVIOUS"]), ("v2", &["AWSCURRENT"])]),
+                kms_key: None,
+            },
+            Secret {
+                arn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:lost-AbCdEf".to_owned(),
+                name: "lost".to_owned(),
+                deleted_date: Some(AT),
+                versions: stages(&[("v1", &[]), ("v2", &["AWSCURRENT"])]),
+                kms_key: None,
+            },
+        ]);
+        let items = evaluate(&f, &[], &config());
+        let status = |name: &str, check: &str| {
+            items
+                .iter()
+                .find(|i| i.name == name && i.check == check)
+                .map(|i| i.status)
+        };
+        assert_eq!(status("kept", SECRET_PREVIOUS_MISSING), Some(Status::Pass));
+        assert_eq!(status("kept", SECRET_DELETED), Some(Status::Pass));
+        assert_eq!(status("lost", SECRET_PREVIOUS_MISSING), Some(Status::Fail));
+        assert_eq!(status("lost", SECRET_DELETED), Some(Status::Fail));
+
+        // Drills: one per required type present; 20 minutes misses a 15-minute target.
+        let efs = crate::freshness::assess::Item {
+            resource: crate::coverage::Resource {
+                arn: "arn:aws:elasticfilesystem:eu-west-1:123456789012:file-system/fs-1".to_owned(),
+                resource_type: "EFS".to_owned(),
+                tags: Default::default(),
+            },
+            id: "fs-1".to_owned(),
+            created: None,
+        };
+        let verdicts = vec![(
+            efs,
+            Verdict::AwaitingFirst {
+                rpo: crate::freshness::assess::Rpo {
+                    seconds: 86_400,
+                    source: "plan".to_owned(),
+                },
+            },
+        )];
+        let drill = |minutes: i64| Restore {
+            id: "r-1".to_owned(),
+            resource_type: "EFS".to_owned(),
+            created: AT.plus_seconds(-86_400),
+            completed: Some(AT.plus_seconds(-86_400 + minutes * 60)),
+            restore_test: false,
+        };
+        let check_of = |restores: Vec<Restore>| {
+            let mut f = facts();
+            f.restores = Ok(restores);
+            let items = evaluate(&f, &verdicts, &config());
+            let d = items
+                .iter()
+                .find(|i| i.area == Area::Drills)
+                .cloned()
+                .expect("a drill item");
+            (d.check, d.status)
+        };
+        assert_eq!(check_of(vec![]), (DRILL_MISSING, Status::Fail));
+        assert_eq!(check_of(vec![drill(20)]), (DRILL_SLOW, Status::Fail));
+        assert_eq!(
+            check_of(vec![drill(20), drill(8)]),
+            (DRILL_MISSING, Status::Pass)
+        );
+    }
+
+    #[test]
+    fn a_bucket_read_that_failed_is_unknown_and_a_missing_state_bucket_is_named() {
+        let mut f = facts();
+        f.buckets = Ok(vec![Bucket {
+            name: "uploads".to_owned(),
+            data: true,
+            state: false,
+            versioning: Err("GetBucketVersioning: AccessDenied".to_owned()),
+            lifecycle: Some(Ok(Vec::new())),
+        }]);
+        let items = evaluate(&f, &[], &config());
+        let versioning = items
+            .iter()
+            .find(|i| i.check == BUCKET_UNVERSIONED)
+            .expect("item");
+        assert_eq!(versioning.status, Status::Unknown);
+        assert!(versioning.detail.contains("AccessDenied"));
+        assert!(
+            items
+                .iter()
+                .any(|i| i.check == STATE_BUCKET_MISSING && i.status == Status::Fail)
+        );
+        assert!(score(&items) < 100);
+    }
+
+    #[test]
+    fn with_bucket_tags_unreadable_a_missing_state_bucket_is_unknown_not_a_failure() {
+        let mut f = facts();
+        f.buckets = Ok(Vec::new());
+        f.bucket_tags_failure = Some("GetResources: ThrottlingException".to_owned());
+        let items = evaluate(&f, &[], &config());
+        let state = items
+            .iter()
+            .find(|i| i.check == STATE_BUCKET_MISSING)
+            .expect("item");
+        assert_eq!(
+            (state.status, state.resource.as_str()),
+            (Status::Unknown, STATE_SCOPE)
+        );
+        assert!(
+            state.detail.contains("ThrottlingException"),
+            "{}",
+            state.detail
+        );
+    }
+}

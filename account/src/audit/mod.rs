@@ -1,0 +1,42 @@
+//! The readiness audit: one read of the account ([`read`]), every item of the checklist
+//! judged ([`checklist`]: pass, fail, or unknown with the reason) and scored 0-100
+//! ([`report`]); [`predestroy`] answers what a destroy would lose now. The scheduled
+//! `readiness-audit` function delivers it; the `phoenix` command line prints it.
+
+pub mod checklist;
+pub mod predestroy;
+pub mod read;
+pub mod report;
+
+use crate::freshness::{self, Judgement};
+use phoenix_shared::{Config, Timestamp};
+use read::{Clients, Facts};
+use report::Report;
+
+/// An audit's outcome: the report and what the freshness judgement concluded.
+#[derive(Debug)]
+pub struct Audit {
+    pub facts: Facts,
+    pub judgement: Judgement,
+    pub report: Report,
+}
+
+/// Reads the account and judges the checklist (no writes anywhere).
+pub async fn audit(
+    clients: &Clients,
+    config: &Config,
+    account: Option<String>,
+    at: Timestamp,
+    this_function: Option<&str>,
+) -> Audit {
+    let mut facts = read::read(clients, config, account, at, this_function).await;
+    let protections = std::mem::take(&mut facts.protections);
+    let judgement = freshness::judge(&facts.backups, protections, at);
+    let items = checklist::evaluate(&facts, &judgement.verdicts, config);
+    let report = Report::new(config, &facts, items);
+    Audit {
+        facts,
+        judgement,
+        report,
+    }
+}

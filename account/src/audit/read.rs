@@ -1,0 +1,803 @@
+//! Reading the account for the checklist. Every read keeps its failure as text, so a check
+//! that could not run becomes "unknown", never a pass.
+//!
+//! Calls per audit: the backup reads of `backup-freshness` (bulk listings first), one
+//! `ListBuckets`, one `GetResources` page per 100 tagged buckets, `GetBucketVersioning` on
+//! each data and state bucket and `GetBucketLifecycleConfiguration` on each data bucket
+//! whose versioning is or was on (at most two per bucket, none for other buckets), the RDS and EFS listings,
+//! `ListBackupVaults` and one `GetBackupVaultAccessPolicy` per vault that holds or receives
+//! recovery points, one `DescribeKey` per key those use, `ListSecrets`, `ListRestoreJobs`,
+//! `DescribeTrails` with one `GetTrailStatus` per trail, `ListRules`, and one
+//! `GetMetricData` for the heartbeats.
+
+use crate::freshness::assess::{Protection, Snapshot};
+use crate::freshness::collect::ts;
+use crate::policy::LifecycleRule;
+use aws_sdk_s3::error::ProvideErrorMetadata;
+use futures_util::stream::{self, StreamExt};
+use phoenix_shared::aws::reason;
+use phoenix_shared::time::Timestamp;
+use phoenix_shared::{Config, tags};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Per-resource reads in flight at once.
+pub const CONCURRENCY: usize = 16;
+
+/// The scheduled functions whose `Heartbeat` the audit looks for.
+pub const SCHEDULED_FUNCTIONS: [&str; 2] = ["backup-freshness", "readiness-audit"];
+
+/// The clients an audit needs, built once.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    pub backups: crate::freshness::collect::Clients,
+    pub s3: aws_sdk_s3::Client,
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
+    pub kms: aws_sdk_kms::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
+    pub cloudtrail: aws_sdk_cloudtrail::Client,
+    pub events: aws_sdk_eventbridge::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+}
+
+impl Clients {
+    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+        Self {
+            backups: crate::freshness::collect::Clients::new(sdk),
+            s3: phoenix_shared::aws::s3_client(sdk),
+            tagging: aws_sdk_resourcegroupstagging::Client::new(sdk),
+            kms: aws_sdk_kms::Client::new(sdk),
+            secrets: aws_sdk_secretsmanager::Client::new(sdk),
+            cloudtrail: aws_sdk_cloudtrail::Client::new(sdk),
+            events: aws_sdk_eventbridge::Client::new(sdk),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(sdk),
+        }
+    }
+}
+
+pub type Read<T> = Result<T, String>;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Versioning {
+    Enabled,
+    Suspended,
+    /// Never enabled: S3 answers with no status.
+    Never,
+}
+
+/// A bucket whose data must survive, or which holds Terraform state.
+#[derive(Debug, Clone)]
+pub struct Bucket {
+    pub name: String,
+    pub data: bool,
+    pub state: bool,
+    pub versioning: Read<Versioning>,
+    /// Data buckets whose versioning is (or was) on; `None` for the others.
+    pub lifecycle: Option<Read<Vec<LifecycleRule>>>,
+}
+
+/// An RDS instance (not in a cluster) or cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Database {
+    pub arn: String,
+    pub id: String,
+    /// `RDS` for an instance, `Aurora` (or the engine family) for a cluster.
+    pub kind: String,
+    pub cluster: bool,
+    pub deletion_protection: bool,
+    pub retention_days: i64,
+    pub kms_key: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Vault {
+    pub name: String,
+    pub arn: String,
+    pub locked: bool,
+    pub min_retention_days: Option<i64>,
+    /// Set in compliance mode: the date the lock becomes immutable.
+    pub lock_date: Option<Timestamp>,
+    pub key: Option<String>,
+    pub points: i64,
+    /// `Ok(None)`: no access policy.
+    pub policy: Read<Option<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    pub id: String,
+    /// The vaults and data stores that use it.
+    pub used_by: Vec<String>,
+    pub state: Read<KeyState>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyState {
+    pub arn: String,
+    pub state: String,
+    pub deletion_date: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Secret {
+    pub arn: String,
+    pub name: String,
+    pub deleted_date: Option<Timestamp>,
+    /// Stages of each version.
+    pub versions: BTreeMap<String, Vec<String>>,
+    pub kms_key: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Restore {
+    pub id: String,
+    pub resource_type: String,
+    pub created: Timestamp,
+    pub completed: Option<Timestamp>,
+    pub restore_test: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trail {
+    pub arn: String,
+    pub name: String,
+    pub multi_region: bool,
+    pub logging: Read<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub arn: String,
+    pub name: String,
+    pub enabled: bool,
+}
+
+/// Everything an audit read.
+#[derive(Debug)]
+pub struct Facts {
+    pub at: Timestamp,
+    pub account: String,
+    pub region: String,
+    pub backups: Snapshot,
+    pub protections: Vec<Protection>,
+    /// Data and state buckets; `Err` when the bucket listing itself failed.
+    pub buckets: Read<Vec<Bucket>>,
+    /// Tags could not be listed: buckets named only by tag are missed.
+    pub bucket_tags_failure: Option<String>,
+    pub databases: Read<Vec<Database>>,
+    pub vaults: Read<Vec<Vault>>,
+    pub keys: Vec<Key>,
+    pub secrets: Read<Vec<Secret>>,
+    pub restores: Read<Vec<Restore>>,
+    pub trails: Read<Vec<Trail>>,
+    pub rules: Read<Vec<Rule>>,
+    /// Newest heartbeat per scheduled function (not read for `this_function`).
+    pub heartbeats: BTreeMap<String, Read<Option<Timestamp>>>,
+}
+
+fn is_true(value: Option<&String>) -> bool {
+    tags::is_true(value.map(String::as_str))
+}
+
+/// Reads everything the checklist needs. `this_function` is the scheduled function running
+/// the audit, whose own heartbeat is this run.
+pub async fn read(
+    clients: &Clients,
+    config: &Config,
+    account: Option<String>,
+    at: Timestamp,
+    this_function: Option<&str>,
+) -> Facts {
+    let (backups, _coverage, protections) = crate::freshness::collect::collect(
+        &clients.backups,
+        &config.required_resource_types,
+        account,
+        &config.aws_region,
+        at,
+        config.backup_grace_seconds,
+    )
+    .await;
+    let (buckets, databases, vaults, secrets, restores, trails, rules, heartbeats, efs_keys) = tokio::join!(
+        read_buckets(clients, config),
+        read_databases(&clients.backups.rds),
+        read_vaults(&clients.backups.backup, &backups),
+        read_secrets(&clients.secrets, config),
+        read_restores(
+            &clients.backups.backup,
+            at,
+            config.restore_drill_max_age_seconds
+        ),
+        read_trails(&clients.cloudtrail),
+        read_rules(&clients.events, &config.guard_prefix),
+        read_heartbeats(&clients.cloudwatch, config, at, this_function),
+        read_efs_keys(&clients.backups.efs),
+    );
+    let (buckets, bucket_tags_failure) = match buckets {
+        Ok((buckets, failure)) => (Ok(buckets), failure),
+        Err(why) => (Err(why), None),
+    };
+
+    // The keys vaults and data stores depend on.
+    let mut users: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let (account, region) = (backups.account.clone(), backups.region.clone());
+    let mut add = |key: &Option<String>, user: &str| {
+        if let Some(key) = key.as_ref().filter(|k| !k.is_empty()) {
+            users
+                .entry(key_arn(key, &account, &region))
+                .or_default()
+                .insert(user.to_owned());
+        }
+    };
+    for vault in vaults.iter().flatten() {
+        add(&vault.key, &vault.arn);
+    }
+    for db in databases.iter().flatten() {
+        add(&db.kms_key, &db.arn);
+    }
+    for (fs, key) in efs_keys.iter().flatten() {
+        add(&Some(key.clone()), fs);
+    }
+    let keys: Vec<Key> = stream::iter(users)
+        .map(|(id, used_by)| async move {
+            let state = describe_key(&clients.kms, &id).await;
+            Key {
+                id,
+                used_by: used_by.into_iter().collect(),
+                state,
+            }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    let mut keys = keys;
+    keys.sort_by(|a, b| a.id.cmp(&b.id));
+
+    Facts {
+        at,
+        account: backups.account.clone(),
+        region: backups.region.clone(),
+        backups,
+        protections,
+        buckets,
+        bucket_tags_failure,
+        databases,
+        vaults,
+        keys,
+        secrets,
+        restores,
+        trails,
+        rules,
+        heartbeats,
+    }
+}
+
+async fn read_buckets(clients: &Clients, config: &Config) -> Read<(Vec<Bucket>, Option<String>)> {
+    let mut names = Vec::new();
+    let mut pages = clients.s3.list_buckets().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| format!("ListBuckets: {}", reason(&e)))?;
+        names.extend(
+            page.buckets()
+                .iter()
+                .filter_map(|b| b.name().map(str::to_owned)),
+        );
+    }
+    // Tags of every tagged bucket, a hundred per call.
+    let mut tagged: BTreeMap<String, (bool, bool)> = BTreeMap::new();
+    let mut tags_failure = None;
+    let mut pages = clients
+        .tagging
+        .get_resources()
+        .resource_type_filters("s3:bucket")
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        match page {
+            Ok(page) => {
+                for mapping in page.resource_tag_mapping_list() {
+                    let Some(arn) = mapping.resource_arn() else {
+                        continue;
+                    };
+                    let name = arn.rsplit(':').next().unwrap_or(arn).to_owned();
+                    let tag = |key: &str| {
+                        mapping
+                            .tags()
+                            .iter()
+                            .find(|t| t.key() == key)
+                            .map(|t| t.value().to_owned())
+                    };
+                    tagged.insert(
+                        name,
+                        (
+                            is_true(tag(tags::DATA).as_ref()),
+                            is_true(tag(tags::TERRAFORM_STATE).as_ref()),
+                        ),
+                    );
+                }
+            }
+            Err(err) => {
+                tags_failure = Some(format!("GetResources: {}", reason(&err)));
+                break;
+            }
+        }
+    }
+    let wanted: Vec<(String, bool, bool)> = names
+        .into_iter()
+        .filter_map(|name| {
+            let (tag_data, tag_state) = tagged.get(&name).copied().unwrap_or_default();
+            let data = tag_data || config.is_configured_data_bucket(&name);
+            let state = tag_state || config.is_configured_state_bucket(&name);
+            (data || state).then_some((name, data, state))
+        })
+        .collect();
+    let mut buckets: Vec<Bucket> = stream::iter(wanted)
+        .map(|(name, data, state)| async move {
+            let versioning = bucket_versioning(&clients.s3, &name).await;
+            // A bucket that never had versioning keeps no noncurrent versions whatever its
+            // lifecycle says; its rules are read once versioning is on.
+            let lifecycle = if data && versioning != Ok(Versioning::Never) {
+                Some(bucket_lifecycle(&clients.s3, &name).await)
+            } else {
+                None
+            };
+            Bucket {
+                name,
+                data,
+                state,
+                versioning,
+                lifecycle,
+            }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    buckets.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok((buckets, tags_failure))
+}
+
+async fn bucket_versioning(s3: &aws_sdk_s3::Client, name: &str) -> Read<Versioning> {
+    let out = s3
+        .get_bucket_versioning()
+        .bucket(name)
+        .send()
+        .await
+        .map_err(|e| format!("GetBucketVersioning: {}", reason(&e)))?;
+    Ok(match out.status() {
+        Some(aws_sdk_s3::types::BucketVersioningStatus::Enabled) => Versioning::Enabled,
+        Some(aws_sdk_s3::types::BucketVersioningStatus::Suspended) => Versioning::Suspended,
+        _ => Versioning::Never,
+    })
+}
+
+async fn bucket_lifecycle(s3: &aws_sdk_s3::Client, name: &str) -> Read<Vec<LifecycleRule>> {
+    match s3
+        .get_bucket_lifecycle_configuration()
+        .bucket(name)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out
+            .rules()
+            .iter()
+            .map(|rule| LifecycleRule {
+                enabled: rule.status() == &aws_sdk_s3::types::ExpirationStatus::Enabled,
+                expiration_days: rule
+                    .expiration()
+                    .and_then(|e| e.days().map(i64::from).or_else(|| e.date().map(|_| 0))),
+                noncurrent_days: rule
+                    .noncurrent_version_expiration()
+                    .and_then(|n| n.noncurrent_days())
+                    .map(i64::from),
+            })
+            .collect()),
+        Err(err) if err.code() == Some("NoSuchLifecycleConfiguration") => Ok(Vec::new()),
+        Err(err) => Err(format!("GetBucketLifecycleConfiguration: {}", reason(&err))),
+    }
+}
+
+async fn read_databases(rds: &aws_sdk_rds::Client) -> Read<Vec<Database>> {
+    let mut out = Vec::new();
+    let mut pages = rds.describe_db_instances().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| format!("DescribeDBInstances: {}", reason(&e)))?;
+        for db in page.db_instances() {
+            // A cluster member is protected (and backed up) at the cluster.
+            if db.db_cluster_identifier().is_some() {
+                continue;
+            }
+            let (Some(arn), Some(id)) = (db.db_instance_arn(), db.db_instance_identifier()) else {
+                continue;
+            };
+            out.push(Database {
+                arn: arn.to_owned(),
+                id: id.to_owned(),
+                kind: "RDS".to_owned(),
+                cluster: false,
+                deletion_protection: db.deletion_protection().unwrap_or(false),
+                retention_days: i64::from(db.backup_retention_period().unwrap_or(0)),
+                kms_key: db.kms_key_id().map(str::to_owned),
+            });
+        }
+    }
+    let mut pages = rds.describe_db_clusters().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| format!("DescribeDBClusters: {}", reason(&e)))?;
+        for c in page.db_clusters() {
+            let (Some(arn), Some(id)) = (c.db_cluster_arn(), c.db_cluster_identifier()) else {
+                continue;
+            };
+            let engine = c.engine().unwrap_or_default();
+            out.push(Database {
+                arn: arn.to_owned(),
+                id: id.to_owned(),
+                kind: if engine.starts_with("aurora") {
+                    "Aurora".to_owned()
+                } else {
+                    "RDS".to_owned()
+                },
+                cluster: true,
+                deletion_protection: c.deletion_protection().unwrap_or(false),
+                retention_days: i64::from(c.backup_retention_period().unwrap_or(0)),
+                kms_key: c.kms_key_id().map(str::to_owned),
+            });
+        }
+    }
+    out.sort_by(|a, b| a.arn.cmp(&b.arn));
+    Ok(out)
+}
+
+async fn read_efs_keys(efs: &aws_sdk_efs::Client) -> Read<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let mut pages = efs.describe_file_systems().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| format!("DescribeFileSystems: {}", reason(&e)))?;
+        for fs in page.file_systems() {
+            if let (Some(arn), Some(key)) = (fs.file_system_arn(), fs.kms_key_id()) {
+                out.push((arn.to_owned(), key.to_owned()));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The vaults that receive or hold recovery points: targets of plan rules, and vaults with
+/// recovery points in them.
+async fn read_vaults(backup: &aws_sdk_backup::Client, snapshot: &Snapshot) -> Read<Vec<Vault>> {
+    let targets: BTreeSet<&str> = snapshot
+        .plans
+        .values()
+        .flat_map(|p| p.rules.iter().filter_map(|r| r.vault.as_deref()))
+        .collect();
+    let mut listed = Vec::new();
+    let mut pages = backup.list_backup_vaults().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| format!("ListBackupVaults: {}", reason(&e)))?;
+        for v in page.backup_vault_list() {
+            let name = v.backup_vault_name().unwrap_or_default().to_owned();
+            if v.number_of_recovery_points() == 0 && !targets.contains(name.as_str()) {
+                continue;
+            }
+            listed.push(Vault {
+                arn: v.backup_vault_arn().unwrap_or_default().to_owned(),
+                name,
+                locked: v.locked().unwrap_or(false),
+                min_retention_days: v.min_retention_days(),
+                lock_date: ts(v.lock_date()),
+                key: v.encryption_key_arn().map(str::to_owned),
+                points: v.number_of_recovery_points(),
+                policy: Ok(None),
+            });
+        }
+    }
+    let mut vaults: Vec<Vault> = stream::iter(listed)
+        .map(|mut vault| async move {
+            vault.policy = match backup
+                .get_backup_vault_access_policy()
+                .backup_vault_name(&vault.name)
+                .send()
+                .await
+            {
+                Ok(out) => Ok(out.policy().map(str::to_owned)),
+                Err(err) if err.code() == Some("ResourceNotFoundException") => Ok(None),
+                Err(err) => Err(format!("GetBackupVaultAccessPolicy: {}", reason(&err))),
+            };
+            vault
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    vaults.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(vaults)
+}
+
+/// The ARN a key reference names, so that the item of a key that could not be described and
+/// the item of the same key described later (named by `DescribeKey`'s ARN) are one resource:
+/// a bare key id becomes `arn:aws:kms:<region>:<account>:key/<id>`; an ARN, or an alias
+/// (which only `DescribeKey` can turn into its key), is kept as it is.
+fn key_arn(reference: &str, account: &str, region: &str) -> String {
+    if reference.starts_with("arn:") || reference.starts_with("alias/") || account.is_empty() {
+        reference.to_owned()
+    } else {
+        let partition = if region.starts_with("cn-") {
+            "aws-cn"
+        } else if region.starts_with("us-gov-") {
+            "aws-us-gov"
+        } else {
+            "aws"
+        };
+        format!("arn:{partition}:kms:{region}:{account}:key/{reference}")
+    }
+}
+
+async fn describe_key(kms: &aws_sdk_kms::Client, id: &str) -> Read<KeyState> {
+    let out = kms
+        .describe_key()
+        .key_id(id)
+        .send()
+        .await
+        .map_err(|e| format!("DescribeKey: {}", reason(&e)))?;
+    let meta = out
+        .key_metadata()
+        .ok_or_else(|| "DescribeKey answered without KeyMetadata".to_owned())?;
+    Ok(KeyState {
+        arn: meta.arn().unwrap_or(id).to_owned(),
+        state: meta
+            .key_state()
+            .map_or_else(|| "Unknown".to_owned(), |s| s.as_str().to_owned()),
+        deletion_date: ts(meta.deletion_date()),
+    })
+}
+
+/// The encryption-key secrets: tagged `phoenix:encryption-key=true` or named by
+/// `PHOENIX_ENCRYPTION_KEY_SECRETS`, including those scheduled for deletion.
+async fn read_secrets(
+    secrets: &aws_sdk_secretsmanager::Client,
+    config: &Config,
+) -> Read<Vec<Secret>> {
+    let mut out = Vec::new();
+    let mut pages = secrets
+        .list_secrets()
+        .include_planned_deletion(true)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| format!("ListSecrets: {}", reason(&e)))?;
+        for s in page.secret_list() {
+            let (Some(arn), Some(name)) = (s.arn(), s.name()) else {
+                continue;
+            };
+            let tagged = s.tags().iter().any(|t| {
+                t.key() == Some(tags::ENCRYPTION_KEY)
+                    && is_true(t.value().map(str::to_owned).as_ref())
+            });
+            if !tagged
+                && !config.is_configured_key_secret(name)
+                && !config.is_configured_key_secret(arn)
+            {
+                continue;
+            }
+            out.push(Secret {
+                arn: arn.to_owned(),
+                name: name.to_owned(),
+                deleted_date: ts(s.deleted_date()),
+                versions: s
+                    .secret_versions_to_stages()
+                    .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                    .unwrap_or_default(),
+                kms_key: s.kms_key_id().map(str::to_owned),
+            });
+        }
+    }
+    out.sort_by(|a, b| a.arn.cmp(&b.arn));
+    Ok(out)
+}
+
+async fn read_restores(
+    backup: &aws_sdk_backup::Client,
+    at: Timestamp,
+    window_seconds: i64,
+) -> Read<Vec<Restore>> {
+    let since = aws_sdk_s3::primitives::DateTime::from_secs(
+        at.plus_seconds(-window_seconds).epoch_seconds(),
+    );
+    let mut out = Vec::new();
+    let mut pages = backup
+        .list_restore_jobs()
+        .by_status(aws_sdk_backup::types::RestoreJobStatus::Completed)
+        .by_created_after(since)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| format!("ListRestoreJobs: {}", reason(&e)))?;
+        for job in page.restore_jobs() {
+            let Some(created) = ts(job.creation_date()) else {
+                continue;
+            };
+            out.push(Restore {
+                id: job.restore_job_id().unwrap_or_default().to_owned(),
+                resource_type: job.resource_type().unwrap_or_default().to_owned(),
+                created,
+                completed: ts(job.completion_date()),
+                restore_test: job
+                    .created_by()
+                    .and_then(|c| c.restore_testing_plan_arn())
+                    .is_some(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+async fn read_trails(cloudtrail: &aws_sdk_cloudtrail::Client) -> Read<Vec<Trail>> {
+    let out = cloudtrail
+        .describe_trails()
+        .include_shadow_trails(true)
+        .send()
+        .await
+        .map_err(|e| format!("DescribeTrails: {}", reason(&e)))?;
+    let listed: Vec<(String, String, bool)> = out
+        .trail_list()
+        .iter()
+        .filter_map(|t| {
+            Some((
+                t.trail_arn()?.to_owned(),
+                t.name()?.to_owned(),
+                t.is_multi_region_trail().unwrap_or(false),
+            ))
+        })
+        .collect();
+    let trails = stream::iter(listed)
+        .map(|(arn, name, multi_region)| async move {
+            let logging = cloudtrail
+                .get_trail_status()
+                .name(&arn)
+                .send()
+                .await
+                .map(|s| s.is_logging().unwrap_or(false))
+                .map_err(|e| format!("GetTrailStatus: {}", reason(&e)));
+            Trail {
+                arn,
+                name,
+                multi_region,
+                logging,
+            }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    Ok(trails)
+}
+
+async fn read_rules(events: &aws_sdk_eventbridge::Client, prefix: &str) -> Read<Vec<Rule>> {
+    let mut out = Vec::new();
+    let mut token = None;
+    loop {
+        let page = events
+            .list_rules()
+            .name_prefix(prefix)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| format!("ListRules: {}", reason(&e)))?;
+        for rule in page.rules() {
+            out.push(Rule {
+                arn: rule.arn().unwrap_or_default().to_owned(),
+                name: rule.name().unwrap_or_default().to_owned(),
+                enabled: rule.state() == Some(&aws_sdk_eventbridge::types::RuleState::Enabled),
+            });
+        }
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            break;
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// The newest `Heartbeat` of each scheduled function within the allowed age, in one call.
+async fn read_heartbeats(
+    cloudwatch: &aws_sdk_cloudwatch::Client,
+    config: &Config,
+    at: Timestamp,
+    this_function: Option<&str>,
+) -> BTreeMap<String, Read<Option<Timestamp>>> {
+    use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
+    let functions: Vec<&str> = SCHEDULED_FUNCTIONS
+        .into_iter()
+        .filter(|f| Some(*f) != this_function)
+        .collect();
+    let period = 300;
+    let queries: Vec<MetricDataQuery> = functions
+        .iter()
+        .enumerate()
+        .map(|(i, function)| {
+            let metric = Metric::builder()
+                .namespace(&config.metric_namespace)
+                .metric_name("Heartbeat")
+                .dimensions(
+                    Dimension::builder()
+                        .name("Environment")
+                        .value(&config.environment)
+                        .build(),
+                )
+                .dimensions(
+                    Dimension::builder()
+                        .name("Function")
+                        .value(*function)
+                        .build(),
+                )
+                .build();
+            MetricDataQuery::builder()
+                .id(format!("h{i}"))
+                .metric_stat(
+                    MetricStat::builder()
+                        .metric(metric)
+                        .period(period)
+                        .stat("Sum")
+                        .build(),
+                )
+                .build()
+        })
+        .collect();
+    let start = at.plus_seconds(-config.heartbeat_max_age_seconds);
+    let end = at.plus_seconds(i64::from(period));
+    let answer = cloudwatch
+        .get_metric_data()
+        .set_metric_data_queries(Some(queries))
+        .start_time(aws_sdk_s3::primitives::DateTime::from_secs(
+            start.epoch_seconds(),
+        ))
+        .end_time(aws_sdk_s3::primitives::DateTime::from_secs(
+            end.epoch_seconds(),
+        ))
+        .send()
+        .await;
+    let mut out = BTreeMap::new();
+    match answer {
+        Ok(data) => {
+            for (i, function) in functions.iter().enumerate() {
+                let id = format!("h{i}");
+                let newest = data
+                    .metric_data_results()
+                    .iter()
+                    .filter(|r| r.id() == Some(id.as_str()))
+                    .flat_map(|r| r.timestamps().iter().zip(r.values()))
+                    .filter(|(_, v)| **v > 0.0)
+                    .filter_map(|(t, _)| ts(Some(t)))
+                    .max();
+                out.insert((*function).to_owned(), Ok(newest));
+            }
+        }
+        Err(err) => {
+            let why = format!("GetMetricData: {}", reason(&err));
+            for function in functions {
+                out.insert(function.to_owned(), Err(why.clone()));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::key_arn;
+
+    #[test]
+    fn a_bare_key_id_names_the_same_resource_as_the_arn_describe_key_answers() {
+        let id = "1234abcd-12ab-34cd-56ef-1234567890ab";
+        assert_eq!(
+            key_arn(id, "123456789012", "eu-west-1"),
+            format!("arn:aws:kms:eu-west-1:123456789012:key/{id}")
+        );
+        assert_eq!(
+            key_arn(id, "123456789012", "cn-north-1"),
+            format!("arn:aws-cn:kms:cn-north-1:123456789012:key/{id}")
+        );
+        let arn = format!("arn:aws:kms:eu-west-1:123456789012:key/{id}");
+        assert_eq!(key_arn(&arn, "123456789012", "eu-west-1"), arn);
+        assert_eq!(
+            key_arn("alias/backups", "123456789012", "eu-west-1"),
+            "alias/backups"
+        );
+    }
+}

@@ -1,0 +1,159 @@
+//! The readiness report: the score, every item, and renderings for machines (JSON) and
+//! people (Markdown, stored next to the JSON; the command line prints its own table).
+
+use crate::audit::checklist::{self, Area, Item, Status};
+use crate::audit::read::Facts;
+use phoenix_shared::Config;
+use phoenix_shared::time::Timestamp;
+use serde_json::{Value, json};
+use std::fmt::Write as _;
+
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub environment: String,
+    pub account: String,
+    pub region: String,
+    pub evaluated_at: Timestamp,
+    pub score: u32,
+    pub items: Vec<Item>,
+}
+
+impl Report {
+    pub fn new(config: &Config, facts: &Facts, items: Vec<Item>) -> Self {
+        Self {
+            environment: config.environment.clone(),
+            account: facts.account.clone(),
+            region: facts.region.clone(),
+            evaluated_at: facts.at,
+            score: checklist::score(&items),
+            items,
+        }
+    }
+
+    /// The items not passing, worst first (failures before unknowns, then by severity).
+    pub fn failing(&self) -> Vec<&Item> {
+        let mut out: Vec<&Item> = self
+            .items
+            .iter()
+            .filter(|i| i.status != Status::Pass)
+            .collect();
+        out.sort_by_key(|i| {
+            (
+                i.status == Status::Unknown,
+                std::cmp::Reverse(i.severity),
+                i.area,
+            )
+        });
+        out
+    }
+
+    /// Items that pass with a weakness worth saying: (item, warning).
+    pub fn warnings(&self) -> impl Iterator<Item = (&Item, &str)> {
+        self.items
+            .iter()
+            .filter_map(|i| i.warning.as_deref().map(|w| (i, w)))
+    }
+
+    pub fn unknown(&self) -> usize {
+        self.items
+            .iter()
+            .filter(|i| i.status == Status::Unknown)
+            .count()
+    }
+
+    /// Per area: (area, passed, total) for the areas with anything to check.
+    pub fn areas(&self) -> Vec<(Area, usize, usize)> {
+        Area::ALL
+            .into_iter()
+            .filter_map(|area| {
+                let total = self.items.iter().filter(|i| i.area == area).count();
+                let passed = self
+                    .items
+                    .iter()
+                    .filter(|i| i.area == area && i.status == Status::Pass)
+                    .count();
+                (total > 0).then_some((area, passed, total))
+            })
+            .collect()
+    }
+
+    /// A short summary: the invocation's answer.
+    pub fn summary_json(&self) -> Value {
+        json!({
+            "environment": self.environment,
+            "evaluatedAt": self.evaluated_at,
+            "score": self.score,
+            "checks": self.items.len(),
+            "failing": self.items.iter().filter(|i| i.status == Status::Fail).count(),
+            "unknown": self.unknown(),
+        })
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({
+            "environment": self.environment,
+            "account": self.account,
+            "region": self.region,
+            "evaluatedAt": self.evaluated_at,
+            "score": self.score,
+            "areas": self.areas().iter().map(|(area, passed, total)| json!({
+                "area": area.id(),
+                "title": area.title(),
+                "weight": area.weight(),
+                "passed": passed,
+                "total": total,
+            })).collect::<Vec<_>>(),
+            "items": self.items.iter().map(Item::to_json).collect::<Vec<_>>(),
+        })
+    }
+
+    pub fn to_markdown(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "# Phoenix readiness: {} / 100\n", self.score);
+        let _ = writeln!(
+            out,
+            "Environment `{}`, account `{}`, region `{}`, evaluated {}.\n",
+            self.environment, self.account, self.region, self.evaluated_at
+        );
+        let _ = writeln!(out, "| area | weight | passing |\n|---|---:|---:|");
+        for (area, passed, total) in self.areas() {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {passed} / {total} |",
+                area.title(),
+                area.weight()
+            );
+        }
+        let failing = self.failing();
+        if failing.is_empty() {
+            let _ = writeln!(out, "\nEvery check passes.");
+        } else {
+            let _ = writeln!(out, "\n## Not passing\n");
+            for item in failing {
+                let _ = writeln!(
+                    out,
+                    "- **{}** `{}` {} `{}`: {}\n  - fix: {}",
+                    item.status.as_str().to_uppercase(),
+                    item.check,
+                    item.resource_type_label(),
+                    item.name,
+                    item.detail,
+                    item.fix
+                );
+            }
+        }
+        let warnings: Vec<(&Item, &str)> = self.warnings().collect();
+        if !warnings.is_empty() {
+            let _ = writeln!(out, "\n## Warnings\n");
+            for (item, warning) in warnings {
+                let _ = writeln!(
+                    out,
+                    "- {} `{}`: {warning}",
+                    item.resource_type_label(),
+                    item.name
+                );
+            }
+        }
+        out
+    }
+}

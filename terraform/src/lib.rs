@@ -1,0 +1,7 @@
+//! Terraform's own files, read the way Phoenix Guard needs them: streamed, leniently, and
+//! with every secret value reduced to a hash before anything keeps it.
+//!
+//! - [`state`]: a state file's data stores and generated secrets, and what changed between
+//!   two versions of it.
+
+pub mod state;

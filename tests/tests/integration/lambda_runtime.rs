@@ -1,0 +1,434 @@
+//! End to end: the real `backup-events` and `backup-freshness` binaries served by
+//! `cargo lambda watch` (Lambda's runtime API), events sent with `cargo lambda invoke`,
+//! effects read from the emulator.
+
+use phoenix_tests::{Emulator, LambdaWatch, World, repo_root};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn text(output: &Output) -> String {
+    format!(
+        "status {:?}\nstdout: {}\nstderr: {}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// The function's JSON answer to an invocation that must have succeeded (else the
+/// invocation's output and the watch log, for the reader of a failure).
+fn answer(output: &Output, watch: &LambdaWatch) -> Value {
+    assert!(
+        output.status.success(),
+        "{}\nwatch log:\n{}",
+        text(output),
+        watch.log()
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON response")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lambda_binary_pages_once_and_resolves_through_the_runtime_api() {
+    let emulator = Emulator::shared();
+    let world = World::new("e2e").await;
+    let watch = LambdaWatch::start(&world.lambda_env(&emulator.endpoint));
+
+    let first = watch.invoke_fixture("backup-job-failed-efs.json");
+    let response = answer(&first, &watch);
+    assert_eq!(response["observations"], 1, "{response}");
+    let alerts = world.alerts().await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(alerts[0].event_action(), "trigger");
+    assert_eq!(alerts[0].severity(), "critical");
+    let dedup = alerts[0].dedup_key().to_owned();
+
+    let duplicate = watch.invoke_fixture("backup-job-failed-efs.json");
+    assert!(duplicate.status.success(), "{}", text(&duplicate));
+    assert!(
+        world.alerts().await.is_empty(),
+        "a duplicate delivery must not page"
+    );
+
+    let completed = watch.invoke_fixture("backup-job-completed-efs.json");
+    assert!(completed.status.success(), "{}", text(&completed));
+    let alerts = world.alerts().await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(
+        (alerts[0].event_action(), alerts[0].dedup_key()),
+        ("resolve", dedup.as_str())
+    );
+
+    // An unusable event fails the invocation with a diagnostic naming why.
+    let rejected = watch.invoke_fixture("rejected-no-detail-type.json");
+    assert!(!rejected.status.success(), "{}", text(&rejected));
+    let all = text(&rejected);
+    assert!(all.contains("PhoenixGuard.EventRejected"), "{all}");
+    assert!(all.contains("detail-type"), "{all}");
+    assert_eq!(
+        world
+            .metric_sum("EventsRejected", &[("Function", "backup-events")])
+            .await,
+        Some(1.0)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_freshness_binary_pages_an_unprotected_file_system_from_a_scheduled_event() {
+    let emulator = Emulator::shared();
+    let world = World::new("e2e-freshness").await;
+    let (efs, _) = phoenix_tests::account::create_efs(&world.sdk, "e2e-unprotected", &[]).await;
+    let watch = LambdaWatch::start(&world.lambda_env(&emulator.endpoint));
+    let event =
+        phoenix_tests::account::scheduled_event(&phoenix_shared::Timestamp::now().to_string());
+
+    let first = watch.invoke_event("backup-freshness", &event);
+    let response = answer(&first, &watch);
+    assert_eq!(response["function"], "backup-freshness", "{response}");
+    let alerts = world.alerts().await;
+    let page = alerts
+        .iter()
+        .find(|a| {
+            a.dedup_key() == format!("phoenix:123456789012:eu-west-1:resource-unprotected:{efs}")
+        })
+        .unwrap_or_else(|| panic!("no page for {efs}: {alerts:#?}"));
+    assert_eq!(page.event_action(), "trigger");
+    assert_eq!(page.severity(), "critical");
+
+    // The same scheduled event again (Lambda's retry): nothing pages twice.
+    let retry = watch.invoke_event("backup-freshness", &event);
+    assert!(retry.status.success(), "{}", text(&retry));
+    let again = world.alerts().await;
+    assert!(
+        !again.iter().any(|a| a.dedup_key() == page.dedup_key()),
+        "{again:#?}"
+    );
+    assert_eq!(
+        world
+            .metric_sum("Heartbeat", &[("Function", "backup-freshness")])
+            .await,
+        Some(2.0)
+    );
+}
+
+/// Starts a function's binary (built by `make test`) with nothing but `env`, as a Lambda
+/// cold start would; returns its exit status and what it printed on stderr.
+fn cold_start(function: &str, env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let binary = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo_root().join("target"))
+        .join("debug")
+        .join(function);
+    assert!(
+        binary.exists(),
+        "build the binaries first (make test does): {}",
+        binary.display()
+    );
+    let output = Command::new(&binary)
+        .env_clear()
+        .envs(env.iter().copied())
+        .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
+        .output()
+        .expect("run");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_missing_required_variable_stops_the_cold_start_with_one_line_naming_it() {
+    let (status, stderr) = cold_start("backup-events", &[("PHOENIX_FINDINGS_TABLE", "findings")]);
+    assert_eq!(status, Some(2));
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("PHOENIX_ALERT_TOPIC_ARN is not set"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_protection_guard_binary_pages_a_suspended_data_bucket_and_resolves_it() {
+    use phoenix_tests::account::{create_bucket, set_versioning};
+    let emulator = Emulator::shared();
+    let world = World::new("e2e-protection").await;
+    let bucket = format!("uploads-{}", world.name).to_ascii_lowercase();
+    create_bucket(&world.sdk, &bucket, &[("phoenix:data", "true")], true).await;
+    set_versioning(&world.sdk, &bucket, false).await;
+    let watch = LambdaWatch::start(&world.lambda_env(&emulator.endpoint));
+    let event = |fixture: &str| {
+        let mut event = phoenix_tests::fixture("protection-guard", &format!("{fixture}.json"));
+        event["detail"]["requestParameters"]["bucketName"] = serde_json::json!(bucket);
+        event
+    };
+
+    let suspended = watch.invoke_event(
+        "protection-guard",
+        &event("s3-put-bucket-versioning-suspended"),
+    );
+    answer(&suspended, &watch);
+    let alerts = world.alerts().await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let dedup =
+        format!("phoenix:123456789012:eu-west-1:s3-versioning-suspended:arn:aws:s3:::{bucket}");
+    assert_eq!(
+        (
+            alerts[0].event_action(),
+            alerts[0].dedup_key(),
+            alerts[0].severity()
+        ),
+        ("trigger", dedup.as_str(), "critical")
+    );
+
+    set_versioning(&world.sdk, &bucket, true).await;
+    let enabled = watch.invoke_event(
+        "protection-guard",
+        &event("s3-put-bucket-versioning-enabled"),
+    );
+    assert!(enabled.status.success(), "{}", text(&enabled));
+    let alerts = world.alerts().await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(
+        (alerts[0].event_action(), alerts[0].dedup_key()),
+        ("resolve", dedup.as_str())
+    );
+}
+
+#[test]
+fn the_protection_guard_binary_prints_the_event_patterns_its_code_handles() {
+    let binary = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo_root().join("target"))
+        .join("debug/protection-guard");
+    let output = Command::new(&binary)
+        .arg("--print-event-pattern")
+        .env_clear()
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (make test builds the binaries first)",
+                binary.display()
+            )
+        });
+    assert!(output.status.success(), "{}", text(&output));
+    let printed: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let rules = printed["rules"].as_object().expect("rules");
+    let patterns: Vec<&Value> = rules.values().collect();
+    // One rule per service, named after it, each naming exactly the calls of the catalog for
+    // its source.
+    for (name, pattern) in rules {
+        assert_eq!(pattern["source"][0], format!("aws.{name}"));
+    }
+    for row in protection_guard::catalog::HANDLED {
+        let pattern = patterns
+            .iter()
+            .find(|p| p["source"][0] == row.source)
+            .unwrap_or_else(|| panic!("no pattern for {}", row.source));
+        assert_eq!(pattern["detail-type"][0], "AWS API Call via CloudTrail");
+        let names = pattern["detail"]["eventName"].as_array().expect("names");
+        assert!(
+            names
+                .iter()
+                .any(|n| n == row.event_name || n["prefix"] == row.event_name),
+            "{} {} is not routed",
+            row.source,
+            row.event_name
+        );
+    }
+    let routed: usize = patterns
+        .iter()
+        .map(|p| p["detail"]["eventName"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert_eq!(
+        routed,
+        protection_guard::catalog::HANDLED.len(),
+        "no pattern routes a call no code handles"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deletion_guard_binary_pages_a_permanent_deletion_once_through_the_runtime_api() {
+    use phoenix_tests::account::create_bucket;
+    let emulator = Emulator::shared();
+    let world = World::new("e2e-deletion").await;
+    let bucket = format!("uploads-{}", world.name).to_ascii_lowercase();
+    create_bucket(&world.sdk, &bucket, &[], false).await;
+    let mut env = world.lambda_env(&emulator.endpoint);
+    env.push(("PHOENIX_DATA_BUCKETS".into(), "uploads-*".into()));
+    let watch = LambdaWatch::start(&env);
+    let mut event = phoenix_tests::fixture("s3-deletion-guard", "classic-delete-unversioned.json");
+    event["Records"][0]["s3"]["bucket"]["name"] = serde_json::json!(bucket);
+
+    let first = watch.invoke_event("s3-deletion-guard", &event);
+    let response = answer(&first, &watch);
+    assert_eq!(response["permanently_deleted"], 1, "{response}");
+    let mut alerts = world.alerts().await;
+    alerts.sort_by(|a, b| a.check().cmp(b.check()));
+    let checks: Vec<&str> = alerts.iter().map(|a| a.check()).collect();
+    assert_eq!(checks, ["bucket-unversioned", "data-permanently-deleted"]);
+    // Classic notifications name no account: the function's own ARN gives it.
+    let prefix =
+        format!("phoenix:123456789012:eu-west-1:data-permanently-deleted:arn:aws:s3:::{bucket}@");
+    assert!(
+        alerts[1].dedup_key().starts_with(&prefix),
+        "{}",
+        alerts[1].dedup_key()
+    );
+
+    // The same delivery again (a Lambda retry): nothing more.
+    let again = watch.invoke_event("s3-deletion-guard", &event);
+    assert!(again.status.success(), "{}", text(&again));
+    assert!(world.alerts().await.is_empty());
+
+    // S3's test message is acknowledged and ignored.
+    let test_event =
+        repo_root().join("functions/s3-deletion-guard/fixtures/classic-test-event.json");
+    let ignored = watch.invoke("s3-deletion-guard", &test_event);
+    assert!(ignored.status.success(), "{}", text(&ignored));
+    assert!(world.alerts().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_binary_scores_the_seeds_environment_and_stores_its_report() {
+    let emulator = Emulator::shared();
+    let account = "210000000004";
+    let world = World::in_account("e2e-audit", account).await;
+    let env = phoenix_tests::story::seed(&world.sdk, &format!("-{account}")).await;
+    let reports = format!("phoenix-reports-{account}");
+    phoenix_tests::account::create_bucket(&world.sdk, &reports, &[], true).await;
+    let mut lambda_env = world.lambda_env(&emulator.endpoint);
+    lambda_env.push(("PHOENIX_REPORT_BUCKET".into(), reports.clone()));
+    let watch = LambdaWatch::start(&lambda_env);
+    let mut event =
+        phoenix_tests::account::scheduled_event(&phoenix_shared::Timestamp::now().to_string());
+    event["account"] = serde_json::json!(account);
+
+    let first = watch.invoke_event("readiness-audit", &event);
+    let response = answer(&first, &watch);
+    assert_eq!(response["function"], "readiness-audit", "{response}");
+    let alerts = world.alerts().await;
+    let versioning = format!(
+        "phoenix:{account}:eu-west-1:bucket-unversioned:arn:aws:s3:::{}",
+        env.zulip_uploads
+    );
+    assert!(
+        alerts.iter().any(|a| a.dedup_key() == versioning),
+        "{alerts:#?}"
+    );
+    let stored = phoenix_tests::account::s3_client(&world.sdk)
+        .get_object()
+        .bucket(&reports)
+        .key(readiness_audit::report_key(&world.name, "latest.json"))
+        .send()
+        .await
+        .expect("report stored");
+    let report: Value =
+        serde_json::from_slice(&stored.body.collect().await.unwrap().to_vec()).unwrap();
+    assert_eq!(report["score"], response["score"]);
+    assert!(report["score"].as_u64().unwrap() < 50, "{response}");
+
+    // Lambda retries the same scheduled event: nothing pages twice.
+    let retry = watch.invoke_event("readiness-audit", &event);
+    assert!(retry.status.success(), "{}", text(&retry));
+    assert_eq!(world.alerts().await.len(), 0);
+    assert_eq!(
+        world
+            .metric_sum("Heartbeat", &[("Function", "readiness-audit")])
+            .await,
+        Some(2.0)
+    );
+}
+
+#[test]
+fn the_audit_binary_will_not_start_without_a_report_bucket() {
+    let (status, stderr) = cold_start(
+        "readiness-audit",
+        &[
+            (
+                "PHOENIX_ALERT_TOPIC_ARN",
+                "arn:aws:sns:eu-west-1:123456789012:alerts",
+            ),
+            ("PHOENIX_FINDINGS_TABLE", "findings"),
+        ],
+    );
+    assert_eq!(status, Some(2));
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("PHOENIX_REPORT_BUCKET is not set"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_binary_held_up_by_a_slow_aws_fails_as_out_of_time_before_the_lambda_timeout_and_its_retry_pages_once()
+ {
+    use phoenix_tests::account::{create_bucket, set_versioning};
+    use phoenix_tests::runtime_api::invoke_binary;
+    use std::time::Duration;
+    let emulator = Emulator::shared();
+    let world = World::new("e2e-deadline").await;
+    let bucket = format!("uploads-{}", world.name).to_ascii_lowercase();
+    create_bucket(&world.sdk, &bucket, &[("phoenix:data", "true")], true).await;
+    set_versioning(&world.sdk, &bucket, false).await;
+    let mut event = phoenix_tests::fixture(
+        "protection-guard",
+        "s3-put-bucket-versioning-suspended.json",
+    );
+    event["detail"]["requestParameters"]["bucketName"] = serde_json::json!(bucket);
+    let env = world.lambda_env(&emulator.endpoint);
+
+    // S3 answers the versioning read after 30 s. Each attempt gives up after 5 s and the call
+    // after 15 s: within the call's own bounds, but more than this invocation has left.
+    let slow = emulator.control(
+        "POST",
+        "/_phoenix/faults",
+        &serde_json::json!({"Service": "s3", "Operation": "GetBucketVersioning",
+            "Account": world.account, "Kind": "delay", "DelaySeconds": 30}),
+    );
+    let lambda_timeout = Duration::from_secs(8);
+    let first = invoke_binary("protection-guard", &env, &event, lambda_timeout);
+    assert_eq!(
+        first.error_type.as_deref(),
+        Some("PhoenixGuard.OutOfTime"),
+        "{:#}\n{}",
+        first.body,
+        first.log
+    );
+    assert!(
+        first.took < lambda_timeout - Duration::from_secs(1),
+        "answered after {:?}, too close to the {lambda_timeout:?} timeout",
+        first.took
+    );
+    assert!(
+        first.took >= lambda_timeout - Duration::from_secs(3),
+        "gave up after {:?}, well before its budget",
+        first.took
+    );
+    assert!(first.log.contains("InvocationsOutOfTime"), "{}", first.log);
+    assert!(
+        world.alerts().await.is_empty(),
+        "nothing was confirmed, nothing paged"
+    );
+
+    // S3 is quick again; Lambda's retry confirms the suspension and pages, once.
+    emulator.control(
+        "DELETE",
+        &format!(
+            "/_phoenix/faults/{}",
+            slow["Id"].as_str().expect("fault id")
+        ),
+        &serde_json::json!({}),
+    );
+    let retry = invoke_binary("protection-guard", &env, &event, Duration::from_secs(60));
+    assert_eq!(retry.error_type, None, "{:#}\n{}", retry.body, retry.log);
+    let alerts = world.alerts().await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(
+        (alerts[0].event_action(), alerts[0].dedup_key()),
+        (
+            "trigger",
+            format!("phoenix:123456789012:eu-west-1:s3-versioning-suspended:arn:aws:s3:::{bucket}")
+                .as_str()
+        )
+    );
+}

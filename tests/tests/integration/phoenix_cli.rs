@@ -1,0 +1,202 @@
+//! The `phoenix` binary, run as a user runs it, against the emulator: exit status, the
+//! JSON a CI job reads, the pre-destroy gate's list of what would be lost, `phoenix.toml`.
+
+use phoenix_shared::Timestamp;
+use phoenix_tests::account::{s3_client, scheduled_event};
+use phoenix_tests::{Emulator, World, story};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// `target/<profile>/phoenix`, next to this test's own executable's directory.
+fn phoenix_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir");
+    let binary = dir.join("phoenix");
+    assert!(
+        binary.exists(),
+        "{} is missing: build it first (cargo build --workspace --bins; make test does)",
+        binary.display()
+    );
+    binary
+}
+
+fn phoenix(world: &World, args: &[&str]) -> Output {
+    let mut command = Command::new(phoenix_binary());
+    command
+        .args(args)
+        .args([
+            "--endpoint-url",
+            &Emulator::shared().endpoint,
+            "--region",
+            "eu-west-1",
+        ])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("PHOENIX_ENVIRONMENT", &world.name)
+        .current_dir(std::env::temp_dir());
+    for (k, v) in world.credential_env() {
+        command.env(k, v);
+    }
+    command.output().expect("run phoenix")
+}
+
+fn json_of(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}):\n{}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+fn text_of(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn help_reads_well_and_mistakes_exit_2() {
+    let help = Command::new(phoenix_binary())
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert_eq!(help.status.code(), Some(0));
+    let text = text_of(&help);
+    for needle in [
+        "phoenix verify --pre-destroy",
+        "--min-score",
+        "--format table|json",
+        "phoenix.toml",
+    ] {
+        assert!(text.contains(needle), "help lacks {needle}:\n{text}");
+    }
+    let wrong = Command::new(phoenix_binary())
+        .args(["verify", "--format", "yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("--format must be table or json"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_gates_a_destroy_until_phase_one_is_done() {
+    let account = "210000000003";
+    let world = World::in_account("cli", account).await;
+    let env = story::seed(&world.sdk, &format!("-{account}")).await;
+    s3_client(&world.sdk)
+        .put_object()
+        .bucket(&env.zulip_uploads)
+        .key("uploads/avatar.png")
+        .body(b"0123456789".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+
+    // Today: not ready, and a destroy would lose the EFS data and the uploads.
+    let out = phoenix(&world, &["verify", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text_of(&out));
+    let doc = json_of(&out);
+    assert_eq!(doc["ready"], false);
+    assert!(doc["score"].as_u64().unwrap() < 50, "{doc:#}");
+    let failing: Vec<&str> = doc["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["status"] != "pass")
+        .map(|i| i["check"].as_str().unwrap())
+        .collect();
+    for check in [
+        "resource-unprotected",
+        "bucket-unversioned",
+        "rds-deletion-protection-off",
+        "heartbeat-missing",
+    ] {
+        assert!(failing.contains(&check), "{check} not failing: {failing:?}");
+    }
+
+    let out = phoenix(&world, &["verify", "--pre-destroy"]);
+    assert_eq!(out.status.code(), Some(1));
+    let table = text_of(&out);
+    assert!(!table.contains('\x1b'), "no colour when piped:\n{table}");
+    assert!(
+        table.contains("terraform destroy now would lose"),
+        "{table}"
+    );
+    assert!(
+        table.contains(&format!("EFS {}: everything written since", env.efs_id)),
+        "the EFS's 40-day-old manual backup is named:\n{table}"
+    );
+    assert!(
+        table.contains(&format!(
+            "S3 bucket {}: 1 object(s), 10 bytes: versioning was never enabled",
+            env.zulip_uploads
+        )),
+        "{table}"
+    );
+    assert!(
+        table.contains("fix: aws s3api put-bucket-versioning"),
+        "{table}"
+    );
+
+    // phoenix.toml lowers the bar for a plain verify (not for the pre-destroy gate).
+    let dir = std::env::temp_dir().join(format!("phoenix-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let toml = dir.join("phoenix.toml");
+    std::fs::write(&toml, "min_score = 0\n").unwrap();
+    let lenient = phoenix(&world, &["verify", "--config", toml.to_str().unwrap()]);
+    assert_eq!(lenient.status.code(), Some(0), "{}", text_of(&lenient));
+
+    // Phase 1, then the scheduled functions run once (their heartbeats).
+    story::phase_one(&world.sdk, &env).await;
+    let now = Timestamp::now();
+    let mut event = scheduled_event(&now.to_string());
+    event["account"] = json!(account);
+    let clients = phoenix_account::freshness::collect::Clients::new(&world.sdk);
+    backup_freshness::handle(&world.guard(), &clients, &event, "fresh", now)
+        .await
+        .unwrap();
+    let reports = format!("phoenix-reports-{account}");
+    phoenix_tests::account::create_bucket(&world.sdk, &reports, &[], true).await;
+    let mut config = world.config.clone();
+    config.report_bucket = Some(reports);
+    let guard = phoenix_shared::Guard::new(config, &world.sdk);
+    readiness_audit::handle(
+        &guard,
+        &phoenix_account::audit::read::Clients::new(&world.sdk),
+        &event,
+        "audit",
+        now,
+    )
+    .await
+    .unwrap();
+
+    let out = phoenix(&world, &["verify", "--pre-destroy", "--format", "json"]);
+    let doc = json_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{doc:#}");
+    assert_eq!(doc["score"], 100);
+    assert_eq!(doc["preDestroy"]["safe"], true);
+    assert!(
+        doc["preDestroy"]["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n
+                .as_str()
+                .unwrap()
+                .starts_with("RDS cochlearis-dev-zitadel is exempt")),
+        "exempt data stores are named, not counted as losses: {doc:#}"
+    );
+
+    // A recovery point older than --max-age fails the gate again.
+    let strict = phoenix(&world, &["verify", "--pre-destroy", "--max-age", "10m"]);
+    assert_eq!(strict.status.code(), Some(1));
+    assert!(
+        text_of(&strict).contains("allowed: 10m"),
+        "{}",
+        text_of(&strict)
+    );
+}
