@@ -1,35 +1,19 @@
-//! Command-line arguments, `phoenix.toml`, and how they combine with the environment:
+//! Command-line arguments (clap), `phoenix.toml`, and how they combine with the environment:
 //! a flag beats an environment variable, which beats `phoenix.toml`, which beats the default.
 
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-pub const USAGE: &str = "\
-phoenix: prove an AWS environment can be destroyed and rebuilt without losing data
-
-Usage:
-  phoenix verify [options]                 run the readiness audit, print the report
-  phoenix verify --pre-destroy [options]   the gate to run before `terraform destroy`
-  phoenix --help | --version
+/// What `phoenix --help` says after the commands: exit status, settings, an example file.
+const AFTER_HELP: &str = "\
+Examples:
+  phoenix verify                                   the readiness audit and its report
+  phoenix verify --pre-destroy --format table|json the gate to run before `terraform destroy`
+  phoenix completions bash > /etc/bash_completion.d/phoenix
 
 Exit status: 0 ready; 1 not ready (score below --min-score, a check unknown, or with
 --pre-destroy something that would be lost); 2 a usage or configuration error.
-
-Options:
-  --pre-destroy          also require a completed recovery point of every data store
-                         within --max-age and versioning on every data bucket, and list
-                         exactly what a destroy would lose otherwise
-  --max-age DURATION     newest recovery point allowed before a destroy (default 24h;
-                         e.g. 6h, 2d, PT12H)
-  --min-score N          the lowest score that passes, 0-100 (default 100)
-  --format table|json    output: a table for people (default) or JSON for machines
-  --environment NAME     the environment name in the report and metrics (PHOENIX_ENVIRONMENT)
-  --region REGION        the AWS region to audit (AWS_REGION)
-  --endpoint-url URL     send every AWS call to this endpoint (AWS_ENDPOINT_URL), e.g. a
-                         local emulator
-  --config FILE          settings file (default ./phoenix.toml when it exists)
-  --no-color             no colours even on a terminal (also NO_COLOR=1)
-  -h, --help             this text
 
 Settings (flag, environment variable, or key in phoenix.toml):
   data_buckets             PHOENIX_DATA_BUCKETS            bucket name patterns whose data must survive
@@ -57,6 +41,136 @@ Example phoenix.toml:
   max_age = \"24h\"
 ";
 
+/// phoenix: prove an AWS environment can be destroyed and rebuilt without losing data
+#[derive(Debug, Parser)]
+#[command(name = "phoenix", version, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// Colours in the table: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE
+    /// forces them), always or never
+    #[arg(long, value_enum, default_value_t = ColorWhen::Auto, global = true, value_name = "WHEN")]
+    pub color: ColorWhen,
+    /// No colours (the same as --color never)
+    #[arg(long, global = true, hide = true)]
+    pub no_color: bool,
+    /// Log what the audit does to standard error (-v: progress, -vv: every AWS call)
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the readiness audit and print the report
+    Verify(Verify),
+    /// Print a shell completion script (bash, zsh, fish, elvish or powershell)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct Verify {
+    /// Also require a completed recovery point of every data store within --max-age and
+    /// versioning on every data bucket, and list exactly what a destroy would lose otherwise
+    #[arg(long)]
+    pub pre_destroy: bool,
+    /// Newest recovery point allowed before a destroy (default 24h; e.g. 6h, 2d, PT12H)
+    #[arg(long, value_name = "DURATION")]
+    pub max_age: Option<String>,
+    /// The lowest score that passes, 0-100 (default 100)
+    #[arg(long, value_name = "N")]
+    pub min_score: Option<String>,
+    /// Output: a table for people or JSON for machines
+    #[arg(long, value_name = "table|json", default_value = "table", value_parser = format)]
+    pub format: Format,
+    /// The environment name in the report and metrics
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "PHOENIX_ENVIRONMENT",
+        hide_env_values = true
+    )]
+    pub environment: Option<String>,
+    /// The AWS region to audit
+    #[arg(long, env = "AWS_REGION", hide_env_values = true)]
+    pub region: Option<String>,
+    /// Send every AWS call to this endpoint, e.g. a local emulator
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "AWS_ENDPOINT_URL",
+        hide_env_values = true
+    )]
+    pub endpoint_url: Option<String>,
+    /// Settings file (default ./phoenix.toml when it exists)
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+fn format(value: &str) -> Result<Format, String> {
+    match value {
+        "table" | "text" => Ok(Format::Table),
+        "json" => Ok(Format::Json),
+        other => Err(format!("--format must be table or json, not {other:?}")),
+    }
+}
+
+impl Verify {
+    /// The settings given as flags (or their environment variables), by environment
+    /// variable name; blank values count as not given.
+    pub fn overrides(&self) -> BTreeMap<String, String> {
+        [
+            ("PHOENIX_ENVIRONMENT", &self.environment),
+            ("AWS_REGION", &self.region),
+            ("AWS_ENDPOINT_URL", &self.endpoint_url),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| {
+            let value = value.as_deref()?.trim();
+            (!value.is_empty()).then(|| (name.to_owned(), value.to_owned()))
+        })
+        .collect()
+    }
+}
+
+impl Cli {
+    /// Whether the table is coloured: the flag, else `NO_COLOR` (any non-empty value) turns
+    /// colours off, else `CLICOLOR_FORCE` (non-empty, not `0`) turns them on, else only on a
+    /// terminal.
+    pub fn colored(&self, env: impl Fn(&str) -> Option<String>, terminal: bool) -> bool {
+        let set = |name: &str| env(name).filter(|v| !v.is_empty());
+        match (self.no_color, self.color) {
+            (true, _) | (_, ColorWhen::Never) => false,
+            (_, ColorWhen::Always) => true,
+            (_, ColorWhen::Auto) if set("NO_COLOR").is_some() => false,
+            (_, ColorWhen::Auto) if set("CLICOLOR_FORCE").is_some_and(|v| v != "0") => true,
+            (_, ColorWhen::Auto) => terminal,
+        }
+    }
+}
+
+/// A usage error as one line: clap's first line without its `error: ` prefix.
+pub fn one_line(err: &clap::Error) -> String {
+    let rendered = err.render().to_string();
+    let first = rendered.lines().next().unwrap_or_default();
+    first.strip_prefix("error: ").unwrap_or(first).to_owned()
+}
+
 /// The `phoenix.toml` keys and the environment variables they stand for.
 pub const SETTINGS: &[(&str, &str)] = &[
     ("environment", "PHOENIX_ENVIRONMENT"),
@@ -82,131 +196,6 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("backup_grace_hours", "PHOENIX_BACKUP_GRACE_HOURS"),
     ("account_id", "PHOENIX_ACCOUNT_ID"),
 ];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Table,
-    Json,
-}
-
-/// What to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
-    Help,
-    Version,
-    Verify(Verify),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verify {
-    pub pre_destroy: bool,
-    pub max_age: Option<String>,
-    pub min_score: Option<String>,
-    pub format: Format,
-    pub config: Option<PathBuf>,
-    pub color: bool,
-    /// Settings given as flags, by environment variable name.
-    pub overrides: BTreeMap<String, String>,
-}
-
-/// A usage error, printed with a pointer to `--help`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UsageError(pub String);
-
-impl std::fmt::Display for UsageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} (see phoenix --help)", self.0)
-    }
-}
-
-/// Reads the arguments after the program name. `--flag value` and `--flag=value` both work.
-pub fn parse(args: &[String]) -> Result<Command, UsageError> {
-    let mut rest = args.iter();
-    match rest.next().map(String::as_str) {
-        None | Some("-h" | "--help" | "help") => return Ok(Command::Help),
-        Some("-V" | "--version") => return Ok(Command::Version),
-        Some("verify") => {}
-        Some(other) => return Err(UsageError(format!("unknown command {other:?}"))),
-    }
-    let mut verify = Verify {
-        pre_destroy: false,
-        max_age: None,
-        min_score: None,
-        format: Format::Table,
-        config: None,
-        color: true,
-        overrides: BTreeMap::new(),
-    };
-    let rest: Vec<&String> = rest.collect();
-    let mut i = 0;
-    while i < rest.len() {
-        match rest[i].as_str() {
-            "-h" | "--help" => return Ok(Command::Help),
-            "--pre-destroy" => verify.pre_destroy = true,
-            "--no-color" => verify.color = false,
-            flag if flag.starts_with("--") => match flag.split_once('=') {
-                Some((name, value)) => apply(&mut verify, name, value.to_owned())?,
-                None if !VALUE_FLAGS.contains(&flag) => {
-                    return Err(UsageError(format!("unknown option {flag}")));
-                }
-                None => {
-                    let value = rest
-                        .get(i + 1)
-                        .ok_or_else(|| UsageError(format!("{flag} needs a value")))?;
-                    apply(&mut verify, flag, (*value).clone())?;
-                    i += 1;
-                }
-            },
-            other => return Err(UsageError(format!("unexpected argument {other:?}"))),
-        }
-        i += 1;
-    }
-    Ok(Command::Verify(verify))
-}
-
-const VALUE_FLAGS: &[&str] = &[
-    "--max-age",
-    "--min-score",
-    "--config",
-    "--format",
-    "--environment",
-    "--region",
-    "--endpoint-url",
-];
-
-fn apply(verify: &mut Verify, flag: &str, value: String) -> Result<(), UsageError> {
-    match flag {
-        "--max-age" => verify.max_age = Some(value),
-        "--min-score" => verify.min_score = Some(value),
-        "--config" => verify.config = Some(PathBuf::from(value)),
-        "--format" => {
-            verify.format = match value.as_str() {
-                "table" | "text" => Format::Table,
-                "json" => Format::Json,
-                other => {
-                    return Err(UsageError(format!(
-                        "--format must be table or json, not {other:?}"
-                    )));
-                }
-            }
-        }
-        "--environment" => {
-            verify
-                .overrides
-                .insert("PHOENIX_ENVIRONMENT".to_owned(), value);
-        }
-        "--region" => {
-            verify.overrides.insert("AWS_REGION".to_owned(), value);
-        }
-        "--endpoint-url" => {
-            verify
-                .overrides
-                .insert("AWS_ENDPOINT_URL".to_owned(), value);
-        }
-        other => return Err(UsageError(format!("unknown option {other}"))),
-    }
-    Ok(())
-}
 
 /// `phoenix.toml` read into environment-variable names (lists joined with commas), plus
 /// `min_score` and `[pre_destroy] max_age`.
@@ -267,42 +256,87 @@ fn scalar(key: &str, value: &toml::Value) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory;
 
-    fn args(text: &str) -> Vec<String> {
-        text.split_whitespace().map(str::to_owned).collect()
+    fn parse(text: &str) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("phoenix").chain(text.split_whitespace()))
+    }
+
+    fn verify(cli: &Cli) -> &Verify {
+        match &cli.command {
+            Command::Verify(v) => v,
+            other => panic!("verify expected, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_definition_is_consistent() {
+        Cli::command().debug_assert();
     }
 
     #[test]
     fn verify_reads_flags_in_both_spellings() {
-        let Ok(Command::Verify(v)) = parse(&args(
+        let cli = parse(
             "verify --pre-destroy --max-age 6h --min-score=80 --format json --endpoint-url http://127.0.0.1:5000 --no-color",
-        )) else {
-            panic!("verify expected");
-        };
+        )
+        .expect("valid");
+        let v = verify(&cli);
         assert!(v.pre_destroy);
-        assert!(!v.color);
+        assert!(!cli.colored(|_| None, true));
         assert_eq!(v.max_age.as_deref(), Some("6h"));
         assert_eq!(v.min_score.as_deref(), Some("80"));
         assert_eq!(v.format, Format::Json);
         assert_eq!(
-            v.overrides.get("AWS_ENDPOINT_URL").map(String::as_str),
+            v.overrides().get("AWS_ENDPOINT_URL").map(String::as_str),
             Some("http://127.0.0.1:5000")
         );
+        let cli = parse("-vv verify --color always").expect("valid");
+        assert_eq!(cli.verbose, 2);
+        assert!(cli.colored(|_| Some("1".to_owned()), false));
+    }
+
+    #[test]
+    fn colours_follow_the_flag_then_no_color_then_clicolor_force_then_the_terminal() {
+        let auto = parse("verify").expect("valid");
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        assert!(auto.colored(env(&[]), true));
+        assert!(!auto.colored(env(&[]), false));
+        assert!(!auto.colored(env(&[("NO_COLOR", "1")]), true));
+        assert!(
+            auto.colored(env(&[("NO_COLOR", "")]), true),
+            "empty NO_COLOR is unset"
+        );
+        assert!(auto.colored(env(&[("CLICOLOR_FORCE", "1")]), false));
+        assert!(!auto.colored(env(&[("CLICOLOR_FORCE", "0")]), false));
+        assert!(!auto.colored(env(&[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")]), true));
+        let never = parse("verify --color never").expect("valid");
+        assert!(!never.colored(env(&[("CLICOLOR_FORCE", "1")]), true));
     }
 
     #[test]
     fn mistakes_are_usage_errors_that_name_the_problem() {
-        assert_eq!(parse(&[]), Ok(Command::Help));
-        assert_eq!(parse(&args("verify --help")), Ok(Command::Help));
         for (line, says) in [
-            ("destroy", "unknown command"),
-            ("verify --max-age", "--max-age needs a value"),
-            ("verify --format yaml", "table or json"),
-            ("verify --colour", "unknown option --colour"),
-            ("verify now", "unexpected argument"),
+            ("destroy", "unrecognized subcommand 'destroy'"),
+            (
+                "verify --max-age",
+                "a value is required for '--max-age <DURATION>'",
+            ),
+            ("verify --format yaml", "--format must be table or json"),
+            ("verify --colour", "unexpected argument '--colour'"),
+            ("verify now", "unexpected argument 'now'"),
+            ("completions tcsh", "invalid value 'tcsh'"),
         ] {
-            let err = parse(&args(line)).expect_err(line);
-            assert!(err.to_string().contains(says), "{line}: {err}");
+            let err = parse(line).expect_err(line);
+            let text = one_line(&err);
+            assert!(text.contains(says), "{line}: {text}");
+            assert!(!text.contains('\n'), "{line}: one line");
         }
     }
 

@@ -5,7 +5,8 @@
 mod args;
 mod render;
 
-use args::{Command, Format, Verify};
+use args::{Cli, Command, Format, Verify};
+use clap::{CommandFactory, Parser};
 use phoenix_account::audit::predestroy::{self, Contents};
 use phoenix_account::audit::read::{Clients, Read};
 use phoenix_account::schedule::parse_duration;
@@ -20,22 +21,49 @@ const NOT_READY: u8 = 1;
 const USAGE: u8 = 2;
 
 fn main() -> ExitCode {
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    let verify = match args::parse(&argv) {
-        Ok(Command::Help) => {
-            print!("{}", args::USAGE);
+    if std::env::args_os().len() <= 1 {
+        // No command at all: the help, as a question answered (not a mistake).
+        print!("{}", Cli::command().render_long_help());
+        return ExitCode::from(READY);
+    }
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) if !err.use_stderr() => {
+            // --help, --version: clap's own text, exit 0 (a closed pipe is no error here).
+            let _ = err.print();
             return ExitCode::from(READY);
         }
-        Ok(Command::Version) => {
-            println!("phoenix {}", env!("CARGO_PKG_VERSION"));
-            return ExitCode::from(READY);
-        }
-        Ok(Command::Verify(verify)) => verify,
         Err(err) => {
-            eprintln!("phoenix: {err}");
+            eprintln!("phoenix: {} (see phoenix --help)", args::one_line(&err));
             return ExitCode::from(USAGE);
         }
     };
+    let verify = match &cli.command {
+        Command::Completions { shell } => {
+            // Rendered first, then written: a closed pipe (`| head`) ends the output quietly.
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "phoenix", &mut script);
+            let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), &script);
+            return ExitCode::from(READY);
+        }
+        Command::Verify(verify) => verify.clone(),
+    };
+    if cli.verbose > 0 {
+        let level = if cli.verbose > 1 {
+            lambda_runtime::tracing::Level::DEBUG
+        } else {
+            lambda_runtime::tracing::Level::INFO
+        };
+        lambda_runtime::tracing::subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_max_level(level)
+            .with_target(cli.verbose > 1)
+            .init();
+    }
+    let color = cli.colored(
+        |name| std::env::var(name).ok(),
+        std::io::stdout().is_terminal(),
+    );
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -46,7 +74,7 @@ fn main() -> ExitCode {
             return ExitCode::from(USAGE);
         }
     };
-    ExitCode::from(runtime.block_on(run(verify)))
+    ExitCode::from(runtime.block_on(run(verify, color)))
 }
 
 /// Settings resolved from flags, the environment and `phoenix.toml`.
@@ -70,9 +98,9 @@ fn settings(verify: &Verify) -> Result<Settings, String> {
         }
         None => args::FileSettings::default(),
     };
+    let overrides = verify.overrides();
     let lookup = |name: &str| -> Option<String> {
-        verify
-            .overrides
+        overrides
             .get(name)
             .cloned()
             .or_else(|| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
@@ -129,7 +157,7 @@ fn progress(enabled: bool) -> Option<tokio::task::JoinHandle<()>> {
     }))
 }
 
-async fn run(verify: Verify) -> u8 {
+async fn run(verify: Verify, color: bool) -> u8 {
     let settings = match settings(&verify) {
         Ok(s) => s,
         Err(err) => {
@@ -215,9 +243,6 @@ async fn run(verify: Verify) -> u8 {
             println!("{doc:#}");
         }
         Format::Table => {
-            let color = verify.color
-                && std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none();
             let mut reasons: BTreeMap<&str, String> = BTreeMap::new();
             if below {
                 reasons.insert(

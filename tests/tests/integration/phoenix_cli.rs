@@ -82,6 +82,37 @@ fn help_reads_well_and_mistakes_exit_2() {
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("--format must be table or json"));
 }
 
+/// Shell completions are a script on standard output; a shell it does not know is a
+/// usage error in one line.
+#[test]
+fn completions_for_each_shell_and_one_line_for_an_unknown_one() {
+    for (shell, marker) in [
+        ("bash", "complete -F _phoenix"),
+        ("zsh", "#compdef phoenix"),
+        ("fish", "complete -c phoenix"),
+    ] {
+        let out = Command::new(phoenix_binary())
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let script = text_of(&out);
+        assert!(script.contains(marker), "{shell}: {script}");
+        assert!(
+            script.contains("pre-destroy"),
+            "{shell} completes verify's flags"
+        );
+    }
+    let wrong = Command::new(phoenix_binary())
+        .args(["completions", "tcsh"])
+        .output()
+        .unwrap();
+    assert_eq!(wrong.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&wrong.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("invalid value 'tcsh'"), "{stderr}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verify_gates_a_destroy_until_phase_one_is_done() {
     let account = "210000000003";
