@@ -166,8 +166,8 @@ async fn run(verify: Verify, color: bool) -> u8 {
         }
     };
     let mut loader = phoenix_shared::aws::sweep_loader();
-    if settings.config.aws_region != "unknown" {
-        loader = loader.region(aws_config::Region::new(settings.config.aws_region.clone()));
+    if let Some(region) = &settings.config.aws_region {
+        loader = loader.region(aws_config::Region::new(region.clone()));
     }
     if let Some(url) = &settings.endpoint {
         loader = loader.endpoint_url(url);
@@ -180,10 +180,8 @@ async fn run(verify: Verify, color: bool) -> u8 {
         return USAGE;
     }
     let mut config = settings.config;
-    if config.aws_region == "unknown"
-        && let Some(region) = sdk.region()
-    {
-        config.aws_region = region.to_string();
+    if config.aws_region.is_none() {
+        config.aws_region = sdk.region().map(ToString::to_string);
     }
     let clients = Clients::new(&sdk);
 

@@ -93,10 +93,68 @@ impl Suppression {
     }
 }
 
+/// Where findings are delivered: the section a function needs and the `phoenix` command
+/// line, which pages nobody and records nothing, does not.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Config {
+pub struct Delivery {
     pub alert_topic_arn: String,
     pub findings_table: String,
+}
+
+impl Delivery {
+    /// The section from its two settings: both required when `required`; otherwise absent
+    /// when neither is set, and read as required once either is.
+    fn read(
+        get: &impl Fn(&str) -> Option<String>,
+        required: bool,
+    ) -> Result<Option<Self>, ConfigError> {
+        let (topic, table) = (
+            get("PHOENIX_ALERT_TOPIC_ARN"),
+            get("PHOENIX_FINDINGS_TABLE"),
+        );
+        if !required && topic.is_none() && table.is_none() {
+            return Ok(None);
+        }
+        let alert_topic_arn = topic.ok_or(ConfigError::Missing {
+            name: "PHOENIX_ALERT_TOPIC_ARN",
+            purpose: "the ARN of the SNS topic that alerts are published to",
+        })?;
+        let arn_parts: Vec<&str> = alert_topic_arn.split(':').collect();
+        if arn_parts.len() != 6 || arn_parts[0] != "arn" || arn_parts[2] != "sns" {
+            return Err(ConfigError::Malformed {
+                name: "PHOENIX_ALERT_TOPIC_ARN",
+                value: alert_topic_arn,
+                expected: "an SNS topic ARN, arn:<partition>:sns:<region>:<account>:<name>"
+                    .to_owned(),
+            });
+        }
+        let findings_table = table.ok_or(ConfigError::Missing {
+            name: "PHOENIX_FINDINGS_TABLE",
+            purpose: "the name of the DynamoDB table that records findings",
+        })?;
+        let table_ok = (3..=255).contains(&findings_table.len())
+            && findings_table
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+        if !table_ok {
+            return Err(ConfigError::Malformed {
+                name: "PHOENIX_FINDINGS_TABLE",
+                value: findings_table,
+                expected: "a DynamoDB table name: 3-255 characters of A-Z a-z 0-9 _ - .".to_owned(),
+            });
+        }
+        Ok(Some(Self {
+            alert_topic_arn,
+            findings_table,
+        }))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Always present for a function (its cold start requires it); absent for the command
+    /// line unless set.
+    pub delivery: Option<Delivery>,
     pub metric_namespace: String,
     pub environment: String,
     /// Seconds after the last notification of a still-open finding before a reminder; 0 never.
@@ -105,8 +163,10 @@ pub struct Config {
     /// Added to a backup rule's cadence and start window to give a resource's RPO.
     pub backup_grace_seconds: i64,
     pub suppressions: Vec<Suppression>,
-    /// The function's own region (`AWS_REGION`), for events that do not name one.
-    pub aws_region: String,
+    /// The function's own region (`AWS_REGION`, else `AWS_DEFAULT_REGION`), for events that
+    /// do not name one; absent until the SDK's region chain fills it
+    /// ([`crate::runtime::serve`], the command line).
+    pub aws_region: Option<String>,
     /// Name prefix of Phoenix Guard's own EventBridge rules and Lambda functions.
     pub guard_prefix: String,
     /// `*` patterns of bucket names whose objects must survive a rebuild.
@@ -156,8 +216,7 @@ impl Config {
     }
 
     /// Reads the settings the checks use, for a caller that neither pages nor records
-    /// findings (the `phoenix` command line): the alert topic and findings table may be unset
-    /// and are then empty.
+    /// findings (the `phoenix` command line): the delivery section may be absent.
     pub fn for_checks(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         Self::read(lookup, false)
     }
@@ -168,46 +227,7 @@ impl Config {
                 .map(|v| v.trim().to_owned())
                 .filter(|v| !v.is_empty())
         };
-        let get_delivery = |name: &str| {
-            get(name).or_else(|| {
-                (!delivers).then(|| match name {
-                    "PHOENIX_ALERT_TOPIC_ARN" => "arn:aws:sns:none:000000000000:none".to_owned(),
-                    _ => "none".to_owned(),
-                })
-            })
-        };
-
-        let alert_topic_arn =
-            get_delivery("PHOENIX_ALERT_TOPIC_ARN").ok_or(ConfigError::Missing {
-                name: "PHOENIX_ALERT_TOPIC_ARN",
-                purpose: "the ARN of the SNS topic that alerts are published to",
-            })?;
-        let arn_parts: Vec<&str> = alert_topic_arn.split(':').collect();
-        if arn_parts.len() != 6 || arn_parts[0] != "arn" || arn_parts[2] != "sns" {
-            return Err(ConfigError::Malformed {
-                name: "PHOENIX_ALERT_TOPIC_ARN",
-                value: alert_topic_arn,
-                expected: "an SNS topic ARN, arn:<partition>:sns:<region>:<account>:<name>"
-                    .to_owned(),
-            });
-        }
-
-        let findings_table =
-            get_delivery("PHOENIX_FINDINGS_TABLE").ok_or(ConfigError::Missing {
-                name: "PHOENIX_FINDINGS_TABLE",
-                purpose: "the name of the DynamoDB table that records findings",
-            })?;
-        let table_ok = (3..=255).contains(&findings_table.len())
-            && findings_table
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
-        if !table_ok {
-            return Err(ConfigError::Malformed {
-                name: "PHOENIX_FINDINGS_TABLE",
-                value: findings_table,
-                expected: "a DynamoDB table name: 3-255 characters of A-Z a-z 0-9 _ - .".to_owned(),
-            });
-        }
+        let delivery = Delivery::read(&get, delivers)?;
 
         let metric_namespace =
             get("PHOENIX_METRIC_NAMESPACE").unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned());
@@ -372,14 +392,11 @@ impl Config {
             "hours",
         )?);
 
-        let aws_region = get("AWS_REGION")
-            .or_else(|| get("AWS_DEFAULT_REGION"))
-            .unwrap_or_else(|| "unknown".to_owned());
+        let aws_region = get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION"));
 
         Ok(Self {
             aws_region,
-            alert_topic_arn,
-            findings_table,
+            delivery,
             metric_namespace,
             environment,
             remind_after_seconds,
@@ -401,6 +418,18 @@ impl Config {
             recovery_time_target_seconds,
             heartbeat_max_age_seconds,
         })
+    }
+
+    /// The region for events that name none (empty while none is known).
+    pub fn region(&self) -> &str {
+        self.aws_region.as_deref().unwrap_or_default()
+    }
+
+    /// The findings table (empty without a delivery section: the command line's reads).
+    pub fn findings_table(&self) -> &str {
+        self.delivery
+            .as_ref()
+            .map_or("", |d| d.findings_table.as_str())
     }
 
     /// Whether a bucket is named a data bucket by `PHOENIX_DATA_BUCKETS` (the
@@ -684,6 +713,17 @@ mod tests {
         assert_eq!(checks.recovery_time_target_seconds, 15 * 60);
         assert_eq!(checks.heartbeat_max_age_seconds, 2 * 3600);
         assert_eq!(checks.report_bucket, None);
+        assert_eq!(checks.delivery, None, "no placeholder topic or table");
+        assert_eq!(checks.aws_region, None, "no placeholder region");
+        assert_eq!(checks.region(), "");
+        // Half a delivery section is a mistake, named as for a function.
+        let half = Config::for_checks(|name| {
+            (name == "PHOENIX_FINDINGS_TABLE").then(|| "findings".to_owned())
+        });
+        assert!(half.is_err_and(|e| {
+            e.to_string()
+                .starts_with("PHOENIX_ALERT_TOPIC_ARN is not set")
+        }));
         let bad = Config::for_checks(|name| {
             (name == "PHOENIX_RECOVERY_TIME_MINUTES").then(|| "soon".to_owned())
         });

@@ -83,8 +83,15 @@ impl Guard {
         cloudwatch: aws_sdk_cloudwatch::Client,
     ) -> Self {
         Self {
-            ledger: Ledger::new(dynamodb, config.findings_table.clone()),
-            alerts: AlertPublisher::new(sns, config.alert_topic_arn.clone()),
+            ledger: Ledger::new(dynamodb, config.findings_table().to_owned()),
+            alerts: AlertPublisher::new(
+                sns,
+                config
+                    .delivery
+                    .as_ref()
+                    .map(|d| d.alert_topic_arn.clone())
+                    .unwrap_or_default(),
+            ),
             metrics: MetricPublisher::new(
                 cloudwatch,
                 config.metric_namespace.clone(),

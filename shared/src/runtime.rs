@@ -71,8 +71,11 @@ where
         return Ok(crate::print_json(&describe())?);
     }
     lambda_runtime::tracing::init_default_subscriber();
-    let config = Config::from_env_or_exit(function.name);
+    let mut config = Config::from_env_or_exit(function.name);
     let sdk = crate::aws::load().await;
+    if config.aws_region.is_none() {
+        config.aws_region = sdk.region().map(ToString::to_string);
+    }
     let clients_sdk = if function.sweep {
         crate::aws::load_for_sweeps().await
     } else {
@@ -82,6 +85,13 @@ where
         eprintln!("{}: configuration error: {err}", function.name);
         std::process::exit(2)
     });
+    if config.aws_region.is_none() {
+        eprintln!(
+            "{}: configuration error: no AWS region (AWS_REGION, which Lambda sets)",
+            function.name
+        );
+        std::process::exit(2)
+    }
     // Built once and kept for the life of the process, like the process itself.
     let guard: &'static Guard = Box::leak(Box::new(Guard::new(config, &sdk)));
     let clients: &'static C = Box::leak(Box::new(clients));

@@ -26,7 +26,7 @@ async fn main() {
         .unwrap_or(10_000);
     let emulator = Emulator::shared();
     let mut world = World::new("bench").await;
-    world.config.aws_region = REGION.to_owned();
+    world.config.aws_region = Some(REGION.to_owned());
     let sdk = in_region(&world.sdk, REGION);
     let seeding = Instant::now();
 

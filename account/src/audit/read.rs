@@ -191,7 +191,7 @@ pub async fn read(
         &clients.backups,
         &config.required_resource_types,
         account,
-        &config.aws_region,
+        config.region(),
         at,
         config.backup_grace_seconds,
     )

@@ -222,7 +222,7 @@ pub fn classify(
         envelope,
         config,
         account: envelope.account_or_default(),
-        region: envelope.region_or(&config.aws_region),
+        region: envelope.region_or(config.region()),
         observed_at: envelope
             .time
             .or_else(|| timestamp(detail, &["completionDate", "creationDate"]))

@@ -61,7 +61,7 @@ pub async fn handle(
         clients,
         &config.required_resource_types,
         account_hint,
-        &config.aws_region,
+        config.region(),
         at,
         config.backup_grace_seconds,
     )

@@ -64,7 +64,7 @@ pub enum Plan {
 /// Parses and classifies an event. `Err` only for an event that cannot be used.
 pub fn plan(event: &Value, config: &Config) -> Result<(ApiCall, Plan), Rejection> {
     let envelope = Envelope::parse(event)?;
-    let call = ApiCall::from_envelope(&envelope, &config.aws_region)?;
+    let call = ApiCall::from_envelope(&envelope, config.region())?;
     let classified = rules::classify(&call, config);
     let plan = match (&call.error_code, classified) {
         (Some(code), Ok(Classified::Suspects(suspects))) => Plan::Failed {

@@ -104,7 +104,7 @@ impl Clients {
             buckets: Buckets::new(phoenix_shared::aws::s3_client(sdk)),
             tally: Tally::new(
                 aws_sdk_dynamodb::Client::new(sdk),
-                config.findings_table.clone(),
+                config.findings_table().to_owned(),
             ),
         }
     }
@@ -277,7 +277,7 @@ async fn run(
             region: first
                 .region
                 .clone()
-                .unwrap_or_else(|| config.aws_region.clone()),
+                .unwrap_or_else(|| config.region().to_owned()),
             now: invocation.now,
         };
         let (facts, fresh) = match clients.buckets.facts(bucket, config).await {

@@ -23,7 +23,7 @@ struct Region {
 
 async fn region(label: &str, region: &'static str) -> Region {
     let mut world = World::new(label).await;
-    world.config.aws_region = region.to_owned();
+    world.config.aws_region = Some(region.to_owned());
     let sdk = in_region(&world.sdk, region);
     let clients = Clients::new(&sdk);
     Region {

@@ -339,6 +339,25 @@ async fn the_audit_binary_scores_the_seeds_environment_and_stores_its_report() {
     );
 }
 
+/// No region anywhere (no AWS_REGION, no profile): the cold start stops with one line
+/// naming the variable, instead of running with a made-up region.
+#[test]
+fn a_function_without_a_region_will_not_start() {
+    let (status, stderr) = cold_start(
+        "backup-events",
+        &[
+            (
+                "PHOENIX_ALERT_TOPIC_ARN",
+                "arn:aws:sns:eu-west-1:123456789012:alerts",
+            ),
+            ("PHOENIX_FINDINGS_TABLE", "findings"),
+        ],
+    );
+    assert_eq!(status, Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("no AWS region (AWS_REGION"), "{stderr}");
+}
+
 #[test]
 fn the_audit_binary_will_not_start_without_a_report_bucket() {
     let (status, stderr) = cold_start(
