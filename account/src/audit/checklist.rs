@@ -12,9 +12,9 @@ use crate::policy::{
     LifecycleVerdict, assess_lifecycle, lets_anyone_delete_recovery_points, policy_json,
 };
 use crate::schedule::format_duration;
-use phoenix_shared::Config;
 use phoenix_shared::finding::Severity;
 use phoenix_shared::time::Timestamp;
+use phoenix_shared::{Config, checks};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
@@ -321,7 +321,31 @@ pub fn evaluate(
     keys(facts, &mut items);
     drills(facts, verdicts, config, &mut items);
     guard(facts, config, &mut items);
+    catalog_fixes(&mut items, facts, config);
     items
+}
+
+/// A failing item whose check an event-driven function raises too (versioning suspended,
+/// deletion protection off, a key disabled, …) carries the catalog's remedy, so the report,
+/// the command line and the page say the same thing. Backup items keep theirs: they name
+/// what the freshness verdict saw (a running job, the first backup awaited).
+fn catalog_fixes(items: &mut [Item], facts: &Facts, config: &Config) {
+    for item in items
+        .iter_mut()
+        .filter(|i| i.status == Status::Fail && i.area != Area::Backups)
+    {
+        let Some(guidance) = checks::get(item.check).and_then(|c| c.guidance) else {
+            continue;
+        };
+        let target = checks::Target {
+            resource_type: &item.resource_type,
+            id: &item.name,
+            arn: &item.resource,
+            region: &facts.region,
+            min_retention_days: config.min_backup_retention_days,
+        };
+        item.fix = (guidance.remedy)(&target);
+    }
 }
 
 fn backups(

@@ -17,9 +17,7 @@ use phoenix_shared::finding::Severity;
 use phoenix_shared::ledger::OpenFinding;
 use phoenix_shared::metrics::Unit;
 use phoenix_shared::runtime;
-use phoenix_shared::{
-    Config, Finding, Guard, HandlerError, MetricBatch, Observation, Timestamp, checks,
-};
+use phoenix_shared::{Finding, Guard, HandlerError, MetricBatch, Observation, Timestamp, checks};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashSet};
 
@@ -47,7 +45,7 @@ fn finding(audit: &Audit, check: &str, resource: &str, rtype: &str, severity: Se
 
 /// The finding a failing or unknown item opens (backup items excepted: `backup-freshness`'s
 /// logic opens those).
-fn open_for(audit: &Audit, item: &Item, config: &Config) -> Option<Finding> {
+fn open_for(audit: &Audit, item: &Item) -> Option<Finding> {
     if item.area == checklist::Area::Backups || item.status == Status::Pass {
         return None;
     }
@@ -71,18 +69,13 @@ fn open_for(audit: &Audit, item: &Item, config: &Config) -> Option<Finding> {
         item.detail
     );
     // A check other functions raise too reads the same whichever paged first: the
-    // catalog's words when its row has them, the item's own otherwise.
-    let target = checks::Target {
-        resource_type: &item.resource_type,
-        id: &item.name,
-        arn: &item.resource,
-        region: &audit.facts.region,
-        min_retention_days: config.min_backup_retention_days,
+    // catalog's impact when its row has one (the item's fix is already the catalog's
+    // remedy then), the area's otherwise.
+    f.impact = match checks::get(check).and_then(|c| c.guidance) {
+        Some(g) if !unknown => g.impact.to_owned(),
+        _ => impact(item),
     };
-    (f.impact, f.remedy) = match checks::get(check).and_then(|c| c.guidance) {
-        Some(g) if !unknown => (g.impact.to_owned(), (g.remedy)(&target)),
-        _ => (impact(item), item.fix.clone()),
-    };
+    f.remedy = item.fix.clone();
     f.details.insert("area".to_owned(), json!(item.area.id()));
     f.details.insert("check".to_owned(), json!(item.check));
     f.details
@@ -359,7 +352,7 @@ pub async fn handle(
     let mut observations: Vec<Observation> = audit.judgement.opens.clone();
     let mut opened: HashSet<String> = observations.iter().map(|o| o.finding.dedup_key()).collect();
     for item in &audit.report.items {
-        if let Some(f) = open_for(&audit, item, config)
+        if let Some(f) = open_for(&audit, item)
             && opened.insert(f.dedup_key())
         {
             observations.push(Observation::open(f));
