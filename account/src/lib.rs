@@ -5,12 +5,14 @@
 //!   resource ([`freshness::assess`], [`freshness::judge`]);
 //! - [`policy`]: whether a lifecycle, a plan, a trail's selectors or a vault policy still
 //!   protects the data;
+//! - [`buckets`]: readers of a bucket's settings, one model each;
 //! - [`audit`]: the readiness checklist: read the account, judge every item, score it.
 //!
 //! This crate reads and judges. It never writes to AWS: delivery (ledger, alerts, metrics,
 //! reports) belongs to the functions that use it.
 
 pub mod audit;
+pub mod buckets;
 pub mod coverage;
 pub mod freshness;
 pub mod policy;

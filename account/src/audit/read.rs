@@ -56,13 +56,7 @@ impl Clients {
 
 pub type Read<T> = Result<T, String>;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Versioning {
-    Enabled,
-    Suspended,
-    /// Never enabled: S3 answers with no status.
-    Never,
-}
+pub use crate::buckets::Versioning;
 
 /// A bucket whose data must survive, or which holds Terraform state.
 #[derive(Debug, Clone)]
@@ -355,17 +349,9 @@ async fn read_buckets(clients: &Clients, config: &Config) -> Read<(Vec<Bucket>, 
 }
 
 async fn bucket_versioning(s3: &aws_sdk_s3::Client, name: &str) -> Read<Versioning> {
-    let out = s3
-        .get_bucket_versioning()
-        .bucket(name)
-        .send()
+    crate::buckets::versioning(s3, name)
         .await
-        .map_err(|e| format!("GetBucketVersioning: {}", reason(&e)))?;
-    Ok(match out.status() {
-        Some(aws_sdk_s3::types::BucketVersioningStatus::Enabled) => Versioning::Enabled,
-        Some(aws_sdk_s3::types::BucketVersioningStatus::Suspended) => Versioning::Suspended,
-        _ => Versioning::Never,
-    })
+        .map_err(|f| f.to_string())
 }
 
 async fn bucket_lifecycle(s3: &aws_sdk_s3::Client, name: &str) -> Read<Vec<LifecycleRule>> {

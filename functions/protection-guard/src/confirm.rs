@@ -188,28 +188,23 @@ async fn bucket_tags(clients: &Clients, bucket: &str) -> Option<BTreeMap<String,
 
 async fn bucket(clients: &Clients, suspect: &Suspect, config: &Config) -> Reading {
     let name = suspect.id.as_str();
-    let versioning = clients.s3.get_bucket_versioning().bucket(name).send().await;
-    let status = match &versioning {
-        Ok(out) => out
-            .status()
-            .map_or("never enabled", |s| s.as_str())
-            .to_owned(),
-        Err(err) if code(err) == "NoSuchBucket" => {
+    let status = match phoenix_account::buckets::versioning(&clients.s3, name).await {
+        Ok(v) => v.as_str(),
+        Err(f) if f.code == "NoSuchBucket" => {
             return Reading::either(
                 suspect.check == catalog::BUCKET_DELETED || suspect.role == catalog::Role::Weakens,
                 format!("bucket {name} no longer exists"),
             );
         }
-        Err(err)
-            if suspect.check == catalog::POLICY_BLINDS_GUARD
-                && code(err).contains("AccessDenied") =>
+        Err(f)
+            if suspect.check == catalog::POLICY_BLINDS_GUARD && f.code.contains("AccessDenied") =>
         {
             return Reading::holds(format!(
                 "GetBucketVersioning on {name} is denied to Phoenix Guard ({})",
-                reason(err)
+                f.reason
             ));
         }
-        Err(err) => return Reading::failed("GetBucketVersioning", reason(err)),
+        Err(f) => return Reading::failed(f.operation, f.reason),
     };
     let tags = bucket_tags(clients, name).await;
     let reading = match suspect.check {

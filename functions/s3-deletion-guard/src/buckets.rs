@@ -3,7 +3,7 @@
 //! costs two reads a minute, not two per object.
 
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
-use phoenix_shared::aws::{is_transient, reason};
+use phoenix_shared::aws::reason;
 use phoenix_shared::{Config, tags};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -12,25 +12,13 @@ use std::time::{Duration, Instant};
 /// How long a warm container trusts what it read about a bucket.
 pub const CACHE_TTL: Duration = Duration::from_secs(60);
 
-/// A bucket's versioning, as `GetBucketVersioning` tells it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Versioning {
-    Enabled,
-    Suspended,
-    /// Versioning was never turned on.
-    Never,
-    /// The read failed; the text says how.
-    Unknown(String),
-}
+pub use phoenix_account::buckets::Versioning;
 
-impl Versioning {
-    pub fn describe(&self) -> String {
-        match self {
-            Self::Enabled => "Enabled".to_owned(),
-            Self::Suspended => "Suspended".to_owned(),
-            Self::Never => "never enabled".to_owned(),
-            Self::Unknown(why) => format!("unknown ({why})"),
-        }
+/// A bucket's versioning as a finding tells it, the failed read's reason included.
+pub fn describe(versioning: &Result<Versioning, String>) -> String {
+    match versioning {
+        Ok(v) => v.as_str().to_owned(),
+        Err(why) => format!("unknown ({why})"),
     }
 }
 
@@ -41,7 +29,8 @@ pub struct BucketFacts {
     pub state: bool,
     /// How the roles were learned: `configuration`, `tag`, or both.
     pub because: String,
-    pub versioning: Versioning,
+    /// `Err` says why it is unknown (a refused read, or not read at all).
+    pub versioning: Result<Versioning, String>,
 }
 
 /// The bucket could not be classified: its tags could not be read and configuration does
@@ -130,24 +119,18 @@ impl Buckets {
             because.push("tag");
         }
         let versioning = if data || state {
-            match self.s3.get_bucket_versioning().bucket(bucket).send().await {
-                Ok(out) => match out.status().map(|s| s.as_str()) {
-                    Some("Enabled") => Versioning::Enabled,
-                    Some("Suspended") => Versioning::Suspended,
-                    _ => Versioning::Never,
-                },
-                Err(err) if is_transient(&err) => {
+            match phoenix_account::buckets::versioning(&self.s3, bucket).await {
+                Ok(v) => Ok(v),
+                Err(f) if f.transient => {
                     return Err(Unreadable(format!(
-                        "GetBucketVersioning on {bucket} failed: {}",
-                        reason(&err)
+                        "{} on {bucket} failed: {}",
+                        f.operation, f.reason
                     )));
                 }
-                Err(err) => {
-                    Versioning::Unknown(format!("GetBucketVersioning failed: {}", reason(&err)))
-                }
+                Err(f) => Err(format!("{} failed: {}", f.operation, f.reason)),
             }
         } else {
-            Versioning::Unknown("not read: neither a data nor a state bucket".to_owned())
+            Err("not read: neither a data nor a state bucket".to_owned())
         };
         Ok(BucketFacts {
             data,

@@ -381,12 +381,14 @@ fn versioning_observations(
         f.details.insert("bucket".to_owned(), json!(bucket));
         f.details.insert("role".to_owned(), json!(role));
         f.details.insert("because".to_owned(), json!(facts.because));
-        f.details
-            .insert("versioning".to_owned(), json!(facts.versioning.describe()));
+        f.details.insert(
+            "versioning".to_owned(),
+            json!(buckets::describe(&facts.versioning)),
+        );
         Observation::open(f)
     };
     match &facts.versioning {
-        Versioning::Enabled => [BUCKET_UNVERSIONED, VERSIONING_SUSPENDED, VERSIONING_UNKNOWN]
+        Ok(Versioning::Enabled) => [BUCKET_UNVERSIONED, VERSIONING_SUSPENDED, VERSIONING_UNKNOWN]
             .iter()
             .map(|check| {
                 Observation::resolved(scope.finding(
@@ -398,21 +400,21 @@ fn versioning_observations(
                 ))
             })
             .collect(),
-        Versioning::Suspended => vec![open(
+        Ok(Versioning::Suspended) => vec![open(
             VERSIONING_SUSPENDED,
             Severity::Critical,
             format!(
                 "Versioning is Suspended on {role} {bucket}: deletes and overwrites are permanent"
             ),
         )],
-        Versioning::Never => vec![open(
+        Ok(Versioning::Never) => vec![open(
             BUCKET_UNVERSIONED,
             Severity::Critical,
             format!(
                 "Versioning was never enabled on {role} {bucket}: deletes and overwrites are permanent"
             ),
         )],
-        Versioning::Unknown(why) => vec![open(
+        Err(why) => vec![open(
             VERSIONING_UNKNOWN,
             Severity::Warning,
             format!("Versioning of {role} {bucket} could not be read: {why}"),
@@ -436,7 +438,7 @@ async fn deletions(
     for n in notices.iter().filter(|n| n.change.is_deletion()) {
         let change = match n.change {
             // The event does not say: a versioned bucket keeps a version, others do not.
-            Change::DeletedUnknownKind if facts.versioning == Versioning::Enabled => {
+            Change::DeletedUnknownKind if facts.versioning == Ok(Versioning::Enabled) => {
                 Change::DeleteMarkerCreated
             }
             Change::DeletedUnknownKind => Change::PermanentlyDeleted,
@@ -649,7 +651,7 @@ fn burst_observation(
         Severity::Critical,
         format!(
             "{objects} deleted for good from {role} {bucket}{who} since {started} (versioning {}); e.g. {}",
-            facts.versioning.describe(),
+            buckets::describe(&facts.versioning),
             burst.samples.first().map_or("?", String::as_str)
         ),
     );
@@ -662,7 +664,10 @@ fn burst_observation(
     d.insert("bytes".to_owned(), json!(BYTES_UNKNOWN));
     d.insert("sampleKeys".to_owned(), json!(burst.samples));
     d.insert("burstStarted".to_owned(), json!(started));
-    d.insert("versioning".to_owned(), json!(facts.versioning.describe()));
+    d.insert(
+        "versioning".to_owned(),
+        json!(buckets::describe(&facts.versioning)),
+    );
     d.insert("lastEvent".to_owned(), json!(last.event_name));
     if let Some(r) = &last.requester {
         d.insert("requester".to_owned(), json!(r));
@@ -670,7 +675,7 @@ fn burst_observation(
     if let Some(ip) = &last.source_ip {
         d.insert("sourceIp".to_owned(), json!(ip));
     }
-    if facts.versioning == Versioning::Enabled && last.version_id.is_some() {
+    if facts.versioning == Ok(Versioning::Enabled) && last.version_id.is_some() {
         // S3 reports removing a delete marker (an undelete) the same way.
         d.insert(
             "ifThisWasAnUndelete".to_owned(),
@@ -711,10 +716,10 @@ async fn state_change(
         f.details.insert("state".to_owned(), json!(object));
         vec![Observation::open(f)]
     };
-    if facts.versioning != Versioning::Enabled {
+    if facts.versioning != Ok(Versioning::Enabled) {
         return Ok(unreadable(format!(
             "the state bucket keeps no previous version (versioning {})",
-            facts.versioning.describe()
+            buckets::describe(&facts.versioning)
         )));
     }
     // A read that may work a minute from now fails the invocation, so that Lambda's retry
