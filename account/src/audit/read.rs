@@ -168,10 +168,6 @@ pub struct Facts {
     pub heartbeats: BTreeMap<String, Read<Option<Timestamp>>>,
 }
 
-fn is_true(value: Option<&String>) -> bool {
-    tags::is_true(value.map(String::as_str))
-}
-
 /// Reads everything the checklist needs. `this_function` is the scheduled function running
 /// the audit, whose own heartbeat is this run.
 pub async fn read(
@@ -297,13 +293,13 @@ async fn read_buckets(clients: &Clients, config: &Config) -> Read<(Vec<Bucket>, 
                             .tags()
                             .iter()
                             .find(|t| t.key() == key)
-                            .map(|t| t.value().to_owned())
+                            .map(|t| t.value())
                     };
                     tagged.insert(
                         name,
                         (
-                            is_true(tag(tags::DATA).as_ref()),
-                            is_true(tag(tags::TERRAFORM_STATE).as_ref()),
+                            tags::is_true(tag(tags::DATA)),
+                            tags::is_true(tag(tags::TERRAFORM_STATE)),
                         ),
                     );
                 }
@@ -551,10 +547,10 @@ async fn read_secrets(
             let (Some(arn), Some(name)) = (s.arn(), s.name()) else {
                 continue;
             };
-            let tagged = s.tags().iter().any(|t| {
-                t.key() == Some(tags::ENCRYPTION_KEY)
-                    && is_true(t.value().map(str::to_owned).as_ref())
-            });
+            let tagged = s
+                .tags()
+                .iter()
+                .any(|t| t.key() == Some(tags::ENCRYPTION_KEY) && tags::is_true(t.value()));
             if !tagged
                 && !config.is_configured_key_secret(name)
                 && !config.is_configured_key_secret(arn)

@@ -686,10 +686,10 @@ async fn secret(clients: &Clients, suspect: &Suspect, config: &Config) -> Readin
             None => Reading::restored("the secret is not scheduled for deletion"),
         }
     } else {
-        let is_key = tags
-            .get(phoenix_shared::tags::ENCRYPTION_KEY)
-            .is_some_and(|v| phoenix_shared::tags::is_true(Some(v)))
-            || config.is_configured_key_secret(&name)
+        let is_key = phoenix_shared::tags::is_true(
+            tags.get(phoenix_shared::tags::ENCRYPTION_KEY)
+                .map(String::as_str),
+        ) || config.is_configured_key_secret(&name)
             || arn
                 .as_deref()
                 .is_some_and(|a| config.is_configured_key_secret(a));
