@@ -5,6 +5,7 @@
 //!   resource ([`freshness::assess`], [`freshness::judge`]);
 //! - [`policy`]: whether a lifecycle, a plan, a trail's selectors or a vault policy still
 //!   protects the data;
+//! - [`clients`]: the SDK clients for a target (account, region), each built on first use;
 //! - [`buckets`]: readers of a bucket's settings, one model each;
 //! - [`audit`]: the readiness checklist: read the account, judge every item, score it.
 //!
@@ -13,7 +14,10 @@
 
 pub mod audit;
 pub mod buckets;
+pub mod clients;
 pub mod coverage;
 pub mod freshness;
 pub mod policy;
 pub mod schedule;
+
+pub use clients::{Clients, Target};

@@ -183,7 +183,7 @@ async fn run(verify: Verify, color: bool) -> u8 {
     if config.aws_region.is_none() {
         config.aws_region = sdk.region().map(ToString::to_string);
     }
-    let clients = Clients::new(&sdk);
+    let clients = Clients::current(&sdk);
 
     let ticker = progress(std::io::stderr().is_terminal() && verify.format == Format::Table);
     let audit = phoenix_account::audit::audit(

@@ -384,7 +384,7 @@ fn main() {
 
         // protection-guard: versioning suspended on a data bucket, a different bucket each
         // time, confirmed by reading its versioning and tags: a page.
-        let clients = protection_guard::confirm::Clients::new(&sdk);
+        let clients = protection_guard::confirm::Clients::current(&sdk);
         let suspended = fixture(
             "protection-guard",
             "s3-put-bucket-versioning-suspended.json",

@@ -161,7 +161,7 @@ async fn main() {
     let seeded = seeding.elapsed();
 
     emulator.control("DELETE", "/_phoenix/stats", &serde_json::json!({}));
-    let clients = Clients::new(&sdk);
+    let clients = Clients::current(&sdk);
     let guard = world.guard();
     let now = Timestamp::now();
     let started = Instant::now();

@@ -238,7 +238,7 @@ pub async fn replay(events: usize, concurrency: usize) -> Load {
     let run = Run {
         world: &world,
         guard: world.guard(),
-        clients: protection_guard::confirm::Clients::new(&world.sdk),
+        clients: protection_guard::confirm::Clients::current(&world.sdk),
         invocations: AtomicU64::new(0),
         retried: AtomicU64::new(0),
         latencies: std::sync::Mutex::new(Vec::new()),

@@ -42,7 +42,7 @@ pub async fn contents(clients: &Clients, bucket: &str) -> Read<Contents> {
     let mut count = 0u64;
     let mut bytes = 0u64;
     let mut pages = clients
-        .s3
+        .s3()
         .list_objects_v2()
         .bucket(bucket)
         .into_paginator()

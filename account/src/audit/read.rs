@@ -26,33 +26,8 @@ pub const CONCURRENCY: usize = 16;
 /// The scheduled functions whose `Heartbeat` the audit looks for.
 pub const SCHEDULED_FUNCTIONS: [&str; 2] = ["backup-freshness", "readiness-audit"];
 
-/// The clients an audit needs, built once.
-#[derive(Debug, Clone)]
-pub struct Clients {
-    pub backups: crate::freshness::collect::Clients,
-    pub s3: aws_sdk_s3::Client,
-    pub tagging: aws_sdk_resourcegroupstagging::Client,
-    pub kms: aws_sdk_kms::Client,
-    pub secrets: aws_sdk_secretsmanager::Client,
-    pub cloudtrail: aws_sdk_cloudtrail::Client,
-    pub events: aws_sdk_eventbridge::Client,
-    pub cloudwatch: aws_sdk_cloudwatch::Client,
-}
-
-impl Clients {
-    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
-        Self {
-            backups: crate::freshness::collect::Clients::new(sdk),
-            s3: phoenix_shared::aws::s3_client(sdk),
-            tagging: aws_sdk_resourcegroupstagging::Client::new(sdk),
-            kms: aws_sdk_kms::Client::new(sdk),
-            secrets: aws_sdk_secretsmanager::Client::new(sdk),
-            cloudtrail: aws_sdk_cloudtrail::Client::new(sdk),
-            events: aws_sdk_eventbridge::Client::new(sdk),
-            cloudwatch: aws_sdk_cloudwatch::Client::new(sdk),
-        }
-    }
-}
+/// The clients an audit reads through ([`crate::Clients`]: each built on first use).
+pub use crate::clients::Clients;
 
 pub type Read<T> = Result<T, String>;
 
@@ -178,7 +153,7 @@ pub async fn read(
     this_function: Option<&str>,
 ) -> Facts {
     let (backups, _coverage, protections) = crate::freshness::collect::collect(
-        &clients.backups,
+        clients,
         &config.required_resource_types,
         account,
         config.region(),
@@ -188,18 +163,14 @@ pub async fn read(
     .await;
     let (buckets, databases, vaults, secrets, restores, trails, rules, heartbeats, efs_keys) = tokio::join!(
         read_buckets(clients, config),
-        read_databases(&clients.backups.rds),
-        read_vaults(&clients.backups.backup, &backups),
-        read_secrets(&clients.secrets, config),
-        read_restores(
-            &clients.backups.backup,
-            at,
-            config.restore_drill_max_age_seconds
-        ),
-        read_trails(&clients.cloudtrail),
-        read_rules(&clients.events, &config.guard_prefix),
-        read_heartbeats(&clients.cloudwatch, config, at, this_function),
-        read_efs_keys(&clients.backups.efs),
+        read_databases(clients.rds()),
+        read_vaults(clients.backup(), &backups),
+        read_secrets(clients.secrets(), config),
+        read_restores(clients.backup(), at, config.restore_drill_max_age_seconds),
+        read_trails(clients.cloudtrail()),
+        read_rules(clients.events(), &config.guard_prefix),
+        read_heartbeats(clients.cloudwatch(), config, at, this_function),
+        read_efs_keys(clients.efs()),
     );
     let (buckets, bucket_tags_failure) = match buckets {
         Ok((buckets, failure)) => (Ok(buckets), failure),
@@ -228,7 +199,7 @@ pub async fn read(
     }
     let keys: Vec<Key> = stream::iter(users)
         .map(|(id, used_by)| async move {
-            let state = describe_key(&clients.kms, &id).await;
+            let state = describe_key(clients.kms(), &id).await;
             Key {
                 id,
                 used_by: used_by.into_iter().collect(),
@@ -262,7 +233,7 @@ pub async fn read(
 
 async fn read_buckets(clients: &Clients, config: &Config) -> Read<(Vec<Bucket>, Option<String>)> {
     let mut names = Vec::new();
-    let mut pages = clients.s3.list_buckets().into_paginator().send();
+    let mut pages = clients.s3().list_buckets().into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| format!("ListBuckets: {}", reason(&e)))?;
         names.extend(
@@ -275,7 +246,7 @@ async fn read_buckets(clients: &Clients, config: &Config) -> Read<(Vec<Bucket>, 
     let mut tagged: BTreeMap<String, (bool, bool)> = BTreeMap::new();
     let mut tags_failure = None;
     let mut pages = clients
-        .tagging
+        .tagging()
         .get_resources()
         .resource_type_filters("s3:bucket")
         .into_paginator()
@@ -321,11 +292,11 @@ async fn read_buckets(clients: &Clients, config: &Config) -> Read<(Vec<Bucket>, 
         .collect();
     let mut buckets: Vec<Bucket> = stream::iter(wanted)
         .map(|(name, data, state)| async move {
-            let versioning = bucket_versioning(&clients.s3, &name).await;
+            let versioning = bucket_versioning(clients.s3(), &name).await;
             // A bucket that never had versioning keeps no noncurrent versions whatever its
             // lifecycle says; its rules are read once versioning is on.
             let lifecycle = if data && versioning != Ok(Versioning::Never) {
-                Some(bucket_lifecycle(&clients.s3, &name).await)
+                Some(bucket_lifecycle(clients.s3(), &name).await)
             } else {
                 None
             };

@@ -21,25 +21,8 @@ use std::collections::BTreeMap;
 /// Per-resource calls in flight at once.
 pub const CONCURRENCY: usize = 8;
 
-/// The clients a run needs, built once per cold start.
-#[derive(Debug, Clone)]
-pub struct Clients {
-    pub backup: aws_sdk_backup::Client,
-    pub efs: aws_sdk_efs::Client,
-    pub rds: aws_sdk_rds::Client,
-    pub dynamodb: aws_sdk_dynamodb::Client,
-}
-
-impl Clients {
-    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
-        Self {
-            backup: aws_sdk_backup::Client::new(sdk),
-            efs: aws_sdk_efs::Client::new(sdk),
-            rds: aws_sdk_rds::Client::new(sdk),
-            dynamodb: aws_sdk_dynamodb::Client::new(sdk),
-        }
-    }
-}
+/// The clients a run reads through ([`crate::Clients`]: each built on first use).
+pub use crate::clients::Clients;
 
 /// An SDK time as a [`Timestamp`] (whole seconds).
 pub fn ts(value: Option<&DateTime>) -> Option<Timestamp> {
@@ -503,35 +486,35 @@ pub async fn collect(
     let (efs, instances, clusters, tables, (), (), ()) = tokio::join!(
         async {
             if want_efs {
-                list_efs(&clients.efs).await
+                list_efs(clients.efs()).await
             } else {
                 skip().await
             }
         },
         async {
             if want_rds {
-                list_rds_instances(&clients.rds).await
+                list_rds_instances(clients.rds()).await
             } else {
                 skip().await
             }
         },
         async {
             if want_clusters {
-                list_rds_clusters(&clients.rds).await
+                list_rds_clusters(clients.rds()).await
             } else {
                 skip().await
             }
         },
         async {
             if want_dynamodb {
-                list_table_names(&clients.dynamodb).await
+                list_table_names(clients.dynamodb()).await
             } else {
                 Ok(Vec::new())
             }
         },
-        read_plans(&clients.backup, &mut plans_part),
-        read_region_settings(&clients.backup, &mut settings_part),
-        read_protected(&clients.backup, &mut protected_part),
+        read_plans(clients.backup(), &mut plans_part),
+        read_region_settings(clients.backup(), &mut settings_part),
+        read_protected(clients.backup(), &mut protected_part),
     );
     snapshot.plans_failure = plans_part.plans_failure;
     snapshot.plans = plans_part.plans;
@@ -567,7 +550,7 @@ pub async fn collect(
     match tables {
         Ok(names) => {
             let reads: Vec<_> = stream::iter(names)
-                .map(|name| table_item(&clients.dynamodb, name, account.clone(), region))
+                .map(|name| table_item(clients.dynamodb(), name, account.clone(), region))
                 .buffer_unordered(CONCURRENCY)
                 .collect()
                 .await;
@@ -614,7 +597,7 @@ pub async fn collect(
         .map(|i| (i.resource.arn.clone(), i.id.clone()))
         .collect();
     let policies: Vec<_> = stream::iter(uncovered_efs)
-        .map(|(arn, id)| async move { (arn, efs_policy(&clients.efs, id).await) })
+        .map(|(arn, id)| async move { (arn, efs_policy(clients.efs(), id).await) })
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
@@ -643,7 +626,7 @@ pub async fn collect(
         .collect();
     let histories: Vec<_> = stream::iter(doubtful)
         .map(|arn| async move {
-            let history = read_history(&clients.backup, &arn).await;
+            let history = read_history(clients.backup(), &arn).await;
             (arn, history)
         })
         .buffer_unordered(CONCURRENCY)

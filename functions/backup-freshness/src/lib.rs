@@ -28,7 +28,7 @@ pub const EDGE: runtime::Function<Clients> = runtime::Function {
     name: FUNCTION,
     describe: None,
     sweep: true,
-    clients: |sdk, _| Ok(Clients::new(sdk)),
+    clients: |sdk, _| Ok(Clients::current(sdk)),
 };
 
 /// One Lambda invocation ([`handle`] with the invocation's facts).

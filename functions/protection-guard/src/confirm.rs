@@ -14,33 +14,9 @@ use phoenix_shared::event::tag_map;
 use phoenix_shared::{Config, Severity, Timestamp};
 use std::collections::BTreeMap;
 
-/// The clients the reads need, built once per cold start.
-#[derive(Debug, Clone)]
-pub struct Clients {
-    pub s3: aws_sdk_s3::Client,
-    pub rds: aws_sdk_rds::Client,
-    pub efs: aws_sdk_efs::Client,
-    pub backup: aws_sdk_backup::Client,
-    pub kms: aws_sdk_kms::Client,
-    pub secrets: aws_sdk_secretsmanager::Client,
-    pub cloudtrail: aws_sdk_cloudtrail::Client,
-    pub events: aws_sdk_eventbridge::Client,
-}
-
-impl Clients {
-    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
-        Self {
-            s3: phoenix_shared::aws::s3_client(sdk),
-            rds: aws_sdk_rds::Client::new(sdk),
-            efs: aws_sdk_efs::Client::new(sdk),
-            backup: aws_sdk_backup::Client::new(sdk),
-            kms: aws_sdk_kms::Client::new(sdk),
-            secrets: aws_sdk_secretsmanager::Client::new(sdk),
-            cloudtrail: aws_sdk_cloudtrail::Client::new(sdk),
-            events: aws_sdk_eventbridge::Client::new(sdk),
-        }
-    }
-}
+/// The clients the reads go through ([`phoenix_account::Clients`]: each built on first use,
+/// so an event about a key builds only the KMS client).
+pub use phoenix_account::Clients;
 
 /// What the read says about a claim.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,7 +147,13 @@ pub async fn read(clients: &Clients, suspect: &Suspect, config: &Config, at: Tim
 }
 
 async fn bucket_tags(clients: &Clients, bucket: &str) -> Option<BTreeMap<String, String>> {
-    match clients.s3.get_bucket_tagging().bucket(bucket).send().await {
+    match clients
+        .s3()
+        .get_bucket_tagging()
+        .bucket(bucket)
+        .send()
+        .await
+    {
         Ok(out) => Some(
             out.tag_set()
                 .iter()
@@ -188,7 +170,7 @@ async fn bucket_tags(clients: &Clients, bucket: &str) -> Option<BTreeMap<String,
 
 async fn bucket(clients: &Clients, suspect: &Suspect, config: &Config) -> Reading {
     let name = suspect.id.as_str();
-    let status = match phoenix_account::buckets::versioning(&clients.s3, name).await {
+    let status = match phoenix_account::buckets::versioning(clients.s3(), name).await {
         Ok(v) => v.as_str(),
         Err(f) if f.code == "NoSuchBucket" => {
             return Reading::either(
@@ -225,7 +207,7 @@ async fn bucket(clients: &Clients, suspect: &Suspect, config: &Config) -> Readin
             catalog::Role::Restores => Reading::restored("GetBucketVersioning succeeded"),
         },
         _ => match clients
-            .s3
+            .s3()
             .get_bucket_lifecycle_configuration()
             .bucket(name)
             .send()
@@ -274,7 +256,7 @@ struct DbState {
 
 async fn describe_cluster(clients: &Clients, id: &str) -> Result<Option<DbState>, String> {
     match clients
-        .rds
+        .rds()
         .describe_db_clusters()
         .db_cluster_identifier(id)
         .send()
@@ -302,7 +284,7 @@ async fn database(clients: &Clients, suspect: &Suspect, config: &Config) -> Read
         describe_cluster(clients, id).await
     } else {
         match clients
-            .rds
+            .rds()
             .describe_db_instances()
             .db_instance_identifier(id)
             .send()
@@ -394,7 +376,7 @@ async fn database(clients: &Clients, suspect: &Suspect, config: &Config) -> Read
 async fn file_system(clients: &Clients, suspect: &Suspect) -> Reading {
     let id = suspect.id.as_str();
     let described = clients
-        .efs
+        .efs()
         .describe_file_systems()
         .file_system_id(id)
         .send()
@@ -425,7 +407,7 @@ async fn file_system(clients: &Clients, suspect: &Suspect) -> Reading {
         .with_tags(tags);
     }
     match clients
-        .efs
+        .efs()
         .describe_backup_policy()
         .file_system_id(id)
         .send()
@@ -452,7 +434,7 @@ async fn file_system(clients: &Clients, suspect: &Suspect) -> Reading {
 async fn vault(clients: &Clients, suspect: &Suspect) -> Reading {
     let name = suspect.id.as_str();
     match clients
-        .backup
+        .backup()
         .describe_backup_vault()
         .backup_vault_name(name)
         .send()
@@ -461,7 +443,7 @@ async fn vault(clients: &Clients, suspect: &Suspect) -> Reading {
         Ok(out) => {
             let tags = match out.backup_vault_arn() {
                 Some(arn) => clients
-                    .backup
+                    .backup()
                     .list_tags()
                     .resource_arn(arn)
                     .send()
@@ -501,7 +483,7 @@ async fn recovery_point(clients: &Clients, suspect: &Suspect) -> Reading {
         return Reading::new(Verdict::NotChecked, "no recovery point ARN to read");
     };
     match clients
-        .backup
+        .backup()
         .describe_recovery_point()
         .backup_vault_name(&suspect.id)
         .recovery_point_arn(point)
@@ -524,7 +506,7 @@ async fn recovery_point(clients: &Clients, suspect: &Suspect) -> Reading {
 
 async fn plan(clients: &Clients, suspect: &Suspect, config: &Config, at: Timestamp) -> Reading {
     match clients
-        .backup
+        .backup()
         .get_backup_plan()
         .backup_plan_id(&suspect.id)
         .send()
@@ -571,7 +553,7 @@ async fn selection(clients: &Clients, suspect: &Suspect) -> Reading {
         return Reading::new(Verdict::NotChecked, "no selection id to read");
     };
     match clients
-        .backup
+        .backup()
         .get_backup_selection()
         .backup_plan_id(&suspect.id)
         .selection_id(selection)
@@ -587,7 +569,7 @@ async fn selection(clients: &Clients, suspect: &Suspect) -> Reading {
 }
 
 async fn region_setting(clients: &Clients, suspect: &Suspect) -> Reading {
-    match clients.backup.describe_region_settings().send().await {
+    match clients.backup().describe_region_settings().send().await {
         Ok(out) => {
             let opted_in = out
                 .resource_type_opt_in_preference()
@@ -612,7 +594,7 @@ async fn region_setting(clients: &Clients, suspect: &Suspect) -> Reading {
 
 async fn key(clients: &Clients, suspect: &Suspect) -> Reading {
     let id = suspect.resource.as_str();
-    let described = match clients.kms.describe_key().key_id(id).send().await {
+    let described = match clients.kms().describe_key().key_id(id).send().await {
         Ok(out) => out,
         Err(err) if code(&err) == "NotFoundException" => {
             return Reading::holds("the key no longer exists");
@@ -627,7 +609,7 @@ async fn key(clients: &Clients, suspect: &Suspect) -> Reading {
         .map_or("Unknown", |s| s.as_str())
         .to_owned();
     let tags = match clients
-        .kms
+        .kms()
         .list_resource_tags()
         .key_id(meta.key_id())
         .send()
@@ -664,7 +646,13 @@ async fn key(clients: &Clients, suspect: &Suspect) -> Reading {
 
 async fn secret(clients: &Clients, suspect: &Suspect, config: &Config) -> Reading {
     let id = suspect.id.as_str();
-    let out = match clients.secrets.describe_secret().secret_id(id).send().await {
+    let out = match clients
+        .secrets()
+        .describe_secret()
+        .secret_id(id)
+        .send()
+        .await
+    {
         Ok(out) => out,
         Err(err) if code(&err) == "ResourceNotFoundException" => {
             return Reading::either(
@@ -748,7 +736,7 @@ async fn secret(clients: &Clients, suspect: &Suspect, config: &Config) -> Readin
 async fn trail(clients: &Clients, suspect: &Suspect) -> Reading {
     let name = suspect.id.as_str();
     let logging = match clients
-        .cloudtrail
+        .cloudtrail()
         .get_trail_status()
         .name(name)
         .send()
@@ -776,7 +764,7 @@ async fn trail(clients: &Clients, suspect: &Suspect) -> Reading {
         ),
         _ if !logging => Reading::holds("the trail is NOT logging"),
         _ => match clients
-            .cloudtrail
+            .cloudtrail()
             .get_event_selectors()
             .trail_name(name)
             .send()
@@ -844,7 +832,7 @@ fn selectors_json(
 
 async fn rule(clients: &Clients, suspect: &Suspect) -> Reading {
     let name = suspect.id.as_str();
-    let described = match clients.events.describe_rule().name(name).send().await {
+    let described = match clients.events().describe_rule().name(name).send().await {
         Ok(out) => out,
         Err(err) if code(&err) == "ResourceNotFoundException" => {
             return Reading::either(
@@ -864,7 +852,7 @@ async fn rule(clients: &Clients, suspect: &Suspect) -> Reading {
             Reading::either(state != "ENABLED", format!("rule {name} is {state}"))
         }
         _ => match clients
-            .events
+            .events()
             .list_targets_by_rule()
             .rule(name)
             .send()

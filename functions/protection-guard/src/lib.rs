@@ -299,7 +299,7 @@ pub const EDGE: runtime::Function<Clients> = runtime::Function {
     name: FUNCTION,
     describe: Some(catalog::describe),
     sweep: false,
-    clients: |sdk, _| Ok(Clients::new(sdk)),
+    clients: |sdk, _| Ok(Clients::current(sdk)),
 };
 
 /// One Lambda invocation ([`handle`] with the invocation's facts).

@@ -305,7 +305,7 @@ pub const EDGE: runtime::Function<Clients> = runtime::Function {
     describe: None,
     sweep: true,
     clients: |sdk, config| match config.report_bucket {
-        Some(_) => Ok(Clients::new(sdk)),
+        Some(_) => Ok(Clients::current(sdk)),
         None => Err(
             "PHOENIX_REPORT_BUCKET is not set (the S3 bucket the readiness report is written to)"
                 .to_owned(),
@@ -345,7 +345,7 @@ pub async fn handle(
     let environment = config.environment.as_str();
     let bucket = config.report_bucket.clone().unwrap_or_default();
 
-    let previous = previous_score(&clients.s3, &bucket, environment).await;
+    let previous = previous_score(clients.s3(), &bucket, environment).await;
     let mut owed: Vec<String> = Vec::new();
 
     // Opens: backup-freshness's, then the audit's own (one per key).
@@ -414,14 +414,14 @@ pub async fn handle(
     let history = report_key(environment, &format!("history/{}.json", at.compact()));
     let results = tokio::join!(
         store(
-            &clients.s3,
+            clients.s3(),
             &bucket,
             history,
             json.clone(),
             "application/json"
         ),
         store(
-            &clients.s3,
+            clients.s3(),
             &bucket,
             report_key(environment, "latest.md"),
             markdown,
@@ -433,7 +433,7 @@ pub async fn handle(
         .and(results.1)
         .and(
             store(
-                &clients.s3,
+                clients.s3(),
                 &bucket,
                 report_key(environment, "latest.json"),
                 json,

@@ -25,7 +25,7 @@ async fn region(label: &str, region: &'static str) -> Region {
     let mut world = World::new(label).await;
     world.config.aws_region = Some(region.to_owned());
     let sdk = in_region(&world.sdk, region);
-    let clients = Clients::new(&sdk);
+    let clients = Clients::current(&sdk);
     Region {
         world,
         sdk,

@@ -403,7 +403,7 @@ async fn deliver_event(
             .await
             .map(drop),
         Function::ProtectionGuard => {
-            let clients = protection_guard::confirm::Clients::new(&s.sdk);
+            let clients = protection_guard::confirm::Clients::current(&s.sdk);
             protection_guard::handle(&guard, &clients, event, invocation, now)
                 .await
                 .map(drop)
@@ -420,13 +420,13 @@ async fn deliver_event(
                 .map(drop)
         }
         Function::BackupFreshness => {
-            let clients = phoenix_account::freshness::collect::Clients::new(&s.sdk);
+            let clients = phoenix_account::freshness::collect::Clients::current(&s.sdk);
             backup_freshness::handle(&guard, &clients, event, invocation, now)
                 .await
                 .map(drop)
         }
         Function::ReadinessAudit => {
-            let clients = phoenix_account::audit::read::Clients::new(&s.sdk);
+            let clients = phoenix_account::audit::read::Clients::current(&s.sdk);
             readiness_audit::handle(&guard, &clients, event, invocation, now)
                 .await
                 .map(drop)

@@ -186,7 +186,7 @@ async fn verify_gates_a_destroy_until_phase_one_is_done() {
     let now = Timestamp::now();
     let mut event = scheduled_event(&now.to_string());
     event["account"] = json!(account);
-    let clients = phoenix_account::freshness::collect::Clients::new(&world.sdk);
+    let clients = phoenix_account::freshness::collect::Clients::current(&world.sdk);
     backup_freshness::handle(&world.guard(), &clients, &event, "fresh", now)
         .await
         .unwrap();
@@ -197,7 +197,7 @@ async fn verify_gates_a_destroy_until_phase_one_is_done() {
     let guard = phoenix_shared::Guard::new(config, &world.sdk);
     readiness_audit::handle(
         &guard,
-        &phoenix_account::audit::read::Clients::new(&world.sdk),
+        &phoenix_account::audit::read::Clients::current(&world.sdk),
         &event,
         "audit",
         now,

@@ -32,7 +32,7 @@ async fn send(world: &World, event: &Value) -> Result<Outcome, HandlerError> {
     let n = INVOCATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     handle(
         &world.guard(),
-        &Clients::new(&world.sdk),
+        &Clients::current(&world.sdk),
         event,
         &format!("pg-{n}"),
         Timestamp::now(),

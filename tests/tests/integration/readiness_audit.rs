@@ -27,7 +27,7 @@ async fn seeded(label: &str, account: &str) -> Audited {
     world.config.report_bucket = Some(reports.clone());
     phoenix_tests::account::create_bucket(&world.sdk, &reports, &[], true).await;
     let env = story::seed(&world.sdk, &format!("-{account}")).await;
-    let clients = Clients::new(&world.sdk);
+    let clients = Clients::current(&world.sdk);
     Audited {
         world,
         reports,
@@ -44,7 +44,7 @@ impl Audited {
     }
 
     async fn freshness(&self, at: Timestamp) {
-        let clients = phoenix_account::freshness::collect::Clients::new(&self.world.sdk);
+        let clients = phoenix_account::freshness::collect::Clients::current(&self.world.sdk);
         backup_freshness::handle(
             &self.world.guard(),
             &clients,
