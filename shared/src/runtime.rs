@@ -1,9 +1,11 @@
 //! The Lambda edge every function shares: `--print-event-pattern`, the cold start
-//! (logging, configuration, SDK, the pipeline and the function's clients, once), and per
-//! invocation the deadline and the response. A function's `main.rs` names itself and its
+//! (logging, configuration, SDK, the pipeline and the function's clients, once), per
+//! invocation the deadline and the response, and how every function logs and counts an event
+//! it rejects or ignores. A function's `main.rs` names itself and its
 //! handler; nothing else.
 
-use crate::{Config, Guard, HandlerError, Timestamp};
+use crate::event::Rejection;
+use crate::{Config, Guard, HandlerError, MetricBatch, Timestamp};
 use aws_config::SdkConfig;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde::Serialize;
@@ -45,6 +47,46 @@ pub fn account_of_function(function_arn: &str) -> Option<String> {
         .nth(4)
         .filter(|a| !a.is_empty())
         .map(str::to_owned)
+}
+
+/// How much of an unusable event an error log keeps.
+const LOGGED_EVENT_CHARS: usize = 2048;
+
+/// The first 2 KB of an event, for error logs.
+pub fn truncated(event: &Value) -> String {
+    event.to_string().chars().take(LOGGED_EVENT_CHARS).collect()
+}
+
+/// An event no part of which can be used: logged with its first 2 KB, counted in
+/// `EventsRejected`, and returned as the error that sends it to the failure destination.
+pub fn reject(
+    function: &str,
+    event: &Value,
+    rejection: Rejection,
+    metrics: &mut MetricBatch,
+) -> HandlerError {
+    tracing::error!(
+        function,
+        reason = %rejection,
+        event = %truncated(event),
+        "event rejected: it cannot be used; it goes to the failure destination"
+    );
+    metrics.count("EventsRejected", &[("Function", function)], 1);
+    HandlerError::Rejected(rejection)
+}
+
+/// One record of a batch that cannot be used while the others can: logged and counted in
+/// `EventsRejected` like a rejected event; the invocation goes on with the rest.
+pub fn reject_record(function: &str, event: &Value, why: &str, metrics: &mut MetricBatch) {
+    tracing::error!(function, reason = %why, event = %truncated(event), "record rejected: it cannot be used");
+    metrics.count("EventsRejected", &[("Function", function)], 1);
+}
+
+/// An event of no concern to the function (`about` says which): logged at info and counted
+/// in `EventsIgnored`.
+pub fn ignore(function: &str, about: &str, why: &str, metrics: &mut MetricBatch) {
+    tracing::info!(function, about, "event ignored: {why}");
+    metrics.count("EventsIgnored", &[("Function", function)], 1);
 }
 
 /// Runs the function: prints its event pattern and exits when asked, else builds everything

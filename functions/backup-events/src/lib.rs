@@ -122,16 +122,7 @@ pub async fn handle(
     let classified = Envelope::parse(event)
         .and_then(|envelope| classify(&envelope, &guard.config, now, &mut metrics));
     let result = match classified {
-        Err(rejection) => {
-            tracing::error!(
-                function = FUNCTION,
-                reason = %rejection,
-                event = %truncated(event),
-                "event rejected: it cannot be used; it goes to the failure destination"
-            );
-            metrics.count("EventsRejected", &[("Function", FUNCTION)], 1);
-            Err(HandlerError::Rejected(rejection))
-        }
+        Err(rejection) => Err(runtime::reject(FUNCTION, event, rejection, &mut metrics)),
         Ok(observations) => {
             let report = guard
                 .deliver(&observations, invocation, now, &mut metrics)
@@ -149,12 +140,6 @@ pub async fn handle(
     };
     guard.flush_metrics(&metrics, now).await;
     result
-}
-
-/// The first 2 KB of an event, for error logs.
-fn truncated(event: &Value) -> String {
-    let text = event.to_string();
-    text.chars().take(2048).collect()
 }
 
 /// Facts shared by every finding of one event.
@@ -258,14 +243,13 @@ pub fn classify(
 }
 
 fn ignore(metrics: &mut MetricBatch, envelope: &Envelope, why: &str) -> Vec<Observation> {
-    tracing::info!(
-        function = FUNCTION,
-        source = %envelope.source,
-        detail_type = %envelope.detail_type,
-        id = envelope.id.as_deref().unwrap_or("-"),
-        "event ignored: {why}"
+    let about = format!(
+        "{} / {} / {}",
+        envelope.source,
+        envelope.detail_type,
+        envelope.id.as_deref().unwrap_or("-")
     );
-    metrics.count("EventsIgnored", &[("Function", FUNCTION)], 1);
+    runtime::ignore(FUNCTION, &about, why, metrics);
     Vec::new()
 }
 

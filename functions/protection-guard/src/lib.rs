@@ -328,23 +328,14 @@ pub async fn handle(
 ) -> Result<Outcome, HandlerError> {
     let mut metrics = MetricBatch::new();
     let result = match plan(event, &guard.config) {
-        Err(rejection) => {
-            tracing::error!(
-                function = FUNCTION,
-                reason = %rejection,
-                event = %truncated(event),
-                "event rejected: it cannot be used; it goes to the failure destination"
-            );
-            metrics.count("EventsRejected", &[("Function", FUNCTION)], 1);
-            Err(HandlerError::Rejected(rejection))
-        }
+        Err(rejection) => Err(runtime::reject(FUNCTION, event, rejection, &mut metrics)),
         Ok((call, plan)) => {
             let mut ignored = None;
             let mut observations = Vec::new();
             match plan {
                 Plan::Ignored(why) => {
-                    tracing::info!(function = FUNCTION, source = %call.source, event_name = %call.event_name, "event ignored: {why}");
-                    metrics.count("EventsIgnored", &[("Function", FUNCTION)], 1);
+                    let about = format!("{} {}", call.source, call.event_name);
+                    runtime::ignore(FUNCTION, &about, &why, &mut metrics);
                     ignored = Some(why);
                 }
                 Plan::Failed { code, denied } => {
@@ -408,8 +399,8 @@ pub async fn handle(
                                 metrics.count("FindingsSuppressed", &[("Check", suspect.check)], 1);
                             }
                             Decision::Skip(why) => {
-                                tracing::info!(function = FUNCTION, check = suspect.check, resource = %suspect.resource, "nothing to observe: {why}");
-                                metrics.count("EventsIgnored", &[("Function", FUNCTION)], 1);
+                                let about = format!("{} {}", suspect.check, suspect.resource);
+                                runtime::ignore(FUNCTION, &about, &why, &mut metrics);
                                 ignored.get_or_insert(why);
                             }
                         }
@@ -443,9 +434,4 @@ pub async fn handle(
     };
     guard.flush_metrics(&metrics, now).await;
     result
-}
-
-/// The first 2 KB of an event, for error logs. CloudTrail records carry no secret values.
-fn truncated(event: &Value) -> String {
-    event.to_string().chars().take(2048).collect()
 }

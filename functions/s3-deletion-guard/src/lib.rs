@@ -223,13 +223,14 @@ async fn run(
         return close_quiet_bursts(guard, clients, invocation, metrics).await;
     }
     let (notices, skipped, unusable) = match notice::parse(event) {
-        Err(rejection) => return Err(reject(event, rejection, metrics)),
+        Err(rejection) => return Err(runtime::reject(FUNCTION, event, rejection, metrics)),
         Ok(Parsed::TestEvent) => {
-            tracing::info!(
-                function = FUNCTION,
-                "s3:TestEvent: notifications are configured"
+            runtime::ignore(
+                FUNCTION,
+                "s3:TestEvent",
+                "the bucket's notifications are configured",
+                metrics,
             );
-            metrics.count("EventsIgnored", &[("Function", FUNCTION)], 1);
             return Ok(Outcome {
                 ignored: Some("s3:TestEvent".to_owned()),
                 ..Outcome::default()
@@ -242,16 +243,16 @@ async fn run(
         }) => (notices, skipped, unusable),
     };
     for why in &unusable {
-        tracing::error!(function = FUNCTION, reason = %why, event = %truncated(event), "record rejected: it cannot be used");
-        metrics.count("EventsRejected", &[("Function", FUNCTION)], 1);
+        runtime::reject_record(FUNCTION, event, why, metrics);
     }
     if notices.is_empty() {
         if let Some(first) = unusable.first() {
             return Err(HandlerError::Rejected(Rejection(first.clone())));
         }
-        metrics.count("EventsIgnored", &[("Function", FUNCTION)], 1);
+        let why = format!("{skipped} record(s) of no concern");
+        runtime::ignore(FUNCTION, "S3 notification", &why, metrics);
         return Ok(Outcome {
-            ignored: Some(format!("{skipped} record(s) of no concern")),
+            ignored: Some(why),
             ..Outcome::default()
         });
     }
@@ -339,17 +340,6 @@ async fn run(
     }
     outcome.notified = report.notified();
     Ok(outcome)
-}
-
-fn reject(event: &Value, rejection: Rejection, metrics: &mut MetricBatch) -> HandlerError {
-    tracing::error!(
-        function = FUNCTION,
-        reason = %rejection,
-        event = %truncated(event),
-        "event rejected: it cannot be used; it goes to the failure destination"
-    );
-    metrics.count("EventsRejected", &[("Function", FUNCTION)], 1);
-    HandlerError::Rejected(rejection)
 }
 
 /// Whether the event is EventBridge's `Scheduled Event`: the sweep that tells the end of
@@ -823,9 +813,4 @@ async fn state_change(
     }
     tracing::info!(function = FUNCTION, state = %object, destroyed = changes.destroyed.len(), rekeyed = changes.rekeyed.len(), instances = after.instances, "state change compared");
     Ok(out)
-}
-
-/// The first 2 KB of an event, for error logs (S3 notifications carry no object data).
-fn truncated(event: &Value) -> String {
-    event.to_string().chars().take(2048).collect()
 }
