@@ -23,6 +23,9 @@ pub struct Target<'a> {
     pub region: &'a str,
     /// The least retention in days the policy asks for.
     pub min_retention_days: u64,
+    /// The exact command that redoes what failed, where the raiser has it (an on-demand
+    /// backup of the job's resource with its vault and role, a copy job); empty otherwise.
+    pub command: &'a str,
 }
 
 /// One check: its id, its subject and its guidance.
@@ -31,10 +34,9 @@ pub struct Check {
     pub id: &'static str,
     /// What kind of resource a finding of this check is about.
     pub subject: &'static str,
-    /// `None` where the advice depends on more than the resource, and the function that
-    /// raises the check writes it from what it saw (a Backup job's state and the command to
-    /// re-run it; a readiness item's failing detail).
-    pub guidance: Option<Guidance>,
+    /// Why it matters and how to undo it. Where the advice depends on what the raiser saw,
+    /// the template takes it from the [`Target`] (the command that redoes a failed job).
+    pub guidance: Guidance,
 }
 
 /// Why a check matters and how to undo it.
@@ -47,11 +49,12 @@ pub struct Guidance {
 }
 
 impl Check {
-    /// Impact and remedy for one resource (empty for a check whose raiser writes them).
+    /// Impact and remedy for one resource.
     pub fn guidance(&self, target: &Target<'_>) -> (String, String) {
-        self.guidance
-            .map(|g| (g.impact.to_owned(), (g.remedy)(target)))
-            .unwrap_or_default()
+        (
+            self.guidance.impact.to_owned(),
+            (self.guidance.remedy)(target),
+        )
     }
 }
 
@@ -222,6 +225,21 @@ fn enable_versioning(t: &Target<'_>) -> String {
 const GUARD_BLINDED: &str =
     "Phoenix Guard itself is blinded: events it should check no longer reach it.";
 const TRAIL_BLINDED: &str = "CloudTrail no longer records management calls: Phoenix Guard cannot see the next weakening of destroy-protection.";
+const BUCKET_DATA: &str = "Objects deleted or overwritten in this bucket cannot be brought back after a destroy or a mistake.";
+const VAULT_DELETABLE: &str = "Recovery points in this vault can be deleted, by mistake or by an attacker, before they are needed.";
+const DRILLS: &str =
+    "Nobody knows that a restore works, or how long it takes, until the day it is needed.";
+const GUARD_BLIND: &str = "Phoenix Guard is partly blind: weakened protection may go unnoticed.";
+
+/// The raiser's command, or where to do it by hand when the event did not give one.
+fn or_console(command: &str, action: &str, resource: &str) -> String {
+    if command.is_empty() {
+        format!("AWS Backup console, Protected resources, {resource}, {action}")
+    } else {
+        command.to_owned()
+    }
+}
+
 const PLAN_GONE: &str = "Resources this plan selected get no new backups from now on: each day without them is data a rebuild loses.";
 
 /// Every check. Rows are grouped as the ids above; `phoenix checks` and the Terraform
@@ -230,108 +248,139 @@ pub const CATALOG: &[Check] = &[
     Check {
         id: BACKUP_JOB_FAILED,
         subject: "backup job",
-        guidance: None,
+        guidance: Guidance {
+            impact: "This backup made no complete recovery point: if the environment is destroyed and rebuilt now, everything written since the last good recovery point is lost.",
+            remedy: |t| {
+                format!(
+                    "Read the status message and fix the cause: the backup role's permissions, access to the KMS key or the resource's state; for an EXPIRED job, widen the plan rule's start window or move it away from other jobs on this resource; for a PARTIAL one, what was skipped. Then run an on-demand backup: {}.",
+                    or_console(t.command, "Create on-demand backup", t.arn)
+                )
+            },
+        },
     },
     Check {
         id: BACKUP_COMPLETED_WITH_ISSUES,
         subject: "backup job",
-        guidance: None,
+        guidance: Guidance {
+            impact: "The recovery point exists but may not hold everything: a restore could come back incomplete.",
+            remedy: |_| {
+                "Read the status message; fix the cause, or accept it for this resource with a PHOENIX_SUPPRESSIONS entry.".to_owned()
+            },
+        },
     },
     Check {
         id: BACKUP_COPY_FAILED,
         subject: "copy job",
-        guidance: None,
+        guidance: Guidance {
+            impact: "The copy that protects against losing this region or account is missing: a regional outage or a compromised account now loses this resource's data.",
+            remedy: |t| {
+                format!(
+                    "Check the destination vault's access policy and KMS key grants for the copy, then copy the latest recovery point again: {}.",
+                    or_console(t.command, "Copy the newest recovery point", t.arn)
+                )
+            },
+        },
     },
     Check {
         id: RESTORE_FAILED,
         subject: "restore job",
-        guidance: None,
+        guidance: Guidance {
+            impact: "A restore from this resource's backups did not work: the backups may not be usable for a rebuild.",
+            remedy: |_| {
+                "Read the status message, fix the cause (restore role, KMS key, networking of the restored resource) and run the restore again; until one succeeds, treat these backups as unproven.".to_owned()
+            },
+        },
     },
     Check {
         id: RECOVERY_POINT_DEGRADED,
         subject: "recovery point",
-        guidance: None,
+        guidance: Guidance {
+            impact: "A PARTIAL recovery point holds only part of the resource, and restoring from it loses data; one AWS Backup could not delete after its retention (EXPIRED) means its lifecycle or the vault's permissions are broken, and newer points may be affected too.",
+            remedy: |_| {
+                "Check the vault's access policy and the backup role's permissions, and make sure a newer complete recovery point exists.".to_owned()
+            },
+        },
     },
     Check {
         id: RESOURCE_UNPROTECTED,
         subject: "data store",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: "No plan backs this resource up: destroying or losing it loses its data for good.",
             remedy: |_| {
                 "Add it to a backup plan selection (by ARN or tag), or tag it phoenix:backup=exempt with a phoenix:reason.".to_owned()
             },
-        }),
+        },
     },
     Check {
         id: BACKUP_MISSED,
         subject: "data store",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: "The newest restorable copy is older than the data-loss budget: a rebuild now loses everything written since.",
             remedy: |_| {
                 "Look at the backup job named in the reason (AWS Backup console, Jobs); check the plan's schedule, start window, vault and IAM role.".to_owned()
             },
-        }),
+        },
     },
     Check {
         id: BACKUP_NEVER_COMPLETED,
         subject: "data store",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: "The resource is meant to be backed up but has no recovery point at all: it cannot be restored.",
             remedy: |_| {
                 "Start an on-demand backup now, then fix what stops the scheduled job (see the reason)."
                     .to_owned()
             },
-        }),
+        },
     },
     Check {
         id: BACKUP_EXEMPTION_UNEXPLAINED,
         subject: "data store",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: "An exemption nobody can explain hides a resource from every backup check.",
             remedy: |_| {
                 "Add a phoenix:reason tag saying why this resource needs no backup, or remove the exemption.".to_owned()
             },
-        }),
+        },
     },
     Check {
         id: BACKUP_RPO_TAG_INVALID,
         subject: "data store",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: "A malformed phoenix:rpo tag is ignored: the plan's own RPO applies instead of the one intended.",
             remedy: |_| "Write the tag as a duration such as 26h, 2d or 90m.".to_owned(),
-        }),
+        },
     },
     Check {
         id: FRESHNESS_UNKNOWN,
         subject: "data store or scope",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: "Phoenix Guard could not tell whether this data is recoverable; it is not counted as healthy.",
             remedy: |_| {
                 "Check the function's IAM permissions and AWS Backup throttling; the next run retries."
                     .to_owned()
             },
-        }),
+        },
     },
     Check {
         id: S3_VERSIONING_SUSPENDED,
         subject: "bucket",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: BUCKET_UNVERSIONED_IMPACT,
             remedy: enable_versioning,
-        }),
+        },
     },
     Check {
         id: BUCKET_UNVERSIONED,
         subject: "bucket",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: BUCKET_UNVERSIONED_IMPACT,
             remedy: enable_versioning,
-        }),
+        },
     },
     Check {
         id: BUCKET_VERSIONING_UNKNOWN,
         subject: "bucket",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: "Phoenix Guard could not read the bucket's versioning, so it cannot tell whether deletes are recoverable.",
             remedy: |t| {
                 format!(
@@ -339,12 +388,12 @@ pub const CATALOG: &[Check] = &[
                     t.id
                 )
             },
-        }),
+        },
     },
     Check {
         id: S3_LIFECYCLE_WEAKENED,
         subject: "bucket",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: "The lifecycle deletes objects or old versions sooner than the retention policy allows: what it deletes cannot be restored.",
             remedy: |t| {
                 format!(
@@ -352,17 +401,25 @@ pub const CATALOG: &[Check] = &[
                     id = t.id
                 )
             },
-        }),
+        },
     },
     Check {
         id: BUCKET_RETENTION_RULE_MISSING,
         subject: "bucket",
-        guidance: None,
+        guidance: Guidance {
+            impact: BUCKET_DATA,
+            remedy: |t| {
+                format!(
+                    "With versioning enabled on {}, add an aws_s3_bucket_lifecycle_configuration rule with noncurrent_version_expiration of at least {} days (the seeds' Phase 1 uses 90).",
+                    t.id, t.min_retention_days
+                )
+            },
+        },
     },
     Check {
         id: S3_BUCKET_DELETED,
         subject: "bucket",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: "The bucket and every object and version in it are gone.",
             remedy: |t| {
                 format!(
@@ -370,12 +427,12 @@ pub const CATALOG: &[Check] = &[
                     t.id, t.region, t.arn
                 )
             },
-        }),
+        },
     },
     Check {
         id: S3_POLICY_BLINDS_GUARD,
         subject: "bucket",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: "Phoenix Guard can no longer read this bucket's protection settings: the next weakening goes unseen.",
             remedy: |t| {
                 format!(
@@ -383,12 +440,12 @@ pub const CATALOG: &[Check] = &[
                     id = t.id
                 )
             },
-        }),
+        },
     },
     Check {
         id: DATA_PERMANENTLY_DELETED,
         subject: "bucket",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: "These objects have no version left: no restore, replica or rebuild brings them back unless a copy exists elsewhere.",
             remedy: |t| {
                 format!(
@@ -396,12 +453,12 @@ pub const CATALOG: &[Check] = &[
                     t.id
                 )
             },
-        }),
+        },
     },
     Check {
         id: RDS_DELETION_PROTECTION_OFF,
         subject: "database",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: "The database can now be deleted by one call or one terraform destroy.",
             remedy: |t| {
                 let (modify, flag, _, tf) = rds_words(t);
@@ -410,12 +467,12 @@ pub const CATALOG: &[Check] = &[
                     t.region, t.id
                 )
             },
-        }),
+        },
     },
     Check {
         id: RDS_BACKUP_RETENTION_LOW,
         subject: "database",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: "Fewer days of automated backups (none at 0): point-in-time recovery reaches back less far, or not at all.",
             remedy: |t| {
                 let (modify, flag, _, tf) = rds_words(t);
@@ -425,12 +482,12 @@ pub const CATALOG: &[Check] = &[
                     t.region, t.id
                 )
             },
-        }),
+        },
     },
     Check {
         id: RDS_DELETED_WITHOUT_BACKUP,
         subject: "database",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: "The database is gone and nothing was kept to restore it from (no final snapshot, or its automated backups were deleted with it).",
             remedy: |t| {
                 let (_, flag, snapshots, tf) = rds_words(t);
@@ -441,12 +498,12 @@ pub const CATALOG: &[Check] = &[
                     arn = t.arn
                 )
             },
-        }),
+        },
     },
     Check {
         id: RDS_AUTOMATED_BACKUPS_DELETED,
         subject: "database",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: "The retained automated backups of a deleted database are gone: it can no longer be restored from them.",
             remedy: |t| {
                 let (_, _, snapshots, _) = rds_words(t);
@@ -455,12 +512,12 @@ pub const CATALOG: &[Check] = &[
                     t.id, t.region
                 )
             },
-        }),
+        },
     },
     Check {
         id: EFS_DELETED,
         subject: "file system",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: "The file system and its data are gone; only its recovery points (if any) remain.",
             remedy: |t| {
                 format!(
@@ -468,12 +525,12 @@ pub const CATALOG: &[Check] = &[
                     t.region, t.arn
                 )
             },
-        }),
+        },
     },
     Check {
         id: EFS_AUTOMATIC_BACKUPS_DISABLED,
         subject: "file system",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: "EFS automatic backups are off: unless a backup plan selects this file system, nothing backs it up.",
             remedy: |t| {
                 format!(
@@ -481,12 +538,12 @@ pub const CATALOG: &[Check] = &[
                     t.region, t.id
                 )
             },
-        }),
+        },
     },
     Check {
         id: BACKUP_VAULT_DELETED,
         subject: "backup vault",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: "Every recovery point that lived in this vault is gone, and plans that target it can no longer back anything up: a rebuild cannot restore from it.",
             remedy: |t| {
                 format!(
@@ -494,12 +551,12 @@ pub const CATALOG: &[Check] = &[
                     t.region, t.id
                 )
             },
-        }),
+        },
     },
     Check {
         id: RECOVERY_POINT_DELETED,
         subject: "recovery point",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: "A restorable copy of the resource is gone: the environment can only be rebuilt from older or newer points.",
             remedy: |t| {
                 format!(
@@ -509,12 +566,12 @@ pub const CATALOG: &[Check] = &[
                     id = t.id
                 )
             },
-        }),
+        },
     },
     Check {
         id: BACKUP_PLAN_DELETED,
         subject: "backup plan",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: PLAN_GONE,
             remedy: |t| {
                 format!(
@@ -522,12 +579,12 @@ pub const CATALOG: &[Check] = &[
                     t.id
                 )
             },
-        }),
+        },
     },
     Check {
         id: BACKUP_SELECTION_DELETED,
         subject: "backup plan",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: PLAN_GONE,
             remedy: |t| {
                 format!(
@@ -535,12 +592,12 @@ pub const CATALOG: &[Check] = &[
                     t.id
                 )
             },
-        }),
+        },
     },
     Check {
         id: BACKUP_PLAN_WEAKENED,
         subject: "backup plan",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: "The plan keeps recovery points too briefly or runs too seldom: a rebuild can lose more data than the policy allows.",
             remedy: |t| {
                 format!(
@@ -550,17 +607,27 @@ pub const CATALOG: &[Check] = &[
                     id = t.id
                 )
             },
-        }),
+        },
     },
     Check {
         id: BACKUP_VAULT_UNLOCKED,
         subject: "backup vault",
-        guidance: None,
+        guidance: Guidance {
+            impact: VAULT_DELETABLE,
+            remedy: |t| {
+                format!(
+                    "aws backup put-backup-vault-lock-configuration --region {} --backup-vault-name {} --min-retention-days {} --changeable-for-days 3 (Terraform: aws_backup_vault_lock_configuration).",
+                    t.region,
+                    t.id,
+                    t.min_retention_days.max(1)
+                )
+            },
+        },
     },
     Check {
         id: BACKUP_VAULT_LOCK_REMOVED,
         subject: "backup vault",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: "Without the vault lock, anyone with the right permissions can delete recovery points or shorten their retention.",
             remedy: |t| {
                 format!(
@@ -568,17 +635,25 @@ pub const CATALOG: &[Check] = &[
                     t.region, t.id, t.min_retention_days
                 )
             },
-        }),
+        },
     },
     Check {
         id: BACKUP_VAULT_LOCK_GOVERNANCE,
         subject: "backup vault",
-        guidance: None,
+        guidance: Guidance {
+            impact: VAULT_DELETABLE,
+            remedy: |t| {
+                format!(
+                    "Put the lock on {} again with --changeable-for-days (compliance mode: after that grace period nobody can remove it); Terraform: changeable_for_days on aws_backup_vault_lock_configuration.",
+                    t.id
+                )
+            },
+        },
     },
     Check {
         id: BACKUP_VAULT_POLICY_OPEN,
         subject: "backup vault",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: "The vault's access policy lets any principal delete its recovery points.",
             remedy: |t| {
                 format!(
@@ -587,12 +662,12 @@ pub const CATALOG: &[Check] = &[
                     id = t.id
                 )
             },
-        }),
+        },
     },
     Check {
         id: BACKUP_REGION_OPT_OUT,
         subject: "region setting",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: "No resource of this type in the region is backed up any more, whatever the backup plans say.",
             remedy: |t| {
                 format!(
@@ -600,12 +675,12 @@ pub const CATALOG: &[Check] = &[
                     t.region, t.id
                 )
             },
-        }),
+        },
     },
     Check {
         id: KMS_KEY_DELETION_SCHEDULED,
         subject: "KMS key",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: "When the pending window ends the key is deleted, and everything encrypted with it (backups included) can never be decrypted.",
             remedy: |t| {
                 format!(
@@ -613,20 +688,20 @@ pub const CATALOG: &[Check] = &[
                     arn = t.arn
                 )
             },
-        }),
+        },
     },
     Check {
         id: KMS_KEY_DISABLED,
         subject: "KMS key",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: "Nothing encrypted with this key can be read or restored while it is disabled.",
             remedy: |t| format!("aws kms enable-key --key-id {}.", t.arn),
-        }),
+        },
     },
     Check {
         id: SECRET_DELETED,
         subject: "secret",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: "The secret will be gone: an application that needs it after a rebuild cannot start or cannot decrypt its data.",
             remedy: |t| {
                 format!(
@@ -634,17 +709,22 @@ pub const CATALOG: &[Check] = &[
                     t.arn
                 )
             },
-        }),
+        },
     },
     Check {
         id: SECRET_PREVIOUS_VERSION_MISSING,
         subject: "secret",
-        guidance: None,
+        guidance: Guidance {
+            impact: "Backups encrypted with this key cannot be restored once the key is gone.",
+            remedy: |_| {
+                "Put the previous key value back as a version staged AWSPREVIOUS, and add lifecycle { ignore_changes = [secret_string] } to the secret version.".to_owned()
+            },
+        },
     },
     Check {
         id: ENCRYPTION_KEY_REGENERATED,
         subject: "secret or Terraform state",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: "Data encrypted with the previous key (databases, backups) will not decrypt with the new one after a restore.",
             remedy: |t| {
                 if t.arn.contains(":secretsmanager:") {
@@ -659,12 +739,12 @@ pub const CATALOG: &[Check] = &[
                     )
                 }
             },
-        }),
+        },
     },
     Check {
         id: PROTECTED_RESOURCE_DESTROYED,
         subject: "data store in Terraform state",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: "A data store left the Terraform state: it was destroyed or replaced, and its data is gone unless a backup or snapshot of it exists.",
             remedy: |t| {
                 format!(
@@ -672,12 +752,12 @@ pub const CATALOG: &[Check] = &[
                     t.region, t.arn
                 )
             },
-        }),
+        },
     },
     Check {
         id: STATE_UNREADABLE,
         subject: "Terraform state object",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: "Phoenix Guard cannot compare this state version with the previous one: a destroyed data store or a regenerated key in it goes unseen.",
             remedy: |t| {
                 format!(
@@ -685,35 +765,53 @@ pub const CATALOG: &[Check] = &[
                     id = t.id
                 )
             },
-        }),
+        },
     },
     Check {
         id: STATE_BUCKET_UNKNOWN,
         subject: "Terraform state",
-        guidance: None,
+        guidance: Guidance {
+            impact: "Without versions of the Terraform state, a bad apply or a deleted state cannot be rolled back.",
+            remedy: |_| {
+                "Tag the state bucket phoenix:terraform-state=true or name it in PHOENIX_STATE_BUCKETS.".to_owned()
+            },
+        },
     },
     Check {
         id: RESTORE_DRILL_MISSING,
         subject: "data store",
-        guidance: None,
+        guidance: Guidance {
+            impact: DRILLS,
+            remedy: |t| {
+                format!(
+                    "Run a restore drill (aws backup start-restore-job, or an AWS Backup restore testing plan for {}) and time it.",
+                    t.resource_type
+                )
+            },
+        },
     },
     Check {
         id: RESTORE_DRILL_SLOW,
         subject: "data store",
-        guidance: None,
+        guidance: Guidance {
+            impact: DRILLS,
+            remedy: |_| {
+                "Make the restore faster (smaller data set, provisioned throughput, automation), or agree a longer PHOENIX_RECOVERY_TIME_MINUTES.".to_owned()
+            },
+        },
     },
     Check {
         id: CLOUDTRAIL_STOPPED,
         subject: "trail",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: TRAIL_BLINDED,
             remedy: |t| format!("aws cloudtrail start-logging --name {}.", t.arn),
-        }),
+        },
     },
     Check {
         id: CLOUDTRAIL_DELETED,
         subject: "trail",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: TRAIL_BLINDED,
             remedy: |t| {
                 format!(
@@ -721,12 +819,12 @@ pub const CATALOG: &[Check] = &[
                     id = t.id
                 )
             },
-        }),
+        },
     },
     Check {
         id: CLOUDTRAIL_WEAKENED,
         subject: "trail",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: TRAIL_BLINDED,
             remedy: |t| {
                 format!(
@@ -734,17 +832,22 @@ pub const CATALOG: &[Check] = &[
                     arn = t.arn
                 )
             },
-        }),
+        },
     },
     Check {
         id: CLOUDTRAIL_MISSING,
         subject: "trail",
-        guidance: None,
+        guidance: Guidance {
+            impact: GUARD_BLIND,
+            remedy: |_| {
+                "Create a multi-region trail (aws_cloudtrail) and start logging.".to_owned()
+            },
+        },
     },
     Check {
         id: GUARD_RULE_DISABLED,
         subject: "Phoenix Guard rule",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: GUARD_BLINDED,
             remedy: |t| {
                 format!(
@@ -754,61 +857,85 @@ pub const CATALOG: &[Check] = &[
                     event_bus_flag(t.arn)
                 )
             },
-        }),
+        },
     },
     Check {
         id: GUARD_RULE_DELETED,
         subject: "Phoenix Guard rule",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: GUARD_BLINDED,
             remedy: reapply_guard,
-        }),
+        },
     },
     Check {
         id: GUARD_TARGETS_REMOVED,
         subject: "Phoenix Guard rule",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: GUARD_BLINDED,
             remedy: reapply_guard,
-        }),
+        },
     },
     Check {
         id: GUARD_FUNCTION_DELETED,
         subject: "Phoenix Guard function",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: GUARD_BLINDED,
             remedy: reapply_guard,
-        }),
+        },
     },
     Check {
         id: GUARD_RULES_MISSING,
         subject: "Phoenix Guard rule",
-        guidance: None,
+        guidance: Guidance {
+            impact: GUARD_BLIND,
+            remedy: |_| {
+                "Deploy the infra/ module (or set PHOENIX_GUARD_PREFIX to the rules' prefix)."
+                    .to_owned()
+            },
+        },
     },
     Check {
         id: HEARTBEAT_MISSING,
         subject: "Phoenix Guard function",
-        guidance: None,
+        guidance: Guidance {
+            impact: GUARD_BLIND,
+            remedy: |t| {
+                format!(
+                    "Check the {} function's schedule, errors and permissions.",
+                    t.id
+                )
+            },
+        },
     },
     Check {
         id: DESTRUCTIVE_CALL_DENIED,
         subject: "any protected resource",
-        guidance: Some(Guidance {
+        guidance: Guidance {
             impact: "Nothing changed: AWS refused the call. Someone (or something) is trying to weaken destroy-protection.",
             remedy: |_| {
                 "Ask the principal why; if nobody expects it, treat the credentials as compromised and rotate them.".to_owned()
             },
-        }),
+        },
     },
     Check {
         id: READINESS_UNKNOWN,
         subject: "readiness check",
-        guidance: None,
+        guidance: Guidance {
+            impact: "Phoenix Guard could not tell whether this holds; it is not counted as ready.",
+            remedy: |_| {
+                "Give the audit's role read access to this API (see the reason), or retry if AWS throttled; the next run checks again.".to_owned()
+            },
+        },
     },
     Check {
         id: READINESS_SCORE_CHANGED,
         subject: "environment",
-        guidance: None,
+        guidance: Guidance {
+            impact: "The score says how much of the environment can be destroyed and rebuilt without losing data.",
+            remedy: |_| {
+                "Fix the failing checks listed in the details, each with its own finding and fix; if none is listed, every check passes.".to_owned()
+            },
+        },
     },
 ];
 
@@ -833,14 +960,18 @@ mod tests {
             arn: "arn:aws:rds:eu-west-1:123456789012:cluster:zitadel-dev",
             region: "eu-west-1",
             min_retention_days: 7,
+            command: "",
         };
         for check in CATALOG {
             assert!(ids.insert(check.id), "{} twice", check.id);
             assert!(!check.subject.is_empty(), "{}", check.id);
-            if check.guidance.is_some() {
-                let (impact, remedy) = check.guidance(&target);
-                assert!(!impact.is_empty() && !remedy.is_empty(), "{}", check.id);
-            }
+            let (impact, remedy) = check.guidance(&target);
+            assert!(!impact.is_empty() && !remedy.is_empty(), "{}", check.id);
+            assert!(
+                !remedy.contains('<') && !remedy.contains("{}"),
+                "{}: a placeholder is left in {remedy}",
+                check.id
+            );
         }
         assert_eq!(
             get(S3_VERSIONING_SUSPENDED).map(|c| c.subject),
@@ -889,6 +1020,37 @@ mod tests {
         assert_eq!(
             guidance("no-such-check", &rule),
             (String::new(), String::new())
+        );
+    }
+
+    #[test]
+    fn a_failed_job_is_redone_with_the_raisers_command_or_by_hand_when_there_is_none() {
+        let arn = "arn:aws:elasticfilesystem:eu-west-1:123456789012:file-system/fs-1";
+        let command = "aws backup start-backup-job --region eu-west-1 --backup-vault-name main \
+                       --resource-arn arn:aws:elasticfilesystem:eu-west-1:123456789012:file-system/fs-1 \
+                       --iam-role-arn arn:aws:iam::123456789012:role/backup";
+        let with = Target {
+            resource_type: "EFS",
+            id: "fs-1",
+            arn,
+            region: "eu-west-1",
+            command,
+            ..Target::default()
+        };
+        let (_, remedy) = guidance(BACKUP_JOB_FAILED, &with);
+        assert!(remedy.ends_with(&format!(": {command}.")), "{remedy}");
+        let (_, remedy) = guidance(
+            BACKUP_JOB_FAILED,
+            &Target {
+                command: "",
+                ..with
+            },
+        );
+        assert!(
+            remedy.ends_with(&format!(
+                ": AWS Backup console, Protected resources, {arn}, Create on-demand backup."
+            )),
+            "{remedy}"
         );
     }
 }

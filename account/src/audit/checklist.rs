@@ -203,16 +203,11 @@ impl Item {
         self
     }
 
-    fn fail(
-        mut self,
-        severity: Severity,
-        detail: impl Into<String>,
-        fix: impl Into<String>,
-    ) -> Self {
+    /// Failing, with what was seen; the fix is the check's remedy ([`guidance`]).
+    fn fail(mut self, severity: Severity, detail: impl Into<String>) -> Self {
         self.status = Status::Fail;
         self.severity = severity;
         self.detail = detail.into();
-        self.fix = fix.into();
         self
     }
 
@@ -220,7 +215,6 @@ impl Item {
         self.status = Status::Unknown;
         self.severity = Severity::Error;
         self.detail = format!("could not be checked: {}", why.into());
-        self.fix = "Give the audit's role read access to this API (see the reason), or retry if AWS throttled; the next run checks again.".to_owned();
         self
     }
 
@@ -235,12 +229,11 @@ impl Item {
         pass_detail: impl Into<String>,
         severity: Severity,
         fail_detail: impl Into<String>,
-        fix: impl Into<String>,
     ) -> Self {
         if pass {
             self.pass(pass_detail)
         } else {
-            self.fail(severity, fail_detail, fix)
+            self.fail(severity, fail_detail)
         }
     }
 
@@ -321,30 +314,35 @@ pub fn evaluate(
     keys(facts, &mut items);
     drills(facts, verdicts, config, &mut items);
     guard(facts, config, &mut items);
-    catalog_fixes(&mut items, facts, config);
+    guidance(&mut items, facts, config);
     items
 }
 
-/// A failing item whose check an event-driven function raises too (versioning suspended,
-/// deletion protection off, a key disabled, …) carries the catalog's remedy, so the report,
-/// the command line and the page say the same thing. Backup items keep theirs: they name
-/// what the freshness verdict saw (a running job, the first backup awaited).
-fn catalog_fixes(items: &mut [Item], facts: &Facts, config: &Config) {
-    for item in items
-        .iter_mut()
-        .filter(|i| i.status == Status::Fail && i.area != Area::Backups)
-    {
-        let Some(guidance) = checks::get(item.check).and_then(|c| c.guidance) else {
-            continue;
+/// Every item that does not pass carries its check's remedy from the catalog, so the report,
+/// the command line and the page say the same thing whichever function raised it; what the
+/// audit saw is the item's detail.
+fn guidance(items: &mut [Item], facts: &Facts, config: &Config) {
+    for item in items.iter_mut().filter(|i| i.status != Status::Pass) {
+        // An item that could not be checked is fixed the way every unknown is.
+        let check = if item.status == Status::Unknown {
+            UNKNOWN
+        } else {
+            item.check
         };
         let target = checks::Target {
             resource_type: &item.resource_type,
             id: &item.name,
             arn: &item.resource,
             region: &facts.region,
-            min_retention_days: config.min_backup_retention_days,
+            // A bucket's versions are kept for their own number of days.
+            min_retention_days: if item.area == Area::DataBuckets {
+                config.min_version_retention_days
+            } else {
+                config.min_backup_retention_days
+            },
+            command: "",
         };
-        item.fix = (guidance.remedy)(&target);
+        item.fix = checks::guidance(check, &target).1;
     }
 }
 
@@ -365,38 +363,52 @@ fn backups(
                 age(*last),
                 format_duration(rpo.seconds)
             )),
-            Verdict::InProgress { last: Some(last), rpo, job } if at.seconds_since(*last) <= rpo.seconds => {
-                base(crate::freshness::MISSED).pass(format!("newest recovery point {} old; job {} running", age(*last), job.id))
+            Verdict::InProgress {
+                last: Some(last),
+                rpo,
+                job,
+            } if at.seconds_since(*last) <= rpo.seconds => {
+                base(crate::freshness::MISSED).pass(format!(
+                    "newest recovery point {} old; job {} running",
+                    age(*last),
+                    job.id
+                ))
             }
             Verdict::InProgress { last, rpo, job } => base(crate::freshness::MISSED).fail(
                 Severity::Critical,
                 format!(
                     "no recovery point within its RPO of {} ({}); job {} is running",
                     format_duration(rpo.seconds),
-                    last.map_or_else(|| "none yet".to_owned(), |l| format!("newest {} old", age(l))),
+                    last.map_or_else(
+                        || "none yet".to_owned(),
+                        |l| format!("newest {} old", age(l))
+                    ),
                     job.id
                 ),
-                "Wait for the running job to complete, then check the plan's schedule.",
             ),
             Verdict::AwaitingFirst { rpo } => base(crate::freshness::NEVER_COMPLETED).fail(
                 Severity::Critical,
-                format!("in a backup plan (RPO {}) but no recovery point yet", format_duration(rpo.seconds)),
-                "Start an on-demand backup now (AWS Backup console, Protected resources, Create on-demand backup).",
+                format!(
+                    "in a backup plan (RPO {}) but no recovery point yet",
+                    format_duration(rpo.seconds)
+                ),
             ),
-            Verdict::Unprotected { reason } => base(crate::freshness::UNPROTECTED).fail(
-                Severity::Critical,
-                format!("not protected: {reason}"),
-                "Add it to a backup plan selection (by ARN or tag), e.g. an aws_backup_selection with its ARN.",
-            ),
+            Verdict::Unprotected { reason } => base(crate::freshness::UNPROTECTED)
+                .fail(Severity::Critical, format!("not protected: {reason}")),
             Verdict::Missed { last, rpo, why } => base(crate::freshness::MISSED).fail(
                 Severity::Critical,
-                format!("newest recovery point {} old, RPO {}: {why}", age(*last), format_duration(rpo.seconds)),
-                "Fix what stops the scheduled job (see the reason), then start an on-demand backup.",
+                format!(
+                    "newest recovery point {} old, RPO {}: {why}",
+                    age(*last),
+                    format_duration(rpo.seconds)
+                ),
             ),
             Verdict::NeverCompleted { rpo, why } => base(crate::freshness::NEVER_COMPLETED).fail(
                 Severity::Critical,
-                format!("no recovery point after more than its RPO of {}: {why}", format_duration(rpo.seconds)),
-                "Start an on-demand backup now, then fix what stops the scheduled job.",
+                format!(
+                    "no recovery point after more than its RPO of {}: {why}",
+                    format_duration(rpo.seconds)
+                ),
             ),
             Verdict::Unknown { reason } => base(crate::freshness::UNKNOWN).unknown(reason.clone()),
         };
@@ -466,28 +478,30 @@ fn buckets(facts: &Facts, config: &Config, items: &mut Vec<Item>) {
                 Ok(Versioning::Enabled) => base.pass("versioning Enabled").resolving(&[VERSIONING_SUSPENDED]),
                 Ok(Versioning::Never) => base.fail(
                     Severity::Critical,
-                    format!("versioning was never enabled: a delete or overwrite of its {what} is permanent"),
-                    format!("aws s3api put-bucket-versioning --bucket {} --versioning-configuration Status=Enabled (Terraform: aws_s3_bucket_versioning)", bucket.name),
-                ),
+                    format!("versioning was never enabled: a delete or overwrite of its {what} is permanent")),
                 Ok(Versioning::Suspended) => Item {
                     check: VERSIONING_SUSPENDED,
                     ..base
                 }
                 .fail(
                     Severity::Critical,
-                    "versioning is Suspended: new deletes and overwrites are permanent",
-                    format!("aws s3api put-bucket-versioning --bucket {} --versioning-configuration Status=Enabled", bucket.name),
-                ),
+                    "versioning is Suspended: new deletes and overwrites are permanent"),
             };
             // A bucket that holds both data and state counts in both areas.
             items.push(item);
         }
         if bucket.data && bucket.versioning == Ok(Versioning::Never) {
             items.push(
-                Item::new(Area::DataBuckets, RETENTION_RULE_MISSING, &arn, "S3Bucket", &bucket.name).fail(
+                Item::new(
+                    Area::DataBuckets,
+                    RETENTION_RULE_MISSING,
+                    &arn,
+                    "S3Bucket",
+                    &bucket.name,
+                )
+                .fail(
                     Severity::Error,
                     "no noncurrent versions are kept: versioning was never enabled",
-                    format!("After enabling versioning, add an aws_s3_bucket_lifecycle_configuration rule with noncurrent_version_expiration of at least {min_days} days (the seeds' Phase 1 uses 90)."),
                 ),
             );
         }
@@ -511,14 +525,10 @@ fn buckets(facts: &Facts, config: &Config, items: &mut Vec<Item>) {
                     }
                     .fail(
                         Severity::Error,
-                        format!("the lifecycle deletes data early: {why}"),
-                        format!("Keep noncurrent versions (NoncurrentVersionExpiration) at least {min_days} days and do not expire current objects sooner."),
-                    ),
+                        format!("the lifecycle deletes data early: {why}")),
                     LifecycleVerdict::NoRetentionRule => base.fail(
                         Severity::Error,
-                        format!("no enabled lifecycle rule keeps noncurrent versions for {min_days} days"),
-                        format!("Add an aws_s3_bucket_lifecycle_configuration rule with noncurrent_version_expiration of at least {min_days} days (the seeds' Phase 1 uses 90)."),
-                    ),
+                        format!("no enabled lifecycle rule keeps noncurrent versions for {min_days} days")),
                 },
             };
             items.push(item);
@@ -534,11 +544,12 @@ fn buckets(facts: &Facts, config: &Config, items: &mut Vec<Item>) {
         );
         items.push(match &facts.bucket_tags_failure {
             // The state bucket may be one marked only by its tag.
-            Some(why) => base.unknown(format!("{why}; a state bucket marked only by tag may have been missed")),
+            Some(why) => base.unknown(format!(
+                "{why}; a state bucket marked only by tag may have been missed"
+            )),
             None => base.fail(
                 Severity::Warning,
                 "no bucket is known to hold Terraform state, so its versioning is not checked",
-                "Tag the state bucket phoenix:terraform-state=true or name it in PHOENIX_STATE_BUCKETS.",
             ),
         });
     }
@@ -562,18 +573,24 @@ fn databases(facts: &Facts, config: &Config, items: &mut Vec<Item>) {
         } else {
             "DB instance"
         };
-        let flag = if db.cluster {
-            "aws rds modify-db-cluster --db-cluster-identifier"
-        } else {
-            "aws rds modify-db-instance --db-instance-identifier"
-        };
-        items.push(Item::new(Area::Databases, DELETION_PROTECTION_OFF, &db.arn, &db.kind, &db.id).judged(
-            db.deletion_protection,
-            "deletion protection on",
-            Severity::Critical,
-            format!("deletion protection is OFF on {what} {}: terraform destroy deletes it", db.id),
-            format!("{flag} {} --deletion-protection --apply-immediately (Terraform: deletion_protection = true)", db.id),
-        ));
+        items.push(
+            Item::new(
+                Area::Databases,
+                DELETION_PROTECTION_OFF,
+                &db.arn,
+                &db.kind,
+                &db.id,
+            )
+            .judged(
+                db.deletion_protection,
+                "deletion protection on",
+                Severity::Critical,
+                format!(
+                    "deletion protection is OFF on {what} {}: terraform destroy deletes it",
+                    db.id
+                ),
+            ),
+        );
         items.push(
             Item::new(
                 Area::Databases,
@@ -589,10 +606,6 @@ fn databases(facts: &Facts, config: &Config, items: &mut Vec<Item>) {
                 format!(
                     "automated backups kept {} days (policy: at least {min})",
                     db.retention_days
-                ),
-                format!(
-                    "{flag} {} --backup-retention-period {min} --apply-immediately",
-                    db.id
                 ),
             ),
         );
@@ -621,15 +634,11 @@ fn vaults(facts: &Facts, items: &mut Vec<Item>) {
         let lock = if !v.locked {
             lock.fail(
                 Severity::Error,
-                format!("no vault lock: anyone with backup:DeleteRecoveryPoint can delete its {} recovery point(s)", v.points),
-                format!("aws backup put-backup-vault-lock-configuration --backup-vault-name {} --min-retention-days 7 --changeable-for-days 3 (Terraform: aws_backup_vault_lock_configuration)", v.name),
-            )
+                format!("no vault lock: anyone with backup:DeleteRecoveryPoint can delete its {} recovery point(s)", v.points))
         } else if v.min_retention_days.is_none_or(|d| d < 1) {
             lock.fail(
                 Severity::Error,
-                "vault lock without a minimum retention: recovery points can still be deleted at once",
-                format!("Set --min-retention-days on the lock of {}.", v.name),
-            )
+                "vault lock without a minimum retention: recovery points can still be deleted at once")
         } else {
             let days = v.min_retention_days.unwrap_or_default();
             let mut pass = lock
@@ -658,7 +667,6 @@ fn vaults(facts: &Facts, items: &mut Vec<Item>) {
                     "the access policy lets no arbitrary principal delete recovery points",
                     Severity::Critical,
                     "the access policy lets any principal delete or expire its recovery points",
-                    format!("Remove the Allow for Principal \"*\" on backup:DeleteRecoveryPoint from the access policy of {}, or add a Deny.", v.name),
                 )
             }
         });
@@ -681,24 +689,26 @@ fn keys(facts: &Facts, items: &mut Vec<Item>) {
                     .to_owned();
                 let base = |check| Item::new(Area::Keys, check, &state.arn, "KMSKey", &name);
                 let item = match state.state.as_str() {
-                    "PendingDeletion" | "PendingReplicaDeletion" => base(KEY_DELETION_SCHEDULED).fail(
-                        Severity::Critical,
-                        format!(
-                            "scheduled for deletion{}: {users} become unreadable then",
-                            state.deletion_date.map_or_else(String::new, |d| format!(" on {d}"))
+                    "PendingDeletion" | "PendingReplicaDeletion" => base(KEY_DELETION_SCHEDULED)
+                        .fail(
+                            Severity::Critical,
+                            format!(
+                                "scheduled for deletion{}: {users} become unreadable then",
+                                state
+                                    .deletion_date
+                                    .map_or_else(String::new, |d| format!(" on {d}"))
+                            ),
                         ),
-                        format!("aws kms cancel-key-deletion --key-id {} && aws kms enable-key --key-id {}", state.arn, state.arn),
-                    ),
                     "Disabled" => base(KEY_DISABLED).fail(
                         Severity::Critical,
                         format!("disabled: {users} cannot be read or restored"),
-                        format!("aws kms enable-key --key-id {}", state.arn),
                     ),
-                    "Enabled" => base(KEY_DELETION_SCHEDULED).pass(format!("enabled; used by {users}")).resolving(&[KEY_DISABLED]),
+                    "Enabled" => base(KEY_DELETION_SCHEDULED)
+                        .pass(format!("enabled; used by {users}"))
+                        .resolving(&[KEY_DISABLED]),
                     other => base(KEY_DISABLED).fail(
                         Severity::Error,
                         format!("key state {other}: {users} may not be readable"),
-                        "Check the key in the KMS console.",
                     ),
                 };
                 items.push(item);
@@ -715,9 +725,7 @@ fn keys(facts: &Facts, items: &mut Vec<Item>) {
                 items.push(match s.deleted_date {
                     Some(when) => base(SECRET_DELETED).fail(
                         Severity::Critical,
-                        format!("scheduled for deletion on {when}: the key that decrypts restored data goes with it"),
-                        format!("aws secretsmanager restore-secret --secret-id {}", s.name),
-                    ),
+                        format!("scheduled for deletion on {when}: the key that decrypts restored data goes with it")),
                     None => base(SECRET_DELETED).pass("not scheduled for deletion"),
                 });
                 let has_previous = s
@@ -728,9 +736,7 @@ fn keys(facts: &Facts, items: &mut Vec<Item>) {
                     s.versions.len() <= 1 || has_previous,
                     if s.versions.len() <= 1 { "one version: never changed".to_owned() } else { "the previous version is kept (AWSPREVIOUS)".to_owned() },
                     Severity::Error,
-                    format!("{} versions and none is AWSPREVIOUS: data encrypted with the key before the last change cannot be decrypted", s.versions.len()),
-                    "Put the previous key value back as a version staged AWSPREVIOUS, and add lifecycle { ignore_changes = [secret_string] } to the secret version.",
-                ));
+                    format!("{} versions and none is AWSPREVIOUS: data encrypted with the key before the last change cannot be decrypted", s.versions.len())));
             }
         }
     }
@@ -768,14 +774,10 @@ fn drills(
         items.push(match fastest {
             None => base.fail(
                 Severity::Warning,
-                format!("no successful {rtype} restore in the last {window}: nobody knows the backups restore"),
-                format!("Run a restore drill (aws backup start-restore-job, or an AWS Backup restore testing plan for {rtype}) and time it."),
-            ),
+                format!("no successful {rtype} restore in the last {window}: nobody knows the backups restore")),
             Some((duration, r)) if *duration > target => Item { check: DRILL_SLOW, ..base }.fail(
                 Severity::Warning,
-                format!("fastest {rtype} restore in the last {window} took {} (job {}); the recovery-time target is {}", format_duration(*duration), r.id, format_duration(target)),
-                "Make the restore faster (smaller data set, provisioned throughput, automation), or agree a longer PHOENIX_RECOVERY_TIME_MINUTES.",
-            ),
+                format!("fastest {rtype} restore in the last {window} took {} (job {}); the recovery-time target is {}", format_duration(*duration), r.id, format_duration(target))),
             Some((duration, r)) => base
                 .pass(format!(
                     "{} {} restored in {} on {}",
@@ -809,7 +811,6 @@ fn guard(facts: &Facts, config: &Config, items: &mut Vec<Item>) {
                     "at least one trail is logging",
                     Severity::Critical,
                     "no trail is logging: protection-guard sees no API calls",
-                    "Create a multi-region trail (aws_cloudtrail) and start logging.",
                 ),
             );
             for t in trails {
@@ -824,7 +825,6 @@ fn guard(facts: &Facts, config: &Config, items: &mut Vec<Item>) {
                         ),
                         Severity::Critical,
                         "logging is stopped",
-                        format!("aws cloudtrail start-logging --name {}", t.arn),
                     ),
                 });
             }
@@ -855,7 +855,6 @@ fn guard(facts: &Facts, config: &Config, items: &mut Vec<Item>) {
                     "no EventBridge rule named {}*: no event reaches Phoenix Guard",
                     config.guard_prefix
                 ),
-                "Deploy the infra/ module (or set PHOENIX_GUARD_PREFIX to the rules' prefix).",
             ),
         ),
         Ok(rules) => {
@@ -866,7 +865,6 @@ fn guard(facts: &Facts, config: &Config, items: &mut Vec<Item>) {
                         "enabled",
                         Severity::Critical,
                         "disabled: its events no longer reach Phoenix Guard",
-                        format!("aws events enable-rule --name {}", r.name),
                     ),
                 );
             }
@@ -888,7 +886,6 @@ fn guard(facts: &Facts, config: &Config, items: &mut Vec<Item>) {
                     "no Heartbeat in the last {}: the scheduled check is not running",
                     format_duration(max)
                 ),
-                format!("Check the {function} function's schedule, errors and permissions."),
             ),
         });
     }

@@ -121,6 +121,7 @@ impl Findings<'_> {
             arn: resource_arn,
             region: &self.snapshot.region,
             min_retention_days: 0,
+            command: "",
         };
         let mut finding = checks::finding(
             check,

@@ -159,15 +159,25 @@ impl Context<'_> {
         resource_type: &str,
         severity: Severity,
     ) -> Finding {
-        // The catalog's words where its row has them (a vault or plan deleted, a region
-        // opted out: the same incident protection-guard sees); the job checks write their
-        // own from the job's state.
+        self.finding_redone_by(check, resource, resource_type, severity, "")
+    }
+
+    /// A finding whose remedy ends with the command that redoes the failed job.
+    fn finding_redone_by(
+        &self,
+        check: &str,
+        resource: &str,
+        resource_type: &str,
+        severity: Severity,
+        command: &str,
+    ) -> Finding {
         let target = checks::Target {
             resource_type,
             id: short_resource(resource),
             arn: resource,
             region: &self.region,
             min_retention_days: self.config.min_backup_retention_days,
+            command,
         };
         checks::finding(
             check,
@@ -390,28 +400,13 @@ fn backup_job(ctx: &Context<'_>, metrics: &mut MetricBatch) -> Result<Vec<Observ
                 "PARTIAL" => "only part of the resource was backed up".to_owned(),
                 _ => "AWS Backup gave no status message".to_owned(),
             });
-            let mut f = ctx.finding(CHECK_JOB_FAILED, &resource, &rtype, severity);
+            let on_demand = on_demand_backup(ctx, detail, &resource);
+            let mut f =
+                ctx.finding_redone_by(CHECK_JOB_FAILED, &resource, &rtype, severity, &on_demand);
             f.summary = format!(
                 "{rtype} backup of {} {state}: {why}",
                 short_resource(&resource)
             );
-            f.impact = "This backup made no complete recovery point: if the environment is destroyed and rebuilt now, \
-                        everything written since the last good recovery point is lost."
-                .to_owned();
-            let on_demand = on_demand_backup(ctx, detail, &resource);
-            f.remedy = match state.as_str() {
-                "EXPIRED" => format!(
-                    "Widen the plan rule's start window or move it away from other jobs on this resource, \
-                     then run an on-demand backup: {on_demand}."
-                ),
-                "PARTIAL" => format!(
-                    "Read the status message to see what was skipped, fix it, then run an on-demand backup: {on_demand}."
-                ),
-                _ => format!(
-                    "Read the status message, fix the cause (backup role permissions, KMS key access, resource state), \
-                     then run an on-demand backup: {on_demand}."
-                ),
-            };
             f.details = details;
             Ok(vec![Observation::open(f)])
         }
@@ -449,12 +444,6 @@ fn backup_job(ctx: &Context<'_>, metrics: &mut MetricBatch) -> Result<Vec<Observ
                         "{rtype} backup of {} completed with issues: {message}",
                         short_resource(&resource)
                     );
-                    issues.impact = "The recovery point exists but may not hold everything: a restore could come back \
-                                     incomplete."
-                        .to_owned();
-                    issues.remedy = "Read the status message; fix the cause, or accept it for this resource with a \
-                                     PHOENIX_SUPPRESSIONS entry."
-                        .to_owned();
                     Ok(vec![
                         Observation::resolved(failed),
                         Observation::open(issues),
@@ -496,7 +485,25 @@ fn copy_job(ctx: &Context<'_>, metrics: &mut MetricBatch) -> Result<Vec<Observat
             "Copy Job State Change {state} names neither resourceArn nor copyJobId"
         ))
     })?;
-    let mut f = ctx.finding(CHECK_COPY_FAILED, &resource, &rtype, Severity::Error);
+    let destination = text(detail, &["destinationBackupVaultArn"])
+        .unwrap_or_else(|| "its destination".to_owned());
+    let copy = match (
+        text(detail, &["sourceRecoveryPointArn"]),
+        text(detail, &["sourceBackupVaultArn"]),
+        text(detail, &["iamRoleArn"]),
+    ) {
+        (Some(point), Some(source), Some(role)) if destination.starts_with("arn:") => format!(
+            "aws backup start-copy-job --region {} --recovery-point-arn {point} --source-backup-vault-name {} \
+             --destination-backup-vault-arn {destination} --iam-role-arn {role}",
+            ctx.region,
+            phoenix_shared::arn::vault_name(&source)
+        ),
+        _ => format!(
+            "start a copy job of the newest recovery point of {resource} to {destination} \
+             (AWS Backup console, Protected resources)"
+        ),
+    };
+    let mut f = ctx.finding_redone_by(CHECK_COPY_FAILED, &resource, &rtype, Severity::Error, &copy);
     f.details = details_of(
         detail,
         &[
@@ -513,34 +520,9 @@ fn copy_job(ctx: &Context<'_>, metrics: &mut MetricBatch) -> Result<Vec<Observat
     if desired_open {
         let why =
             text(detail, &["statusMessage"]).unwrap_or_else(|| "no status message".to_owned());
-        let destination = text(detail, &["destinationBackupVaultArn"])
-            .unwrap_or_else(|| "its destination".to_owned());
         f.summary = format!(
             "{rtype} backup copy of {} to {destination} FAILED: {why}",
             short_resource(&resource)
-        );
-        f.impact = "The copy that protects against losing this region or account is missing: a regional outage or a \
-                    compromised account now loses this resource's data."
-            .to_owned();
-        let copy = match (
-            text(detail, &["sourceRecoveryPointArn"]),
-            text(detail, &["sourceBackupVaultArn"]),
-            text(detail, &["iamRoleArn"]),
-        ) {
-            (Some(point), Some(source), Some(role)) if destination.starts_with("arn:") => format!(
-                "aws backup start-copy-job --region {} --recovery-point-arn {point} --source-backup-vault-name {} \
-                 --destination-backup-vault-arn {destination} --iam-role-arn {role}",
-                ctx.region,
-                phoenix_shared::arn::vault_name(&source)
-            ),
-            _ => format!(
-                "start a copy job of the newest recovery point of {resource} to {destination} \
-                 (AWS Backup console, Protected resources)"
-            ),
-        };
-        f.remedy = format!(
-            "Check the destination vault's access policy and KMS key grants for the copy, then copy the latest \
-             recovery point again: {copy}."
         );
         Ok(vec![Observation::open(f)])
     } else {
@@ -603,11 +585,6 @@ fn restore_job(
             "{rtype} restore of {} FAILED: {why}",
             short_resource(&resource)
         );
-        f.impact = "A restore from this resource's backups did not work: the backups may not be usable for a rebuild."
-            .to_owned();
-        f.remedy = "Read the status message, fix the cause (restore role, KMS key, networking of the restored \
-                    resource) and run the restore again; until one succeeds, treat these backups as unproven."
-            .to_owned();
         return Ok(vec![Observation::open(f)]);
     }
     let started = timestamp(detail, &["creationDate"]);
@@ -681,17 +658,6 @@ fn recovery_point(
             .as_deref()
             .map_or_else(String::new, |s| format!(" of {}", short_resource(s)));
         f.summary = format!("{rtype} recovery point{of} is {status}");
-        f.impact = if status == "PARTIAL" {
-            "This recovery point holds only part of the resource: restoring from it loses data."
-                .to_owned()
-        } else {
-            "AWS Backup could not delete this recovery point after its retention ended: its lifecycle or the vault's \
-             permissions are broken, and newer points may be affected too."
-                .to_owned()
-        };
-        f.remedy = "Check the vault's access policy and the backup role's permissions, and make sure a newer complete \
-                    recovery point exists."
-            .to_owned();
         Ok(vec![Observation::open(f)])
     } else {
         f.summary = format!("{rtype} recovery point is {status}");

@@ -184,6 +184,7 @@ pub fn decide(
         arn: &resource,
         region: &call.region,
         min_retention_days: config.min_backup_retention_days,
+        command: "",
     };
     let mut finding = checks::finding(
         suspect.check,
@@ -274,6 +275,7 @@ pub fn denied_finding(call: &ApiCall, suspect: &Suspect, now: Timestamp) -> Find
         arn: &suspect.resource,
         region: &call.region,
         min_retention_days: 0,
+        command: "",
     };
     let summary = format!(
         "Denied: {} tried to {} ({}) {}",

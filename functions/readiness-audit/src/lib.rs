@@ -32,6 +32,7 @@ fn finding(audit: &Audit, check: &str, resource: &str, rtype: &str, severity: Se
         arn: resource,
         region: &audit.facts.region,
         min_retention_days: 0,
+        command: "",
     };
     checks::finding(
         check,
@@ -68,13 +69,8 @@ fn open_for(audit: &Audit, item: &Item) -> Option<Finding> {
         item.name,
         item.detail
     );
-    // A check other functions raise too reads the same whichever paged first: the
-    // catalog's impact when its row has one (the item's fix is already the catalog's
-    // remedy then), the area's otherwise.
-    f.impact = match checks::get(check).and_then(|c| c.guidance) {
-        Some(g) if !unknown => g.impact.to_owned(),
-        _ => impact(item),
-    };
+    // The row's remedy as the checklist filled it in (with the item's name and the
+    // policy's retention), so the page and the report read the same.
     f.remedy = item.fix.clone();
     f.details.insert("area".to_owned(), json!(item.area.id()));
     f.details.insert("check".to_owned(), json!(item.check));
@@ -83,21 +79,6 @@ fn open_for(audit: &Audit, item: &Item) -> Option<Finding> {
     f.details
         .insert("readiness".to_owned(), json!(audit.report.score));
     Some(f)
-}
-
-fn impact(item: &Item) -> String {
-    use checklist::Area;
-    match (item.status, item.area) {
-        (Status::Unknown, _) => "Phoenix Guard could not tell whether this holds; it is not counted as ready.".to_owned(),
-        (_, Area::DataBuckets) => "Objects deleted or overwritten in this bucket cannot be brought back after a destroy or a mistake.".to_owned(),
-        (_, Area::State) => "Without versions of the Terraform state, a bad apply or a deleted state cannot be rolled back.".to_owned(),
-        (_, Area::Databases) => "A terraform destroy or one mistaken call loses this database, or its backups are kept too briefly.".to_owned(),
-        (_, Area::Vaults) => "Recovery points in this vault can be deleted, by mistake or by an attacker, before they are needed.".to_owned(),
-        (_, Area::Keys) => "Backups encrypted with this key cannot be restored once the key is gone.".to_owned(),
-        (_, Area::Drills) => "Nobody knows that a restore works, or how long it takes, until the day it is needed.".to_owned(),
-        (_, Area::Guard) => "Phoenix Guard is partly blind: weakened protection may go unnoticed.".to_owned(),
-        (_, Area::Backups) => "This data cannot be restored to a recent point.".to_owned(),
-    }
 }
 
 /// The resolve observations for open findings (of [`checklist::CHECKS`]) on resources whose
@@ -201,13 +182,6 @@ fn score_summary(audit: &Audit, previous: Option<u32>, environment: &str) -> Opt
         "Phoenix readiness of {environment} {verb}; {} check(s) not passing",
         failing.len()
     );
-    f.impact = "The score says how much of the environment can be destroyed and rebuilt without losing data.".to_owned();
-    f.remedy = if failing.is_empty() {
-        "Nothing: every check passes.".to_owned()
-    } else {
-        "Fix the failing checks listed in the details (each has its own finding and fix)."
-            .to_owned()
-    };
     f.details.insert("score".to_owned(), json!(now));
     f.details
         .insert("previousScore".to_owned(), json!(previous));

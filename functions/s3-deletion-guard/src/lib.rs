@@ -156,6 +156,7 @@ impl Scope<'_> {
             arn: &resource,
             region: &self.region,
             min_retention_days: 0,
+            command: "",
         };
         checks::finding(check, &self.account, &target, severity, summary, self.now)
     }

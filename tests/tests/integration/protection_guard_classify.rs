@@ -1054,6 +1054,7 @@ fn every_remedy_is_complete_and_names_the_right_api_for_the_resource_kind() {
                 arn: "arn:aws:service:eu-west-1:123456789012:kind/the-resource",
                 region: "eu-west-1",
                 min_retention_days: 7,
+                command: "",
             };
             let (impact, remedy) = guidance(check, &t);
             assert!(!impact.is_empty());
@@ -1074,6 +1075,7 @@ fn every_remedy_is_complete_and_names_the_right_api_for_the_resource_kind() {
             arn: "arn:aws:rds:eu-west-1:123456789012:cluster:zitadel",
             region: "eu-west-1",
             min_retention_days: 14,
+            command: "",
         };
         let aurora = guidance(check, &target("Aurora")).1;
         assert!(
@@ -1099,6 +1101,7 @@ fn every_remedy_is_complete_and_names_the_right_api_for_the_resource_kind() {
             arn: "arn:aws:rds:eu-west-1:123456789012:db:zitadel",
             region: "eu-west-1",
             min_retention_days: 14,
+            command: "",
         },
     )
     .1;
