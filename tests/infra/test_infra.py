@@ -397,6 +397,31 @@ class Permissions(unittest.TestCase):
         writes = sorted(op for op in called if not re.match(r"(Get|List|Describe|Head|Lookup)[A-Z]", op))
         self.assertEqual(writes, [], "account/ must only read")
 
+    def test_decision_modules_name_no_sdk_type(self):
+        """The modules that judge (pure, table-tested) take facts, not SDK responses: no
+        `aws_sdk_*`, `aws_smithy_*` or `aws_config` path in them, so a verdict can be tested
+        without a client and a reader can change without touching a rule."""
+        decision_modules = [
+            "account/src/coverage.rs",
+            "account/src/schedule.rs",
+            "account/src/policy.rs",
+            "account/src/freshness/assess.rs",
+            "account/src/freshness/mod.rs",
+            "account/src/audit/checklist.rs",
+            "account/src/audit/report.rs",
+            "functions/backup-events/src/lib.rs",
+            "functions/protection-guard/src/call.rs",
+            "functions/protection-guard/src/catalog.rs",
+            "functions/protection-guard/src/rules.rs",
+            "functions/s3-deletion-guard/src/notice.rs",
+            "shared/src/checks.rs",
+            "shared/src/tags.rs",
+        ] + [str(p.relative_to(ROOT)) for p in (ROOT / "terraform").glob("src/**/*.rs")]
+        for module in decision_modules:
+            with self.subTest(module=module):
+                code = (ROOT / module).read_text()
+                self.assertEqual(re.findall(r"\baws_(?:sdk_\w+|smithy_\w+|config)\b", code), [], module)
+
     def test_each_role_grants_exactly_the_recorded_actions(self):
         for out, xray in [(CATALOG_OUT, False), (XRAY_CATALOG_OUT, True)]:
             for function in function_crates():
