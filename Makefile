@@ -8,7 +8,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: demo test setup lint package bench event-rules faults load fuzz
+.PHONY: demo test checks setup lint package bench event-rules faults load fuzz
 
 setup:
 	@tests/setup
@@ -22,12 +22,16 @@ lint:
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
 	if [ -d infra ]; then terraform fmt -check -recursive infra; fi
 
-test: setup lint
+# The release packages (the slowest build) compile at low priority while the rest runs:
+# the tests mostly wait for the emulator, and the packages fill that time (tests/meanwhile).
+test: setup
+	@tests/meanwhile tests/package-check -- $(MAKE) --no-print-directory checks
+
+checks: lint
 	cargo build --workspace --bins
 	cargo test --workspace
 	tests/infra/check
 	tests/deny
-	tests/package-check
 
 # The fault matrix with every fault for every operation of every function (make test runs
 # every fault for the event-driven functions and one fault per operation, in turn, for the
