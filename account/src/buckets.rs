@@ -1,8 +1,7 @@
 //! Buckets: one reader per bucket setting, one model of each, and the one place that decides
 //! whether a failed read may work if tried again.
 
-use aws_sdk_s3::error::ProvideErrorMetadata;
-use phoenix_shared::aws::{is_transient, reason};
+pub use crate::failure::Failure;
 
 /// A bucket's versioning, as `GetBucketVersioning` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,23 +23,6 @@ impl Versioning {
     }
 }
 
-/// A read that did not answer: which call, AWS's error code, the short reason, and whether
-/// the same call may succeed a minute later (throttling, a timeout, a 5xx:
-/// [`phoenix_shared::aws::is_transient`]) or will not (denied, no such bucket).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
-    pub operation: &'static str,
-    pub code: String,
-    pub reason: String,
-    pub transient: bool,
-}
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.operation, self.reason)
-    }
-}
-
 /// `GetBucketVersioning` on one bucket.
 pub async fn versioning(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<Versioning, Failure> {
     match s3.get_bucket_versioning().bucket(bucket).send().await {
@@ -49,11 +31,6 @@ pub async fn versioning(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<Version
             Some(aws_sdk_s3::types::BucketVersioningStatus::Suspended) => Versioning::Suspended,
             _ => Versioning::Never,
         }),
-        Err(err) => Err(Failure {
-            operation: "GetBucketVersioning",
-            code: err.code().unwrap_or_default().to_owned(),
-            reason: reason(&err),
-            transient: is_transient(&err),
-        }),
+        Err(err) => Err(Failure::of("GetBucketVersioning", &err)),
     }
 }

@@ -6,7 +6,8 @@
 //! - [`policy`]: whether a lifecycle, a plan, a trail's selectors or a vault policy still
 //!   protects the data;
 //! - [`clients`]: the SDK clients for a target (account, region), each built on first use;
-//! - [`buckets`]: readers of a bucket's settings, one model each;
+//! - [`buckets`], [`lifecycle`], [`keys`], [`trails`]: readers per resource family, one model each, a
+//!   failed read a [`failure::Failure`] that says whether trying again may help;
 //! - [`audit`]: the readiness checklist: read the account, judge every item, score it.
 //!
 //! This crate reads and judges. It never writes to AWS: delivery (ledger, alerts, metrics,
@@ -16,8 +17,12 @@ pub mod audit;
 pub mod buckets;
 pub mod clients;
 pub mod coverage;
+pub mod failure;
 pub mod freshness;
+pub mod keys;
+pub mod lifecycle;
 pub mod policy;
 pub mod schedule;
+pub mod trails;
 
 pub use clients::{Clients, Target};

@@ -322,29 +322,10 @@ async fn bucket_versioning(s3: &aws_sdk_s3::Client, name: &str) -> Read<Versioni
 }
 
 async fn bucket_lifecycle(s3: &aws_sdk_s3::Client, name: &str) -> Read<Vec<LifecycleRule>> {
-    match s3
-        .get_bucket_lifecycle_configuration()
-        .bucket(name)
-        .send()
+    crate::lifecycle::rules(s3, name)
         .await
-    {
-        Ok(out) => Ok(out
-            .rules()
-            .iter()
-            .map(|rule| LifecycleRule {
-                enabled: rule.status() == &aws_sdk_s3::types::ExpirationStatus::Enabled,
-                expiration_days: rule
-                    .expiration()
-                    .and_then(|e| e.days().map(i64::from).or_else(|| e.date().map(|_| 0))),
-                noncurrent_days: rule
-                    .noncurrent_version_expiration()
-                    .and_then(|n| n.noncurrent_days())
-                    .map(i64::from),
-            })
-            .collect()),
-        Err(err) if err.code() == Some("NoSuchLifecycleConfiguration") => Ok(Vec::new()),
-        Err(err) => Err(format!("GetBucketLifecycleConfiguration: {}", reason(&err))),
-    }
+        .map(Option::unwrap_or_default)
+        .map_err(|failure| failure.to_string())
 }
 
 async fn read_databases(rds: &aws_sdk_rds::Client) -> Read<Vec<Database>> {
@@ -482,22 +463,17 @@ fn key_arn(reference: &str, account: &str, region: &str) -> String {
 }
 
 async fn describe_key(kms: &aws_sdk_kms::Client, id: &str) -> Read<KeyState> {
-    let out = kms
-        .describe_key()
-        .key_id(id)
-        .send()
-        .await
-        .map_err(|e| format!("DescribeKey: {}", reason(&e)))?;
-    let meta = out
-        .key_metadata()
-        .ok_or_else(|| "DescribeKey answered without KeyMetadata".to_owned())?;
-    Ok(KeyState {
-        arn: meta.arn().unwrap_or(id).to_owned(),
-        state: meta
-            .key_state()
-            .map_or_else(|| "Unknown".to_owned(), |s| s.as_str().to_owned()),
-        deletion_date: ts(meta.deletion_date()),
-    })
+    match crate::keys::describe(kms, id).await {
+        Ok(Some(key)) => Ok(KeyState {
+            arn: key.arn.unwrap_or_else(|| id.to_owned()),
+            state: key.state,
+            deletion_date: key.deletion_date,
+        }),
+        Ok(None) => Err(format!(
+            "DescribeKey: NotFoundException: key {id} does not exist"
+        )),
+        Err(failure) => Err(failure.to_string()),
+    }
 }
 
 /// The encryption-key secrets: tagged `phoenix:encryption-key=true` or named by
@@ -600,13 +576,13 @@ async fn read_trails(cloudtrail: &aws_sdk_cloudtrail::Client) -> Read<Vec<Trail>
         .collect();
     let trails = stream::iter(listed)
         .map(|(arn, name, multi_region)| async move {
-            let logging = cloudtrail
-                .get_trail_status()
-                .name(&arn)
-                .send()
-                .await
-                .map(|s| s.is_logging().unwrap_or(false))
-                .map_err(|e| format!("GetTrailStatus: {}", reason(&e)));
+            let logging = match crate::trails::logging(cloudtrail, &arn).await {
+                Ok(Some(logging)) => Ok(logging),
+                Ok(None) => Err(format!(
+                    "GetTrailStatus: TrailNotFoundException: {arn} was deleted since it was listed"
+                )),
+                Err(failure) => Err(failure.to_string()),
+            };
             Trail {
                 arn,
                 name,

@@ -8,7 +8,7 @@
 use crate::catalog;
 use crate::rules::Suspect;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
-use phoenix_account::policy::{self, LifecycleRule, PlanRule};
+use phoenix_account::policy::{self, PlanRule};
 use phoenix_shared::aws::reason;
 use phoenix_shared::event::tag_map;
 use phoenix_shared::{Config, Severity, Timestamp};
@@ -206,38 +206,16 @@ async fn bucket(clients: &Clients, suspect: &Suspect, config: &Config) -> Readin
             ),
             catalog::Role::Restores => Reading::restored("GetBucketVersioning succeeded"),
         },
-        _ => match clients
-            .s3()
-            .get_bucket_lifecycle_configuration()
-            .bucket(name)
-            .send()
-            .await
-        {
-            Ok(out) => {
-                let rules: Vec<LifecycleRule> = out
-                    .rules()
-                    .iter()
-                    .map(|r| LifecycleRule {
-                        enabled: r.status().as_str().eq_ignore_ascii_case("Enabled"),
-                        expiration_days: r
-                            .expiration()
-                            .and_then(|e| e.days().map(i64::from).or_else(|| e.date().map(|_| 0))),
-                        noncurrent_days: r
-                            .noncurrent_version_expiration()
-                            .and_then(|n| n.noncurrent_days())
-                            .map(i64::from),
-                    })
-                    .collect();
+        _ => match phoenix_account::lifecycle::rules(clients.s3(), name).await {
+            Ok(Some(rules)) => {
                 let verdict = policy::assess_lifecycle(&rules, config.min_version_retention_days);
                 Reading::either(
                     verdict != policy::LifecycleVerdict::Keeps,
                     format!("the lifecycle {}", verdict.describe()),
                 )
             }
-            Err(err) if code(&err) == "NoSuchLifecycleConfiguration" => {
-                Reading::holds("the bucket has no lifecycle configuration")
-            }
-            Err(err) => Reading::failed("GetBucketLifecycleConfiguration", reason(&err)),
+            Ok(None) => Reading::holds("the bucket has no lifecycle configuration"),
+            Err(failure) => Reading::failed(failure.operation, failure.reason),
         },
     };
     reading.with_tags(tags)
@@ -594,24 +572,16 @@ async fn region_setting(clients: &Clients, suspect: &Suspect) -> Reading {
 
 async fn key(clients: &Clients, suspect: &Suspect) -> Reading {
     let id = suspect.resource.as_str();
-    let described = match clients.kms().describe_key().key_id(id).send().await {
-        Ok(out) => out,
-        Err(err) if code(&err) == "NotFoundException" => {
-            return Reading::holds("the key no longer exists");
-        }
-        Err(err) => return Reading::failed("DescribeKey", reason(&err)),
+    let key = match phoenix_account::keys::describe(clients.kms(), id).await {
+        Ok(Some(key)) => key,
+        Ok(None) => return Reading::holds("the key no longer exists"),
+        Err(failure) => return Reading::failed(failure.operation, failure.reason),
     };
-    let Some(meta) = described.key_metadata() else {
-        return Reading::failed("DescribeKey", "no key metadata in the answer".to_owned());
-    };
-    let state = meta
-        .key_state()
-        .map_or("Unknown", |s| s.as_str())
-        .to_owned();
+    let state = key.state.as_str();
     let tags = match clients
         .kms()
         .list_resource_tags()
-        .key_id(meta.key_id())
+        .key_id(&key.key_id)
         .send()
         .await
     {
@@ -633,14 +603,11 @@ async fn key(clients: &Clients, suspect: &Suspect) -> Reading {
         _ => state == "Disabled",
     };
     let mut seen = format!("key state is {state}");
-    if let Some(date) = meta.deletion_date() {
-        seen.push_str(&format!(
-            ", deletion on {}",
-            Timestamp::from_epoch_seconds(date.secs())
-        ));
+    if let Some(date) = key.deletion_date {
+        seen.push_str(&format!(", deletion on {date}"));
     }
     let mut reading = Reading::either(weak, seen).with_tags(tags);
-    reading.arn = meta.arn().map(str::to_owned);
+    reading.arn = key.arn;
     reading
 }
 
@@ -735,21 +702,15 @@ async fn secret(clients: &Clients, suspect: &Suspect, config: &Config) -> Readin
 
 async fn trail(clients: &Clients, suspect: &Suspect) -> Reading {
     let name = suspect.id.as_str();
-    let logging = match clients
-        .cloudtrail()
-        .get_trail_status()
-        .name(name)
-        .send()
-        .await
-    {
-        Ok(out) => out.is_logging().unwrap_or(false),
-        Err(err) if code(&err).starts_with("TrailNotFound") => {
+    let logging = match phoenix_account::trails::logging(clients.cloudtrail(), name).await {
+        Ok(Some(logging)) => logging,
+        Ok(None) => {
             return Reading::either(
                 suspect.role == catalog::Role::Weakens,
                 format!("trail {name} does not exist"),
             );
         }
-        Err(err) => return Reading::failed("GetTrailStatus", reason(&err)),
+        Err(failure) => return Reading::failed(failure.operation, failure.reason),
     };
     match suspect.check {
         catalog::TRAIL_DELETED => {
