@@ -374,14 +374,17 @@ fn structured(ctx: &AlertContext<'_>, dedup_key: &str, details: &Map<String, Val
 /// Publishes rendered alerts to the alert topic.
 #[derive(Debug, Clone)]
 pub struct AlertPublisher {
-    client: aws_sdk_sns::Client,
+    client: crate::aws::Lazy<aws_sdk_sns::Client>,
     topic_arn: String,
 }
 
 impl AlertPublisher {
-    pub fn new(client: aws_sdk_sns::Client, topic_arn: impl Into<String>) -> Self {
+    pub fn new(
+        client: impl Into<crate::aws::Lazy<aws_sdk_sns::Client>>,
+        topic_arn: impl Into<String>,
+    ) -> Self {
         Self {
-            client,
+            client: client.into(),
             topic_arn: topic_arn.into(),
         }
     }
@@ -390,6 +393,7 @@ impl AlertPublisher {
     pub async fn publish(&self, alert: &Alert) -> Result<String, AlertError> {
         let mut request = self
             .client
+            .get()
             .publish()
             .topic_arn(&self.topic_arn)
             .subject(&alert.subject)

@@ -5,7 +5,53 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use std::sync::OnceLock;
 use std::time::Duration;
+
+/// An SDK client built the first time it is used, or given ready-made (tests pass clients
+/// with mocked or emulator endpoints). Building a client costs its HTTPS connector's set-up,
+/// so a cold start pays only for the clients its first event reaches.
+#[derive(Debug, Clone)]
+pub enum Lazy<C> {
+    Ready(C),
+    Later {
+        sdk: Box<SdkConfig>,
+        build: fn(&SdkConfig) -> C,
+        client: OnceLock<C>,
+    },
+}
+
+impl<C> Lazy<C> {
+    /// A client to build from `sdk` with `build` (`aws_sdk_sns::Client::new`) on first use.
+    pub fn later(sdk: &SdkConfig, build: fn(&SdkConfig) -> C) -> Self {
+        Self::Later {
+            sdk: Box::new(sdk.clone()),
+            build,
+            client: OnceLock::new(),
+        }
+    }
+
+    pub fn get(&self) -> &C {
+        match self {
+            Self::Ready(client) => client,
+            Self::Later { sdk, build, client } => client.get_or_init(|| build(sdk)),
+        }
+    }
+
+    /// Whether the client exists yet.
+    pub fn is_built(&self) -> bool {
+        match self {
+            Self::Ready(_) => true,
+            Self::Later { client, .. } => client.get().is_some(),
+        }
+    }
+}
+
+impl<C> From<C> for Lazy<C> {
+    fn from(client: C) -> Self {
+        Self::Ready(client)
+    }
+}
 
 /// Connect within 3 s, each attempt within 5 s, the whole call (with retries) within 15 s:
 /// no AWS call can hold an invocation until the Lambda timeout, and a slow dependency turns
@@ -111,4 +157,33 @@ pub fn s3_client(sdk: &SdkConfig) -> aws_sdk_s3::Client {
         .force_path_style(sdk.endpoint_url().is_some())
         .build();
     aws_sdk_s3::Client::from_conf(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_config::Region;
+
+    #[test]
+    fn a_later_client_is_built_when_first_used_and_once() {
+        let sdk = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("eu-west-1"))
+            .build();
+        let sns = Lazy::later(&sdk, aws_sdk_sns::Client::new);
+        assert!(!sns.is_built(), "nothing is built before the first use");
+        let first: *const aws_sdk_sns::Client = sns.get();
+        assert!(sns.is_built());
+        assert!(std::ptr::eq(first, sns.get()), "the same client every time");
+        assert_eq!(
+            sns.get()
+                .config()
+                .region()
+                .map(ToString::to_string)
+                .as_deref(),
+            Some("eu-west-1")
+        );
+        let ready: Lazy<aws_sdk_sns::Client> = aws_sdk_sns::Client::new(&sdk).into();
+        assert!(ready.is_built());
+    }
 }

@@ -7,6 +7,7 @@
 //! still missing.
 
 use crate::alert::{AlertContext, AlertPublisher, Notification, render};
+use crate::aws::Lazy;
 use crate::config::Config;
 use crate::error::{DeliveryError, HandlerError, LedgerError};
 use crate::finding::Observation;
@@ -66,21 +67,23 @@ pub struct Guard {
 }
 
 impl Guard {
+    /// The pipeline over clients built the first time each is used: an ignored event
+    /// builds only CloudWatch's (its metrics), a quiet one no SNS client.
     pub fn new(config: Config, sdk: &SdkConfig) -> Self {
         Self::from_clients(
             config,
-            aws_sdk_dynamodb::Client::new(sdk),
-            aws_sdk_sns::Client::new(sdk),
-            aws_sdk_cloudwatch::Client::new(sdk),
+            Lazy::later(sdk, aws_sdk_dynamodb::Client::new),
+            Lazy::later(sdk, aws_sdk_sns::Client::new),
+            Lazy::later(sdk, aws_sdk_cloudwatch::Client::new),
         )
     }
 
     /// Builds the pipeline over given clients (tests pass mocked or emulator clients).
     pub fn from_clients(
         config: Config,
-        dynamodb: aws_sdk_dynamodb::Client,
-        sns: aws_sdk_sns::Client,
-        cloudwatch: aws_sdk_cloudwatch::Client,
+        dynamodb: impl Into<Lazy<aws_sdk_dynamodb::Client>>,
+        sns: impl Into<Lazy<aws_sdk_sns::Client>>,
+        cloudwatch: impl Into<Lazy<aws_sdk_cloudwatch::Client>>,
     ) -> Self {
         Self {
             ledger: Ledger::new(dynamodb, config.findings_table().to_owned()),

@@ -184,14 +184,17 @@ pub struct OpenFinding {
 /// The ledger over one DynamoDB table.
 #[derive(Debug, Clone)]
 pub struct Ledger {
-    client: aws_sdk_dynamodb::Client,
+    client: crate::aws::Lazy<aws_sdk_dynamodb::Client>,
     table: String,
 }
 
 impl Ledger {
-    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+    pub fn new(
+        client: impl Into<crate::aws::Lazy<aws_sdk_dynamodb::Client>>,
+        table: impl Into<String>,
+    ) -> Self {
         Self {
-            client,
+            client: client.into(),
             table: table.into(),
         }
     }
@@ -246,7 +249,7 @@ impl Ledger {
         let progress = i64::from(f.progress.unwrap_or(0));
         let details = serde_json::to_string(&f.details).unwrap_or_else(|_| "{}".to_owned());
         let result = self
-            .client
+            .client.get()
             .update_item()
             .table_name(&self.table)
             .key("dedup_key", s(&key))
@@ -348,7 +351,7 @@ impl Ledger {
         let f = &observation.finding;
         let details = serde_json::to_string(&f.details).unwrap_or_else(|_| "{}".to_owned());
         let result = self
-            .client
+            .client.get()
             .update_item()
             .table_name(&self.table)
             .key("dedup_key", s(key))
@@ -383,7 +386,7 @@ impl Ledger {
         let f = &observation.finding;
         let key = f.dedup_key();
         let result = self
-            .client
+            .client.get()
             .update_item()
             .table_name(&self.table)
             .key("dedup_key", s(&key))
@@ -449,7 +452,7 @@ impl Ledger {
     ) -> Result<(), LedgerError> {
         let f = &observation.finding;
         let result = self
-            .client
+            .client.get()
             .update_item()
             .table_name(&self.table)
             .key("dedup_key", s(key))
@@ -488,6 +491,7 @@ impl Ledger {
     ) -> Result<(), LedgerError> {
         let result = self
             .client
+            .get()
             .update_item()
             .table_name(&self.table)
             .key("dedup_key", s(key))
@@ -506,6 +510,7 @@ impl Ledger {
     pub async fn open_details(&self, key: &str) -> Result<Option<Map<String, Value>>, LedgerError> {
         let item = self
             .client
+            .get()
             .get_item()
             .table_name(&self.table)
             .key("dedup_key", s(key))
@@ -561,6 +566,7 @@ impl Ledger {
         loop {
             let mut request = self
                 .client
+                .get()
                 .scan()
                 .table_name(&self.table)
                 .filter_expression(&filter)
@@ -615,6 +621,7 @@ impl Ledger {
         let (occurrence, progress) = (finding.occurrence.is_some(), finding.progress);
         let mut request = self
             .client
+            .get()
             .update_item()
             .table_name(&self.table)
             .key("dedup_key", s(key))
@@ -671,6 +678,7 @@ impl Ledger {
     pub async fn release(&self, key: &str, claim_id: &str) -> Result<(), LedgerError> {
         let result = self
             .client
+            .get()
             .update_item()
             .table_name(&self.table)
             .key("dedup_key", s(key))

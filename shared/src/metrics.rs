@@ -136,19 +136,19 @@ type CountKey<'a> = (&'a str, &'a [(String, String)]);
 /// Writes batches to CloudWatch.
 #[derive(Debug, Clone)]
 pub struct MetricPublisher {
-    client: aws_sdk_cloudwatch::Client,
+    client: crate::aws::Lazy<aws_sdk_cloudwatch::Client>,
     namespace: String,
     environment: String,
 }
 
 impl MetricPublisher {
     pub fn new(
-        client: aws_sdk_cloudwatch::Client,
+        client: impl Into<crate::aws::Lazy<aws_sdk_cloudwatch::Client>>,
         namespace: impl Into<String>,
         environment: impl Into<String>,
     ) -> Self {
         Self {
-            client,
+            client: client.into(),
             namespace: namespace.into(),
             environment: environment.into(),
         }
@@ -184,6 +184,7 @@ impl MetricPublisher {
                 })
                 .collect();
             self.client
+                .get()
                 .put_metric_data()
                 .namespace(&self.namespace)
                 .set_metric_data(Some(data))
