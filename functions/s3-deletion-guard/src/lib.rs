@@ -150,15 +150,25 @@ impl Scope<'_> {
         summary: String,
     ) -> Finding {
         let bucket = phoenix_shared::arn::bucket_name(&resource);
-        let target = checks::Target {
-            resource_type,
-            id: &bucket,
-            arn: &resource,
-            region: &self.region,
-            min_retention_days: 0,
-            command: "",
-        };
+        let target = target(&bucket, &resource, resource_type, &self.region);
         checks::finding(check, &self.account, &target, severity, summary, self.now)
+    }
+}
+
+/// What the catalog's templates name: the bucket as the identifier, `resource` (the
+/// finding's ARN) as the ARN.
+fn target<'a>(
+    bucket: &'a str,
+    resource: &'a str,
+    resource_type: &'a str,
+    region: &'a str,
+) -> checks::Target<'a> {
+    checks::Target {
+        resource_type,
+        id: bucket,
+        arn: resource,
+        region,
+        ..checks::Target::default()
     }
 }
 
@@ -167,13 +177,7 @@ impl Scope<'_> {
 /// catalog's row ([`phoenix_shared::checks`]) with the bucket as the identifier.
 pub fn guidance(check: &str, resource: &str, region: &str) -> (String, String) {
     let bucket = phoenix_shared::arn::bucket_name(resource);
-    let target = checks::Target {
-        id: &bucket,
-        arn: resource,
-        region,
-        ..checks::Target::default()
-    };
-    checks::guidance(check, &target)
+    checks::guidance(check, &target(&bucket, resource, "", region))
 }
 
 /// The Lambda edge: the bucket reads and the deletion tally.
