@@ -8,6 +8,8 @@
 //! - [`clients`]: the SDK clients for a target (account, region), each built on first use;
 //! - [`buckets`], [`lifecycle`], [`keys`], [`trails`]: readers per resource family, one model each, a
 //!   failed read a [`failure::Failure`] that says whether trying again may help;
+//! - [`gate`]: what a Terraform plan's destroys would do to the data (lost, recoverable,
+//!   blocked, unknown), judged from the plan and the account's facts;
 //! - [`audit`]: the readiness checklist: read the account, judge every item, score it.
 //!
 //! This crate reads and judges. It never writes to AWS: delivery (ledger, alerts, metrics,
@@ -19,6 +21,7 @@ pub mod clients;
 pub mod coverage;
 pub mod failure;
 pub mod freshness;
+pub mod gate;
 pub mod keys;
 pub mod lifecycle;
 pub mod policy;

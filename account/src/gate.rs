@@ -1,0 +1,580 @@
+//! The plan gate's judgement: for each change of a Terraform plan that destroys a data
+//! store, whether its data would be lost, can be restored (and from what), would stop the
+//! apply, or cannot be judged because a read failed. Pure: the live account comes in as
+//! [`Facts`], read beforehand.
+//!
+//! "Recoverable" always names the restore source: a recovery point (ARN, age, vault), a
+//! final snapshot, retained automated backups, or AWS's own backup of a table with
+//! point-in-time recovery. A recovery point counts only if it completed within the gate's
+//! maximum age and lives in a vault the same plan does not destroy.
+
+use crate::schedule::format_duration;
+use phoenix_shared::time::Timestamp;
+use phoenix_terraform::plan::{Change, Kept, Plan};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A completed recovery point of a resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Point {
+    pub arn: String,
+    pub vault: String,
+    pub completed: Timestamp,
+}
+
+/// What the account says now, for the resources the plan touches. A missing entry is a read
+/// that was not made (the resource is new, or of no concern); an `Err` a read that failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facts {
+    pub now: Timestamp,
+    /// Recovery points older than this do not count.
+    pub max_age_seconds: i64,
+    /// Completed recovery points per resource ARN.
+    pub points: BTreeMap<String, Result<Vec<Point>, String>>,
+    /// Objects in a bucket (by name): how many were counted.
+    pub objects: BTreeMap<String, Result<u64, String>>,
+}
+
+impl Facts {
+    /// No facts yet, judged at `now` with recovery points up to `max_age_seconds` old.
+    pub const fn new(now: Timestamp, max_age_seconds: i64) -> Self {
+        Self {
+            now,
+            max_age_seconds,
+            points: BTreeMap::new(),
+            objects: BTreeMap::new(),
+        }
+    }
+}
+
+/// What a change would do to the data it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Gone for good: why.
+    Lost(String),
+    /// Comes back from the named source.
+    Recoverable(String),
+    /// The apply would fail here (the data survives, but the rebuild is not automatic): why.
+    Blocked(String),
+    /// A read the verdict needs failed; never counted as safe.
+    Unknown(String),
+    /// Nothing is held (an empty bucket): why.
+    Harmless(String),
+}
+
+impl Verdict {
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            Self::Lost(_) => "lost",
+            Self::Recoverable(_) => "recoverable",
+            Self::Blocked(_) => "blocked",
+            Self::Unknown(_) => "unknown",
+            Self::Harmless(_) => "harmless",
+        }
+    }
+
+    pub fn reason(&self) -> &str {
+        match self {
+            Self::Lost(r)
+            | Self::Recoverable(r)
+            | Self::Blocked(r)
+            | Self::Unknown(r)
+            | Self::Harmless(r) => r,
+        }
+    }
+
+    /// Whether the gate passes this change: nothing lost, nothing unknown.
+    pub const fn passes(&self) -> bool {
+        matches!(
+            self,
+            Self::Recoverable(_) | Self::Harmless(_) | Self::Blocked(_)
+        )
+    }
+}
+
+/// One judged change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Judged {
+    pub address: String,
+    pub resource_type: String,
+    pub action: &'static str,
+    /// The resource's ARN (or bucket name) the facts were read for.
+    pub resource: String,
+    pub verdict: Verdict,
+}
+
+/// The data-store types the gate judges, and how a destroy of each is decided.
+pub const DATA_STORES: &[&str] = &[
+    "aws_efs_file_system",
+    "aws_db_instance",
+    "aws_rds_cluster",
+    "aws_dynamodb_table",
+    "aws_s3_bucket",
+];
+
+/// The resource a change's facts are read for: its ARN, or for a bucket its name.
+pub fn resource_of(change: &Change) -> Option<String> {
+    let text = |name: &str| change.before.get(name).and_then(Kept::as_text);
+    match change.resource_type.as_str() {
+        "aws_s3_bucket" => text("bucket").or_else(|| text("id")).map(str::to_owned),
+        _ => text("arn").map(str::to_owned),
+    }
+}
+
+/// The vault names the plan destroys (their recovery points go with them, or stop the
+/// apply).
+pub fn destroyed_vaults(plan: &Plan) -> BTreeSet<String> {
+    plan.changes
+        .iter()
+        .filter(|c| c.resource_type == "aws_backup_vault" && c.action.destroys())
+        .filter_map(|c| {
+            let text = |name: &str| c.before.get(name).and_then(Kept::as_text);
+            text("name").or_else(|| text("id")).map(str::to_owned)
+        })
+        .collect()
+}
+
+/// Judges every change of the plan that destroys a data store.
+pub fn judge(plan: &Plan, facts: &Facts) -> Vec<Judged> {
+    let vaults = destroyed_vaults(plan);
+    plan.changes
+        .iter()
+        .filter(|c| c.action.destroys() && DATA_STORES.contains(&c.resource_type.as_str()))
+        .map(|c| {
+            let resource = resource_of(c).unwrap_or_default();
+            let verdict = if resource.is_empty() {
+                Verdict::Unknown(
+                    "the plan does not say which resource this is (no arn or bucket in before)"
+                        .to_owned(),
+                )
+            } else {
+                verdict(c, &resource, facts, &vaults)
+            };
+            Judged {
+                address: c.address.clone(),
+                resource_type: c.resource_type.clone(),
+                action: c.action.as_str(),
+                resource,
+                verdict,
+            }
+        })
+        .collect()
+}
+
+fn flag(change: &Change, name: &str) -> Option<bool> {
+    change.before.get(name).and_then(Kept::as_bool)
+}
+
+/// The newest usable recovery point, as a restore source; `Err` when the points could not
+/// be read.
+fn point_source(
+    resource: &str,
+    facts: &Facts,
+    vaults: &BTreeSet<String>,
+) -> Result<Option<String>, String> {
+    let Some(points) = facts.points.get(resource) else {
+        return Ok(None);
+    };
+    let points = points.as_ref().map_err(Clone::clone)?;
+    Ok(points
+        .iter()
+        .filter(|p| facts.now.seconds_since(p.completed) <= facts.max_age_seconds)
+        .filter(|p| !vaults.contains(&p.vault))
+        .max_by_key(|p| p.completed)
+        .map(|p| {
+            format!(
+                "recovery point {} ({} old) in vault {}",
+                p.arn,
+                format_duration(facts.now.seconds_since(p.completed)),
+                p.vault
+            )
+        }))
+}
+
+fn no_point(facts: &Facts) -> String {
+    format!(
+        "no completed recovery point within {} in a vault this plan keeps",
+        format_duration(facts.max_age_seconds)
+    )
+}
+
+fn from_points(resource: &str, facts: &Facts, vaults: &BTreeSet<String>, lost: String) -> Verdict {
+    match point_source(resource, facts, vaults) {
+        Err(why) => Verdict::Unknown(format!("its recovery points could not be read: {why}")),
+        Ok(Some(source)) => Verdict::Recoverable(source),
+        Ok(None) => Verdict::Lost(format!("{lost}, and {}", no_point(facts))),
+    }
+}
+
+fn verdict(change: &Change, resource: &str, facts: &Facts, vaults: &BTreeSet<String>) -> Verdict {
+    match change.resource_type.as_str() {
+        "aws_efs_file_system" => from_points(
+            resource,
+            facts,
+            vaults,
+            "the file system and every file in it are deleted".to_owned(),
+        ),
+        "aws_db_instance" | "aws_rds_cluster" => {
+            if flag(change, "deletion_protection") == Some(true) {
+                return Verdict::Blocked(
+                    "deletion_protection is on: the apply stops here and the database stays, but the rebuild needs a person"
+                        .to_owned(),
+                );
+            }
+            let snapshot = change
+                .before
+                .get("final_snapshot_identifier")
+                .and_then(Kept::as_text)
+                .filter(|s| !s.is_empty());
+            if let (Some(false), Some(name)) = (flag(change, "skip_final_snapshot"), snapshot) {
+                return Verdict::Recoverable(format!(
+                    "final snapshot {name}, taken as it is deleted"
+                ));
+            }
+            if flag(change, "delete_automated_backups") == Some(false) {
+                let days = change
+                    .before
+                    .get("backup_retention_period")
+                    .and_then(Kept::as_number)
+                    .unwrap_or_default();
+                return Verdict::Recoverable(format!(
+                    "its automated backups are retained (delete_automated_backups = false), {days} days of them"
+                ));
+            }
+            from_points(
+                resource,
+                facts,
+                vaults,
+                "no final snapshot is taken (skip_final_snapshot, or no final_snapshot_identifier) and its automated backups are deleted with it".to_owned(),
+            )
+        }
+        "aws_dynamodb_table" => {
+            if flag(change, "deletion_protection_enabled") == Some(true) {
+                return Verdict::Blocked(
+                    "deletion_protection_enabled is on: the apply stops here and the table stays"
+                        .to_owned(),
+                );
+            }
+            if flag(change, "point_in_time_recovery.enabled") == Some(true) {
+                return Verdict::Recoverable(
+                    "point-in-time recovery is on: AWS keeps a system backup of the deleted table for 35 days (aws dynamodb list-backups --backup-type SYSTEM)"
+                        .to_owned(),
+                );
+            }
+            from_points(
+                resource,
+                facts,
+                vaults,
+                "point-in-time recovery is off".to_owned(),
+            )
+        }
+        "aws_s3_bucket" => {
+            let count = match facts.objects.get(resource) {
+                None => {
+                    return Verdict::Unknown(format!("the objects in {resource} were not counted"));
+                }
+                Some(Err(why)) => {
+                    return Verdict::Unknown(format!("its objects could not be listed: {why}"));
+                }
+                Some(Ok(count)) => *count,
+            };
+            if count == 0 {
+                return Verdict::Harmless("the bucket is empty".to_owned());
+            }
+            if flag(change, "object_lock_enabled") == Some(true) {
+                return Verdict::Blocked(format!(
+                    "object lock is on and it holds {count} object(s): the apply stops here"
+                ));
+            }
+            if flag(change, "force_destroy") != Some(true) {
+                return Verdict::Blocked(format!(
+                    "it holds {count} object(s) and force_destroy is off: the apply stops here and the bucket stays"
+                ));
+            }
+            let arn = format!("arn:aws:s3:::{resource}");
+            from_points(
+                &arn,
+                facts,
+                vaults,
+                format!("force_destroy deletes its {count} object(s) and every version of them"),
+            )
+        }
+        other => Verdict::Unknown(format!("{other} is not a data store the gate judges")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use phoenix_terraform::plan::{Action, Attributes};
+
+    const NOW: i64 = 1_800_000_000;
+    const DAY: i64 = 86_400;
+
+    fn change(kind: &str, action: Action, before: &[(&'static str, Kept)]) -> Change {
+        Change {
+            address: format!("{kind}.main"),
+            module_address: None,
+            resource_type: kind.to_owned(),
+            name: "main".to_owned(),
+            action,
+            previous_address: None,
+            deposed: None,
+            reason: None,
+            replace_paths: Vec::new(),
+            before: before.iter().cloned().collect::<Attributes>(),
+            after: Attributes::new(),
+        }
+    }
+
+    fn text(s: &str) -> Kept {
+        Kept::Text(s.to_owned())
+    }
+
+    fn facts(points: &[(&str, &str, i64)]) -> Facts {
+        let mut f = Facts::new(Timestamp::from_epoch_seconds(NOW), DAY);
+        for (resource, vault, age) in points {
+            if let Ok(list) = f
+                .points
+                .entry((*resource).to_owned())
+                .or_insert_with(|| Ok(Vec::new()))
+            {
+                list.push(Point {
+                    arn: format!("arn:aws:backup:eu-west-1:1:recovery-point:{vault}-{age}"),
+                    vault: (*vault).to_owned(),
+                    completed: Timestamp::from_epoch_seconds(NOW - age),
+                });
+            }
+        }
+        f
+    }
+
+    fn one(plan_changes: Vec<Change>, facts: &Facts) -> Verdict {
+        let plan = Plan {
+            format_version: "1.2".to_owned(),
+            changes: plan_changes,
+            ..Plan::default()
+        };
+        judge(&plan, facts)
+            .into_iter()
+            .next()
+            .map(|j| j.verdict)
+            .unwrap_or(Verdict::Harmless("nothing judged".to_owned()))
+    }
+
+    const EFS: &str = "arn:aws:elasticfilesystem:eu-west-1:1:file-system/fs-1";
+
+    #[test]
+    fn a_file_system_survives_only_through_a_fresh_point_in_a_vault_the_plan_keeps() {
+        let efs = || change("aws_efs_file_system", Action::Delete, &[("arn", text(EFS))]);
+        let fresh = one(vec![efs()], &facts(&[(EFS, "main", 3600)]));
+        assert!(
+            matches!(&fresh, Verdict::Recoverable(s) if s.contains("1h") && s.contains("vault main")),
+            "{fresh:?}"
+        );
+        let stale = one(vec![efs()], &facts(&[(EFS, "main", 2 * DAY)]));
+        assert!(
+            matches!(&stale, Verdict::Lost(s) if s.contains("every file")),
+            "{stale:?}"
+        );
+        let none = one(vec![efs()], &facts(&[]));
+        assert!(matches!(none, Verdict::Lost(_)));
+        let vault = change(
+            "aws_backup_vault",
+            Action::Delete,
+            &[("name", text("main"))],
+        );
+        let with_vault = one(vec![efs(), vault], &facts(&[(EFS, "main", 3600)]));
+        assert!(
+            matches!(with_vault, Verdict::Lost(_)),
+            "the point's vault goes too: {with_vault:?}"
+        );
+        let mut unreadable = facts(&[]);
+        unreadable
+            .points
+            .insert(EFS.to_owned(), Err("AccessDeniedException".to_owned()));
+        assert!(
+            matches!(one(vec![efs()], &unreadable), Verdict::Unknown(s) if s.contains("AccessDenied"))
+        );
+        let replaced = change(
+            "aws_efs_file_system",
+            Action::Replace {
+                create_first: false,
+            },
+            &[("arn", text(EFS))],
+        );
+        assert!(
+            matches!(one(vec![replaced], &facts(&[])), Verdict::Lost(_)),
+            "a replacement destroys too"
+        );
+        let updated = change("aws_efs_file_system", Action::Update, &[("arn", text(EFS))]);
+        let plan = Plan {
+            changes: vec![updated],
+            ..Plan::default()
+        };
+        assert!(
+            judge(&plan, &facts(&[])).is_empty(),
+            "an update destroys nothing"
+        );
+    }
+
+    #[test]
+    fn a_database_survives_through_protection_a_final_snapshot_retained_backups_or_a_point() {
+        const DB: &str = "arn:aws:rds:eu-west-1:1:db:zitadel";
+        let db = |extra: &[(&'static str, Kept)]| {
+            let mut before = vec![("arn", text(DB))];
+            before.extend_from_slice(extra);
+            change("aws_db_instance", Action::Delete, &before)
+        };
+        let table: &[(&[(&'static str, Kept)], &str)] = &[
+            (&[("deletion_protection", Kept::Bool(true))], "blocked"),
+            (
+                &[
+                    ("skip_final_snapshot", Kept::Bool(false)),
+                    (
+                        "final_snapshot_identifier",
+                        Kept::Text("zitadel-final".to_owned()),
+                    ),
+                ],
+                "recoverable",
+            ),
+            // A final snapshot without a name is not taken.
+            (&[("skip_final_snapshot", Kept::Bool(false))], "lost"),
+            (
+                &[
+                    ("skip_final_snapshot", Kept::Bool(true)),
+                    ("delete_automated_backups", Kept::Bool(false)),
+                ],
+                "recoverable",
+            ),
+            (
+                &[
+                    ("skip_final_snapshot", Kept::Bool(true)),
+                    ("delete_automated_backups", Kept::Bool(true)),
+                ],
+                "lost",
+            ),
+        ];
+        for (before, expected) in table {
+            let verdict = one(vec![db(before)], &facts(&[]));
+            assert_eq!(verdict.as_str(), *expected, "{before:?}: {verdict:?}");
+        }
+        let with_point = one(
+            vec![db(&[("skip_final_snapshot", Kept::Bool(true))])],
+            &facts(&[(DB, "main", 60)]),
+        );
+        assert_eq!(with_point.as_str(), "recoverable");
+        assert!(with_point.reason().contains("recovery point"));
+        let snapshot = one(
+            vec![db(&[
+                ("skip_final_snapshot", Kept::Bool(false)),
+                (
+                    "final_snapshot_identifier",
+                    Kept::Text("zitadel-final".to_owned()),
+                ),
+            ])],
+            &facts(&[]),
+        );
+        assert!(snapshot.reason().contains("zitadel-final"), "{snapshot:?}");
+    }
+
+    #[test]
+    fn a_table_survives_through_protection_pitr_or_a_point() {
+        const TABLE: &str = "arn:aws:dynamodb:eu-west-1:1:table/sessions";
+        let t = |extra: &[(&'static str, Kept)]| {
+            let mut before = vec![("arn", text(TABLE))];
+            before.extend_from_slice(extra);
+            change("aws_dynamodb_table", Action::Delete, &before)
+        };
+        assert_eq!(
+            one(
+                vec![t(&[("deletion_protection_enabled", Kept::Bool(true))])],
+                &facts(&[])
+            )
+            .as_str(),
+            "blocked"
+        );
+        assert_eq!(
+            one(
+                vec![t(&[("point_in_time_recovery.enabled", Kept::Bool(true))])],
+                &facts(&[])
+            )
+            .as_str(),
+            "recoverable"
+        );
+        assert_eq!(one(vec![t(&[])], &facts(&[])).as_str(), "lost");
+        assert_eq!(
+            one(vec![t(&[])], &facts(&[(TABLE, "main", 60)])).as_str(),
+            "recoverable"
+        );
+    }
+
+    #[test]
+    fn a_bucket_is_harmless_empty_blocked_without_force_destroy_and_lost_with_it() {
+        let bucket = |extra: &[(&'static str, Kept)]| {
+            let mut before = vec![("bucket", text("uploads"))];
+            before.extend_from_slice(extra);
+            change("aws_s3_bucket", Action::Delete, &before)
+        };
+        let counted = |n: Result<u64, String>| {
+            let mut f = facts(&[]);
+            f.objects.insert("uploads".to_owned(), n);
+            f
+        };
+        assert_eq!(one(vec![bucket(&[])], &counted(Ok(0))).as_str(), "harmless");
+        assert_eq!(one(vec![bucket(&[])], &counted(Ok(12))).as_str(), "blocked");
+        assert_eq!(
+            one(
+                vec![bucket(&[
+                    ("force_destroy", Kept::Bool(true)),
+                    ("object_lock_enabled", Kept::Bool(true))
+                ])],
+                &counted(Ok(12))
+            )
+            .as_str(),
+            "blocked"
+        );
+        let lost = one(
+            vec![bucket(&[("force_destroy", Kept::Bool(true))])],
+            &counted(Ok(12)),
+        );
+        assert!(
+            matches!(&lost, Verdict::Lost(s) if s.contains("12 object(s)")),
+            "{lost:?}"
+        );
+        assert_eq!(
+            one(vec![bucket(&[])], &counted(Err("AccessDenied".to_owned()))).as_str(),
+            "unknown"
+        );
+        assert_eq!(
+            one(vec![bucket(&[])], &facts(&[])).as_str(),
+            "unknown",
+            "an uncounted bucket is never safe"
+        );
+        let mut backed = counted(Ok(12));
+        backed.points.insert(
+            "arn:aws:s3:::uploads".to_owned(),
+            Ok(vec![Point {
+                arn: "arn:aws:backup:eu-west-1:1:recovery-point:p".to_owned(),
+                vault: "main".to_owned(),
+                completed: Timestamp::from_epoch_seconds(NOW - 60),
+            }]),
+        );
+        assert_eq!(
+            one(
+                vec![bucket(&[("force_destroy", Kept::Bool(true))])],
+                &backed
+            )
+            .as_str(),
+            "recoverable"
+        );
+    }
+
+    #[test]
+    fn only_lost_and_unknown_fail_the_gate() {
+        assert!(!Verdict::Lost(String::new()).passes());
+        assert!(!Verdict::Unknown(String::new()).passes());
+        assert!(Verdict::Recoverable(String::new()).passes());
+        assert!(Verdict::Blocked(String::new()).passes());
+        assert!(Verdict::Harmless(String::new()).passes());
+    }
+}
