@@ -6,7 +6,7 @@
 //! - [`policy`]: whether a lifecycle, a plan, a trail's selectors or a vault policy still
 //!   protects the data;
 //! - [`clients`]: the SDK clients for a target (account, region), each built on first use;
-//! - [`buckets`], [`lifecycle`], [`keys`], [`trails`]: readers per resource family, one model each, a
+//! - [`buckets`], [`lifecycle`], [`keys`], [`trails`], [`recovery`]: readers per resource family, one model each, a
 //!   failed read a [`failure::Failure`] that says whether trying again may help;
 //! - [`gate`]: what a Terraform plan's destroys would do to the data (lost, recoverable,
 //!   blocked, unknown), judged from the plan and the account's facts;
@@ -25,6 +25,7 @@ pub mod gate;
 pub mod keys;
 pub mod lifecycle;
 pub mod policy;
+pub mod recovery;
 pub mod schedule;
 pub mod trails;
 

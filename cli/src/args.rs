@@ -9,11 +9,14 @@ use std::path::PathBuf;
 const AFTER_HELP: &str = "\
 Examples:
   phoenix verify                                   the readiness audit and its report
+  phoenix check-plan plan.json --format markdown   what a plan would do to the data, before apply
   phoenix verify --pre-destroy --format table|json the gate to run before `terraform destroy`
   phoenix completions bash > /etc/bash_completion.d/phoenix
 
 Exit status: 0 ready; 1 not ready (score below --min-score, a check unknown, or with
---pre-destroy something that would be lost); 2 a usage or configuration error.
+--pre-destroy something that would be lost; for check-plan, data a change would lose or a
+change that could not be judged); 2 a usage or configuration error, or a file that is not
+a Terraform plan.
 
 Settings (flag, environment variable, or key in phoenix.toml):
   data_buckets             PHOENIX_DATA_BUCKETS            bucket name patterns whose data must survive
@@ -63,6 +66,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the readiness audit and print the report
     Verify(Verify),
+    /// Judge a Terraform plan before it is applied: what each destroy or replacement of a
+    /// data store would do to its data (lost, recoverable from what, blocked, unknown)
+    CheckPlan(CheckPlan),
     /// Print a shell completion script (bash, zsh, fish, elvish or powershell)
     Completions {
         #[arg(value_enum)]
@@ -120,6 +126,69 @@ pub struct Verify {
     /// Settings file (default ./phoenix.toml when it exists)
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+}
+
+/// Output of `check-plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanFormat {
+    Table,
+    Json,
+    /// A table fit for a pull request comment.
+    Markdown,
+}
+
+fn plan_format(value: &str) -> Result<PlanFormat, String> {
+    match value {
+        "table" | "text" => Ok(PlanFormat::Table),
+        "json" => Ok(PlanFormat::Json),
+        "markdown" | "md" => Ok(PlanFormat::Markdown),
+        other => Err(format!(
+            "--format must be table, json or markdown, not {other:?}"
+        )),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct CheckPlan {
+    /// The plan as JSON (terraform plan -out=PLANFILE; terraform show -json PLANFILE > plan.json); - reads standard input
+    #[arg(value_name = "PLAN_JSON")]
+    pub plan: String,
+    /// Output: a table for people, JSON for machines, Markdown for a pull request comment
+    #[arg(long, value_name = "table|json|markdown", default_value = "table", value_parser = plan_format)]
+    pub format: PlanFormat,
+    /// Oldest recovery point that still counts as a restore source (default 24h; e.g. 6h, 2d)
+    #[arg(long, value_name = "DURATION")]
+    pub max_age: Option<String>,
+    /// The AWS region the plan's resources live in
+    #[arg(long, env = "AWS_REGION", hide_env_values = true)]
+    pub region: Option<String>,
+    /// Send every AWS call to this endpoint, e.g. a local emulator
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "AWS_ENDPOINT_URL",
+        hide_env_values = true
+    )]
+    pub endpoint_url: Option<String>,
+    /// Settings file (default ./phoenix.toml when it exists)
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+impl CheckPlan {
+    /// The settings `verify` would read with the same flags.
+    pub fn settings_of(&self) -> Verify {
+        Verify {
+            pre_destroy: false,
+            max_age: self.max_age.clone(),
+            min_score: None,
+            format: Format::Table,
+            environment: None,
+            region: self.region.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            config: self.config.clone(),
+        }
+    }
 }
 
 fn format(value: &str) -> Result<Format, String> {

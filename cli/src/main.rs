@@ -3,9 +3,10 @@
 //! the environment is ready.
 
 mod args;
+mod check_plan;
 mod render;
 
-use args::{Cli, Command, Format, Verify};
+use args::{CheckPlan, Cli, Command, Format, Verify};
 use clap::{CommandFactory, Parser};
 use phoenix_account::audit::predestroy::{self, Contents};
 use phoenix_account::audit::read::{Clients, Read};
@@ -38,7 +39,7 @@ fn main() -> ExitCode {
             return ExitCode::from(USAGE);
         }
     };
-    let verify = match &cli.command {
+    let job = match &cli.command {
         Command::Completions { shell } => {
             // Rendered first, then written: a closed pipe (`| head`) ends the output quietly.
             let mut script = Vec::new();
@@ -46,7 +47,8 @@ fn main() -> ExitCode {
             let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), &script);
             return ExitCode::from(READY);
         }
-        Command::Verify(verify) => verify.clone(),
+        Command::Verify(verify) => Job::Verify(verify.clone()),
+        Command::CheckPlan(check) => Job::CheckPlan(check.clone()),
     };
     if cli.verbose > 0 {
         let level = if cli.verbose > 1 {
@@ -74,7 +76,74 @@ fn main() -> ExitCode {
             return ExitCode::from(USAGE);
         }
     };
-    ExitCode::from(runtime.block_on(run(verify, color)))
+    ExitCode::from(runtime.block_on(async {
+        match job {
+            Job::Verify(verify) => run(verify, color).await,
+            Job::CheckPlan(check) => check_plan(check, color).await,
+        }
+    }))
+}
+
+/// What the command line was asked to do, once parsed.
+enum Job {
+    Verify(Verify),
+    CheckPlan(CheckPlan),
+}
+
+/// The SDK configuration for the settings' region and endpoint, and the settings with the
+/// region filled in; `Err` is the exit status, its one line already printed.
+async fn connect(settings: Settings) -> Result<(aws_config::SdkConfig, Settings), u8> {
+    let mut loader = phoenix_shared::aws::sweep_loader();
+    if let Some(region) = &settings.config.aws_region {
+        loader = loader.region(aws_config::Region::new(region.clone()));
+    }
+    if let Some(url) = &settings.endpoint {
+        loader = loader.endpoint_url(url);
+    }
+    let sdk = loader.load().await;
+    if sdk.region().is_none() {
+        eprintln!(
+            "phoenix: configuration error: no AWS region (use --region, AWS_REGION or region in phoenix.toml)"
+        );
+        return Err(USAGE);
+    }
+    let mut settings = settings;
+    if settings.config.aws_region.is_none() {
+        settings.config.aws_region = sdk.region().map(ToString::to_string);
+    }
+    Ok((sdk, settings))
+}
+
+async fn check_plan(check: CheckPlan, color: bool) -> u8 {
+    let settings = match settings(&check.settings_of()) {
+        Ok(s) => s,
+        Err(err) => {
+            eprintln!("phoenix: configuration error: {err}");
+            return USAGE;
+        }
+    };
+    // The plan first: a file that is not a plan is a usage error before any AWS call.
+    let plan = match check_plan::read_plan(&check.plan) {
+        Ok(plan) => plan,
+        Err(err) => {
+            eprintln!("phoenix: {err}");
+            return USAGE;
+        }
+    };
+    let (sdk, settings) = match connect(settings).await {
+        Ok(connected) => connected,
+        Err(status) => return status,
+    };
+    let clients = Clients::current(&sdk);
+    let facts = phoenix_account::gate::read::facts(
+        &clients,
+        &plan,
+        phoenix_shared::Timestamp::now(),
+        settings.max_age,
+    )
+    .await;
+    let judged = phoenix_account::gate::judge(&plan, &facts);
+    check_plan::report(&check, &plan, &judged, settings.max_age, color)
 }
 
 /// Settings resolved from flags, the environment and `phoenix.toml`.
@@ -165,24 +234,11 @@ async fn run(verify: Verify, color: bool) -> u8 {
             return USAGE;
         }
     };
-    let mut loader = phoenix_shared::aws::sweep_loader();
-    if let Some(region) = &settings.config.aws_region {
-        loader = loader.region(aws_config::Region::new(region.clone()));
-    }
-    if let Some(url) = &settings.endpoint {
-        loader = loader.endpoint_url(url);
-    }
-    let sdk = loader.load().await;
-    if sdk.region().is_none() {
-        eprintln!(
-            "phoenix: configuration error: no AWS region (use --region, AWS_REGION or region in phoenix.toml)"
-        );
-        return USAGE;
-    }
-    let mut config = settings.config;
-    if config.aws_region.is_none() {
-        config.aws_region = sdk.region().map(ToString::to_string);
-    }
+    let (sdk, settings) = match connect(settings).await {
+        Ok(connected) => connected,
+        Err(status) => return status,
+    };
+    let config = settings.config.clone();
     let clients = Clients::current(&sdk);
 
     let ticker = progress(std::io::stderr().is_terminal() && verify.format == Format::Table);

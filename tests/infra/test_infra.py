@@ -407,7 +407,7 @@ class Permissions(unittest.TestCase):
             "account/src/policy.rs",
             "account/src/freshness/assess.rs",
             "account/src/freshness/mod.rs",
-            "account/src/gate.rs",
+            "account/src/gate/mod.rs",
             "account/src/audit/checklist.rs",
             "account/src/audit/report.rs",
             "functions/backup-events/src/lib.rs",

@@ -231,3 +231,201 @@ async fn verify_gates_a_destroy_until_phase_one_is_done() {
         text_of(&strict)
     );
 }
+
+/// A plan whose changes are written the way `terraform show -json` writes them.
+fn plan_file(dir: &std::path::Path, changes: Value) -> PathBuf {
+    let plan = json!({
+        "format_version": "1.2",
+        "terraform_version": "1.11.4",
+        "planned_values": {"root_module": {}},
+        "resource_changes": changes,
+        "configuration": {"root_module": {}}
+    });
+    let path = dir.join("plan.json");
+    std::fs::write(&path, plan.to_string()).unwrap();
+    path
+}
+
+fn destroy(address: &str, kind: &str, before: Value) -> Value {
+    json!({
+        "address": address,
+        "mode": "managed",
+        "type": kind,
+        "name": address.rsplit('.').next().unwrap(),
+        "change": {
+            "actions": ["delete"],
+            "before": before,
+            "after": null,
+            "after_unknown": {},
+            "before_sensitive": {"master_password": true},
+            "after_sensitive": false
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_plan_names_what_a_destroy_would_lose_and_passes_once_it_is_recoverable() {
+    use phoenix_tests::account::{
+        backup_job_into, create_bucket, create_efs, create_vault, put_object,
+    };
+    let account = "210000000007";
+    let world = World::in_account("plan", account).await;
+    let (efs_arn, _) = create_efs(&world.sdk, &format!("plan-{account}"), &[]).await;
+    let bucket = format!("plan-uploads-{account}");
+    create_bucket(&world.sdk, &bucket, &[], false).await;
+    put_object(&world.sdk, &bucket, "avatar.png", "0123456789").await;
+    let empty = format!("plan-empty-{account}");
+    create_bucket(&world.sdk, &empty, &[], false).await;
+    create_vault(&world.sdk, "kept", None).await;
+    let dir = tempfile_dir(account);
+    let plan = plan_file(
+        &dir,
+        json!([
+            destroy(
+                "module.app.aws_efs_file_system.uploads",
+                "aws_efs_file_system",
+                json!({"arn": efs_arn, "id": "fs-x"})
+            ),
+            destroy(
+                "aws_s3_bucket.uploads",
+                "aws_s3_bucket",
+                json!({"bucket": bucket, "force_destroy": true})
+            ),
+            destroy(
+                "aws_s3_bucket.empty",
+                "aws_s3_bucket",
+                json!({"bucket": empty})
+            ),
+            destroy(
+                "aws_db_instance.zitadel",
+                "aws_db_instance",
+                json!({
+                    "arn": format!("arn:aws:rds:eu-west-1:{account}:db:zitadel"),
+                    "deletion_protection": true,
+                    "master_password": "planted-db-password"
+                })
+            ),
+            destroy("aws_instance.web", "aws_instance", json!({"id": "i-1"})),
+        ]),
+    );
+    let plan_arg = plan.to_str().unwrap();
+
+    let out = phoenix(&world, &["check-plan", plan_arg, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text_of(&out));
+    let doc = json_of(&out);
+    assert_eq!(doc["safe"], false);
+    let verdict = |address: &str| -> (String, String) {
+        let change = doc["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["address"] == address)
+            .unwrap_or_else(|| panic!("{address} not judged: {doc:#}"));
+        (
+            change["verdict"].as_str().unwrap().to_owned(),
+            change["reason"].as_str().unwrap().to_owned(),
+        )
+    };
+    assert_eq!(verdict("module.app.aws_efs_file_system.uploads").0, "lost");
+    let (uploads, why) = verdict("aws_s3_bucket.uploads");
+    assert_eq!(uploads, "lost");
+    assert!(why.contains("1 object(s)"), "{why}");
+    assert_eq!(verdict("aws_s3_bucket.empty").0, "harmless");
+    assert_eq!(verdict("aws_db_instance.zitadel").0, "blocked");
+    assert_eq!(doc["otherChanges"], 1, "the instance holds no data");
+    assert!(
+        !text_of(&out).contains("planted"),
+        "no sensitive value is printed"
+    );
+
+    // A fresh recovery point of the file system in a vault the plan keeps, and one of the
+    // bucket: the same plan passes, naming each restore source.
+    backup_job_into(&world.sdk, "kept", &efs_arn, "COMPLETED", 1.0, None).await;
+    backup_job_into(
+        &world.sdk,
+        "kept",
+        &format!("arn:aws:s3:::{bucket}"),
+        "COMPLETED",
+        2.0,
+        None,
+    )
+    .await;
+    let out = phoenix(&world, &["check-plan", plan_arg, "--format", "markdown"]);
+    let md = text_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{md}");
+    assert!(md.contains("**Safe**: no data would be lost."), "{md}");
+    assert!(
+        md.contains(
+            "| **recoverable** | `module.app.aws_efs_file_system.uploads` | delete | recovery point"
+        ),
+        "{md}"
+    );
+    assert!(md.contains("in vault kept"), "{md}");
+
+    // A recovery point older than --max-age does not count.
+    let out = phoenix(&world, &["check-plan", plan_arg, "--max-age", "30m"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text_of(&out));
+    assert!(
+        text_of(&out).contains("NOT SAFE: 2 would be lost"),
+        "{}",
+        text_of(&out)
+    );
+}
+
+#[test]
+fn check_plan_refuses_what_is_not_a_plan_in_one_line() {
+    let dir = tempfile_dir("not-a-plan");
+    let cases: [(&str, &[u8], &str); 4] = [
+        (
+            "state.json",
+            br#"{"version": 4, "serial": 1, "lineage": "l", "resources": []}"#,
+            "a Terraform state, not a plan",
+        ),
+        (
+            "cut.json",
+            br#"{"format_version": "1.2", "resource_changes": [{"address": "#,
+            "truncated",
+        ),
+        (
+            "v2.json",
+            br#"{"format_version": "2.0", "resource_changes": []}"#,
+            "format_version 2.0 is not supported",
+        ),
+        (
+            "garbage.bin",
+            &[0x7f, b'E', b'L', b'F', 0, 1, 2],
+            "not JSON",
+        ),
+    ];
+    for (name, bytes, says) in cases {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let out = Command::new(phoenix_binary())
+            .args([
+                "check-plan",
+                path.to_str().unwrap(),
+                "--region",
+                "eu-west-1",
+            ])
+            .env_remove("AWS_ENDPOINT_URL")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{name}: {stderr}");
+        assert!(stderr.contains(says), "{name}: {stderr}");
+        assert!(out.stdout.is_empty(), "{name}");
+    }
+    let missing = Command::new(phoenix_binary())
+        .args(["check-plan", "/no/such/plan.json", "--region", "eu-west-1"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+/// A directory of this test's own under the system's temporary directory.
+fn tempfile_dir(label: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("phoenix-cli-{label}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

@@ -8,6 +8,8 @@
 //! point-in-time recovery. A recovery point counts only if it completed within the gate's
 //! maximum age and lives in a vault the same plan does not destroy.
 
+pub mod read;
+
 use crate::schedule::format_duration;
 use phoenix_shared::time::Timestamp;
 use phoenix_terraform::plan::{Change, Kept, Plan};

@@ -1,0 +1,55 @@
+//! Reading what the gate's verdicts depend on: the recovery points of every data store a
+//! plan destroys, and the objects of every bucket it destroys. One listing of recovery
+//! points per store, one to ten pages of objects per bucket; nothing else.
+
+use super::{DATA_STORES, Facts, resource_of};
+use crate::Clients;
+use futures_util::stream::{self, StreamExt};
+use phoenix_shared::time::Timestamp;
+use phoenix_terraform::plan::Plan;
+
+/// Reads in flight at once.
+pub const CONCURRENCY: usize = 8;
+
+/// The facts for `plan`'s destroys, judged at `now` with recovery points up to
+/// `max_age_seconds` old. A failed read is kept as its reason (the verdict is unknown).
+pub async fn facts(clients: &Clients, plan: &Plan, now: Timestamp, max_age_seconds: i64) -> Facts {
+    let mut facts = Facts::new(now, max_age_seconds);
+    let targets: Vec<(String, bool)> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action.destroys() && DATA_STORES.contains(&c.resource_type.as_str()))
+        .filter_map(|c| Some((resource_of(c)?, c.resource_type == "aws_s3_bucket")))
+        .collect();
+    let read: Vec<_> = stream::iter(targets)
+        .map(|(resource, bucket)| async move {
+            let arn = if bucket {
+                format!("arn:aws:s3:::{resource}")
+            } else {
+                resource.clone()
+            };
+            let points = crate::recovery::completed_points(clients.backup(), &arn)
+                .await
+                .map_err(|failure| failure.to_string());
+            let objects = if bucket {
+                Some(
+                    crate::audit::predestroy::contents(clients, &resource)
+                        .await
+                        .map(|(count, _, _)| count),
+                )
+            } else {
+                None
+            };
+            (resource, arn, points, objects)
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    for (resource, arn, points, objects) in read {
+        facts.points.insert(arn, points);
+        if let Some(objects) = objects {
+            facts.objects.insert(resource, objects);
+        }
+    }
+    facts
+}
