@@ -112,7 +112,15 @@ pub struct Verify {
         hide_env_values = true
     )]
     pub environment: Option<String>,
-    /// The AWS region to audit
+    #[command(flatten)]
+    pub reach: Reach,
+}
+
+/// Where the account is and where the settings are: the same flags for every command that
+/// reads the account.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
+pub struct Reach {
+    /// The AWS region to read
     #[arg(long, env = "AWS_REGION", hide_env_values = true)]
     pub region: Option<String>,
     /// Send every AWS call to this endpoint, e.g. a local emulator
@@ -159,20 +167,8 @@ pub struct CheckPlan {
     /// Oldest recovery point that still counts as a restore source (default 24h; e.g. 6h, 2d)
     #[arg(long, value_name = "DURATION")]
     pub max_age: Option<String>,
-    /// The AWS region the plan's resources live in
-    #[arg(long, env = "AWS_REGION", hide_env_values = true)]
-    pub region: Option<String>,
-    /// Send every AWS call to this endpoint, e.g. a local emulator
-    #[arg(
-        long,
-        value_name = "URL",
-        env = "AWS_ENDPOINT_URL",
-        hide_env_values = true
-    )]
-    pub endpoint_url: Option<String>,
-    /// Settings file (default ./phoenix.toml when it exists)
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub reach: Reach,
 }
 
 impl CheckPlan {
@@ -184,9 +180,7 @@ impl CheckPlan {
             min_score: None,
             format: Format::Table,
             environment: None,
-            region: self.region.clone(),
-            endpoint_url: self.endpoint_url.clone(),
-            config: self.config.clone(),
+            reach: self.reach.clone(),
         }
     }
 }
@@ -205,8 +199,8 @@ impl Verify {
     pub fn overrides(&self) -> BTreeMap<String, String> {
         [
             ("PHOENIX_ENVIRONMENT", &self.environment),
-            ("AWS_REGION", &self.region),
-            ("AWS_ENDPOINT_URL", &self.endpoint_url),
+            ("AWS_REGION", &self.reach.region),
+            ("AWS_ENDPOINT_URL", &self.reach.endpoint_url),
         ]
         .into_iter()
         .filter_map(|(name, value)| {

@@ -155,7 +155,7 @@ struct Settings {
 }
 
 fn settings(verify: &Verify) -> Result<Settings, String> {
-    let path = verify.config.clone().or_else(|| {
+    let path = verify.reach.config.clone().or_else(|| {
         let default = std::path::PathBuf::from("phoenix.toml");
         default.exists().then_some(default)
     });

@@ -242,7 +242,7 @@ impl fmt::Display for Unusable {
         match self {
             Self::NotJson(why) => write!(f, "not JSON ({why}); give the output of terraform show -json PLANFILE"),
             Self::Truncated => f.write_str("the JSON ends early: the plan is truncated"),
-            Self::State => f.write_str("this is a Terraform state, not a plan; for a destroy of a stack, use phoenix verify --pre-destroy --state"),
+            Self::State => f.write_str("this is a Terraform state, not a plan (give the output of terraform show -json PLANFILE; for a destroy, terraform plan -destroy -out=PLANFILE)"),
             Self::UnsupportedFormat(v) => write!(f, "plan format_version {v} is not supported (only 1.x)"),
             Self::NotAPlan(why) => write!(f, "not a Terraform plan: {why}"),
         }
@@ -507,24 +507,7 @@ impl<'de> Visitor<'de> for ChangeSeed {
         }
         Ok(Some(raw))
     }
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(None)
-    }
+    crate::ignore_scalars!(None);
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(None)
@@ -792,24 +775,7 @@ impl<'de> Visitor<'de> for ListElement<'_> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(())
     }
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
+    crate::ignore_scalars!(());
 }
 
 /// SHA-256 of a value as it appears in the plan, hex.
