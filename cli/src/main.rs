@@ -142,7 +142,7 @@ async fn check_plan(check: CheckPlan, color: bool) -> u8 {
         settings.max_age,
     )
     .await;
-    let judged = phoenix_account::gate::judge(&plan, &facts);
+    let judged = phoenix_account::gate::judge(&plan, &facts, &settings.config);
     check_plan::report(&check, &plan, &judged, settings.max_age, color)
 }
 

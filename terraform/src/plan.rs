@@ -66,6 +66,9 @@ pub const KEPT: &[&str] = &[
     "rule.status",
     "rule.noncurrent_version_expiration.noncurrent_days",
     "rule.expiration.days",
+    "server_side_encryption.kms_key_arn",
+    "tags.phoenix:encryption-key",
+    "tags_all.phoenix:encryption-key",
 ];
 
 /// The attributes whose values are secrets by nature: kept only as their SHA-256.

@@ -2,7 +2,7 @@
 
 Served: CreateBackupSelection, ListBackupSelections, GetBackupSelection,
 DeleteBackupSelection, StartBackupJob, DescribeBackupJob, ListBackupJobs (with its
-filters), ListRecoveryPointsByResource, DescribeRecoveryPoint, DeleteRecoveryPoint,
+filters), ListRecoveryPointsByResource, ListRecoveryPointsByBackupVault, DescribeRecoveryPoint, DeleteRecoveryPoint,
 ListProtectedResources, DescribeProtectedResource, DescribeRegionSettings,
 UpdateRegionSettings, Put/Get/DeleteBackupVaultAccessPolicy, StartRestoreJob,
 DescribeRestoreJob, ListRestoreJobs (with its filters), and DeleteBackupPlan's refusal while
@@ -243,6 +243,7 @@ class BackupService:
             ("GET", re.compile(r"/resources/?$"), self.list_protected_resources),
             ("GET", re.compile(r"/resources/(?P<arn>.+)/recovery-points/?$"), self.list_points_by_resource),
             ("GET", re.compile(r"/resources/(?P<arn>arn:.+)$"), self.describe_protected_resource),
+            ("GET", re.compile(r"/backup-vaults/(?P<vault>[^/]+)/recovery-points/?$"), self.list_points_by_vault),
             ("GET", re.compile(r"/backup-vaults/(?P<vault>[^/]+)/recovery-points/(?P<point>.+)$"), self.describe_recovery_point),
             ("DELETE", re.compile(r"/backup-vaults/(?P<vault>[^/]+)/recovery-points/(?P<point>.+)$"), self.delete_recovery_point),
             ("PUT", re.compile(r"/backup-vaults/(?P<vault>[^/]+)/access-policy/?$"), self.put_vault_policy),
@@ -266,6 +267,7 @@ class BackupService:
         "describe_backup_job": "DescribeBackupJob",
         "list_protected_resources": "ListProtectedResources",
         "list_points_by_resource": "ListRecoveryPointsByResource",
+        "list_points_by_vault": "ListRecoveryPointsByBackupVault",
         "describe_protected_resource": "DescribeProtectedResource",
         "describe_recovery_point": "DescribeRecoveryPoint",
         "delete_recovery_point": "DeleteRecoveryPoint",
@@ -514,6 +516,43 @@ class BackupService:
                         "ResourceName": resource_name_of(arn),
                         "IsParent": False,
                         "VaultType": "BACKUP_VAULT",
+                    }.items()
+                    if value is not None
+                }
+                for p in chunk
+            ]
+        }
+        if token:
+            out["NextToken"] = token
+        return out
+
+    def list_points_by_vault(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        """The vault's recovery points, oldest first, filtered by `byResourceArn` and
+        `byResourceType` as the API documents; an unknown vault is ResourceNotFound."""
+        vault = params["vault"]
+        if vault not in r.moto().vaults:
+            raise not_found(f"Backup vault {vault} not found")
+        points = [p for p in r.points.values() if p["BackupVaultName"] == vault]
+        if "byResourceArn" in query:
+            points = [p for p in points if p["ResourceArn"] == query["byResourceArn"]]
+        if "byResourceType" in query:
+            points = [p for p in points if p["ResourceType"] == query["byResourceType"]]
+        points.sort(key=lambda p: p["CreationDate"])
+        chunk, token = page(points, query)
+        out: dict = {
+            "RecoveryPoints": [
+                {
+                    key: (epoch(value) if isinstance(value, dt.datetime) else value)
+                    for key, value in {
+                        "RecoveryPointArn": p["RecoveryPointArn"],
+                        "BackupVaultName": vault,
+                        "BackupVaultArn": r.vault_arn(vault),
+                        "ResourceArn": p["ResourceArn"],
+                        "ResourceType": p["ResourceType"],
+                        "CreationDate": p["CreationDate"],
+                        "Status": p["Status"],
+                        "StatusMessage": p["StatusMessage"],
+                        "BackupSizeInBytes": p["BackupSizeBytes"],
                     }.items()
                     if value is not None
                 }

@@ -1,5 +1,5 @@
 //! The plan gate's judgement: for each change of a Terraform plan that destroys a data
-//! store, whether its data would be lost, can be restored (and from what), would stop the
+//! store (or a vault, a KMS key, a key secret), whether its data would be lost, can be restored (and from what), would stop the
 //! apply, or cannot be judged because a read failed. Pure: the live account comes in as
 //! [`Facts`], read beforehand.
 //!
@@ -12,6 +12,7 @@ pub mod read;
 
 use crate::schedule::format_duration;
 use phoenix_shared::time::Timestamp;
+use phoenix_shared::{Config, tags};
 use phoenix_terraform::plan::{Change, Kept, Plan};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -34,6 +35,8 @@ pub struct Facts {
     pub points: BTreeMap<String, Result<Vec<Point>, String>>,
     /// Objects in a bucket (by name): how many were counted.
     pub objects: BTreeMap<String, Result<u64, String>>,
+    /// The resources whose recovery points a vault (by name) holds, one entry per point.
+    pub vault_points: BTreeMap<String, Result<Vec<String>, String>>,
 }
 
 impl Facts {
@@ -44,6 +47,7 @@ impl Facts {
             max_age_seconds,
             points: BTreeMap::new(),
             objects: BTreeMap::new(),
+            vault_points: BTreeMap::new(),
         }
     }
 }
@@ -135,31 +139,192 @@ pub fn destroyed_vaults(plan: &Plan) -> BTreeSet<String> {
         .collect()
 }
 
-/// Judges every change of the plan that destroys a data store.
-pub fn judge(plan: &Plan, facts: &Facts) -> Vec<Judged> {
+/// Judges every change of the plan that destroys a data store, a backup vault, a KMS key,
+/// or a secret that holds an encryption key (tagged `phoenix:encryption-key`, or named by
+/// `PHOENIX_ENCRYPTION_KEY_SECRETS` in `config`).
+pub fn judge(plan: &Plan, facts: &Facts, config: &Config) -> Vec<Judged> {
     let vaults = destroyed_vaults(plan);
     plan.changes
         .iter()
-        .filter(|c| c.action.destroys() && DATA_STORES.contains(&c.resource_type.as_str()))
-        .map(|c| {
-            let resource = resource_of(c).unwrap_or_default();
-            let verdict = if resource.is_empty() {
-                Verdict::Unknown(
-                    "the plan does not say which resource this is (no arn or bucket in before)"
-                        .to_owned(),
-                )
+        .filter(|c| c.action.destroys())
+        .filter_map(|c| {
+            let kind = c.resource_type.as_str();
+            let (resource, verdict) = if DATA_STORES.contains(&kind) {
+                let resource = resource_of(c).unwrap_or_default();
+                let verdict = if resource.is_empty() {
+                    Verdict::Unknown(
+                        "the plan does not say which resource this is (no arn or bucket in before)"
+                            .to_owned(),
+                    )
+                } else {
+                    verdict(c, &resource, facts, &vaults)
+                };
+                (resource, verdict)
+            } else if kind == "aws_backup_vault" {
+                let name = text(c, "name")
+                    .or_else(|| text(c, "id"))
+                    .unwrap_or_default();
+                (name.to_owned(), vault(c, name, facts))
+            } else if kind == "aws_kms_key" {
+                let arn = text(c, "arn").or_else(|| text(c, "id")).unwrap_or_default();
+                (arn.to_owned(), key(c, plan))
+            } else if kind == "aws_secretsmanager_secret" && is_key_secret(c, config) {
+                let arn = text(c, "arn")
+                    .or_else(|| text(c, "name"))
+                    .unwrap_or_default();
+                (arn.to_owned(), key_secret(c, arn))
             } else {
-                verdict(c, &resource, facts, &vaults)
+                return None;
             };
-            Judged {
+            Some(Judged {
                 address: c.address.clone(),
                 resource_type: c.resource_type.clone(),
                 action: c.action.as_str(),
                 resource,
                 verdict,
-            }
+            })
         })
         .collect()
+}
+
+fn text<'a>(change: &'a Change, name: &str) -> Option<&'a str> {
+    change
+        .before
+        .get(name)
+        .and_then(Kept::as_text)
+        .filter(|t| !t.is_empty())
+}
+
+/// A secret marked as holding an encryption key, by its tag or by configuration.
+fn is_key_secret(change: &Change, config: &Config) -> bool {
+    let tagged = [
+        "tags.phoenix:encryption-key",
+        "tags_all.phoenix:encryption-key",
+    ]
+    .iter()
+    .any(|t| tags::is_true(text(change, t)));
+    tagged
+        || [text(change, "name"), text(change, "arn")]
+            .into_iter()
+            .flatten()
+            .any(|n| config.is_configured_key_secret(n))
+}
+
+fn key_secret(change: &Change, arn: &str) -> Verdict {
+    match change
+        .before
+        .get("recovery_window_in_days")
+        .and_then(Kept::as_number)
+    {
+        Some(0) => Verdict::Lost(
+            "recovery_window_in_days = 0 deletes the key at once: everything encrypted with it cannot be decrypted again"
+                .to_owned(),
+        ),
+        // Terraform's default window is 30 days.
+        days => Verdict::Recoverable(format!(
+            "the secret can be restored for {} days: aws secretsmanager restore-secret --secret-id {arn}",
+            days.unwrap_or(30)
+        )),
+    }
+}
+
+/// The attributes through which a resource names the KMS key that encrypts it.
+const KEY_REFERENCES: &[&str] = &[
+    "kms_key_id",
+    "kms_key_arn",
+    "server_side_encryption.kms_key_arn",
+];
+
+/// A key's deletion loses what it encrypts that the plan keeps: data stores, vaults (their
+/// recovery points) and key secrets. It is reported with its deletion window, the time
+/// left to cancel it.
+fn key(change: &Change, plan: &Plan) -> Verdict {
+    let ids: Vec<&str> = [
+        text(change, "arn"),
+        text(change, "key_id"),
+        text(change, "id"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if ids.is_empty() {
+        return Verdict::Unknown("the plan does not say which key this is".to_owned());
+    }
+    let encrypted: Vec<&str> = plan
+        .changes
+        .iter()
+        .filter(|c| !c.action.destroys())
+        .filter(|c| {
+            KEY_REFERENCES.iter().any(|attr| {
+                [&c.before, &c.after]
+                    .into_iter()
+                    .filter_map(|side| side.get(attr).and_then(Kept::as_text))
+                    .any(|reference| {
+                        ids.iter()
+                            .any(|id| reference == *id || reference.ends_with(&format!("/{id}")))
+                    })
+            })
+        })
+        .map(|c| c.address.as_str())
+        .collect();
+    let window = change
+        .before
+        .get("deletion_window_in_days")
+        .and_then(Kept::as_number)
+        .unwrap_or(30);
+    if encrypted.is_empty() {
+        Verdict::Harmless(format!(
+            "nothing this plan keeps is encrypted with it (the key is deleted after {window} days; recovery points and snapshots encrypted with it elsewhere are not seen in a plan)"
+        ))
+    } else {
+        Verdict::Lost(format!(
+            "it encrypts {}: after its {window}-day deletion window they cannot be decrypted (aws kms cancel-key-deletion undoes it within the window)",
+            encrypted.join(", ")
+        ))
+    }
+}
+
+/// A vault holding recovery points: without `force_destroy` AWS refuses to delete it (the
+/// apply stops); with it, the points go first.
+fn vault(change: &Change, name: &str, facts: &Facts) -> Verdict {
+    let points = match facts.vault_points.get(name) {
+        None => {
+            return Verdict::Unknown(format!(
+                "the recovery points in vault {name} were not listed"
+            ));
+        }
+        Some(Err(why)) => {
+            return Verdict::Unknown(format!("its recovery points could not be listed: {why}"));
+        }
+        Some(Ok(points)) => points,
+    };
+    if points.is_empty() {
+        return Verdict::Harmless("the vault holds no recovery points".to_owned());
+    }
+    let resources: BTreeSet<&str> = points.iter().map(String::as_str).collect();
+    let named = resources
+        .iter()
+        .take(5)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    let more = resources.len().saturating_sub(5);
+    let of = if more > 0 {
+        format!("{named} and {more} more")
+    } else {
+        named
+    };
+    if flag(change, "force_destroy") == Some(true) {
+        Verdict::Lost(format!(
+            "force_destroy deletes its {} recovery point(s), of {of}",
+            points.len()
+        ))
+    } else {
+        Verdict::Blocked(format!(
+            "it holds {} recovery point(s) (of {of}) and force_destroy is off: AWS refuses to delete it and the apply stops here",
+            points.len()
+        ))
+    }
 }
 
 fn flag(change: &Change, name: &str) -> Option<bool> {
@@ -310,6 +475,13 @@ mod tests {
     use phoenix_terraform::plan::{Action, Attributes};
 
     const NOW: i64 = 1_800_000_000;
+
+    fn config() -> Config {
+        Config::for_checks(|name| {
+            (name == "PHOENIX_ENCRYPTION_KEY_SECRETS").then(|| "*-master-key".to_owned())
+        })
+        .expect("config")
+    }
     const DAY: i64 = 86_400;
 
     fn change(kind: &str, action: Action, before: &[(&'static str, Kept)]) -> Change {
@@ -356,7 +528,7 @@ mod tests {
             changes: plan_changes,
             ..Plan::default()
         };
-        judge(&plan, facts)
+        judge(&plan, facts, &config())
             .into_iter()
             .next()
             .map(|j| j.verdict)
@@ -414,7 +586,7 @@ mod tests {
             ..Plan::default()
         };
         assert!(
-            judge(&plan, &facts(&[])).is_empty(),
+            judge(&plan, &facts(&[]), &config()).is_empty(),
             "an update destroys nothing"
         );
     }
@@ -569,6 +741,147 @@ mod tests {
             .as_str(),
             "recoverable"
         );
+    }
+
+    #[test]
+    fn a_key_secret_survives_its_deletion_only_through_a_recovery_window() {
+        let secret = |name: &str, extra: &[(&'static str, Kept)]| {
+            let mut before = vec![
+                ("name", text(name)),
+                (
+                    "arn",
+                    text(&format!(
+                        "arn:aws:secretsmanager:eu-west-1:1:secret:{name}-Ab12"
+                    )),
+                ),
+            ];
+            before.extend_from_slice(extra);
+            change("aws_secretsmanager_secret", Action::Delete, &before)
+        };
+        let immediate = [("recovery_window_in_days", Kept::Number(0))];
+        assert_eq!(
+            one(vec![secret("app-master-key", &immediate)], &facts(&[])).as_str(),
+            "lost"
+        );
+        let windowed = one(
+            vec![secret(
+                "app-master-key",
+                &[("recovery_window_in_days", Kept::Number(7))],
+            )],
+            &facts(&[]),
+        );
+        assert!(
+            matches!(&windowed, Verdict::Recoverable(s) if s.contains("7 days") && s.contains("restore-secret --secret-id arn:aws:secretsmanager")),
+            "{windowed:?}"
+        );
+        let tagged = secret(
+            "db-password",
+            &[
+                ("recovery_window_in_days", Kept::Number(0)),
+                ("tags.phoenix:encryption-key", text(" True ")),
+            ],
+        );
+        assert_eq!(
+            one(vec![tagged], &facts(&[])).as_str(),
+            "lost",
+            "the tag marks it, any case"
+        );
+        let plain = Plan {
+            changes: vec![secret("db-password", &immediate)],
+            ..Plan::default()
+        };
+        assert!(
+            judge(&plain, &facts(&[]), &config()).is_empty(),
+            "a secret that holds no key is not judged"
+        );
+    }
+
+    #[test]
+    fn a_key_deletion_names_what_it_encrypts_that_the_plan_keeps() {
+        const KEY: &str = "arn:aws:kms:eu-west-1:1:key/1234abcd";
+        let key = change(
+            "aws_kms_key",
+            Action::Delete,
+            &[
+                ("arn", text(KEY)),
+                ("key_id", text("1234abcd")),
+                ("deletion_window_in_days", Kept::Number(7)),
+            ],
+        );
+        let mut kept_efs = change(
+            "aws_efs_file_system",
+            Action::NoOp,
+            &[("arn", text(EFS)), ("kms_key_id", text(KEY))],
+        );
+        kept_efs.address = "aws_efs_file_system.uploads".to_owned();
+        let mut vault = change(
+            "aws_backup_vault",
+            Action::NoOp,
+            &[("name", text("main")), ("kms_key_arn", text(KEY))],
+        );
+        vault.address = "aws_backup_vault.main".to_owned();
+        let lost = one(vec![key.clone(), kept_efs, vault], &facts(&[]));
+        assert!(
+            matches!(&lost, Verdict::Lost(s) if s.contains("aws_efs_file_system.uploads, aws_backup_vault.main") && s.contains("7-day")),
+            "{lost:?}"
+        );
+        let mut gone_too = change(
+            "aws_efs_file_system",
+            Action::Delete,
+            &[("arn", text(EFS)), ("kms_key_id", text(KEY))],
+        );
+        gone_too.address = "aws_efs_file_system.uploads".to_owned();
+        let plan = Plan {
+            changes: vec![key, gone_too],
+            ..Plan::default()
+        };
+        let judged = judge(&plan, &facts(&[]), &config());
+        let key_verdict = judged
+            .iter()
+            .find(|j| j.resource_type == "aws_kms_key")
+            .map(|j| j.verdict.as_str());
+        assert_eq!(
+            key_verdict,
+            Some("harmless"),
+            "what is destroyed with it is judged on its own: {judged:?}"
+        );
+    }
+
+    #[test]
+    fn a_vault_with_points_stops_the_apply_unless_force_destroy_deletes_them() {
+        let vault = |extra: &[(&'static str, Kept)]| {
+            let mut before = vec![("name", text("main"))];
+            before.extend_from_slice(extra);
+            change("aws_backup_vault", Action::Delete, &before)
+        };
+        let listed = |points: Result<Vec<String>, String>| {
+            let mut f = facts(&[]);
+            f.vault_points.insert("main".to_owned(), points);
+            f
+        };
+        assert_eq!(
+            one(vec![vault(&[])], &listed(Ok(Vec::new()))).as_str(),
+            "harmless"
+        );
+        let two = Ok(vec![EFS.to_owned(), EFS.to_owned()]);
+        let blocked = one(vec![vault(&[])], &listed(two.clone()));
+        assert!(
+            matches!(&blocked, Verdict::Blocked(s) if s.contains("2 recovery point(s)")),
+            "{blocked:?}"
+        );
+        let lost = one(
+            vec![vault(&[("force_destroy", Kept::Bool(true))])],
+            &listed(two),
+        );
+        assert!(
+            matches!(&lost, Verdict::Lost(s) if s.contains(EFS)),
+            "{lost:?}"
+        );
+        assert_eq!(
+            one(vec![vault(&[])], &listed(Err("AccessDenied".to_owned()))).as_str(),
+            "unknown"
+        );
+        assert_eq!(one(vec![vault(&[])], &facts(&[])).as_str(), "unknown");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Reading what the gate's verdicts depend on: the recovery points of every data store a
-//! plan destroys, and the objects of every bucket it destroys. One listing of recovery
-//! points per store, one to ten pages of objects per bucket; nothing else.
+//! plan destroys, the objects of every bucket and the recovery points in every vault it
+//! destroys. One listing per store and per vault, one to ten pages of objects per bucket;
+//! nothing else (KMS keys and key secrets are judged from the plan alone).
 
 use super::{DATA_STORES, Facts, resource_of};
 use crate::Clients;
@@ -51,5 +52,17 @@ pub async fn facts(clients: &Clients, plan: &Plan, now: Timestamp, max_age_secon
             facts.objects.insert(resource, objects);
         }
     }
+    let vaults: Vec<String> = super::destroyed_vaults(plan).into_iter().collect();
+    let listed: Vec<_> = stream::iter(vaults)
+        .map(|vault| async move {
+            let resources = crate::recovery::resources_in_vault(clients.backup(), &vault)
+                .await
+                .map_err(|failure| failure.to_string());
+            (vault, resources)
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    facts.vault_points.extend(listed);
     facts
 }

@@ -277,6 +277,10 @@ async fn check_plan_names_what_a_destroy_would_lose_and_passes_once_it_is_recove
     let empty = format!("plan-empty-{account}");
     create_bucket(&world.sdk, &empty, &[], false).await;
     create_vault(&world.sdk, "kept", None).await;
+    // A fresh point of the file system, but in a vault the same plan destroys: it does not
+    // count, and the vault, holding it, stops the apply.
+    create_vault(&world.sdk, "doomed", None).await;
+    backup_job_into(&world.sdk, "doomed", &efs_arn, "COMPLETED", 0.5, None).await;
     let dir = tempfile_dir(account);
     let plan = plan_file(
         &dir,
@@ -306,6 +310,11 @@ async fn check_plan_names_what_a_destroy_would_lose_and_passes_once_it_is_recove
                 })
             ),
             destroy("aws_instance.web", "aws_instance", json!({"id": "i-1"})),
+            destroy(
+                "aws_backup_vault.doomed",
+                "aws_backup_vault",
+                json!({"name": "doomed"})
+            ),
         ]),
     );
     let plan_arg = plan.to_str().unwrap();
@@ -332,6 +341,9 @@ async fn check_plan_names_what_a_destroy_would_lose_and_passes_once_it_is_recove
     assert!(why.contains("1 object(s)"), "{why}");
     assert_eq!(verdict("aws_s3_bucket.empty").0, "harmless");
     assert_eq!(verdict("aws_db_instance.zitadel").0, "blocked");
+    let (doomed, why) = verdict("aws_backup_vault.doomed");
+    assert_eq!(doomed, "blocked", "{why}");
+    assert!(why.contains("1 recovery point(s)"), "{why}");
     assert_eq!(doc["otherChanges"], 1, "the instance holds no data");
     assert!(
         !text_of(&out).contains("planted"),
