@@ -13,7 +13,8 @@ pub mod read;
 use crate::schedule::format_duration;
 use phoenix_shared::time::Timestamp;
 use phoenix_shared::{Config, tags};
-use phoenix_terraform::plan::{Change, Kept, Plan};
+use phoenix_terraform::plan::{Action, Change, Kept, Plan};
+use phoenix_terraform::state::{GENERATOR_TYPES, SECRET_VERSION_TYPE};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A completed recovery point of a resource.
@@ -141,50 +142,119 @@ pub fn destroyed_vaults(plan: &Plan) -> BTreeSet<String> {
 
 /// Judges every change of the plan that destroys a data store, a backup vault, a KMS key,
 /// or a secret that holds an encryption key (tagged `phoenix:encryption-key`, or named by
-/// `PHOENIX_ENCRYPTION_KEY_SECRETS` in `config`).
+/// `PHOENIX_ENCRYPTION_KEY_SECRETS` in `config`), and every change that would give an
+/// encryption key a new value (a generator named by `PHOENIX_ENCRYPTION_KEY_RESOURCES`
+/// replaced, a key secret's version replaced or rewritten).
 pub fn judge(plan: &Plan, facts: &Facts, config: &Config) -> Vec<Judged> {
     let vaults = destroyed_vaults(plan);
-    plan.changes
+    let mut judged: Vec<Judged> = plan
+        .changes
         .iter()
-        .filter(|c| c.action.destroys())
-        .filter_map(|c| {
-            let kind = c.resource_type.as_str();
-            let (resource, verdict) = if DATA_STORES.contains(&kind) {
-                let resource = resource_of(c).unwrap_or_default();
-                let verdict = if resource.is_empty() {
-                    Verdict::Unknown(
+        .filter_map(|c| regenerated(c, plan, config))
+        .collect();
+    judged.extend(
+        plan.changes
+            .iter()
+            .filter(|c| c.action.destroys())
+            .filter_map(|c| {
+                let kind = c.resource_type.as_str();
+                let (resource, verdict) = if DATA_STORES.contains(&kind) {
+                    let resource = resource_of(c).unwrap_or_default();
+                    let verdict = if resource.is_empty() {
+                        Verdict::Unknown(
                         "the plan does not say which resource this is (no arn or bucket in before)"
                             .to_owned(),
                     )
+                    } else {
+                        verdict(c, &resource, facts, &vaults)
+                    };
+                    (resource, verdict)
+                } else if kind == "aws_backup_vault" {
+                    let name = text(c, "name")
+                        .or_else(|| text(c, "id"))
+                        .unwrap_or_default();
+                    (name.to_owned(), vault(c, name, facts))
+                } else if kind == "aws_kms_key" {
+                    let arn = text(c, "arn").or_else(|| text(c, "id")).unwrap_or_default();
+                    (arn.to_owned(), key(c, plan))
+                } else if kind == "aws_secretsmanager_secret" && is_key_secret(c, config) {
+                    let arn = text(c, "arn")
+                        .or_else(|| text(c, "name"))
+                        .unwrap_or_default();
+                    (arn.to_owned(), key_secret(c, arn))
                 } else {
-                    verdict(c, &resource, facts, &vaults)
+                    return None;
                 };
-                (resource, verdict)
-            } else if kind == "aws_backup_vault" {
-                let name = text(c, "name")
-                    .or_else(|| text(c, "id"))
-                    .unwrap_or_default();
-                (name.to_owned(), vault(c, name, facts))
-            } else if kind == "aws_kms_key" {
-                let arn = text(c, "arn").or_else(|| text(c, "id")).unwrap_or_default();
-                (arn.to_owned(), key(c, plan))
-            } else if kind == "aws_secretsmanager_secret" && is_key_secret(c, config) {
-                let arn = text(c, "arn")
-                    .or_else(|| text(c, "name"))
-                    .unwrap_or_default();
-                (arn.to_owned(), key_secret(c, arn))
-            } else {
-                return None;
-            };
-            Some(Judged {
-                address: c.address.clone(),
-                resource_type: c.resource_type.clone(),
-                action: c.action.as_str(),
-                resource,
-                verdict,
-            })
-        })
-        .collect()
+                Some(Judged {
+                    address: c.address.clone(),
+                    resource_type: c.resource_type.clone(),
+                    action: c.action.as_str(),
+                    resource,
+                    verdict,
+                })
+            }),
+    );
+    judged
+}
+
+/// What an operator does about a key that is about to change.
+const KEEP_THE_KEY: &str = "copy the current value first, add lifecycle { ignore_changes = all } to the generator (and ignore_changes = [secret_string] to the secret version), and keep keys in a stack that is never destroyed";
+
+/// A change that gives an encryption key a new value: data encrypted with the old one can
+/// no longer be decrypted (`encryption-key-regenerated`, seen before it happens).
+fn regenerated(change: &Change, plan: &Plan, config: &Config) -> Option<Judged> {
+    let kind = change.resource_type.as_str();
+    let generator = GENERATOR_TYPES.iter().any(|(t, _)| *t == kind);
+    let why = if generator {
+        if !matches!(change.action, Action::Replace { .. })
+            || !config.is_key_resource_name(&change.name)
+        {
+            return None;
+        }
+        format!(
+            "encryption-key-regenerated: {} gets a new value; data encrypted with the old key cannot be decrypted: {KEEP_THE_KEY}",
+            change.address
+        )
+    } else if kind == SECRET_VERSION_TYPE {
+        let secret = change
+            .before
+            .get("secret_id")
+            .or_else(|| change.after.get("secret_id"))
+            .and_then(Kept::as_text)?;
+        let key_secret = names_of_secret(secret)
+            .iter()
+            .any(|n| config.is_configured_key_secret(n))
+            || plan.changes.iter().any(|c| {
+                c.resource_type == "aws_secretsmanager_secret"
+                    && [text(c, "arn"), text(c, "id"), text(c, "name")].contains(&Some(secret))
+                    && is_key_secret(c, config)
+            });
+        let value = |side: &phoenix_terraform::plan::Attributes| {
+            side.get("secret_string")
+                .or_else(|| side.get("secret_binary"))
+                .cloned()
+        };
+        let rewritten = match change.action {
+            Action::Replace { .. } => true,
+            Action::Update => value(&change.before) != value(&change.after),
+            _ => false,
+        };
+        if !key_secret || !rewritten {
+            return None;
+        }
+        format!(
+            "encryption-key-regenerated: the key in {secret} gets a new value; data encrypted with the old key cannot be decrypted unless the old version stays (AWSPREVIOUS): {KEEP_THE_KEY}"
+        )
+    } else {
+        return None;
+    };
+    Some(Judged {
+        address: change.address.clone(),
+        resource_type: change.resource_type.clone(),
+        action: change.action.as_str(),
+        resource: change.address.clone(),
+        verdict: Verdict::Lost(why),
+    })
 }
 
 fn text<'a>(change: &'a Change, name: &str) -> Option<&'a str> {
@@ -207,7 +277,23 @@ fn is_key_secret(change: &Change, config: &Config) -> bool {
         || [text(change, "name"), text(change, "arn")]
             .into_iter()
             .flatten()
-            .any(|n| config.is_configured_key_secret(n))
+            .flat_map(names_of_secret)
+            .any(|n| config.is_configured_key_secret(&n))
+}
+
+/// The spellings a secret's patterns may match: as given, and for an ARN
+/// (`…:secret:NAME-AbCdEf`) its name with and without the six-character suffix AWS adds.
+fn names_of_secret(id: &str) -> Vec<String> {
+    let mut names = vec![id.to_owned()];
+    if let Some((_, name)) = id.split_once(":secret:") {
+        names.push(name.to_owned());
+        if let Some((base, suffix)) = name.rsplit_once('-')
+            && suffix.len() == 6
+        {
+            names.push(base.to_owned());
+        }
+    }
+    names
 }
 
 fn key_secret(change: &Change, arn: &str) -> Verdict {
@@ -472,7 +558,7 @@ fn verdict(change: &Change, resource: &str, facts: &Facts, vaults: &BTreeSet<Str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use phoenix_terraform::plan::{Action, Attributes};
+    use phoenix_terraform::plan::Attributes;
 
     const NOW: i64 = 1_800_000_000;
 
@@ -882,6 +968,82 @@ mod tests {
             "unknown"
         );
         assert_eq!(one(vec![vault(&[])], &facts(&[])).as_str(), "unknown");
+    }
+
+    #[test]
+    fn a_key_that_would_get_a_new_value_is_lost_before_it_happens() {
+        let mut generator = change(
+            "random_password",
+            Action::Replace {
+                create_first: false,
+            },
+            &[],
+        );
+        generator.name = "master_key".to_owned();
+        generator.address = "random_password.master_key".to_owned();
+        let verdict = one(vec![generator.clone()], &facts(&[]));
+        assert!(
+            matches!(&verdict, Verdict::Lost(s) if s.starts_with("encryption-key-regenerated: random_password.master_key") && s.contains("ignore_changes")),
+            "{verdict:?}"
+        );
+        let mut password = generator.clone();
+        password.name = "admin_password".to_owned();
+        let plan = Plan {
+            changes: vec![password],
+            ..Plan::default()
+        };
+        assert!(
+            judge(&plan, &facts(&[]), &config()).is_empty(),
+            "not a key by name"
+        );
+        let mut created = generator;
+        created.action = Action::Create;
+        let plan = Plan {
+            changes: vec![created],
+            ..Plan::default()
+        };
+        assert!(
+            judge(&plan, &facts(&[]), &config()).is_empty(),
+            "a first value replaces nothing"
+        );
+
+        const SECRET: &str = "arn:aws:secretsmanager:eu-west-1:1:secret:app-master-key-Ab12Cd";
+        let version = |action: Action, old: &str, new: Kept| {
+            let mut v = change(
+                SECRET_VERSION_TYPE,
+                action,
+                &[
+                    ("secret_id", text(SECRET)),
+                    ("secret_string", Kept::Digest(old.to_owned())),
+                ],
+            );
+            v.after = [("secret_id", text(SECRET)), ("secret_string", new)]
+                .into_iter()
+                .collect();
+            v
+        };
+        let rewritten = one(
+            vec![version(Action::Update, "aa", Kept::Digest("bb".to_owned()))],
+            &facts(&[]),
+        );
+        assert_eq!(rewritten.as_str(), "lost", "{rewritten:?}");
+        let unknown_yet = one(
+            vec![version(Action::Update, "aa", Kept::Unknown)],
+            &facts(&[]),
+        );
+        assert_eq!(
+            unknown_yet.as_str(),
+            "lost",
+            "a value known only after apply is a new value"
+        );
+        let plan = Plan {
+            changes: vec![version(Action::Update, "aa", Kept::Digest("aa".to_owned()))],
+            ..Plan::default()
+        };
+        assert!(
+            judge(&plan, &facts(&[]), &config()).is_empty(),
+            "the same value is no change"
+        );
     }
 
     #[test]
