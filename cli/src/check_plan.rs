@@ -33,10 +33,12 @@ fn label(verdict: &Verdict) -> &'static str {
         Verdict::Blocked(_) => "BLOCKED",
         Verdict::Unknown(_) => "UNKNOWN",
         Verdict::Harmless(_) => "HARMLESS",
+        Verdict::Weakened(_) => "WEAKENED",
     }
 }
 
-fn counts(judged: &[Judged]) -> (usize, usize) {
+/// How many would be lost, could not be judged, and weaken protection.
+fn counts(judged: &[Judged]) -> (usize, usize, usize) {
     let lost = judged
         .iter()
         .filter(|j| matches!(j.verdict, Verdict::Lost(_)))
@@ -45,7 +47,11 @@ fn counts(judged: &[Judged]) -> (usize, usize) {
         .iter()
         .filter(|j| matches!(j.verdict, Verdict::Unknown(_)))
         .count();
-    (lost, unknown)
+    let weakened = judged
+        .iter()
+        .filter(|j| matches!(j.verdict, Verdict::Weakened(_)))
+        .count();
+    (lost, unknown, weakened)
 }
 
 pub fn to_json(plan: &Plan, judged: &[Judged], max_age: i64) -> Value {
@@ -76,16 +82,16 @@ pub fn table(plan: &Plan, judged: &[Judged], max_age: i64, color: bool) -> Strin
         }
     };
     let mut out = String::new();
-    let (lost, unknown) = counts(judged);
+    let (lost, unknown, weakened) = counts(judged);
     let _ = writeln!(
         out,
-        "phoenix check-plan: {} data store(s) destroyed or replaced (recovery points count up to {} old)",
+        "phoenix check-plan: {} change(s) judged (recovery points count up to {} old)",
         judged.len(),
         format_duration(max_age)
     );
     for j in judged {
         let code = match j.verdict {
-            Verdict::Lost(_) | Verdict::Unknown(_) => "31",
+            Verdict::Lost(_) | Verdict::Unknown(_) | Verdict::Weakened(_) => "31",
             Verdict::Blocked(_) => "33",
             _ => "32",
         };
@@ -106,7 +112,7 @@ pub fn table(plan: &Plan, judged: &[Judged], max_age: i64, color: bool) -> Strin
     } else {
         paint(
             &format!(
-                "NOT SAFE: {lost} would be lost, {} could not be judged",
+                "NOT SAFE: {lost} would be lost, {} could not be judged, {weakened} weaken protection",
                 unknown + plan.unreadable.len()
             ),
             "31",
@@ -120,14 +126,14 @@ pub fn table(plan: &Plan, judged: &[Judged], max_age: i64, color: bool) -> Strin
 pub fn markdown(plan: &Plan, judged: &[Judged], max_age: i64) -> String {
     let cell = |text: &str| text.replace('|', "\\|").replace('\n', " ");
     let mut out = String::new();
-    let (lost, unknown) = counts(judged);
+    let (lost, unknown, weakened) = counts(judged);
     let _ = writeln!(out, "### Phoenix Guard: what this plan does to the data\n");
     if safe(plan, judged) {
         let _ = writeln!(out, "**Safe**: no data would be lost.\n");
     } else {
         let _ = writeln!(
             out,
-            "**Not safe**: {lost} data store(s) would be lost, {} change(s) could not be judged.\n",
+            "**Not safe**: {lost} data store(s) would be lost, {} change(s) could not be judged, {weakened} weaken protection.\n",
             unknown + plan.unreadable.len()
         );
     }

@@ -10,9 +10,10 @@
 
 pub mod read;
 
+use crate::policy::{LifecycleRule, LifecycleVerdict, assess_lifecycle};
 use crate::schedule::format_duration;
 use phoenix_shared::time::Timestamp;
-use phoenix_shared::{Config, tags};
+use phoenix_shared::{Config, checks, tags};
 use phoenix_terraform::plan::{Action, Change, Kept, Plan};
 use phoenix_terraform::state::{GENERATOR_TYPES, SECRET_VERSION_TYPE};
 use std::collections::{BTreeMap, BTreeSet};
@@ -66,6 +67,9 @@ pub enum Verdict {
     Unknown(String),
     /// Nothing is held (an empty bucket): why.
     Harmless(String),
+    /// The data stays, but what protects it is weakened in place (the check a guard would
+    /// page, and why): the same rules `protection-guard` and the audit apply.
+    Weakened(String),
 }
 
 impl Verdict {
@@ -76,6 +80,7 @@ impl Verdict {
             Self::Blocked(_) => "blocked",
             Self::Unknown(_) => "unknown",
             Self::Harmless(_) => "harmless",
+            Self::Weakened(_) => "weakened",
         }
     }
 
@@ -85,11 +90,13 @@ impl Verdict {
             | Self::Recoverable(r)
             | Self::Blocked(r)
             | Self::Unknown(r)
-            | Self::Harmless(r) => r,
+            | Self::Harmless(r)
+            | Self::Weakened(r) => r,
         }
     }
 
-    /// Whether the gate passes this change: nothing lost, nothing unknown.
+    /// Whether the gate passes this change: nothing lost, nothing unknown, no protection
+    /// weakened.
     pub const fn passes(&self) -> bool {
         matches!(
             self,
@@ -150,7 +157,7 @@ pub fn judge(plan: &Plan, facts: &Facts, config: &Config) -> Vec<Judged> {
     let mut judged: Vec<Judged> = plan
         .changes
         .iter()
-        .filter_map(|c| regenerated(c, plan, config))
+        .filter_map(|c| regenerated(c, plan, config).or_else(|| weakened(c, config)))
         .collect();
     judged.extend(
         plan.changes
@@ -197,6 +204,101 @@ pub fn judge(plan: &Plan, facts: &Facts, config: &Config) -> Vec<Judged> {
     judged
 }
 
+/// An in-place update that weakens what protects data, by the rules the guards page on.
+/// (Deleting a plan, a selection, a trail or a vault lock is left out: in a destroy of the
+/// whole stack it goes with the data it protected.)
+fn weakened(change: &Change, config: &Config) -> Option<Judged> {
+    if !matches!(change.action, Action::Update | Action::Create) {
+        return None;
+    }
+    let before = |n: &str| change.before.get(n);
+    let after = |n: &str| change.after.get(n);
+    let turned_off = |n: &str| {
+        before(n).and_then(Kept::as_bool) == Some(true)
+            && after(n).and_then(Kept::as_bool) == Some(false)
+    };
+    let status = |side: Option<&Kept>| side.and_then(Kept::as_text).map(str::to_owned);
+    let update = change.action == Action::Update;
+    let (check, why) = match change.resource_type.as_str() {
+        "aws_s3_bucket_versioning"
+            if status(after("versioning_configuration.status")).is_some_and(|s| s != "Enabled")
+                && status(before("versioning_configuration.status")).as_deref() == Some("Enabled") =>
+        {
+            (
+                Some(checks::S3_VERSIONING_SUSPENDED),
+                "versioning goes from Enabled to Suspended: objects overwritten or deleted from now on are gone for good".to_owned(),
+            )
+        }
+        "aws_db_instance" | "aws_rds_cluster" if update && turned_off("deletion_protection") => (
+            Some(checks::RDS_DELETION_PROTECTION_OFF),
+            "deletion protection is turned off: a terraform destroy or one call deletes the database".to_owned(),
+        ),
+        "aws_db_instance" | "aws_rds_cluster"
+            if update
+                && after("backup_retention_period")
+                    .and_then(Kept::as_number)
+                    .is_some_and(|d| u64::try_from(d).unwrap_or(0) < config.min_backup_retention_days) =>
+        {
+            (
+                Some(checks::RDS_BACKUP_RETENTION_LOW),
+                format!(
+                    "automated backups kept {} days, below the policy's {}",
+                    after("backup_retention_period").and_then(Kept::as_number).unwrap_or(0),
+                    config.min_backup_retention_days
+                ),
+            )
+        }
+        "aws_db_instance" | "aws_rds_cluster"
+            if update
+                && before("skip_final_snapshot").and_then(Kept::as_bool) == Some(false)
+                && after("skip_final_snapshot").and_then(Kept::as_bool) == Some(true) =>
+        {
+            (
+                None,
+                "skip_final_snapshot is turned on: a later destroy takes no final snapshot".to_owned(),
+            )
+        }
+        "aws_dynamodb_table" if update && turned_off("deletion_protection_enabled") => (
+            None,
+            "deletion protection is turned off: a terraform destroy deletes the table".to_owned(),
+        ),
+        "aws_dynamodb_table" if update && turned_off("point_in_time_recovery.enabled") => (
+            None,
+            "point-in-time recovery is turned off: no continuous backups, and no system backup if the table is deleted".to_owned(),
+        ),
+        "aws_cloudtrail" if update && turned_off("enable_logging") => (
+            Some(checks::CLOUDTRAIL_STOPPED),
+            "the trail stops logging: protection-guard sees no API calls".to_owned(),
+        ),
+        "aws_s3_bucket_lifecycle_configuration" => {
+            let rule = LifecycleRule {
+                enabled: status(after("rule.status")).as_deref() == Some("Enabled"),
+                expiration_days: after("rule.expiration.days").and_then(Kept::as_number),
+                noncurrent_days: after("rule.noncurrent_version_expiration.noncurrent_days")
+                    .and_then(Kept::as_number),
+            };
+            match assess_lifecycle(&[rule], config.min_version_retention_days) {
+                LifecycleVerdict::Deletes(why) => (
+                    Some(checks::S3_LIFECYCLE_WEAKENED),
+                    format!("the lifecycle deletes data early: {why}"),
+                ),
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    Some(Judged {
+        address: change.address.clone(),
+        resource_type: change.resource_type.clone(),
+        action: change.action.as_str(),
+        resource: change.address.clone(),
+        verdict: Verdict::Weakened(match check {
+            Some(check) => format!("{check}: {why}"),
+            None => why,
+        }),
+    })
+}
+
 /// What an operator does about a key that is about to change.
 const KEEP_THE_KEY: &str = "copy the current value first, add lifecycle { ignore_changes = all } to the generator (and ignore_changes = [secret_string] to the secret version), and keep keys in a stack that is never destroyed";
 
@@ -212,7 +314,8 @@ fn regenerated(change: &Change, plan: &Plan, config: &Config) -> Option<Judged> 
             return None;
         }
         format!(
-            "encryption-key-regenerated: {} gets a new value; data encrypted with the old key cannot be decrypted: {KEEP_THE_KEY}",
+            "{}: {} gets a new value; data encrypted with the old key cannot be decrypted: {KEEP_THE_KEY}",
+            checks::ENCRYPTION_KEY_REGENERATED,
             change.address
         )
     } else if kind == SECRET_VERSION_TYPE {
@@ -243,7 +346,8 @@ fn regenerated(change: &Change, plan: &Plan, config: &Config) -> Option<Judged> 
             return None;
         }
         format!(
-            "encryption-key-regenerated: the key in {secret} gets a new value; data encrypted with the old key cannot be decrypted unless the old version stays (AWSPREVIOUS): {KEEP_THE_KEY}"
+            "{}: the key in {secret} gets a new value; data encrypted with the old key cannot be decrypted unless the old version stays (AWSPREVIOUS): {KEEP_THE_KEY}",
+            checks::ENCRYPTION_KEY_REGENERATED
         )
     } else {
         return None;
@@ -1047,8 +1151,119 @@ mod tests {
     }
 
     #[test]
-    fn only_lost_and_unknown_fail_the_gate() {
+    fn an_update_that_weakens_protection_fails_the_gate_by_the_guards_rules() {
+        let update =
+            |kind: &str, before: &[(&'static str, Kept)], after: &[(&'static str, Kept)]| {
+                let mut c = change(kind, Action::Update, before);
+                c.after = after.iter().cloned().collect();
+                c
+            };
+        let on = Kept::Bool(true);
+        let off = Kept::Bool(false);
+        let table: Vec<(Change, &str)> = vec![
+            (
+                update(
+                    "aws_s3_bucket_versioning",
+                    &[("versioning_configuration.status", text("Enabled"))],
+                    &[("versioning_configuration.status", text("Suspended"))],
+                ),
+                "s3-versioning-suspended",
+            ),
+            (
+                update(
+                    "aws_db_instance",
+                    &[("deletion_protection", on.clone())],
+                    &[("deletion_protection", off.clone())],
+                ),
+                "rds-deletion-protection-off",
+            ),
+            (
+                update(
+                    "aws_rds_cluster",
+                    &[("backup_retention_period", Kept::Number(14))],
+                    &[("backup_retention_period", Kept::Number(1))],
+                ),
+                "rds-backup-retention-low",
+            ),
+            (
+                update(
+                    "aws_db_instance",
+                    &[("skip_final_snapshot", off.clone())],
+                    &[("skip_final_snapshot", on.clone())],
+                ),
+                "skip_final_snapshot is turned on",
+            ),
+            (
+                update(
+                    "aws_dynamodb_table",
+                    &[("point_in_time_recovery.enabled", on.clone())],
+                    &[("point_in_time_recovery.enabled", off.clone())],
+                ),
+                "point-in-time recovery is turned off",
+            ),
+            (
+                update(
+                    "aws_cloudtrail",
+                    &[("enable_logging", on.clone())],
+                    &[("enable_logging", off.clone())],
+                ),
+                "cloudtrail-stopped",
+            ),
+            (
+                update(
+                    "aws_s3_bucket_lifecycle_configuration",
+                    &[],
+                    &[
+                        ("rule.status", text("Enabled")),
+                        (
+                            "rule.noncurrent_version_expiration.noncurrent_days",
+                            Kept::Number(1),
+                        ),
+                    ],
+                ),
+                "s3-lifecycle-weakened",
+            ),
+        ];
+        for (c, says) in table {
+            let verdict = one(vec![c.clone()], &facts(&[]));
+            assert!(
+                matches!(&verdict, Verdict::Weakened(s) if s.contains(says)),
+                "{}: {verdict:?}",
+                c.resource_type
+            );
+            assert!(!verdict.passes());
+        }
+        let kept = vec![
+            update(
+                "aws_db_instance",
+                &[("deletion_protection", on.clone())],
+                &[("deletion_protection", on.clone())],
+            ),
+            update(
+                "aws_rds_cluster",
+                &[("backup_retention_period", Kept::Number(7))],
+                &[("backup_retention_period", Kept::Number(14))],
+            ),
+            update(
+                "aws_s3_bucket_versioning",
+                &[("versioning_configuration.status", text("Suspended"))],
+                &[("versioning_configuration.status", text("Enabled"))],
+            ),
+        ];
+        let plan = Plan {
+            changes: kept,
+            ..Plan::default()
+        };
+        assert!(
+            judge(&plan, &facts(&[]), &config()).is_empty(),
+            "strengthening is not judged"
+        );
+    }
+
+    #[test]
+    fn only_lost_unknown_and_weakened_fail_the_gate() {
         assert!(!Verdict::Lost(String::new()).passes());
+        assert!(!Verdict::Weakened(String::new()).passes());
         assert!(!Verdict::Unknown(String::new()).passes());
         assert!(Verdict::Recoverable(String::new()).passes());
         assert!(Verdict::Blocked(String::new()).passes());
