@@ -163,6 +163,25 @@ def page(items: list, query: dict, limit: int = 1000) -> tuple[list, str | None]
     return chunk, next_token
 
 
+def points_page(points: list, query: dict, view) -> dict:
+    """One page of `RecoveryPoints`: each point as `view` shows it, dates as epoch seconds,
+    absent fields left out, and the `NextToken` of the next page."""
+    chunk, token = page(points, query)
+    out: dict = {
+        "RecoveryPoints": [
+            {
+                key: (epoch(value) if isinstance(value, dt.datetime) else value)
+                for key, value in view(p).items()
+                if value is not None
+            }
+            for p in chunk
+        ]
+    }
+    if token:
+        out["NextToken"] = token
+    return out
+
+
 class Region:
     """AWS Backup state of one account in one region."""
 
@@ -501,30 +520,21 @@ class BackupService:
         if query.get("managedByAWSBackupOnly", "false").lower() == "true":
             points = [p for p in points if p["CreatedByBackup"]]
         points.sort(key=lambda p: p["CreationDate"])
-        chunk, token = page(points, query)
-        out: dict = {
-            "RecoveryPoints": [
-                {
-                    key: (epoch(value) if isinstance(value, dt.datetime) else value)
-                    for key, value in {
-                        "RecoveryPointArn": p["RecoveryPointArn"],
-                        "CreationDate": p["CreationDate"],
-                        "Status": p["Status"],
-                        "StatusMessage": p["StatusMessage"],
-                        "BackupSizeBytes": p["BackupSizeBytes"],
-                        "BackupVaultName": p["BackupVaultName"],
-                        "ResourceName": resource_name_of(arn),
-                        "IsParent": False,
-                        "VaultType": "BACKUP_VAULT",
-                    }.items()
-                    if value is not None
-                }
-                for p in chunk
-            ]
-        }
-        if token:
-            out["NextToken"] = token
-        return out
+        return points_page(
+            points,
+            query,
+            lambda p: {
+                "RecoveryPointArn": p["RecoveryPointArn"],
+                "CreationDate": p["CreationDate"],
+                "Status": p["Status"],
+                "StatusMessage": p["StatusMessage"],
+                "BackupSizeBytes": p["BackupSizeBytes"],
+                "BackupVaultName": p["BackupVaultName"],
+                "ResourceName": resource_name_of(arn),
+                "IsParent": False,
+                "VaultType": "BACKUP_VAULT",
+            },
+        )
 
     def list_points_by_vault(self, r: Region, params: dict, query: dict, body: dict) -> dict:
         """The vault's recovery points, oldest first, filtered by `byResourceArn` and
@@ -538,40 +548,12 @@ class BackupService:
         if "byResourceType" in query:
             points = [p for p in points if p["ResourceType"] == query["byResourceType"]]
         points.sort(key=lambda p: p["CreationDate"])
-        chunk, token = page(points, query)
-        out: dict = {
-            "RecoveryPoints": [
-                {
-                    key: (epoch(value) if isinstance(value, dt.datetime) else value)
-                    for key, value in {
-                        "RecoveryPointArn": p["RecoveryPointArn"],
-                        "BackupVaultName": vault,
-                        "BackupVaultArn": r.vault_arn(vault),
-                        "ResourceArn": p["ResourceArn"],
-                        "ResourceType": p["ResourceType"],
-                        "CreationDate": p["CreationDate"],
-                        "Status": p["Status"],
-                        "StatusMessage": p["StatusMessage"],
-                        "BackupSizeInBytes": p["BackupSizeBytes"],
-                    }.items()
-                    if value is not None
-                }
-                for p in chunk
-            ]
-        }
-        if token:
-            out["NextToken"] = token
-        return out
+        return points_page(points, query, lambda p: self.point_view(r, p))
 
-    def find_point(self, r: Region, params: dict) -> dict:
-        point = r.points.get(params["point"])
-        if point is None or point["BackupVaultName"] != params["vault"]:
-            raise not_found(f"Recovery point {params['point']} not found in vault {params['vault']}")
-        return point
-
-    def describe_recovery_point(self, r: Region, params: dict, query: dict, body: dict) -> dict:
-        p = self.find_point(r, params)
-        view = {
+    @staticmethod
+    def point_view(r: Region, p: dict) -> dict:
+        """A recovery point as the vault-side operations show it (Describe, ListByVault)."""
+        return {
             "RecoveryPointArn": p["RecoveryPointArn"],
             "BackupVaultName": p["BackupVaultName"],
             "BackupVaultArn": r.vault_arn(p["BackupVaultName"]),
@@ -581,9 +563,17 @@ class BackupService:
             "Status": p["Status"],
             "StatusMessage": p["StatusMessage"],
             "BackupSizeInBytes": p["BackupSizeBytes"],
-            "IsEncrypted": False,
-            "VaultType": "BACKUP_VAULT",
         }
+
+    def find_point(self, r: Region, params: dict) -> dict:
+        point = r.points.get(params["point"])
+        if point is None or point["BackupVaultName"] != params["vault"]:
+            raise not_found(f"Recovery point {params['point']} not found in vault {params['vault']}")
+        return point
+
+    def describe_recovery_point(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        p = self.find_point(r, params)
+        view = {**self.point_view(r, p), "IsEncrypted": False, "VaultType": "BACKUP_VAULT"}
         return {k: (epoch(v) if isinstance(v, dt.datetime) else v) for k, v in view.items() if v is not None}
 
     def delete_recovery_point(self, r: Region, params: dict, query: dict, body: dict) -> dict:
