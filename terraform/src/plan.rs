@@ -1165,9 +1165,7 @@ mod tests {
     #[test]
     fn a_state_terraform_wrote_is_recognised_as_a_state_raw_or_shown() {
         assert_eq!(
-            read_bytes(include_bytes!(
-                "../fixtures/terraform-data-state-raw.json"
-            )),
+            read_bytes(include_bytes!("../fixtures/terraform-data-state-raw.json")),
             Err(Unusable::State)
         );
         assert_eq!(
