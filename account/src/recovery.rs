@@ -1,8 +1,15 @@
 //! AWS Backup recovery points of one resource, in one model.
 
 use crate::failure::Failure;
-use crate::gate::Point;
 use phoenix_shared::time::Timestamp;
+
+/// A completed recovery point of a resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Point {
+    pub arn: String,
+    pub vault: String,
+    pub completed: Timestamp,
+}
 
 /// The completed recovery points of a resource (`ListRecoveryPointsByResource`), every
 /// page, in any vault: when each was taken and where it is kept.
@@ -38,28 +45,4 @@ pub async fn completed_points(
         }
     }
     Ok(points)
-}
-
-/// The resource of every recovery point in a vault (`ListRecoveryPointsByBackupVault`),
-/// one entry per point, every page.
-pub async fn resources_in_vault(
-    backup: &aws_sdk_backup::Client,
-    vault: &str,
-) -> Result<Vec<String>, Failure> {
-    let mut resources = Vec::new();
-    let mut pages = backup
-        .list_recovery_points_by_backup_vault()
-        .backup_vault_name(vault)
-        .max_results(100)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|err| Failure::of("ListRecoveryPointsByBackupVault", &err))?;
-        resources.extend(
-            page.recovery_points()
-                .iter()
-                .map(|p| p.resource_arn().unwrap_or("(unnamed resource)").to_owned()),
-        );
-    }
-    Ok(resources)
 }

@@ -115,12 +115,9 @@ async fn connect(settings: Settings) -> Result<(aws_config::SdkConfig, Settings)
 }
 
 async fn check_plan(check: CheckPlan, color: bool) -> u8 {
-    let settings = match settings(&check.settings_of()) {
+    let settings = match settings_or_usage(&check.settings_of()) {
         Ok(s) => s,
-        Err(err) => {
-            eprintln!("phoenix: configuration error: {err}");
-            return USAGE;
-        }
+        Err(status) => return status,
     };
     // The plan first: a file that is not a plan is a usage error before any AWS call.
     let plan = match check_plan::read_plan(&check.plan) {
@@ -205,6 +202,14 @@ fn settings(verify: &Verify) -> Result<Settings, String> {
     })
 }
 
+/// [`settings`], or the exit status after printing why they cannot be used (one line).
+fn settings_or_usage(verify: &Verify) -> Result<Settings, u8> {
+    settings(verify).map_err(|err| {
+        eprintln!("phoenix: configuration error: {err}");
+        USAGE
+    })
+}
+
 /// Shows that a long audit is alive, on a terminal only.
 fn progress(enabled: bool) -> Option<tokio::task::JoinHandle<()>> {
     if !enabled {
@@ -227,12 +232,9 @@ fn progress(enabled: bool) -> Option<tokio::task::JoinHandle<()>> {
 }
 
 async fn run(verify: Verify, color: bool) -> u8 {
-    let settings = match settings(&verify) {
+    let settings = match settings_or_usage(&verify) {
         Ok(s) => s,
-        Err(err) => {
-            eprintln!("phoenix: configuration error: {err}");
-            return USAGE;
-        }
+        Err(status) => return status,
     };
     let (sdk, settings) = match connect(settings).await {
         Ok(connected) => connected,

@@ -402,32 +402,16 @@ async fn efs_policy(client: &aws_sdk_efs::Client, id: String) -> Result<bool, St
 
 /// The newest good recovery point and the newest job of one resource.
 pub async fn read_history(client: &aws_sdk_backup::Client, arn: &str) -> Result<History, String> {
-    let mut history = History::default();
-    let mut pages = client
-        .list_recovery_points_by_resource()
-        .resource_arn(arn)
-        .max_results(100)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| reason(&e))?;
-        for point in page.recovery_points() {
-            let good = point
-                .status()
-                .is_some_and(|s| matches!(s.as_str(), "COMPLETED" | "AVAILABLE"));
-            if let (true, Some(created)) = (good, ts(point.creation_date()))
-                && history
-                    .newest_point
-                    .as_ref()
-                    .is_none_or(|(t, _)| created > *t)
-            {
-                history.newest_point = Some((
-                    created,
-                    point.recovery_point_arn().unwrap_or_default().to_owned(),
-                ));
-            }
-        }
-    }
+    let newest_point = crate::recovery::completed_points(client, arn)
+        .await
+        .map_err(|failure| failure.reason)?
+        .into_iter()
+        .max_by_key(|p| p.completed)
+        .map(|p| (p.completed, p.arn));
+    let mut history = History {
+        newest_point,
+        ..History::default()
+    };
     let mut pages = client
         .list_backup_jobs()
         .by_resource_arn(arn)

@@ -18,13 +18,7 @@ use phoenix_terraform::plan::{Action, Change, Kept, Plan};
 use phoenix_terraform::state::{GENERATOR_TYPES, SECRET_VERSION_TYPE};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// A completed recovery point of a resource.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Point {
-    pub arn: String,
-    pub vault: String,
-    pub completed: Timestamp,
-}
+pub use crate::recovery::Point;
 
 /// What the account says now, for the resources the plan touches. A missing entry is a read
 /// that was not made (the resource is new, or of no concern); an `Err` a read that failed.
@@ -127,11 +121,11 @@ pub const DATA_STORES: &[&str] = &[
 
 /// The resource a change's facts are read for: its ARN, or for a bucket its name.
 pub fn resource_of(change: &Change) -> Option<String> {
-    let text = |name: &str| change.before.get(name).and_then(Kept::as_text);
     match change.resource_type.as_str() {
-        "aws_s3_bucket" => text("bucket").or_else(|| text("id")).map(str::to_owned),
-        _ => text("arn").map(str::to_owned),
+        "aws_s3_bucket" => text(change, "bucket").or_else(|| text(change, "id")),
+        _ => text(change, "arn"),
     }
+    .map(str::to_owned)
 }
 
 /// The vault names the plan destroys (their recovery points go with them, or stop the
@@ -140,10 +134,7 @@ pub fn destroyed_vaults(plan: &Plan) -> BTreeSet<String> {
     plan.changes
         .iter()
         .filter(|c| c.resource_type == "aws_backup_vault" && c.action.destroys())
-        .filter_map(|c| {
-            let text = |name: &str| c.before.get(name).and_then(Kept::as_text);
-            text("name").or_else(|| text("id")).map(str::to_owned)
-        })
+        .filter_map(|c| text(c, "name").or_else(|| text(c, "id")).map(str::to_owned))
         .collect()
 }
 

@@ -5,6 +5,7 @@
 
 use super::{DATA_STORES, Facts, resource_of};
 use crate::Clients;
+use crate::failure::Failure;
 use futures_util::stream::{self, StreamExt};
 use phoenix_shared::time::Timestamp;
 use phoenix_terraform::plan::Plan;
@@ -55,7 +56,7 @@ pub async fn facts(clients: &Clients, plan: &Plan, now: Timestamp, max_age_secon
     let vaults: Vec<String> = super::destroyed_vaults(plan).into_iter().collect();
     let listed: Vec<_> = stream::iter(vaults)
         .map(|vault| async move {
-            let resources = crate::recovery::resources_in_vault(clients.backup(), &vault)
+            let resources = resources_in_vault(clients.backup(), &vault)
                 .await
                 .map_err(|failure| failure.to_string());
             (vault, resources)
@@ -65,4 +66,30 @@ pub async fn facts(clients: &Clients, plan: &Plan, now: Timestamp, max_age_secon
         .await;
     facts.vault_points.extend(listed);
     facts
+}
+
+/// The resource of every recovery point in a vault (kept here, not in `recovery`: only the
+/// gate lists a vault, and a function that reads recovery points by resource is not granted
+/// this listing) (`ListRecoveryPointsByBackupVault`),
+/// one entry per point, every page.
+pub async fn resources_in_vault(
+    backup: &aws_sdk_backup::Client,
+    vault: &str,
+) -> Result<Vec<String>, Failure> {
+    let mut resources = Vec::new();
+    let mut pages = backup
+        .list_recovery_points_by_backup_vault()
+        .backup_vault_name(vault)
+        .max_results(100)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|err| Failure::of("ListRecoveryPointsByBackupVault", &err))?;
+        resources.extend(
+            page.recovery_points()
+                .iter()
+                .map(|p| p.resource_arn().unwrap_or("(unnamed resource)").to_owned()),
+        );
+    }
+    Ok(resources)
 }
