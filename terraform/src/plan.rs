@@ -386,7 +386,7 @@ impl<'de> Visitor<'de> for TopSeed<'_> {
     }
 }
 
-fn text(value: Value) -> Option<String> {
+pub(crate) fn text(value: Value) -> Option<String> {
     match value {
         Value::String(s) => Some(s),
         Value::Number(n) => Some(n.to_string()),
@@ -474,7 +474,7 @@ struct RawChange {
 
 /// Scalar leaves of an object, by dotted path (list indexes dropped), kept only for paths
 /// in [`KEPT`] or [`SECRET_ATTRIBUTES`]; secrets are digested on the way in.
-type Flat = BTreeMap<&'static str, Value>;
+pub(crate) type Flat = BTreeMap<&'static str, Value>;
 
 struct ChangeSeed;
 
@@ -586,7 +586,7 @@ fn path_text(path: &Value) -> String {
 /// Walks one object (`before`, `after`, or a sensitivity / unknown mask), keeping the
 /// scalar leaves at kept paths. For values (`digest_secrets`), a leaf at a secret path is
 /// replaced by its SHA-256 before it is stored.
-struct FlatSeed {
+pub(crate) struct FlatSeed {
     digest_secrets: bool,
     prefix: String,
     depth: usize,
@@ -596,7 +596,7 @@ struct FlatSeed {
 const MAX_DEPTH: usize = 8;
 
 impl FlatSeed {
-    const fn new(digest_secrets: bool) -> Self {
+    pub(crate) const fn new(digest_secrets: bool) -> Self {
         Self {
             digest_secrets,
             prefix: String::new(),
@@ -795,7 +795,7 @@ fn digest_of(value: &Value) -> String {
 
 /// The kept attributes of one side: a value Terraform marks sensitive is digested (never
 /// kept as text), one unknown until apply is [`Kept::Unknown`].
-fn kept(values: Flat, sensitive: &Flat, unknown: Option<&Flat>) -> Attributes {
+pub(crate) fn kept(values: Flat, sensitive: &Flat, unknown: Option<&Flat>) -> Attributes {
     let mut out = Attributes::new();
     for (name, value) in values {
         let secret = SECRET_ATTRIBUTES.contains(&name);

@@ -1,7 +1,7 @@
 //! Terraform state: what a new version of a `.tfstate` file destroyed or re-keyed.
 //!
 //! A state file can be tens of megabytes. It is never held whole: its bytes are streamed
-//! chunk by chunk ([`Streaming`]) into a parser running on a blocking thread, and the parser
+//! chunk by chunk ([`crate::Streaming`]) into a parser running on a blocking thread, and the parser
 //! keeps only what the comparison needs (per resource instance: its address, its identity,
 //! and a SHA-256 of generated secret values). Values are compared by hash and never logged.
 
@@ -283,7 +283,12 @@ fn string_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D:
     })
 }
 
-fn address(module: Option<&str>, kind: &str, name: &str, index: Option<&Value>) -> String {
+pub(crate) fn address(
+    module: Option<&str>,
+    kind: &str,
+    name: &str,
+    index: Option<&Value>,
+) -> String {
     let mut out = String::new();
     if let Some(m) = module.filter(|m| !m.is_empty()) {
         out.push_str(m);
@@ -557,79 +562,6 @@ pub fn compare(previous: &Summary, new: &Summary, config: &Config) -> Changes {
         }
     }
     changes
-}
-
-/// A state file being parsed while its bytes arrive: [`Streaming::feed`] each chunk, then
-/// [`Streaming::finish`]. The parser runs on a blocking thread; at most a few chunks are in
-/// memory at once.
-#[derive(Debug)]
-pub struct Streaming {
-    tx: tokio::sync::mpsc::Sender<Vec<u8>>,
-    parser: tokio::task::JoinHandle<Result<Summary, Unusable>>,
-}
-
-impl Streaming {
-    /// Starts the parser (on the current tokio runtime's blocking pool).
-    pub fn start() -> Self {
-        let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
-        let parser = tokio::task::spawn_blocking(move || summarize_reader(ChunkReader::new(rx)));
-        Self { tx, parser }
-    }
-
-    /// Hands the parser the next chunk. `false` when it stopped early: the file is not valid
-    /// state, and [`Streaming::finish`] says why.
-    pub async fn feed(&self, chunk: Vec<u8>) -> bool {
-        self.tx.send(chunk).await.is_ok()
-    }
-
-    /// The summary, once every chunk was fed; `read_error` is why the bytes stopped coming
-    /// before the end, if they did.
-    pub async fn finish(self, read_error: Option<String>) -> Result<Summary, Unusable> {
-        drop(self.tx);
-        let parsed = self
-            .parser
-            .await
-            .map_err(|e| Unusable(format!("the state parser stopped: {e}")))?;
-        match read_error {
-            Some(why) => Err(Unusable(why)),
-            None => parsed,
-        }
-    }
-}
-
-/// A blocking reader over chunks sent through a channel.
-struct ChunkReader {
-    rx: tokio::sync::mpsc::Receiver<Vec<u8>>,
-    chunk: Vec<u8>,
-    at: usize,
-}
-
-impl ChunkReader {
-    fn new(rx: tokio::sync::mpsc::Receiver<Vec<u8>>) -> Self {
-        Self {
-            rx,
-            chunk: Vec::new(),
-            at: 0,
-        }
-    }
-}
-
-impl Read for ChunkReader {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        while self.at >= self.chunk.len() {
-            match self.rx.blocking_recv() {
-                Some(next) => {
-                    self.chunk = next;
-                    self.at = 0;
-                }
-                None => return Ok(0),
-            }
-        }
-        let n = buf.len().min(self.chunk.len() - self.at);
-        buf[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
-        self.at += n;
-        Ok(n)
-    }
 }
 
 #[cfg(test)]

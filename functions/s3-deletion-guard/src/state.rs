@@ -3,13 +3,14 @@
 
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
-use phoenix_terraform::state::{Streaming, Summary, Unusable};
+use phoenix_terraform::Streaming;
+use phoenix_terraform::state::{Summary, Unusable, summarize_reader};
 
 /// Streams an S3 object's body into the state parser.
 async fn summarize_stream(
     mut body: aws_sdk_s3::primitives::ByteStream,
 ) -> Result<Summary, Unusable> {
-    let parsing = Streaming::start();
+    let parsing = Streaming::start(summarize_reader);
     let mut read_error = None;
     while let Some(chunk) = body.next().await {
         match chunk {
@@ -25,7 +26,11 @@ async fn summarize_stream(
             }
         }
     }
-    parsing.finish(read_error).await
+    let parsed = parsing.finish().await.map_err(Unusable)?;
+    match read_error {
+        Some(why) => Err(Unusable(why)),
+        None => parsed,
+    }
 }
 
 /// Why a state version could not be read, and whether reading it again later may work
