@@ -8,6 +8,7 @@
 //! - [`clients`]: the SDK clients for a target (account, region), each built on first use;
 //! - [`buckets`], [`lifecycle`], [`keys`], [`trails`], [`recovery`]: readers per resource family, one model each, a
 //!   failed read a [`failure::Failure`] that says whether trying again may help;
+//! - [`states`]: Terraform state files in S3, read as the destroy of their stack;
 //! - [`gate`]: what a Terraform plan's destroys would do to the data (lost, recoverable,
 //!   blocked, unknown), judged from the plan and the account's facts;
 //! - [`audit`]: the readiness checklist: read the account, judge every item, score it.
@@ -27,6 +28,7 @@ pub mod lifecycle;
 pub mod policy;
 pub mod recovery;
 pub mod schedule;
+pub mod states;
 pub mod trails;
 
 pub use clients::{Clients, Target};

@@ -11,12 +11,14 @@ Examples:
   phoenix verify                                   the readiness audit and its report
   phoenix check-plan plan.json --format markdown   what a plan would do to the data, before apply
   phoenix verify --pre-destroy --format table|json the gate to run before `terraform destroy`
+  phoenix verify --pre-destroy --state s3://cochlearis-tfstate/dev/terraform.tfstate
+                                                   what destroying that stack would lose
   phoenix completions bash > /etc/bash_completion.d/phoenix
 
 Exit status: 0 ready; 1 not ready (score below --min-score, a check unknown, or with
 --pre-destroy something that would be lost; for check-plan, data a change would lose or a
 change that could not be judged); 2 a usage or configuration error, or a file that is not
-a Terraform plan.
+a Terraform plan (for --state, not a Terraform state).
 
 Settings (flag, environment variable, or key in phoenix.toml):
   data_buckets             PHOENIX_DATA_BUCKETS            bucket name patterns whose data must survive
@@ -95,6 +97,10 @@ pub struct Verify {
     /// versioning on every data bucket, and list exactly what a destroy would lose otherwise
     #[arg(long)]
     pub pre_destroy: bool,
+    /// With --pre-destroy: judge a `terraform destroy` of the stack whose state this is, by
+    /// the same rules as check-plan (a file, or s3://BUCKET/KEY)
+    #[arg(long, value_name = "s3://BUCKET/KEY|FILE", requires = "pre_destroy")]
+    pub state: Option<String>,
     /// Newest recovery point allowed before a destroy (default 24h; e.g. 6h, 2d, PT12H)
     #[arg(long, value_name = "DURATION")]
     pub max_age: Option<String>,
@@ -176,6 +182,7 @@ impl CheckPlan {
     pub fn settings_of(&self) -> Verify {
         Verify {
             pre_destroy: false,
+            state: None,
             max_age: self.max_age.clone(),
             min_score: None,
             format: Format::Table,
@@ -230,8 +237,18 @@ impl Cli {
 /// A usage error as one line: clap's first line without its `error: ` prefix.
 pub fn one_line(err: &clap::Error) -> String {
     let rendered = err.render().to_string();
-    let first = rendered.lines().next().unwrap_or_default();
-    first.strip_prefix("error: ").unwrap_or(first).to_owned()
+    let mut lines = rendered.lines();
+    let first = lines.next().unwrap_or_default();
+    let mut line = first.strip_prefix("error: ").unwrap_or(first).to_owned();
+    // "the following required arguments were not provided:" lists them on the lines below.
+    if line.ends_with(':') {
+        let listed: Vec<&str> = lines
+            .take_while(|l| l.starts_with(' '))
+            .map(str::trim)
+            .collect();
+        line = format!("{} {}", line, listed.join(", "));
+    }
+    line
 }
 
 /// The `phoenix.toml` keys and the environment variables they stand for.
@@ -356,6 +373,21 @@ mod tests {
         let cli = parse("-vv verify --color always").expect("valid");
         assert_eq!(cli.verbose, 2);
         assert!(cli.colored(|_| Some("1".to_owned()), false));
+    }
+
+    #[test]
+    fn state_needs_pre_destroy_and_the_one_line_names_it() {
+        let cli = parse("verify --pre-destroy --state s3://b/terraform.tfstate").expect("valid");
+        assert_eq!(
+            verify(&cli).state.as_deref(),
+            Some("s3://b/terraform.tfstate")
+        );
+        let err =
+            parse("verify --state s3://b/terraform.tfstate").expect_err("needs --pre-destroy");
+        assert_eq!(
+            one_line(&err),
+            "the following required arguments were not provided: --pre-destroy"
+        );
     }
 
     #[test]

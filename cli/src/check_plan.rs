@@ -6,6 +6,7 @@
 use crate::args::{CheckPlan, PlanFormat};
 use phoenix_account::gate::{Judged, Verdict};
 use phoenix_account::schedule::format_duration;
+use phoenix_terraform::destroy;
 use phoenix_terraform::plan::{self, Plan};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
@@ -19,6 +20,18 @@ pub fn read_plan(source: &str) -> Result<Plan, String> {
         plan::read(file)
     };
     read.map_err(|why| format!("{source}: {why}"))
+}
+
+/// The destroy of the stack whose state file is at `source` (a path); the error is one line.
+pub fn read_state_file(source: &str) -> Result<Plan, String> {
+    let file = std::fs::File::open(source).map_err(|e| format!("{source}: {e}"))?;
+    destroy::read(file).map_err(|why| format!("{source}: {why}"))
+}
+
+/// `s3://BUCKET/KEY` as bucket and key; `None` for anything else.
+pub fn s3_location(source: &str) -> Option<(&str, &str)> {
+    let (bucket, key) = source.strip_prefix("s3://")?.split_once('/')?;
+    (!bucket.is_empty() && !key.is_empty()).then_some((bucket, key))
 }
 
 /// Whether the gate passes: nothing lost, nothing unknown, every change readable.
@@ -73,7 +86,9 @@ pub fn to_json(plan: &Plan, judged: &[Judged], max_age: i64) -> Value {
     })
 }
 
-pub fn table(plan: &Plan, judged: &[Judged], max_age: i64, color: bool) -> String {
+/// The verdicts for people; `what` names what was judged (`phoenix check-plan`, or the
+/// destroy of a state).
+pub fn table(what: &str, plan: &Plan, judged: &[Judged], max_age: i64, color: bool) -> String {
     let paint = |text: &str, code: &str| {
         if color {
             format!("\x1b[{code}m{text}\x1b[0m")
@@ -85,7 +100,7 @@ pub fn table(plan: &Plan, judged: &[Judged], max_age: i64, color: bool) -> Strin
     let (lost, unknown, weakened) = counts(judged);
     let _ = writeln!(
         out,
-        "phoenix check-plan: {} change(s) judged (recovery points count up to {} old)",
+        "{what}: {} change(s) judged (recovery points count up to {} old)",
         judged.len(),
         format_duration(max_age)
     );
@@ -175,7 +190,10 @@ pub fn report(
 ) -> u8 {
     match command.format {
         PlanFormat::Json => println!("{:#}", to_json(plan, judged, max_age)),
-        PlanFormat::Table => print!("{}", table(plan, judged, max_age, color)),
+        PlanFormat::Table => print!(
+            "{}",
+            table("phoenix check-plan", plan, judged, max_age, color)
+        ),
         PlanFormat::Markdown => print!("{}", markdown(plan, judged, max_age)),
     }
     u8::from(!safe(plan, judged))
@@ -208,7 +226,7 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("| **lost** | `aws_efs_file_system.uploads` | delete | the file system \\| every file |"), "{md}");
-        let text = table(&plan, &lost, 86_400, false);
+        let text = table("phoenix check-plan", &plan, &lost, 86_400, false);
         assert!(
             text.contains("LOST") && text.contains("NOT SAFE: 1 would be lost"),
             "{text}"
@@ -219,7 +237,10 @@ mod tests {
         );
         let fine = [judged(Verdict::Recoverable("recovery point p".to_owned()))];
         assert!(safe(&plan, &fine));
-        assert!(table(&plan, &fine, 86_400, false).contains("SAFE: no data would be lost"));
+        assert!(
+            table("phoenix check-plan", &plan, &fine, 86_400, false)
+                .contains("SAFE: no data would be lost")
+        );
         let unreadable = Plan {
             unreadable: vec!["aws_s3_bucket.b: actions [\"delete\", \"update\"]".to_owned()],
             ..Plan::default()
@@ -228,5 +249,22 @@ mod tests {
             !safe(&unreadable, &fine),
             "a change that cannot be read is never safe"
         );
+    }
+
+    #[test]
+    fn only_a_bucket_and_a_key_make_an_s3_location() {
+        assert_eq!(
+            s3_location("s3://cochlearis-tfstate/env:/dev/terraform.tfstate"),
+            Some(("cochlearis-tfstate", "env:/dev/terraform.tfstate"))
+        );
+        for not in [
+            "s3://bucket",
+            "s3:///key",
+            "s3://bucket/",
+            "state.tfstate",
+            "S3://b/k",
+        ] {
+            assert_eq!(s3_location(not), None, "{not}");
+        }
     }
 }

@@ -143,6 +143,32 @@ async fn check_plan(check: CheckPlan, color: bool) -> u8 {
     check_plan::report(&check, &plan, &judged, settings.max_age, color)
 }
 
+/// The destroy of the stack whose state is at `source` (`s3://BUCKET/KEY`); `Err` is the
+/// exit status, its one line printed: 2 for a location or a file that is not a state, 1 when
+/// the object could not be read (nothing was judged).
+async fn read_s3_state(
+    clients: &Clients,
+    source: &str,
+) -> Result<phoenix_terraform::plan::Plan, u8> {
+    let Some((bucket, key)) = check_plan::s3_location(source) else {
+        eprintln!("phoenix: --state {source:?} is neither a file nor s3://BUCKET/KEY");
+        return Err(USAGE);
+    };
+    match phoenix_account::states::destroy_of(clients.s3(), bucket, key).await {
+        Ok(Ok(destroy)) => Ok(destroy),
+        Ok(Err(unusable)) => {
+            eprintln!("phoenix: {source}: {unusable}");
+            Err(USAGE)
+        }
+        Err(failure) => {
+            eprintln!(
+                "phoenix: {source}: the state could not be read ({failure}); nothing was judged"
+            );
+            Err(NOT_READY)
+        }
+    }
+}
+
 /// Settings resolved from flags, the environment and `phoenix.toml`.
 struct Settings {
     config: Config,
@@ -236,12 +262,31 @@ async fn run(verify: Verify, color: bool) -> u8 {
         Ok(s) => s,
         Err(status) => return status,
     };
+    // A state file that is not a state is a usage error before any AWS call.
+    let state_file = match verify.state.as_deref() {
+        Some(source) if !source.starts_with("s3://") => match check_plan::read_state_file(source) {
+            Ok(destroy) => Some(destroy),
+            Err(err) => {
+                eprintln!("phoenix: {err}");
+                return USAGE;
+            }
+        },
+        _ => None,
+    };
     let (sdk, settings) = match connect(settings).await {
         Ok(connected) => connected,
         Err(status) => return status,
     };
     let config = settings.config.clone();
     let clients = Clients::current(&sdk);
+    let destroy = match (&verify.state, state_file) {
+        (Some(_), Some(destroy)) => Some(destroy),
+        (Some(source), None) => match read_s3_state(&clients, source).await {
+            Ok(destroy) => Some(destroy),
+            Err(status) => return status,
+        },
+        (None, _) => None,
+    };
 
     let ticker = progress(std::io::stderr().is_terminal() && verify.format == Format::Table);
     let audit = phoenix_account::audit::audit(
@@ -252,7 +297,22 @@ async fn run(verify: Verify, color: bool) -> u8 {
         None,
     )
     .await;
-    let pre_destroy = if verify.pre_destroy {
+    let gate = match destroy {
+        Some(destroy) => {
+            let facts = phoenix_account::gate::read::facts(
+                &clients,
+                &destroy,
+                phoenix_shared::Timestamp::now(),
+                settings.max_age,
+            )
+            .await;
+            let judged = phoenix_account::gate::judge(&destroy, &facts, &config);
+            Some((destroy, judged))
+        }
+        None => None,
+    };
+    // Without a state, the account's own data stores stand for what a destroy would take.
+    let pre_destroy = if verify.pre_destroy && gate.is_none() {
         let mut sizes: HashMap<String, Read<Contents>> = HashMap::new();
         if let Ok(buckets) = &audit.facts.buckets {
             for bucket in buckets.iter().filter(|b| b.data) {
@@ -281,7 +341,10 @@ async fn run(verify: Verify, color: bool) -> u8 {
     let report = &audit.report;
     let below = report.score < settings.min_score;
     let unknown = report.unknown() > 0;
-    let losing = pre_destroy.as_ref().is_some_and(|(l, _)| !l.is_empty());
+    let losing = pre_destroy.as_ref().is_some_and(|(l, _)| !l.is_empty())
+        || gate
+            .as_ref()
+            .is_some_and(|(destroy, judged)| !check_plan::safe(destroy, judged));
     let ready = !below && !unknown && !losing;
     match verify.format {
         Format::Json => {
@@ -295,6 +358,11 @@ async fn run(verify: Verify, color: bool) -> u8 {
                     "wouldLose": losses.iter().map(predestroy::Loss::to_json).collect::<Vec<_>>(),
                     "notes": notes,
                 });
+            }
+            if let (Some((destroy, judged)), Some(source)) = (&gate, &verify.state) {
+                let mut gate = check_plan::to_json(destroy, judged, settings.max_age);
+                gate["state"] = json!(source);
+                doc["preDestroy"] = gate;
             }
             println!("{doc:#}");
         }
@@ -325,6 +393,18 @@ async fn run(verify: Verify, color: bool) -> u8 {
                     color
                 )
             );
+            if let (Some((destroy, judged)), Some(source)) = (&gate, &verify.state) {
+                print!(
+                    "\n{}",
+                    check_plan::table(
+                        &format!("terraform destroy of {source}"),
+                        destroy,
+                        judged,
+                        settings.max_age,
+                        color
+                    )
+                );
+            }
         }
     }
     if ready { READY } else { NOT_READY }

@@ -16,6 +16,15 @@ use std::fmt;
 use std::io::Read;
 use std::marker::PhantomData;
 
+/// The ending of the object keys read as Terraform state.
+pub const STATE_SUFFIX: &str = ".tfstate";
+
+/// Whether an object key is a Terraform state file (`terraform.tfstate`,
+/// `env:/prod/app.tfstate`), not a lock or a backup.
+pub fn is_state_key(key: &str) -> bool {
+    key.ends_with(STATE_SUFFIX)
+}
+
 /// Terraform resource types whose disappearance means a data store was destroyed, with the
 /// resource type name findings use.
 pub const PROTECTED_TYPES: &[(&str, &str)] = &[

@@ -54,8 +54,7 @@ pub const NOTIFICATION_EVENTS: &[&str] = &[
     "s3:ObjectCreated:*",
 ];
 
-/// The ending of the object keys the function reads as Terraform state.
-pub const STATE_SUFFIX: &str = ".tfstate";
+pub use phoenix_terraform::state::{STATE_SUFFIX, is_state_key};
 
 /// The placeholders in [`describe`]'s patterns that the Terraform module replaces with the
 /// names (or `*` patterns) of the data and the state buckets.
@@ -352,12 +351,6 @@ async fn run(
 pub fn is_schedule(event: &Value) -> bool {
     event.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event")
         && event.get("source").and_then(Value::as_str) == Some("aws.events")
-}
-
-/// Whether an object key is a Terraform state file (`terraform.tfstate`,
-/// `env:/prod/app.tfstate`), not a lock or a backup.
-pub fn is_state_key(key: &str) -> bool {
-    key.ends_with(STATE_SUFFIX)
 }
 
 fn versioning_observations(

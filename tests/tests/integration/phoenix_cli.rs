@@ -441,3 +441,167 @@ fn tempfile_dir(label: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// A backend's state file (version 4) holding a file system, an uploads bucket with
+/// `force_destroy`, a database that takes a final snapshot, and a generated key.
+fn state_file(efs_arn: &str, bucket: &str, account: &str) -> Value {
+    let resource = |kind: &str, name: &str, attributes: Value| {
+        json!({"mode": "managed", "type": kind, "name": name,
+               "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+               "instances": [{"schema_version": 0, "attributes": attributes,
+                              "sensitive_attributes": []}]})
+    };
+    json!({
+        "version": 4,
+        "terraform_version": "1.11.4",
+        "serial": 31,
+        "lineage": "cochlearis-dev",
+        "outputs": {},
+        "resources": [
+            resource("aws_efs_file_system", "uploads", json!({"arn": efs_arn, "id": "fs-x"})),
+            resource("aws_s3_bucket", "uploads", json!({
+                "arn": format!("arn:aws:s3:::{bucket}"), "bucket": bucket, "force_destroy": true})),
+            resource("aws_db_instance", "zitadel", json!({
+                "arn": format!("arn:aws:rds:eu-west-1:{account}:db:zitadel"),
+                "identifier": "zitadel", "skip_final_snapshot": false,
+                "final_snapshot_identifier": "zitadel-final", "deletion_protection": false,
+                "password": "planted-db-password"})),
+            resource("random_password", "session_key", json!({
+                "id": "none", "result": "planted-random-result"})),
+            resource("aws_iam_role", "app", json!({"arn": "arn:aws:iam::1:role/app"})),
+        ]
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_pre_destroy_judges_the_destroy_of_a_stack_from_its_state() {
+    use phoenix_tests::account::{
+        backup_job_into, create_bucket, create_efs, create_vault, put_object,
+    };
+    let account = "210000000011";
+    let world = World::in_account("state-gate", account).await;
+    let (efs_arn, _) = create_efs(&world.sdk, &format!("state-{account}"), &[]).await;
+    let uploads = format!("state-uploads-{account}");
+    create_bucket(&world.sdk, &uploads, &[], false).await;
+    put_object(&world.sdk, &uploads, "avatar.png", "0123456789").await;
+    let states = format!("state-tfstate-{account}");
+    create_bucket(
+        &world.sdk,
+        &states,
+        &[("phoenix:terraform-state", "true")],
+        true,
+    )
+    .await;
+    let key = "env:/dev/cochlearis/terraform.tfstate";
+    let state = state_file(&efs_arn, &uploads, account).to_string();
+    put_object(&world.sdk, &states, key, &state).await;
+    let source = format!("s3://{states}/{key}");
+
+    let out = phoenix(
+        &world,
+        &[
+            "verify",
+            "--pre-destroy",
+            "--state",
+            &source,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text_of(&out));
+    let doc = json_of(&out);
+    assert_eq!(doc["ready"], false);
+    let gate = &doc["preDestroy"];
+    assert_eq!(gate["state"], source.as_str());
+    assert_eq!(gate["safe"], false, "{gate:#}");
+    let verdict = |gate: &Value, address: &str| -> String {
+        gate["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["address"] == address)
+            .unwrap_or_else(|| panic!("{address} not judged: {gate:#}"))["verdict"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(verdict(gate, "aws_efs_file_system.uploads"), "lost");
+    assert_eq!(verdict(gate, "aws_s3_bucket.uploads"), "lost");
+    assert_eq!(verdict(gate, "aws_db_instance.zitadel"), "recoverable");
+    assert_eq!(gate["otherChanges"], 1, "the role holds no data");
+    let everything = format!("{}{}", text_of(&out), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        !everything.contains("planted"),
+        "no secret value is printed"
+    );
+
+    // The same state as a local file, for people: the destroy's own table.
+    let dir = tempfile_dir(account);
+    let file = dir.join("terraform.tfstate.json");
+    std::fs::write(&file, &state).unwrap();
+    let out = phoenix(
+        &world,
+        &["verify", "--pre-destroy", "--state", file.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let table = text_of(&out);
+    assert!(
+        table.contains(&format!(
+            "terraform destroy of {}: 3 change(s) judged",
+            file.display()
+        )),
+        "{table}"
+    );
+    assert!(table.contains("NOT SAFE: 2 would be lost"), "{table}");
+
+    // Fresh recovery points of both stores in a vault the stack does not hold: the same
+    // destroy loses nothing.
+    create_vault(&world.sdk, "outside", None).await;
+    backup_job_into(&world.sdk, "outside", &efs_arn, "COMPLETED", 1.0, None).await;
+    let bucket_arn = format!("arn:aws:s3:::{uploads}");
+    backup_job_into(&world.sdk, "outside", &bucket_arn, "COMPLETED", 1.0, None).await;
+    let out = phoenix(
+        &world,
+        &[
+            "verify",
+            "--pre-destroy",
+            "--state",
+            &source,
+            "--format",
+            "json",
+        ],
+    );
+    let gate = &json_of(&out)["preDestroy"];
+    assert_eq!(gate["safe"], true, "{gate:#}");
+    assert_eq!(verdict(gate, "aws_efs_file_system.uploads"), "recoverable");
+
+    // What cannot be judged: a plan given as state (2), an object that is not there (1),
+    // --state without --pre-destroy (2). Each says so in one line.
+    let plan = plan_file(&dir, json!([]));
+    let missing = format!("s3://{states}/missing.tfstate");
+    let cases = [
+        (
+            vec!["verify", "--pre-destroy", "--state", plan.to_str().unwrap()],
+            2,
+            "this is a Terraform plan, not a state",
+        ),
+        (
+            vec!["verify", "--pre-destroy", "--state", &missing],
+            1,
+            "the state could not be read",
+        ),
+        (
+            vec!["verify", "--pre-destroy", "--state", "s3://nokey"],
+            2,
+            "neither a file nor s3://BUCKET/KEY",
+        ),
+        (vec!["verify", "--state", &source], 2, "--pre-destroy"),
+    ];
+    for (args, status, says) in cases {
+        let out = phoenix(&world, &args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(status), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
