@@ -299,13 +299,19 @@ fn regenerated(change: &Change, plan: &Plan, config: &Config) -> Option<Judged> 
     let kind = change.resource_type.as_str();
     let generator = GENERATOR_TYPES.iter().any(|(t, _)| *t == kind);
     let why = if generator {
-        if !matches!(change.action, Action::Replace { .. })
+        if !matches!(change.action, Action::Replace { .. } | Action::Delete)
             || !config.is_key_resource_name(&change.name)
         {
             return None;
         }
+        // Destroyed, its value is gone with the state: the rebuild generates another.
+        let how = if change.action == Action::Delete {
+            "is destroyed and the rebuild generates a new value"
+        } else {
+            "gets a new value"
+        };
         format!(
-            "{}: {} gets a new value; data encrypted with the old key cannot be decrypted: {KEEP_THE_KEY}",
+            "{}: {} {how}; data encrypted with the old key cannot be decrypted: {KEEP_THE_KEY}",
             checks::ENCRYPTION_KEY_REGENERATED,
             change.address
         )
@@ -1080,6 +1086,13 @@ mod tests {
         assert!(
             matches!(&verdict, Verdict::Lost(s) if s.starts_with("encryption-key-regenerated: random_password.master_key") && s.contains("ignore_changes")),
             "{verdict:?}"
+        );
+        let mut destroyed = generator.clone();
+        destroyed.action = Action::Delete;
+        let verdict = one(vec![destroyed], &facts(&[]));
+        assert!(
+            matches!(&verdict, Verdict::Lost(s) if s.contains("is destroyed and the rebuild generates a new value")),
+            "a destroy loses the key as surely as a replacement: {verdict:?}"
         );
         let mut password = generator.clone();
         password.name = "admin_password".to_owned();
