@@ -201,6 +201,7 @@ mod tests {
             severity: phoenix_shared::Severity::Critical,
             also_resolves: &[],
             warning: None,
+            command: String::new(),
         };
         Report {
             environment: "dev".to_owned(),

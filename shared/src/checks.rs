@@ -155,6 +155,8 @@ pub const ENCRYPTION_KEY_REGENERATED: &str = "encryption-key-regenerated";
 pub const PROTECTED_RESOURCE_DESTROYED: &str = "protected-resource-destroyed";
 pub const STATE_UNREADABLE: &str = "state-unreadable";
 pub const STATE_BUCKET_UNKNOWN: &str = "state-bucket-unknown";
+/// A data store (or key) in a Terraform state that a destroy of its stack would lose now.
+pub const DESTROY_WOULD_LOSE_DATA: &str = "destroy-would-lose-data";
 
 // Restore drills.
 pub const RESTORE_DRILL_MISSING: &str = "restore-drill-missing";
@@ -751,6 +753,42 @@ pub const CATALOG: &[Check] = &[
                     "Find its latest recovery point (aws backup list-recovery-points-by-resource --region {} --resource-arn {}) or final snapshot and restore it now (aws backup start-restore-job), then find out which plan destroyed it; add prevent_destroy to data stores.",
                     t.region, t.arn
                 )
+            },
+        },
+    },
+    Check {
+        id: DESTROY_WOULD_LOSE_DATA,
+        subject: "data store in Terraform state",
+        guidance: Guidance {
+            impact: "If its stack were destroyed now (terraform destroy, or a rebuild), this data would be gone for good: nothing it could be restored from survives the destroy.",
+            remedy: |t| {
+                let fix = match t.resource_type {
+                    "RDS" | "Aurora" => {
+                        "set skip_final_snapshot = false with a final_snapshot_identifier (or delete_automated_backups = false), or deletion_protection = true"
+                    }
+                    "DynamoDB" => "turn on point_in_time_recovery, or deletion_protection_enabled",
+                    "S3" => {
+                        "set force_destroy = false (the destroy then stops at a bucket that holds objects), or back it up or replicate it outside the stack"
+                    }
+                    "BackupVault" => {
+                        "move the vault to a stack that is never destroyed, without force_destroy"
+                    }
+                    "KMSKey" => {
+                        "move the key to a stack that is never destroyed, or re-encrypt what it protects with a key that survives"
+                    }
+                    "Secret" => {
+                        "keep the key in a stack that is never destroyed, with recovery_window_in_days above 0, and lifecycle { ignore_changes } on its generator"
+                    }
+                    _ => {
+                        "add it to a backup plan whose vault is in a stack that is never destroyed, and let a backup complete"
+                    }
+                };
+                let why = if t.command.is_empty() {
+                    "phoenix verify --pre-destroy --state on the stack's state"
+                } else {
+                    t.command
+                };
+                format!("See why with {why}, then {fix}; prevent_destroy stops a destroy outright.")
             },
         },
     },

@@ -7,14 +7,17 @@
 //! BookStack's upload buckets without versioning or lifecycle rules; Zitadel's RDS database
 //! with 7-day automated backups (exempt from AWS Backup for that reason) and deletion
 //! protection off; Zitadel's master-key secret; a versioned state bucket; a logging trail;
-//! Phoenix Guard's own rules; no restore drill ever.
+//! Phoenix Guard's own rules; no restore drill ever. The stack's Terraform state sits in the
+//! state bucket: a `terraform destroy` of it today loses the file system, the database (no
+//! final snapshot, automated backups deleted with it) and the generated master key.
 
 use crate::account::{
     add_plan, backup_job_into, create_bucket, create_efs, create_guard_rules, create_key,
-    create_rds, create_secret, create_trail, create_vault, lock_vault, protect_rds, restore_drill,
-    select, set_lifecycle, set_versioning,
+    create_rds, create_secret, create_trail, create_vault, lock_vault, protect_rds, put_object,
+    restore_drill, select, set_lifecycle, set_versioning,
 };
 use aws_config::SdkConfig;
+use serde_json::{Value, json};
 
 pub const VAULT: &str = "cochlearis-dev-backup-vault";
 pub const PLAN: &str = "cochlearis-dev-efs-backup";
@@ -24,6 +27,8 @@ pub const STATE_BUCKET: &str = "cochlearis-dev-tfstate";
 pub const ZITADEL_DB: &str = "cochlearis-dev-zitadel";
 pub const MASTER_KEY: &str = "cochlearis-dev-zitadel-master-key";
 pub const TRAIL: &str = "cochlearis-dev-trail";
+/// Where the stack's state lives in the state bucket (an S3 backend with a workspace).
+pub const STATE_KEY: &str = "env:/dev/cochlearis/terraform.tfstate";
 
 /// What was built, for the fixes and the assertions.
 #[derive(Debug, Clone)]
@@ -85,7 +90,7 @@ pub async fn seed(sdk: &SdkConfig, suffix: &str) -> Cochlearis {
     .await;
     create_trail(sdk, &format!("{TRAIL}{suffix}")).await;
     let rules = create_guard_rules(sdk, "phoenix-guard").await;
-    Cochlearis {
+    let env = Cochlearis {
         zulip_uploads,
         bookstack_uploads,
         state_bucket,
@@ -96,7 +101,96 @@ pub async fn seed(sdk: &SdkConfig, suffix: &str) -> Cochlearis {
         vault_key,
         secret_arn,
         rules,
+    };
+    put_object(
+        sdk,
+        &env.state_bucket,
+        STATE_KEY,
+        &stack_state(&env, false).to_string(),
+    )
+    .await;
+    env
+}
+
+/// The stack's state as its S3 backend stores it (version 4): today's, or after Phase 1 and
+/// the fixes the pre-destroy gate asks for (`fixed`).
+pub fn stack_state(env: &Cochlearis, fixed: bool) -> Value {
+    let resource = |module: &str, kind: &str, name: &str, attributes: Value| {
+        json!({"module": module, "mode": "managed", "type": kind, "name": name,
+               "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+               "instances": [{"schema_version": 0, "attributes": attributes,
+                              "sensitive_attributes": []}]})
+    };
+    let bucket = |module: &str, name: &str| {
+        resource(
+            module,
+            "aws_s3_bucket",
+            "uploads",
+            json!({
+            "arn": format!("arn:aws:s3:::{name}"), "bucket": name, "id": name,
+            // Today the buckets go with the stack, objects, versions and all.
+            "force_destroy": !fixed, "object_lock_enabled": false}),
+        )
+    };
+    let mut resources = vec![
+        resource(
+            "module.efs",
+            "aws_efs_file_system",
+            "main",
+            json!({
+            "arn": env.efs_arn, "id": env.efs_id, "encrypted": true,
+            "creation_token": "cochlearis-dev-zulip-data"}),
+        ),
+        bucket("module.zulip", &env.zulip_uploads),
+        bucket("module.bookstack", &env.bookstack_uploads),
+        resource(
+            "module.zitadel.module.database",
+            "aws_db_instance",
+            "main",
+            json!({
+            "arn": env.rds_arn, "id": ZITADEL_DB, "identifier": ZITADEL_DB,
+            "deletion_protection": fixed, "skip_final_snapshot": !fixed,
+            "final_snapshot_identifier": if fixed { json!(format!("{ZITADEL_DB}-final")) } else { Value::Null },
+            "delete_automated_backups": true, "backup_retention_period": 7,
+            "password": "story-planted-db-password"}),
+        ),
+        resource(
+            "module.zitadel",
+            "aws_secretsmanager_secret",
+            "master_key",
+            json!({
+            "arn": env.secret_arn, "id": env.secret_arn, "name": MASTER_KEY,
+            "recovery_window_in_days": 30,
+            "tags": {"phoenix:encryption-key": "true"}}),
+        ),
+        resource(
+            "module.zitadel",
+            "random_password",
+            "admin_password",
+            json!({
+            "id": "none", "length": 32, "result": "story-planted-admin-password"}),
+        ),
+        resource(
+            "module.zulip",
+            "aws_ecs_service",
+            "app",
+            json!({
+            "id": "arn:aws:ecs:eu-west-1:123456789012:service/cochlearis-dev/zulip"}),
+        ),
+    ];
+    if !fixed {
+        // Phase 1.3's fix moves the generated key out of the stack (a `removed` block
+        // with destroy = false): the secret keeps it, recoverable for 30 days.
+        resources.push(resource(
+            "module.zitadel",
+            "random_password",
+            "master_key",
+            json!({
+            "id": "none", "length": 64, "result": "story-planted-master-key"}),
+        ));
     }
+    json!({"version": 4, "terraform_version": "1.11.4", "serial": if fixed { 42 } else { 41 },
+           "lineage": "cochlearis-dev", "outputs": {}, "resources": resources})
 }
 
 /// The seeds' Phase 1 ("Enable Phoenix"), done through the APIs, with the two things a
@@ -114,6 +208,13 @@ pub async fn phase_one(sdk: &SdkConfig, env: &Cochlearis) -> Vec<String> {
     }
     protect_rds(sdk, ZITADEL_DB, true, 7).await;
     restore_drill(sdk, &env.efs_arn, 7.5, 0.02).await;
+    put_object(
+        sdk,
+        &env.state_bucket,
+        STATE_KEY,
+        &stack_state(env, true).to_string(),
+    )
+    .await;
     vec![
         format!(
             "1.1 backup plan {PLAN} (daily 03:00 UTC, into {VAULT}) selecting the Zulip EFS; first backup completed"
@@ -125,7 +226,13 @@ pub async fn phase_one(sdk: &SdkConfig, env: &Cochlearis) -> Vec<String> {
             "1.2 versioning Enabled and a 90-day noncurrent-version rule on {} and {}",
             env.zulip_uploads, env.bookstack_uploads
         ),
-        format!("    deletion protection on for RDS {ZITADEL_DB}"),
+        format!(
+            "    deletion protection on for RDS {ZITADEL_DB}, and a final snapshot when it is destroyed"
+        ),
+        "1.3 the generated master key moved out of the stack (removed { destroy = false }); its secret keeps a 30-day recovery window"
+            .to_owned(),
+        "    force_destroy off on the upload buckets: a destroy stops at a bucket that holds data"
+            .to_owned(),
         "2.1 restore drill: the Zulip EFS restored from the new recovery point in 7.5 minutes"
             .to_owned(),
     ]

@@ -2,7 +2,7 @@
 //! score.
 //!
 //! Every item is one check on one resource: pass, fail, or unknown with the reason. The
-//! score weighs eight areas; an area's share is the fraction of its items that pass, and an
+//! score weighs nine areas; an area's share is the fraction of its items that pass, and an
 //! area with nothing to check is left out of the total rather than counted as passed or
 //! failed. Unknown counts as failed, and the score is 100 only when every item passes.
 
@@ -27,6 +27,7 @@ pub use phoenix_shared::checks::BACKUP_VAULT_POLICY_OPEN as VAULT_POLICY_OPEN;
 pub use phoenix_shared::checks::BACKUP_VAULT_UNLOCKED as VAULT_UNLOCKED;
 pub use phoenix_shared::checks::BUCKET_RETENTION_RULE_MISSING as RETENTION_RULE_MISSING;
 pub use phoenix_shared::checks::BUCKET_UNVERSIONED;
+pub use phoenix_shared::checks::DESTROY_WOULD_LOSE_DATA;
 pub use phoenix_shared::checks::KMS_KEY_DELETION_SCHEDULED as KEY_DELETION_SCHEDULED;
 pub use phoenix_shared::checks::KMS_KEY_DISABLED as KEY_DISABLED;
 pub use phoenix_shared::checks::RDS_BACKUP_RETENTION_LOW as BACKUP_RETENTION_LOW;
@@ -66,6 +67,7 @@ pub const CHECKS: &[&str] = &[
     SECRET_DELETED,
     SECRET_PREVIOUS_MISSING,
     STATE_BUCKET_MISSING,
+    DESTROY_WOULD_LOSE_DATA,
     DRILL_MISSING,
     DRILL_SLOW,
     TRAIL_STOPPED,
@@ -84,30 +86,33 @@ pub enum Area {
     Vaults,
     Keys,
     State,
+    Destroy,
     Drills,
     Guard,
 }
 
 impl Area {
-    pub const ALL: [Area; 8] = [
+    pub const ALL: [Area; 9] = [
         Area::Backups,
         Area::DataBuckets,
         Area::Databases,
         Area::Vaults,
         Area::Keys,
         Area::State,
+        Area::Destroy,
         Area::Drills,
         Area::Guard,
     ];
 
     pub const fn weight(self) -> u32 {
         match self {
-            Area::Backups => 30,
+            Area::Backups => 20,
             Area::DataBuckets => 20,
             Area::Databases => 10,
             Area::Vaults => 10,
             Area::Keys => 10,
             Area::State => 5,
+            Area::Destroy => 10,
             Area::Drills => 10,
             Area::Guard => 5,
         }
@@ -121,6 +126,7 @@ impl Area {
             Area::Vaults => "backup-vaults",
             Area::Keys => "encryption-keys",
             Area::State => "terraform-state",
+            Area::Destroy => "survives-destroy",
             Area::Drills => "restore-drills",
             Area::Guard => "guard",
         }
@@ -134,6 +140,7 @@ impl Area {
             Area::Vaults => "Backup vaults locked and closed",
             Area::Keys => "Encryption keys usable and kept",
             Area::State => "Terraform state versioned",
+            Area::Destroy => "Survives terraform destroy",
             Area::Drills => "Restore drills recent and fast enough",
             Area::Guard => "Phoenix Guard itself watching",
         }
@@ -178,6 +185,9 @@ pub struct Item {
     pub also_resolves: &'static [&'static str],
     /// A weakness that does not fail the item (governance-mode vault lock).
     pub warning: Option<String>,
+    /// The command that shows the failure in full, where there is one (the pre-destroy
+    /// gate on the item's Terraform state); its remedy names it.
+    pub command: String,
 }
 
 impl Item {
@@ -194,6 +204,7 @@ impl Item {
             severity: Severity::Error,
             also_resolves: &[],
             warning: None,
+            command: String::new(),
         }
     }
 
@@ -268,6 +279,7 @@ pub fn type_label(resource_type: &str) -> &str {
         "Trail" => "CloudTrail trail",
         "Rule" => "EventBridge rule",
         "Function" => "function",
+        "TerraformState" => "Terraform state",
         "" => "scope",
         other => other,
     }
@@ -312,6 +324,7 @@ pub fn evaluate(
     databases(facts, config, &mut items);
     vaults(facts, &mut items);
     keys(facts, &mut items);
+    destroys(facts, config, &mut items);
     drills(facts, verdicts, config, &mut items);
     guard(facts, config, &mut items);
     guidance(&mut items, facts, config);
@@ -340,7 +353,7 @@ fn guidance(items: &mut [Item], facts: &Facts, config: &Config) {
             } else {
                 config.min_backup_retention_days
             },
-            command: "",
+            command: &item.command,
         };
         item.fix = checks::guidance(check, &target).1;
     }
@@ -552,6 +565,96 @@ fn buckets(facts: &Facts, config: &Config, items: &mut Vec<Item>) {
                 "no bucket is known to hold Terraform state, so its versioning is not checked",
             ),
         });
+    }
+}
+
+/// The resource types people know each Terraform type's data store by.
+fn store_kind(resource_type: &str) -> &'static str {
+    phoenix_terraform::state::PROTECTED_TYPES
+        .iter()
+        .find(|(t, _)| *t == resource_type)
+        .map_or("Secret", |(_, kind)| *kind)
+}
+
+/// The data-store kinds the `DataStoresLostOnDestroy` metric counts.
+pub const DESTROYED_STORE_KINDS: &[&str] = &["EFS", "RDS", "Aurora", "DynamoDB", "S3"];
+
+/// Every Terraform state judged as if its stack were destroyed now: a store (or key) whose
+/// data would be gone fails; one that can be restored, holds nothing, or stops the destroy
+/// passes, saying which.
+fn destroys(facts: &Facts, config: &Config, items: &mut Vec<Item>) {
+    use crate::gate::Verdict;
+    let data_buckets: BTreeSet<&str> = facts
+        .buckets
+        .iter()
+        .flatten()
+        .filter(|b| b.data)
+        .map(|b| b.name.as_str())
+        .collect();
+    for stack in &facts.stacks {
+        let location = stack.location();
+        let command = format!("phoenix verify --pre-destroy --state {location}");
+        let judged = match &stack.judged {
+            Ok(judged) => judged,
+            Err(why) => {
+                let mut item = Item::new(
+                    Area::Destroy,
+                    DESTROY_WOULD_LOSE_DATA,
+                    &location,
+                    "TerraformState",
+                    &location,
+                )
+                .unknown(why.clone());
+                item.command = command;
+                items.push(item);
+                continue;
+            }
+        };
+        for j in judged {
+            let kind = store_kind(&j.resource_type);
+            let (resource, critical) = match kind {
+                "S3" => (
+                    phoenix_shared::arn::bucket(&j.resource, &facts.region),
+                    data_buckets.contains(j.resource.as_str()),
+                ),
+                "BackupVault" => (
+                    phoenix_shared::arn::vault(&j.resource, &facts.region, &facts.account),
+                    false,
+                ),
+                // A key, a key secret, or a generated key: what everything else needs.
+                "KMSKey" | "Secret" if j.resource.starts_with("arn:") => (j.resource.clone(), true),
+                "KMSKey" | "Secret" => (format!("{location}#{}", j.address), true),
+                _ => (
+                    j.resource.clone(),
+                    config.required_resource_types.iter().any(|t| t == kind),
+                ),
+            };
+            let mut item = Item::new(
+                Area::Destroy,
+                DESTROY_WOULD_LOSE_DATA,
+                &resource,
+                kind,
+                &j.address,
+            );
+            item.command.clone_from(&command);
+            let said = format!(
+                "{}: {} (terraform destroy of {location})",
+                j.verdict.as_str(),
+                j.verdict.reason()
+            );
+            let severity = if critical {
+                Severity::Critical
+            } else {
+                Severity::Error
+            };
+            items.push(match &j.verdict {
+                Verdict::Lost(_) | Verdict::Weakened(_) => item.fail(severity, said),
+                Verdict::Unknown(why) => item.unknown(why.clone()),
+                Verdict::Recoverable(_) | Verdict::Harmless(_) | Verdict::Blocked(_) => {
+                    item.pass(said)
+                }
+            });
+        }
     }
 }
 
@@ -920,6 +1023,7 @@ mod tests {
             trails: Ok(Vec::new()),
             rules: Ok(Vec::new()),
             heartbeats: BTreeMap::new(),
+            stacks: Vec::new(),
         }
     }
 
@@ -927,6 +1031,113 @@ mod tests {
         let mut i = Item::new(area, "x", "r", "", "r");
         i.status = status;
         i
+    }
+
+    #[test]
+    fn each_store_of_each_state_is_judged_as_destroyed_now_and_a_state_that_cannot_be_read_is_unknown()
+     {
+        use crate::audit::read::Stack;
+        use crate::gate::{Judged, Verdict};
+        let judged = |address: &str, kind: &str, resource: &str, verdict: Verdict| Judged {
+            address: address.to_owned(),
+            resource_type: kind.to_owned(),
+            action: "delete",
+            resource: resource.to_owned(),
+            verdict,
+        };
+        const EFS: &str = "arn:aws:elasticfilesystem:eu-west-1:123456789012:file-system/fs-1";
+        let mut f = facts();
+        f.buckets = Ok(vec![Bucket {
+            name: "zulip-uploads".to_owned(),
+            data: true,
+            state: false,
+            versioning: Ok(Versioning::Enabled),
+            lifecycle: None,
+        }]);
+        f.stacks = vec![
+            Stack {
+                bucket: "tfstate".to_owned(),
+                key: Some("dev/terraform.tfstate".to_owned()),
+                judged: Ok(vec![
+                    judged(
+                        "aws_efs_file_system.zulip",
+                        "aws_efs_file_system",
+                        EFS,
+                        Verdict::Lost("no recovery point".to_owned()),
+                    ),
+                    judged(
+                        "aws_s3_bucket.uploads",
+                        "aws_s3_bucket",
+                        "zulip-uploads",
+                        Verdict::Blocked("holds objects".to_owned()),
+                    ),
+                    judged(
+                        "random_password.master_key",
+                        "random_password",
+                        "random_password.master_key",
+                        Verdict::Lost("encryption-key-regenerated: new value".to_owned()),
+                    ),
+                    judged(
+                        "aws_db_instance.zitadel",
+                        "aws_db_instance",
+                        "arn:aws:rds:eu-west-1:123456789012:db:zitadel",
+                        Verdict::Unknown("ListRecoveryPointsByResource: throttled".to_owned()),
+                    ),
+                ]),
+            },
+            Stack {
+                bucket: "tfstate".to_owned(),
+                key: Some("prod/terraform.tfstate".to_owned()),
+                judged: Err("GetObject: AccessDenied".to_owned()),
+            },
+        ];
+        let items: Vec<Item> = evaluate(&f, &[], &config())
+            .into_iter()
+            .filter(|i| i.area == Area::Destroy)
+            .collect();
+        assert_eq!(items.len(), 5, "{items:#?}");
+        assert!(items.iter().all(|i| i.check == DESTROY_WOULD_LOSE_DATA));
+        let by = |name: &str| items.iter().find(|i| i.name == name).unwrap();
+        let efs = by("aws_efs_file_system.zulip");
+        assert_eq!(
+            (efs.status, efs.severity),
+            (Status::Fail, Severity::Critical)
+        );
+        assert_eq!(
+            (efs.resource.as_str(), efs.resource_type.as_str()),
+            (EFS, "EFS")
+        );
+        assert_eq!(
+            efs.detail,
+            "lost: no recovery point (terraform destroy of s3://tfstate/dev/terraform.tfstate)"
+        );
+        assert!(
+            efs.fix.contains(
+                "phoenix verify --pre-destroy --state s3://tfstate/dev/terraform.tfstate"
+            ) && efs.fix.contains("backup plan"),
+            "{}",
+            efs.fix
+        );
+        let bucket = by("aws_s3_bucket.uploads");
+        assert_eq!(
+            bucket.status,
+            Status::Pass,
+            "the destroy stops there: the data survives"
+        );
+        assert_eq!(bucket.resource, "arn:aws:s3:::zulip-uploads");
+        let key = by("random_password.master_key");
+        assert_eq!(
+            (key.status, key.severity),
+            (Status::Fail, Severity::Critical)
+        );
+        assert_eq!(
+            key.resource, "s3://tfstate/dev/terraform.tfstate#random_password.master_key",
+            "a generated key has no ARN: its state and address name it"
+        );
+        assert_eq!(by("aws_db_instance.zitadel").status, Status::Unknown);
+        let unread = by("s3://tfstate/prod/terraform.tfstate");
+        assert_eq!(unread.status, Status::Unknown);
+        assert!(unread.detail.contains("AccessDenied"), "{}", unread.detail);
     }
 
     #[test]
@@ -939,13 +1150,13 @@ mod tests {
         use Status::{Fail, Pass, Unknown};
         assert_eq!(score(&[]), 0, "nothing checked is not ready");
         assert_eq!(score(&[item(Area::Guard, Pass)]), 100);
-        // Backups (30) half passing, buckets (20) passing: (15 + 20) / 50.
+        // Backups (20) half passing, buckets (20) passing: (10 + 20) / 40.
         let items = [
             item(Area::Backups, Pass),
             item(Area::Backups, Fail),
             item(Area::DataBuckets, Pass),
         ];
-        assert_eq!(score(&items), 70);
+        assert_eq!(score(&items), 75);
         let unknown = [item(Area::Backups, Pass), item(Area::Backups, Unknown)];
         assert_eq!(score(&unknown), 50, "unknown counts as failed");
         let mut many: Vec<Item> = (0..1000).map(|_| item(Area::Backups, Pass)).collect();

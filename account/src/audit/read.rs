@@ -7,8 +7,10 @@
 //! whose versioning is or was on (at most two per bucket, none for other buckets), the RDS and EFS listings,
 //! `ListBackupVaults` and one `GetBackupVaultAccessPolicy` per vault that holds or receives
 //! recovery points, one `DescribeKey` per key those use, `ListSecrets`, `ListRestoreJobs`,
-//! `DescribeTrails` with one `GetTrailStatus` per trail, `ListRules`, and one
-//! `GetMetricData` for the heartbeats.
+//! `DescribeTrails` with one `GetTrailStatus` per trail, `ListRules`, one
+//! `GetMetricData` for the heartbeats, and per state bucket one `ListObjectsV2` and per state
+//! object one `GetObject` with the gate's reads for what a destroy of its stack would delete
+//! (`gate::read`).
 
 use crate::freshness::assess::{Protection, Snapshot};
 use crate::freshness::collect::ts;
@@ -141,6 +143,36 @@ pub struct Facts {
     pub rules: Read<Vec<Rule>>,
     /// Newest heartbeat per scheduled function (not read for `this_function`).
     pub heartbeats: BTreeMap<String, Read<Option<Timestamp>>>,
+    /// Every Terraform state in the state buckets, judged as if its stack were destroyed
+    /// now (empty when the bucket listing failed: that is its own unknown).
+    pub stacks: Vec<Stack>,
+}
+
+/// One Terraform state object, and what a destroy of its stack would do now.
+#[derive(Debug, Clone)]
+pub struct Stack {
+    pub bucket: String,
+    /// `None` when the bucket's objects could not be listed.
+    pub key: Option<String>,
+    /// The gate's verdicts; `Err` when the listing or the object could not be read, or the
+    /// object is not a Terraform state.
+    pub judged: Read<Vec<crate::gate::Judged>>,
+}
+
+impl Stack {
+    /// `s3://bucket/key` (or the bucket's, when its listing failed).
+    pub fn location(&self) -> String {
+        match &self.key {
+            Some(key) => format!("s3://{}/{key}", self.bucket),
+            None => format!("s3://{}", self.bucket),
+        }
+    }
+}
+
+/// How old a recovery point may be and still count as a restore source after a destroy:
+/// the longest interval a backup plan may leave between runs, plus the grace.
+pub const fn destroy_max_age_seconds(config: &Config) -> i64 {
+    config.max_backup_interval_seconds + config.backup_grace_seconds
 }
 
 /// Reads everything the checklist needs. `this_function` is the scheduled function running
@@ -211,6 +243,7 @@ pub async fn read(
         .await;
     let mut keys = keys;
     keys.sort_by(|a, b| a.id.cmp(&b.id));
+    let stacks = read_stacks(clients, config, &buckets, at).await;
 
     Facts {
         at,
@@ -228,7 +261,55 @@ pub async fn read(
         trails,
         rules,
         heartbeats,
+        stacks,
     }
+}
+
+/// Lists the state objects of every state bucket and judges each as destroyed now.
+async fn read_stacks(
+    clients: &Clients,
+    config: &Config,
+    buckets: &Read<Vec<Bucket>>,
+    at: Timestamp,
+) -> Vec<Stack> {
+    let Ok(buckets) = buckets else {
+        return Vec::new();
+    };
+    let mut objects = Vec::new();
+    let mut stacks = Vec::new();
+    for bucket in buckets.iter().filter(|b| b.state) {
+        match crate::states::list(clients.s3(), &bucket.name).await {
+            Ok(keys) => objects.extend(keys.into_iter().map(|k| (bucket.name.clone(), k))),
+            Err(failure) => stacks.push(Stack {
+                bucket: bucket.name.clone(),
+                key: None,
+                judged: Err(failure.to_string()),
+            }),
+        }
+    }
+    let max_age = destroy_max_age_seconds(config);
+    let judged: Vec<Stack> = stream::iter(objects)
+        .map(|(bucket, key)| async move {
+            let judged = match crate::states::destroy_of(clients.s3(), &bucket, &key).await {
+                Ok(Ok(destroy)) => {
+                    let facts = crate::gate::read::facts(clients, &destroy, at, max_age).await;
+                    Ok(crate::gate::judge(&destroy, &facts, config))
+                }
+                Ok(Err(unusable)) => Err(format!("not a usable Terraform state: {unusable}")),
+                Err(failure) => Err(failure.to_string()),
+            };
+            Stack {
+                bucket,
+                key: Some(key),
+                judged,
+            }
+        })
+        .buffer_unordered(4)
+        .collect()
+        .await;
+    stacks.extend(judged);
+    stacks.sort_by(|a, b| (&a.bucket, &a.key).cmp(&(&b.bucket, &b.key)));
+    stacks
 }
 
 async fn read_buckets(clients: &Clients, config: &Config) -> Read<(Vec<Bucket>, Option<String>)> {

@@ -124,6 +124,26 @@ impl Report {
                 area.weight()
             );
         }
+        let stores: Vec<&Item> = self
+            .items
+            .iter()
+            .filter(|i| i.area == Area::Destroy)
+            .collect();
+        if !stores.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n## If each stack were destroyed now\n\n| store | type | verdict |\n|---|---|---|"
+            );
+            for item in stores {
+                let _ = writeln!(
+                    out,
+                    "| `{}` | {} | {} |",
+                    item.name,
+                    item.resource_type_label(),
+                    item.detail.replace('|', "\\|")
+                );
+            }
+        }
         let failing = self.failing();
         if failing.is_empty() {
             let _ = writeln!(out, "\nEvery check passes.");

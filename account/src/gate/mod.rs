@@ -546,7 +546,7 @@ fn point_source(
 
 fn no_point(facts: &Facts) -> String {
     format!(
-        "no completed recovery point within {} in a vault this plan keeps",
+        "no completed recovery point within {} in a vault that outlives the change",
         format_duration(facts.max_age_seconds)
     )
 }

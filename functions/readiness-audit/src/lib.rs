@@ -112,6 +112,32 @@ fn audit_resolutions(
         .map(|i| i.resource.as_str())
         .filter(|r| !unsure.contains(r))
         .collect();
+    // A state (or a state bucket's listing) that could not be read has an unknown item of
+    // its own; read now, its stores' items stand for it.
+    let read_locations: Vec<String> = audit
+        .facts
+        .stacks
+        .iter()
+        .filter(|s| s.judged.is_ok())
+        .map(phoenix_account::audit::read::Stack::location)
+        .chain(
+            audit
+                .facts
+                .buckets
+                .iter()
+                .flatten()
+                .filter(|b| b.state)
+                .filter(|b| {
+                    !audit
+                        .facts
+                        .stacks
+                        .iter()
+                        .any(|s| s.bucket == b.name && s.key.is_none())
+                })
+                .map(|b| format!("s3://{}", b.name)),
+        )
+        .collect();
+    all_known.extend(read_locations.iter().map(String::as_str));
     // The Terraform state as a whole has no item once a state bucket is known: the bucket's
     // own items (whatever they find) vouch that one is.
     if let Some(bucket) = items
@@ -125,10 +151,25 @@ fn audit_resolutions(
         );
         all_known.insert(scope);
     }
+    // A store no state holds any more (moved to a stack that is never destroyed, or gone)
+    // is no longer lost by a destroy, once every state bucket was found and every state read.
+    let stacks_read = audit.facts.buckets.is_ok()
+        && audit.facts.bucket_tags_failure.is_none()
+        && audit.facts.stacks.iter().all(|s| s.judged.is_ok());
+    let in_a_state: HashSet<&str> = items
+        .iter()
+        .filter(|i| i.area == checklist::Area::Destroy)
+        .map(|i| i.resource.as_str())
+        .collect();
     open.iter()
         .filter(|o| !opened.contains(&o.dedup_key))
         .filter_map(|o| {
-            let why = if o.check == checklist::UNKNOWN {
+            let why = if o.check == checklist::DESTROY_WOULD_LOSE_DATA
+                && stacks_read
+                && !in_a_state.contains(o.resource_arn.as_str())
+            {
+                Some("no Terraform state holds it any more".to_owned())
+            } else if o.check == checklist::UNKNOWN {
                 // A listing that failed (`inventory:rds`) has no item of its own once it
                 // works: it was read if this audit is not unsure of it.
                 let listed_now = o.resource_arn.starts_with("inventory:")
@@ -216,6 +257,27 @@ pub fn metrics(report: &Report, metrics: &mut MetricBatch) {
         &[],
         u32::try_from(report.unknown()).unwrap_or(u32::MAX),
     );
+    // The seeds' "data loss on rebuild", whose target is 0: published once any Terraform
+    // state was judged (no state, no figure; an unknown store is counted by the unknowns).
+    let destroy: Vec<&Item> = report
+        .items
+        .iter()
+        .filter(|i| i.area == checklist::Area::Destroy)
+        .collect();
+    if !destroy.is_empty() {
+        let lost = destroy
+            .iter()
+            .filter(|i| {
+                i.status == Status::Fail
+                    && checklist::DESTROYED_STORE_KINDS.contains(&i.resource_type.as_str())
+            })
+            .count();
+        metrics.count(
+            "DataStoresLostOnDestroy",
+            &[],
+            u32::try_from(lost).unwrap_or(u32::MAX),
+        );
+    }
 }
 
 /// Where the report lives in the report bucket.

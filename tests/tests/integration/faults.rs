@@ -210,6 +210,19 @@ async fn prepare(function: Function) -> Scenario {
                 None,
             )
             .await;
+            // A second stack that holds a backup vault of its own (empty): judging its
+            // destroy lists the vault's recovery points.
+            phoenix_tests::account::create_vault(&world.sdk, "faults-app-vault", None).await;
+            let vault = json!({"version": 4, "serial": 1, "lineage": "faults-app", "resources": [
+                {"mode": "managed", "type": "aws_backup_vault", "name": "app",
+                 "instances": [{"attributes": {"name": "faults-app-vault", "force_destroy": false}}]}]});
+            put_object(
+                &world.sdk,
+                &env.state_bucket,
+                "app/terraform.tfstate",
+                &vault.to_string(),
+            )
+            .await;
             let mut event = scheduled_event(&Timestamp::now().to_string());
             event["account"] = json!(account);
             vec![event]

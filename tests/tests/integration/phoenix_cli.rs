@@ -466,7 +466,7 @@ fn state_file(efs_arn: &str, bucket: &str, account: &str) -> Value {
                 "identifier": "zitadel", "skip_final_snapshot": false,
                 "final_snapshot_identifier": "zitadel-final", "deletion_protection": false,
                 "password": "planted-db-password"})),
-            resource("random_password", "session_key", json!({
+            resource("random_password", "admin_password", json!({
                 "id": "none", "result": "planted-random-result"})),
             resource("aws_iam_role", "app", json!({"arn": "arn:aws:iam::1:role/app"})),
         ]

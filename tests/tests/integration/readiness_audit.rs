@@ -121,7 +121,17 @@ fn blockers(
 ) -> BTreeSet<(String, String, String)> {
     let zulip = format!("arn:aws:s3:::{}", a.env.zulip_uploads);
     let bookstack = format!("arn:aws:s3:::{}", a.env.bookstack_uploads);
+    // A destroy of the stack today: the file system, the database (no final snapshot) and
+    // the generated master key are lost.
+    let master_key = format!(
+        "s3://{}/{}#module.zitadel.random_password.master_key",
+        a.env.state_bucket,
+        story::STATE_KEY
+    );
     let mut out: BTreeSet<_> = [
+        ("destroy-would-lose-data", a.env.efs_arn.as_str()),
+        ("destroy-would-lose-data", &a.env.rds_arn),
+        ("destroy-would-lose-data", &master_key),
         ("bucket-unversioned", zulip.as_str()),
         ("bucket-unversioned", &bookstack),
         ("bucket-version-retention-missing", &zulip),
@@ -161,7 +171,7 @@ async fn the_seeds_environment_scores_low_and_phase_one_brings_it_to_100() {
     );
 
     let result = a.audit(t0, "audit-1").await;
-    assert_eq!(result["score"], 30, "{result:#}");
+    assert_eq!(result["score"], 35, "{result:#}");
     let alerts = a.world.alerts().await;
     let score_key = a.key(
         "readiness-score-changed",
@@ -194,7 +204,7 @@ async fn the_seeds_environment_scores_low_and_phase_one_brings_it_to_100() {
         summary.body["payload"]["summary"]
             .as_str()
             .unwrap()
-            .contains("is 30 (first audit)")
+            .contains("is 35 (first audit)")
     );
     // The seeds' blockers, each paged once; the EFS was paged by backup-freshness already.
     assert_eq!(pages(&alerts), blockers(&a, triggered), "{alerts:#?}");
@@ -214,7 +224,12 @@ async fn the_seeds_environment_scores_low_and_phase_one_brings_it_to_100() {
         a.world
             .metric_stat("PhoenixReadiness", &[], "Maximum")
             .await,
-        Some(30.0)
+        Some(35.0)
+    );
+    assert_eq!(
+        a.world.metric_sum("DataStoresLostOnDestroy", &[]).await,
+        Some(2.0),
+        "the file system and the database; the key is not a data store"
     );
     assert_eq!(
         a.world
@@ -223,11 +238,19 @@ async fn the_seeds_environment_scores_low_and_phase_one_brings_it_to_100() {
         Some(2.0)
     );
     let stored: Value = serde_json::from_str(&a.report("latest.json").await).unwrap();
-    assert_eq!(stored["score"], 30);
+    assert_eq!(stored["score"], 35);
     let markdown = a.report("latest.md").await;
     assert!(
-        markdown.starts_with("# Phoenix readiness: 30 / 100"),
+        markdown.starts_with("# Phoenix readiness: 35 / 100"),
         "{markdown}"
+    );
+    assert!(
+        markdown.contains("| Survives terraform destroy | 10 | 3 / 6 |"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("| `module.zitadel.module.database.aws_db_instance.main` | RDS | lost: "),
+        "every store of the stack with its verdict: {markdown}"
     );
     assert!(
         markdown.contains("cochlearis-dev-zulip-uploads"),
@@ -239,7 +262,7 @@ async fn the_seeds_environment_scores_low_and_phase_one_brings_it_to_100() {
     assert_eq!(a.world.alerts().await.len(), 0, "a retry pages nothing");
 
     let fixes = story::phase_one(&a.world.sdk, &a.env).await;
-    assert_eq!(fixes.len(), 5);
+    assert_eq!(fixes.len(), 7);
     let t1 = t0.plus_seconds(3600);
     a.freshness(t1).await;
     assert_eq!(
@@ -259,7 +282,14 @@ async fn the_seeds_environment_scores_low_and_phase_one_brings_it_to_100() {
         rose.body["payload"]["summary"]
             .as_str()
             .unwrap()
-            .contains("rose from 30 to 100")
+            .contains("rose from 35 to 100")
+    );
+    assert_eq!(
+        a.world
+            .metric_stat("DataStoresLostOnDestroy", &[], "Minimum")
+            .await,
+        Some(0.0),
+        "after Phase 1 and the gate's fixes a destroy loses nothing"
     );
     let stored: Value = serde_json::from_str(&a.report("latest.json").await).unwrap();
     assert_eq!(stored["score"], 100);

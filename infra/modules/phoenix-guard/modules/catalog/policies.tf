@@ -213,6 +213,14 @@ locals {
         Resource = [local.arn.buckets]
       },
       {
+        # What a destroy of each stack would lose: the objects a destroyed bucket holds,
+        # the recovery points a destroyed vault holds.
+        Sid      = "JudgeADestroy"
+        Effect   = "Allow"
+        Action   = ["s3:ListBucket", "backup:ListRecoveryPointsByBackupVault"]
+        Resource = [local.arn.buckets, local.arn.backup_vaults]
+      },
+      {
         Sid      = "KeepTheReport"
         Effect   = "Allow"
         Action   = ["s3:GetObject", "s3:PutObject"]
@@ -225,6 +233,20 @@ locals {
         Effect   = "Allow"
         Action   = ["s3:ListBucket"]
         Resource = ["arn:${local.p}:s3:::${var.resources.report_bucket_name}"]
+      },
+      ], length(var.state_bucket_names) == 0 ? [] : [
+      {
+        Sid      = "ReadStates"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject", "s3:ListBucket"]
+        Resource = concat([for b in var.state_bucket_names : "arn:${local.p}:s3:::${b}"], [for b in var.state_bucket_names : "arn:${local.p}:s3:::${b}/*"])
+      },
+      ], length(var.state_bucket_kms_key_arns) == 0 ? [] : [
+      {
+        Sid      = "DecryptState"
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt"]
+        Resource = var.state_bucket_kms_key_arns
       },
     ])
   }
