@@ -33,6 +33,8 @@ locals {
   sweep_alarms = {
     BackupsMissed        = "A data store's backup that should have happened did not (backup-freshness). The alert topic names each resource."
     ResourcesUnprotected = "A data store is in no backup plan (backup-freshness). The alert topic names each resource."
+    # Written by readiness-audit once a Terraform state is known; its target is 0.
+    DataStoresLostOnDestroy = "A terraform destroy of a stack in the state buckets would lose a data store now (readiness-audit). phoenix verify --pre-destroy --state names each one and why."
   }
 }
 

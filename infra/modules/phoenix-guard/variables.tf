@@ -218,7 +218,7 @@ variable "pagerduty_endpoint" {
 }
 
 variable "page_finding_alarms" {
-  description = "Page the alarms that count findings (BackupsMissed, ResourcesUnprotected, ProtectionViolations, PhoenixReadiness) through the alarm topic. Off by default: every finding already pages on its own, so these reach email and chat through the alert topic instead. Alarms about the guard itself always page."
+  description = "Page the alarms that count findings (BackupsMissed, ResourcesUnprotected, DataStoresLostOnDestroy, ProtectionViolations, PhoenixReadiness) through the alarm topic. Off by default: every finding already pages on its own, so these reach email and chat through the alert topic instead. Alarms about the guard itself always page."
   type        = bool
   default     = false
 }
