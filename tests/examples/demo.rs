@@ -5,12 +5,14 @@
 //!    without versioning, Zitadel's RDS without deletion protection, an unlocked vault, no
 //!    restore drill). `backup-freshness` and `readiness-audit` run on their schedules: the
 //!    pages, a low score whose failing checks are the seeds' blocker list, and what
-//!    `phoenix verify --pre-destroy` says a destroy would lose.
+//!    `phoenix verify --pre-destroy --state` says a destroy of the stack would lose (the
+//!    file system, the database, the generated master key): refused.
 //! 2. Data lost for good: a file deleted from BookStack's unversioned uploads bucket, and a
 //!    `terraform destroy -target` seen in a new version of the state file
 //!    (`s3-deletion-guard`).
-//! 3. The seeds' Phase 1 fixes, applied through the AWS APIs: every page resolves and the
-//!    score is 100; the pre-destroy gate passes.
+//! 3. The seeds' Phase 1 fixes and the ones the gate asked for, applied through the AWS
+//!    APIs and the stack's new state: every page resolves and the score is 100; the same
+//!    destroy passes.
 //! 4. The nights after: AWS Backup events (a failed job delivered twice, a failed copy, a
 //!    restore drill, a completed job) through `backup-events`.
 //! 5. Someone suspends versioning on Zulip's uploads bucket: `protection-guard` pages, and
@@ -540,8 +542,9 @@ async fn today_chapter(world: &World, watch: &LambdaWatch) -> Cochlearis {
         "The readiness audit runs on its schedule",
     )
     .await;
-    println!("\n   Before anyone types terraform destroy:");
-    phoenix(world, &["verify", "--pre-destroy"]);
+    println!("\n   Before anyone types terraform destroy: the gate on the stack's own state");
+    let state = format!("s3://{}/{}", env.state_bucket, story::STATE_KEY);
+    phoenix(world, &["verify", "--pre-destroy", "--state", &state]);
     env
 }
 
@@ -559,7 +562,9 @@ async fn phase_one_chapter(world: &World, watch: &LambdaWatch, env: &Cochlearis)
     )
     .await;
     invoke_scheduled(world, watch, "readiness-audit", "Next readiness audit").await;
-    phoenix(world, &["verify", "--pre-destroy"]);
+    println!("\n   The same destroy, judged again from the stack's new state:");
+    let state = format!("s3://{}/{}", env.state_bucket, story::STATE_KEY);
+    phoenix(world, &["verify", "--pre-destroy", "--state", &state]);
     let report = s3_client(&world.sdk)
         .get_object()
         .bucket(REPORTS)
