@@ -559,20 +559,36 @@ fn from_points(resource: &str, facts: &Facts, vaults: &BTreeSet<String>, lost: S
     }
 }
 
-fn verdict(change: &Change, resource: &str, facts: &Facts, vaults: &BTreeSet<String>) -> Verdict {
+/// What a destroyed data store's own settings decide before any recovery point is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settled {
+    /// Decided: deletion protection, a final snapshot, retained automated backups,
+    /// point-in-time recovery; for a bucket, given its object count: empty, object lock,
+    /// `force_destroy` off (or the count could not be read).
+    Verdict(Verdict),
+    /// Only a recovery point of `arn` can save it; without one, `lost` is what goes.
+    ByPoints { arn: String, lost: String },
+}
+
+/// [`Settled`] for a destroyed data store (`resource` as [`resource_of`] names it); a
+/// bucket's verdict needs its object count in `objects` first. The reader asks this before
+/// it lists recovery points, so a store its settings already decide costs no call.
+pub fn settled(change: &Change, resource: &str, objects: Option<&Result<u64, String>>) -> Settled {
+    let by_points = |lost: String| Settled::ByPoints {
+        arn: resource.to_owned(),
+        lost,
+    };
+    let decided = |verdict| Settled::Verdict(verdict);
     match change.resource_type.as_str() {
-        "aws_efs_file_system" => from_points(
-            resource,
-            facts,
-            vaults,
-            "the file system and every file in it are deleted".to_owned(),
-        ),
+        "aws_efs_file_system" => {
+            by_points("the file system and every file in it are deleted".to_owned())
+        }
         "aws_db_instance" | "aws_rds_cluster" => {
             if flag(change, "deletion_protection") == Some(true) {
-                return Verdict::Blocked(
+                return decided(Verdict::Blocked(
                     "deletion_protection is on: the apply stops here and the database stays, but the rebuild needs a person"
                         .to_owned(),
-                );
+                ));
             }
             let snapshot = change
                 .before
@@ -580,9 +596,9 @@ fn verdict(change: &Change, resource: &str, facts: &Facts, vaults: &BTreeSet<Str
                 .and_then(Kept::as_text)
                 .filter(|s| !s.is_empty());
             if let (Some(false), Some(name)) = (flag(change, "skip_final_snapshot"), snapshot) {
-                return Verdict::Recoverable(format!(
+                return decided(Verdict::Recoverable(format!(
                     "final snapshot {name}, taken as it is deleted"
-                ));
+                )));
             }
             if flag(change, "delete_automated_backups") == Some(false) {
                 let days = change
@@ -590,69 +606,71 @@ fn verdict(change: &Change, resource: &str, facts: &Facts, vaults: &BTreeSet<Str
                     .get("backup_retention_period")
                     .and_then(Kept::as_number)
                     .unwrap_or_default();
-                return Verdict::Recoverable(format!(
+                return decided(Verdict::Recoverable(format!(
                     "its automated backups are retained (delete_automated_backups = false), {days} days of them"
-                ));
+                )));
             }
-            from_points(
-                resource,
-                facts,
-                vaults,
-                "no final snapshot is taken (skip_final_snapshot, or no final_snapshot_identifier) and its automated backups are deleted with it".to_owned(),
-            )
+            by_points("no final snapshot is taken (skip_final_snapshot, or no final_snapshot_identifier) and its automated backups are deleted with it".to_owned())
         }
         "aws_dynamodb_table" => {
             if flag(change, "deletion_protection_enabled") == Some(true) {
-                return Verdict::Blocked(
+                return decided(Verdict::Blocked(
                     "deletion_protection_enabled is on: the apply stops here and the table stays"
                         .to_owned(),
-                );
+                ));
             }
             if flag(change, "point_in_time_recovery.enabled") == Some(true) {
-                return Verdict::Recoverable(
+                return decided(Verdict::Recoverable(
                     "point-in-time recovery is on: AWS keeps a system backup of the deleted table for 35 days (aws dynamodb list-backups --backup-type SYSTEM)"
                         .to_owned(),
-                );
+                ));
             }
-            from_points(
-                resource,
-                facts,
-                vaults,
-                "point-in-time recovery is off".to_owned(),
-            )
+            by_points("point-in-time recovery is off".to_owned())
         }
         "aws_s3_bucket" => {
-            let count = match facts.objects.get(resource) {
+            let count = match objects {
                 None => {
-                    return Verdict::Unknown(format!("the objects in {resource} were not counted"));
+                    return decided(Verdict::Unknown(format!(
+                        "the objects in {resource} were not counted"
+                    )));
                 }
                 Some(Err(why)) => {
-                    return Verdict::Unknown(format!("its objects could not be listed: {why}"));
+                    return decided(Verdict::Unknown(format!(
+                        "its objects could not be listed: {why}"
+                    )));
                 }
                 Some(Ok(count)) => *count,
             };
             if count == 0 {
-                return Verdict::Harmless("the bucket is empty".to_owned());
+                return decided(Verdict::Harmless("the bucket is empty".to_owned()));
             }
             if flag(change, "object_lock_enabled") == Some(true) {
-                return Verdict::Blocked(format!(
+                return decided(Verdict::Blocked(format!(
                     "object lock is on and it holds {count} object(s): the apply stops here"
-                ));
+                )));
             }
             if flag(change, "force_destroy") != Some(true) {
-                return Verdict::Blocked(format!(
+                return decided(Verdict::Blocked(format!(
                     "it holds {count} object(s) and force_destroy is off: the apply stops here and the bucket stays"
-                ));
+                )));
             }
-            let arn = format!("arn:aws:s3:::{resource}");
-            from_points(
-                &arn,
-                facts,
-                vaults,
-                format!("force_destroy deletes its {count} object(s) and every version of them"),
-            )
+            Settled::ByPoints {
+                arn: format!("arn:aws:s3:::{resource}"),
+                lost: format!(
+                    "force_destroy deletes its {count} object(s) and every version of them"
+                ),
+            }
         }
-        other => Verdict::Unknown(format!("{other} is not a data store the gate judges")),
+        other => decided(Verdict::Unknown(format!(
+            "{other} is not a data store the gate judges"
+        ))),
+    }
+}
+
+fn verdict(change: &Change, resource: &str, facts: &Facts, vaults: &BTreeSet<String>) -> Verdict {
+    match settled(change, resource, facts.objects.get(resource)) {
+        Settled::Verdict(verdict) => verdict,
+        Settled::ByPoints { arn, lost } => from_points(&arn, facts, vaults, lost),
     }
 }
 
@@ -1069,6 +1087,66 @@ mod tests {
             "unknown"
         );
         assert_eq!(one(vec![vault(&[])], &facts(&[])).as_str(), "unknown");
+    }
+
+    #[test]
+    fn a_store_its_own_settings_decide_needs_no_recovery_point_read() {
+        let db = |before: &[(&'static str, Kept)]| {
+            settled(
+                &change("aws_db_instance", Action::Delete, before),
+                "arn:db",
+                None,
+            )
+        };
+        assert!(matches!(
+            db(&[("deletion_protection", Kept::Bool(true))]),
+            Settled::Verdict(Verdict::Blocked(_))
+        ));
+        assert!(matches!(
+            db(&[
+                ("skip_final_snapshot", Kept::Bool(false)),
+                ("final_snapshot_identifier", text("zitadel-final"))
+            ]),
+            Settled::Verdict(Verdict::Recoverable(_))
+        ));
+        assert!(matches!(db(&[]), Settled::ByPoints { arn, .. } if arn == "arn:db"));
+        let table = change(
+            "aws_dynamodb_table",
+            Action::Delete,
+            &[("point_in_time_recovery.enabled", Kept::Bool(true))],
+        );
+        assert!(matches!(
+            settled(&table, "arn:t", None),
+            Settled::Verdict(Verdict::Recoverable(_))
+        ));
+        let efs = change("aws_efs_file_system", Action::Delete, &[]);
+        assert!(matches!(
+            settled(&efs, "arn:fs", None),
+            Settled::ByPoints { .. }
+        ));
+        // A bucket: counted first; only a full one that force_destroy empties needs points.
+        let bucket = change(
+            "aws_s3_bucket",
+            Action::Delete,
+            &[("force_destroy", Kept::Bool(true))],
+        );
+        assert!(matches!(
+            settled(&bucket, "b", Some(&Ok(0))),
+            Settled::Verdict(Verdict::Harmless(_))
+        ));
+        assert!(matches!(
+            settled(&bucket, "b", Some(&Ok(3))),
+            Settled::ByPoints { arn, .. } if arn == "arn:aws:s3:::b"
+        ));
+        assert!(matches!(
+            settled(&bucket, "b", Some(&Err("AccessDenied".to_owned()))),
+            Settled::Verdict(Verdict::Unknown(_))
+        ));
+        let kept = change("aws_s3_bucket", Action::Delete, &[]);
+        assert!(matches!(
+            settled(&kept, "b", Some(&Ok(3))),
+            Settled::Verdict(Verdict::Blocked(_))
+        ));
     }
 
     #[test]

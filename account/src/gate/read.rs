@@ -1,14 +1,15 @@
-//! Reading what the gate's verdicts depend on: the recovery points of every data store a
-//! plan destroys, the objects of every bucket and the recovery points in every vault it
-//! destroys. One listing per store and per vault, one to ten pages of objects per bucket;
-//! nothing else (KMS keys and key secrets are judged from the plan alone).
+//! Reading what the gate's verdicts depend on: the objects of every bucket a plan destroys,
+//! the recovery points of every destroyed data store whose own settings leave its fate to
+//! them ([`settled`]), and the recovery points in every vault it destroys. At most one
+//! listing per store and per vault, one to ten pages of objects per bucket; nothing else
+//! (KMS keys and key secrets are judged from the plan alone).
 
-use super::{DATA_STORES, Facts, resource_of};
+use super::{DATA_STORES, Facts, Settled, resource_of, settled};
 use crate::Clients;
 use crate::failure::Failure;
 use futures_util::stream::{self, StreamExt};
 use phoenix_shared::time::Timestamp;
-use phoenix_terraform::plan::Plan;
+use phoenix_terraform::plan::{Change, Plan};
 
 /// Reads in flight at once.
 pub const CONCURRENCY: usize = 8;
@@ -17,23 +18,17 @@ pub const CONCURRENCY: usize = 8;
 /// `max_age_seconds` old. A failed read is kept as its reason (the verdict is unknown).
 pub async fn facts(clients: &Clients, plan: &Plan, now: Timestamp, max_age_seconds: i64) -> Facts {
     let mut facts = Facts::new(now, max_age_seconds);
-    let targets: Vec<(String, bool)> = plan
+    let targets: Vec<(&Change, String)> = plan
         .changes
         .iter()
         .filter(|c| c.action.destroys() && DATA_STORES.contains(&c.resource_type.as_str()))
-        .filter_map(|c| Some((resource_of(c)?, c.resource_type == "aws_s3_bucket")))
+        .filter_map(|c| Some((c, resource_of(c)?)))
         .collect();
+    // A bucket's objects are counted first; recovery points are listed only for a store its
+    // own settings leave to them (`settled`).
     let read: Vec<_> = stream::iter(targets)
-        .map(|(resource, bucket)| async move {
-            let arn = if bucket {
-                format!("arn:aws:s3:::{resource}")
-            } else {
-                resource.clone()
-            };
-            let points = crate::recovery::completed_points(clients.backup(), &arn)
-                .await
-                .map_err(|failure| failure.to_string());
-            let objects = if bucket {
+        .map(|(change, resource)| async move {
+            let objects = if change.resource_type == "aws_s3_bucket" {
                 Some(
                     crate::audit::predestroy::contents(clients, &resource)
                         .await
@@ -42,13 +37,24 @@ pub async fn facts(clients: &Clients, plan: &Plan, now: Timestamp, max_age_secon
             } else {
                 None
             };
-            (resource, arn, points, objects)
+            let points = match settled(change, &resource, objects.as_ref()) {
+                Settled::Verdict(_) => None,
+                Settled::ByPoints { arn, .. } => {
+                    let points = crate::recovery::completed_points(clients.backup(), &arn)
+                        .await
+                        .map_err(|failure| failure.to_string());
+                    Some((arn, points))
+                }
+            };
+            (resource, points, objects)
         })
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
-    for (resource, arn, points, objects) in read {
-        facts.points.insert(arn, points);
+    for (resource, points, objects) in read {
+        if let Some((arn, points)) = points {
+            facts.points.insert(arn, points);
+        }
         if let Some(objects) = objects {
             facts.objects.insert(resource, objects);
         }
