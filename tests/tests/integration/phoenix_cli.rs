@@ -428,6 +428,41 @@ fn check_plan_refuses_what_is_not_a_plan_in_one_line() {
         assert!(stderr.contains(says), "{name}: {stderr}");
         assert!(out.stdout.is_empty(), "{name}");
     }
+    // 200 MB of a plan's changes that never ends: read through as it streams, then refused
+    // as truncated, in one line.
+    let huge = dir.join("huge.json");
+    {
+        use std::io::Write;
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&huge).unwrap());
+        out.write_all(br#"{"format_version":"1.2","resource_changes":["#)
+            .unwrap();
+        let change = format!(
+            r#"{{"address":"aws_iam_policy.p","mode":"managed","type":"aws_iam_policy","name":"p","change":{{"actions":["update"],"before":{{"policy":"{}"}},"after":{{}}}}}},"#,
+            "x".repeat(4000)
+        );
+        let mut written = 0;
+        while written < 200_000_000 {
+            out.write_all(change.as_bytes()).unwrap();
+            written += change.len();
+        }
+        out.flush().unwrap();
+    }
+    let out = Command::new(phoenix_binary())
+        .args([
+            "check-plan",
+            huge.to_str().unwrap(),
+            "--region",
+            "eu-west-1",
+        ])
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .unwrap();
+    std::fs::remove_file(&huge).ok();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("the plan is truncated"), "{stderr}");
+
     let missing = Command::new(phoenix_binary())
         .args(["check-plan", "/no/such/plan.json", "--region", "eu-west-1"])
         .output()
