@@ -33,6 +33,9 @@ pub struct Facts {
     pub objects: BTreeMap<String, Result<u64, String>>,
     /// The resources whose recovery points a vault (by name) holds, one entry per point.
     pub vault_points: BTreeMap<String, Result<Vec<String>, String>>,
+    /// When each vault's lock became immutable (compliance mode; governance-mode and
+    /// unlocked vaults are absent); `None` when no destroyed vault asked for it.
+    pub compliance_locks: Option<Result<BTreeMap<String, Timestamp>, String>>,
 }
 
 impl Facts {
@@ -44,6 +47,7 @@ impl Facts {
             points: BTreeMap::new(),
             objects: BTreeMap::new(),
             vault_points: BTreeMap::new(),
+            compliance_locks: None,
         }
     }
 }
@@ -502,10 +506,21 @@ fn vault(change: &Change, name: &str, facts: &Facts) -> Verdict {
         named
     };
     if flag(change, "force_destroy") == Some(true) {
-        Verdict::Lost(format!(
-            "force_destroy deletes its {} recovery point(s), of {of}",
-            points.len()
-        ))
+        match &facts.compliance_locks {
+            Some(Ok(locks)) if locks.get(name).is_some_and(|since| *since <= facts.now) => {
+                Verdict::Blocked(format!(
+                    "a compliance-mode vault lock keeps its {} recovery point(s) (of {of}) until their retention ends: AWS refuses to delete them and the apply stops here",
+                    points.len()
+                ))
+            }
+            Some(Err(why)) => Verdict::Unknown(format!(
+                "whether a compliance-mode lock keeps its recovery points could not be read: {why}"
+            )),
+            _ => Verdict::Lost(format!(
+                "force_destroy deletes its {} recovery point(s), of {of}",
+                points.len()
+            )),
+        }
     } else {
         Verdict::Blocked(format!(
             "it holds {} recovery point(s) (of {of}) and force_destroy is off: AWS refuses to delete it and the apply stops here",
@@ -1074,14 +1089,33 @@ mod tests {
             matches!(&blocked, Verdict::Blocked(s) if s.contains("2 recovery point(s)")),
             "{blocked:?}"
         );
-        let lost = one(
-            vec![vault(&[("force_destroy", Kept::Bool(true))])],
-            &listed(two),
-        );
+        let forced = || vec![vault(&[("force_destroy", Kept::Bool(true))])];
+        let lost = one(forced(), &listed(two.clone()));
         assert!(
             matches!(&lost, Verdict::Lost(s) if s.contains(EFS)),
             "{lost:?}"
         );
+        // A compliance-mode lock that is already immutable keeps the points even so; one
+        // still in its grace period (its date ahead) does not.
+        let locked = |since: i64| {
+            let mut f = listed(two.clone());
+            f.compliance_locks = Some(Ok([(
+                "main".to_owned(),
+                Timestamp::from_epoch_seconds(NOW + since),
+            )]
+            .into_iter()
+            .collect()));
+            f
+        };
+        let kept = one(forced(), &locked(-DAY));
+        assert!(
+            matches!(&kept, Verdict::Blocked(s) if s.contains("compliance-mode vault lock")),
+            "{kept:?}"
+        );
+        assert_eq!(one(forced(), &locked(DAY)).as_str(), "lost");
+        let mut unread = listed(two);
+        unread.compliance_locks = Some(Err("ListBackupVaults: throttled".to_owned()));
+        assert_eq!(one(forced(), &unread).as_str(), "unknown");
         assert_eq!(
             one(vec![vault(&[])], &listed(Err("AccessDenied".to_owned()))).as_str(),
             "unknown"

@@ -70,8 +70,35 @@ pub async fn facts(clients: &Clients, plan: &Plan, now: Timestamp, max_age_secon
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
+    if !listed.is_empty() {
+        facts.compliance_locks = Some(
+            compliance_locks(clients.backup())
+                .await
+                .map_err(|failure| failure.to_string()),
+        );
+    }
     facts.vault_points.extend(listed);
     facts
+}
+
+/// When each compliance-mode vault lock became (or becomes) immutable, by vault name
+/// (`ListBackupVaults`: locked, with a lock date); other vaults are absent.
+async fn compliance_locks(
+    backup: &aws_sdk_backup::Client,
+) -> Result<std::collections::BTreeMap<String, Timestamp>, Failure> {
+    let mut locks = std::collections::BTreeMap::new();
+    let mut pages = backup.list_backup_vaults().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|err| Failure::of("ListBackupVaults", &err))?;
+        for vault in page.backup_vault_list() {
+            if let (Some(name), Some(true), Some(date)) =
+                (vault.backup_vault_name(), vault.locked(), vault.lock_date())
+            {
+                locks.insert(name.to_owned(), Timestamp::from_epoch_seconds(date.secs()));
+            }
+        }
+    }
+    Ok(locks)
 }
 
 /// The resource of every recovery point in a vault (kept here, not in `recovery`: only the
