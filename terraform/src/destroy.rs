@@ -93,6 +93,7 @@ pub fn read_with(reader: impl Read, judged: fn(&str) -> bool) -> Result<Plan, Un
         changes: top.changes,
         other_changes: top.other,
         unreadable: Vec::new(),
+        destroys_everything: true,
     })
 }
 

@@ -218,6 +218,9 @@ pub struct Plan {
     pub other_changes: usize,
     /// Changes whose `actions` Terraform does not document (address and actions).
     pub unreadable: Vec<String>,
+    /// Whether every resource change, of any type, deletes (`terraform plan -destroy`, or a
+    /// destroy read from state): what guards the data then goes with the data.
+    pub destroys_everything: bool,
 }
 
 /// Whether a type's changes are kept: a data store, a generator of secrets, a secret's
@@ -303,6 +306,7 @@ pub fn read_with(reader: impl Read, judged: fn(&str) -> bool) -> Result<Plan, Un
         changes: top.plan.changes,
         other_changes: top.plan.other_changes,
         unreadable: top.plan.unreadable,
+        destroys_everything: !top.plan.keeps_something,
     })
 }
 
@@ -323,6 +327,8 @@ struct Top {
 #[derive(Default)]
 struct PartialPlan {
     judged: Option<fn(&str) -> bool>,
+    /// A change of any type that does not delete.
+    keeps_something: bool,
     format_version: Option<String>,
     terraform_version: Option<String>,
     changes: Vec<Change>,
@@ -419,6 +425,9 @@ impl<'de> Visitor<'de> for ChangesSeed<'_> {
             let Some(resource_type) = raw.resource_type else {
                 continue;
             };
+            if Action::parse(&raw.actions) != Some(Action::Delete) {
+                self.0.keeps_something = true;
+            }
             if !self.0.judged.unwrap_or(judged_type)(&resource_type) {
                 self.0.other_changes += 1;
                 continue;
@@ -1160,6 +1169,18 @@ mod tests {
         let judged = read_bytes(bytes).expect("a plan");
         assert!(judged.changes.is_empty());
         assert_eq!(judged.other_changes, 6);
+        assert!(!read.destroys_everything && !judged.destroys_everything);
+    }
+
+    /// `terraform plan -destroy` (Terraform 1.11, `fixtures/terraform-data-destroy-plan.tf`):
+    /// every change deletes, whatever its type.
+    #[test]
+    fn a_destroy_plan_terraform_wrote_destroys_everything() {
+        let bytes = include_bytes!("../fixtures/terraform-data-destroy-plan.json");
+        let read = read_bytes(bytes).expect("a plan");
+        assert!(read.changes.is_empty(), "terraform_data is not judged");
+        assert_eq!(read.other_changes, 3);
+        assert!(read.destroys_everything);
     }
 
     #[test]

@@ -152,7 +152,11 @@ pub fn judge(plan: &Plan, facts: &Facts, config: &Config) -> Vec<Judged> {
     let mut judged: Vec<Judged> = plan
         .changes
         .iter()
-        .filter_map(|c| regenerated(c, plan, config).or_else(|| weakened(c, config)))
+        .filter_map(|c| {
+            regenerated(c, plan, config)
+                .or_else(|| weakened(c, config))
+                .or_else(|| guard_removed(c, plan))
+        })
         .collect();
     judged.extend(
         plan.changes
@@ -291,6 +295,84 @@ fn weakened(change: &Change, config: &Config) -> Option<Judged> {
             Some(check) => format!("{check}: {why}"),
             None => why,
         }),
+    })
+}
+
+/// A resource that guards data, deleted while the data stays: a plan that is not a destroy
+/// of everything removes a backup selection or plan, a vault lock, versioning or a trail.
+/// (In a destroy of everything it goes with the data, which is judged on its own.)
+fn guard_removed(change: &Change, plan: &Plan) -> Option<Judged> {
+    if change.action != Action::Delete || plan.destroys_everything {
+        return None;
+    }
+    let destroyed = |kind: &str, name: Option<&str>| {
+        name.is_some_and(|name| {
+            plan.changes.iter().any(|c| {
+                c.resource_type == kind
+                    && c.action.destroys()
+                    && [text(c, "bucket"), text(c, "name"), text(c, "id")].contains(&Some(name))
+            })
+        })
+    };
+    let named = text(change, "name")
+        .or_else(|| text(change, "id"))
+        .unwrap_or(change.address.as_str());
+    let (check, why) = match change.resource_type.as_str() {
+        "aws_backup_selection" => (
+            checks::BACKUP_SELECTION_DELETED,
+            format!(
+                "backup selection {named} is deleted: the resources it selected get no new backups unless another selection covers them"
+            ),
+        ),
+        "aws_backup_plan" => (
+            checks::BACKUP_PLAN_DELETED,
+            format!(
+                "backup plan {named} is deleted with its selections: the resources they selected get no new backups"
+            ),
+        ),
+        "aws_backup_vault_lock_configuration" => {
+            let vault = text(change, "backup_vault_name");
+            if destroyed("aws_backup_vault", vault) {
+                return None;
+            }
+            (
+                checks::BACKUP_VAULT_LOCK_REMOVED,
+                format!(
+                    "the lock of vault {} is removed: anyone allowed backup:DeleteRecoveryPoint can delete its recovery points again",
+                    vault.unwrap_or(named)
+                ),
+            )
+        }
+        "aws_s3_bucket_versioning" => {
+            let bucket = text(change, "bucket");
+            let enabled = change
+                .before
+                .get("versioning_configuration.status")
+                .and_then(Kept::as_text)
+                == Some("Enabled");
+            if !enabled || destroyed("aws_s3_bucket", bucket) {
+                return None;
+            }
+            (
+                checks::S3_VERSIONING_SUSPENDED,
+                format!(
+                    "deleting the versioning resource suspends versioning on {}: objects overwritten or deleted from now on are gone for good",
+                    bucket.unwrap_or(named)
+                ),
+            )
+        }
+        "aws_cloudtrail" => (
+            checks::CLOUDTRAIL_DELETED,
+            format!("trail {named} is deleted: protection-guard sees no API calls it recorded"),
+        ),
+        _ => return None,
+    };
+    Some(Judged {
+        address: change.address.clone(),
+        resource_type: change.resource_type.clone(),
+        action: change.action.as_str(),
+        resource: change.address.clone(),
+        verdict: Verdict::Weakened(format!("{check}: {why}")),
     })
 }
 
@@ -1121,6 +1203,68 @@ mod tests {
             "unknown"
         );
         assert_eq!(one(vec![vault(&[])], &facts(&[])).as_str(), "unknown");
+    }
+
+    #[test]
+    fn a_guard_deleted_while_the_data_stays_weakens_it_and_in_a_destroy_of_everything_goes_with_it()
+    {
+        let gone =
+            |kind: &str, before: &[(&'static str, Kept)]| change(kind, Action::Delete, before);
+        let plan = |changes: Vec<Change>, everything: bool| Plan {
+            changes,
+            destroys_everything: everything,
+            ..Plan::default()
+        };
+        let verdicts = |p: &Plan| -> Vec<String> {
+            judge(p, &facts(&[]), &config())
+                .into_iter()
+                .map(|j| j.verdict.reason().to_owned())
+                .collect()
+        };
+        let guards = vec![
+            gone("aws_backup_selection", &[("name", text("efs-daily"))]),
+            gone("aws_backup_plan", &[("name", text("daily"))]),
+            gone(
+                "aws_backup_vault_lock_configuration",
+                &[("backup_vault_name", text("main"))],
+            ),
+            gone(
+                "aws_s3_bucket_versioning",
+                &[
+                    ("bucket", text("uploads")),
+                    ("versioning_configuration.status", text("Enabled")),
+                ],
+            ),
+            gone("aws_cloudtrail", &[("name", text("management"))]),
+        ];
+        let said = verdicts(&plan(guards.clone(), false));
+        for check in [
+            "backup-selection-deleted: backup selection efs-daily",
+            "backup-plan-deleted: backup plan daily",
+            "backup-vault-lock-removed: the lock of vault main",
+            "s3-versioning-suspended: deleting the versioning resource suspends versioning on uploads",
+            "cloudtrail-deleted: trail management",
+        ] {
+            assert!(
+                said.iter().any(|s| s.starts_with(check)),
+                "{check}: {said:#?}"
+            );
+        }
+        assert!(
+            verdicts(&plan(guards.clone(), true)).is_empty(),
+            "a destroy of everything"
+        );
+        // The bucket or vault goes in the same plan: its guard goes with it.
+        let mut with_data = guards[2..4].to_vec();
+        with_data.push(gone("aws_s3_bucket", &[("bucket", text("uploads"))]));
+        with_data.push(gone("aws_backup_vault", &[("name", text("main"))]));
+        let said = verdicts(&plan(with_data, false));
+        assert!(
+            said.iter().all(|s| !s.contains("weaken")
+                && !s.starts_with("s3-versioning")
+                && !s.starts_with("backup-vault-lock")),
+            "{said:#?}"
+        );
     }
 
     #[test]
