@@ -7,19 +7,49 @@ use crate::args::{CheckPlan, PlanFormat};
 use phoenix_account::gate::{Judged, Verdict};
 use phoenix_account::schedule::format_duration;
 use phoenix_terraform::destroy;
-use phoenix_terraform::plan::{self, Plan};
+use phoenix_terraform::plan::{self, Action, Plan};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 
-/// The plan from a path, or standard input for `-`; the error is one line.
-pub fn read_plan(source: &str) -> Result<Plan, String> {
+/// The plan from a path, or standard input for `-`; the error is one line. `every_change`
+/// keeps the changes of every type (for `-v`), not only those a rule judges.
+pub fn read_plan(source: &str, every_change: bool) -> Result<Plan, String> {
+    let judged: fn(&str) -> bool = if every_change {
+        |_| true
+    } else {
+        plan::judged_type
+    };
     let read = if source == "-" {
-        plan::read(std::io::stdin().lock())
+        plan::read_with(std::io::stdin().lock(), judged)
     } else {
         let file = std::fs::File::open(source).map_err(|e| format!("{source}: {e}"))?;
-        plan::read(file)
+        plan::read_with(file, judged)
     };
     read.map_err(|why| format!("{source}: {why}"))
+}
+
+/// For `-v`: every other change that creates or replaces something, as harmless (it holds
+/// no data yet, or none that is judged).
+pub fn add_harmless(plan: &Plan, judged: &mut Vec<Judged>) {
+    let seen: std::collections::BTreeSet<String> =
+        judged.iter().map(|j| j.address.clone()).collect();
+    for change in &plan.changes {
+        let why = match change.action {
+            Action::Create => "created: it holds no data yet",
+            Action::Replace { .. } => "replaced: it holds no data",
+            _ => continue,
+        };
+        if seen.contains(&change.address) {
+            continue;
+        }
+        judged.push(Judged {
+            address: change.address.clone(),
+            resource_type: change.resource_type.clone(),
+            action: change.action.as_str(),
+            resource: change.address.clone(),
+            verdict: Verdict::Harmless(why.to_owned()),
+        });
+    }
 }
 
 /// The destroy of the stack whose state file is at `source` (a path); the error is one line.
@@ -249,6 +279,28 @@ mod tests {
             !safe(&unreadable, &fine),
             "a change that cannot be read is never safe"
         );
+    }
+
+    #[test]
+    fn verbose_lists_what_is_created_or_replaced_as_harmless_once() {
+        let bytes = include_bytes!("../../terraform/fixtures/terraform-data-plan.json");
+        let plan = plan::read_with(&bytes[..], |_| true).expect("a plan");
+        let mut judged = Vec::new();
+        add_harmless(&plan, &mut judged);
+        let listed: Vec<(&str, &str)> = judged
+            .iter()
+            .map(|j| (j.address.as_str(), j.verdict.reason()))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("terraform_data.new", "created: it holds no data yet"),
+                ("terraform_data.replace_me", "replaced: it holds no data"),
+            ]
+        );
+        assert!(safe(&plan, &judged));
+        add_harmless(&plan, &mut judged);
+        assert_eq!(judged.len(), 2, "what is judged is not listed again");
     }
 
     #[test]

@@ -79,7 +79,7 @@ fn main() -> ExitCode {
     ExitCode::from(runtime.block_on(async {
         match job {
             Job::Verify(verify) => run(verify, color).await,
-            Job::CheckPlan(check) => check_plan(check, color).await,
+            Job::CheckPlan(check) => check_plan(check, color, cli.verbose > 0).await,
         }
     }))
 }
@@ -114,13 +114,13 @@ async fn connect(settings: Settings) -> Result<(aws_config::SdkConfig, Settings)
     Ok((sdk, settings))
 }
 
-async fn check_plan(check: CheckPlan, color: bool) -> u8 {
+async fn check_plan(check: CheckPlan, color: bool, verbose: bool) -> u8 {
     let settings = match settings_or_usage(&check.settings_of()) {
         Ok(s) => s,
         Err(status) => return status,
     };
     // The plan first: a file that is not a plan is a usage error before any AWS call.
-    let plan = match check_plan::read_plan(&check.plan) {
+    let plan = match check_plan::read_plan(&check.plan, verbose) {
         Ok(plan) => plan,
         Err(err) => {
             eprintln!("phoenix: {err}");
@@ -139,7 +139,10 @@ async fn check_plan(check: CheckPlan, color: bool) -> u8 {
         settings.max_age,
     )
     .await;
-    let judged = phoenix_account::gate::judge(&plan, &facts, &settings.config);
+    let mut judged = phoenix_account::gate::judge(&plan, &facts, &settings.config);
+    if verbose {
+        check_plan::add_harmless(&plan, &mut judged);
+    }
     check_plan::report(&check, &plan, &judged, settings.max_age, color)
 }
 
