@@ -33,9 +33,22 @@ pub struct Facts {
     pub objects: BTreeMap<String, Result<u64, String>>,
     /// The resources whose recovery points a vault (by name) holds, one entry per point.
     pub vault_points: BTreeMap<String, Result<Vec<String>, String>>,
-    /// When each vault's lock became immutable (compliance mode; governance-mode and
-    /// unlocked vaults are absent); `None` when no destroyed vault asked for it.
-    pub compliance_locks: Option<Result<BTreeMap<String, Timestamp>, String>>,
+    /// The account's backup vaults; `None` when the plan destroys no vault and no key.
+    pub vaults: Option<Result<Vec<VaultFact>, String>>,
+    /// The account's data stores (ARN) and the KMS key each is encrypted with; `None` when
+    /// the plan destroys no key.
+    pub encrypted: Option<Result<Vec<(String, String)>, String>>,
+}
+
+/// A backup vault as the account lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VaultFact {
+    pub name: String,
+    /// The KMS key its recovery points are encrypted with.
+    pub key: Option<String>,
+    pub points: i64,
+    /// When its lock became (or becomes) immutable: compliance mode.
+    pub locked_since: Option<Timestamp>,
 }
 
 impl Facts {
@@ -47,7 +60,8 @@ impl Facts {
             points: BTreeMap::new(),
             objects: BTreeMap::new(),
             vault_points: BTreeMap::new(),
-            compliance_locks: None,
+            vaults: None,
+            encrypted: None,
         }
     }
 }
@@ -182,7 +196,7 @@ pub fn judge(plan: &Plan, facts: &Facts, config: &Config) -> Vec<Judged> {
                     (name.to_owned(), vault(c, name, facts))
                 } else if kind == "aws_kms_key" {
                     let arn = text(c, "arn").or_else(|| text(c, "id")).unwrap_or_default();
-                    (arn.to_owned(), key(c, plan))
+                    (arn.to_owned(), key(c, plan, facts))
                 } else if kind == "aws_secretsmanager_secret" && is_key_secret(c, config) {
                     let arn = text(c, "arn")
                         .or_else(|| text(c, "name"))
@@ -511,7 +525,7 @@ const KEY_REFERENCES: &[&str] = &[
 /// A key's deletion loses what it encrypts that the plan keeps: data stores, vaults (their
 /// recovery points) and key secrets. It is reported with its deletion window, the time
 /// left to cancel it.
-fn key(change: &Change, plan: &Plan) -> Verdict {
+fn key(change: &Change, plan: &Plan, facts: &Facts) -> Verdict {
     let ids: Vec<&str> = [
         text(change, "arn"),
         text(change, "key_id"),
@@ -523,7 +537,11 @@ fn key(change: &Change, plan: &Plan) -> Verdict {
     if ids.is_empty() {
         return Verdict::Unknown("the plan does not say which key this is".to_owned());
     }
-    let encrypted: Vec<&str> = plan
+    let is_this_key = |reference: &str| {
+        ids.iter()
+            .any(|id| reference == *id || reference.ends_with(&format!("/{id}")))
+    };
+    let mut encrypted: Vec<String> = plan
         .changes
         .iter()
         .filter(|c| !c.action.destroys())
@@ -532,22 +550,60 @@ fn key(change: &Change, plan: &Plan) -> Verdict {
                 [&c.before, &c.after]
                     .into_iter()
                     .filter_map(|side| side.get(attr).and_then(Kept::as_text))
-                    .any(|reference| {
-                        ids.iter()
-                            .any(|id| reference == *id || reference.ends_with(&format!("/{id}")))
-                    })
+                    .any(is_this_key)
             })
         })
-        .map(|c| c.address.as_str())
+        .map(|c| c.address.clone())
         .collect();
+    // What the account holds encrypted with it, outside the plan: the recovery points of
+    // vaults, and data stores the plan does not destroy.
+    let destroyed: BTreeSet<String> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action.destroys())
+        .filter_map(resource_of)
+        .collect();
+    match &facts.vaults {
+        Some(Err(why)) => {
+            return Verdict::Unknown(format!(
+                "the vaults it may encrypt could not be listed: {why}"
+            ));
+        }
+        Some(Ok(vaults)) => encrypted.extend(
+            vaults
+                .iter()
+                .filter(|v| v.points > 0 && v.key.as_deref().is_some_and(is_this_key))
+                .map(|v| format!("the {} recovery point(s) in vault {}", v.points, v.name)),
+        ),
+        None => {}
+    }
+    match &facts.encrypted {
+        Some(Err(why)) => {
+            return Verdict::Unknown(format!(
+                "the data stores it may encrypt could not be listed: {why}"
+            ));
+        }
+        Some(Ok(stores)) => encrypted.extend(
+            stores
+                .iter()
+                .filter(|(store, key)| is_this_key(key) && !destroyed.contains(store))
+                .map(|(store, _)| store.clone()),
+        ),
+        None => {}
+    }
     let window = change
         .before
         .get("deletion_window_in_days")
         .and_then(Kept::as_number)
         .unwrap_or(30);
     if encrypted.is_empty() {
+        let seen = if facts.vaults.is_some() && facts.encrypted.is_some() {
+            "nothing the plan keeps, no vault and no data store of the account is encrypted with it"
+        } else {
+            "nothing this plan keeps is encrypted with it"
+        };
         Verdict::Harmless(format!(
-            "nothing this plan keeps is encrypted with it (the key is deleted after {window} days; recovery points and snapshots encrypted with it elsewhere are not seen in a plan)"
+            "{seen} (the key is deleted after {window} days; snapshots encrypted with it are not read)"
         ))
     } else {
         Verdict::Lost(format!(
@@ -588,13 +644,16 @@ fn vault(change: &Change, name: &str, facts: &Facts) -> Verdict {
         named
     };
     if flag(change, "force_destroy") == Some(true) {
-        match &facts.compliance_locks {
-            Some(Ok(locks)) if locks.get(name).is_some_and(|since| *since <= facts.now) => {
-                Verdict::Blocked(format!(
-                    "a compliance-mode vault lock keeps its {} recovery point(s) (of {of}) until their retention ends: AWS refuses to delete them and the apply stops here",
-                    points.len()
-                ))
-            }
+        let immutable = |vaults: &[VaultFact]| {
+            vaults
+                .iter()
+                .any(|v| v.name == name && v.locked_since.is_some_and(|since| since <= facts.now))
+        };
+        match &facts.vaults {
+            Some(Ok(vaults)) if immutable(vaults) => Verdict::Blocked(format!(
+                "a compliance-mode vault lock keeps its {} recovery point(s) (of {of}) until their retention ends: AWS refuses to delete them and the apply stops here",
+                points.len()
+            )),
             Some(Err(why)) => Verdict::Unknown(format!(
                 "whether a compliance-mode lock keeps its recovery points could not be read: {why}"
             )),
@@ -1147,6 +1206,64 @@ mod tests {
             Some("harmless"),
             "what is destroyed with it is judged on its own: {judged:?}"
         );
+
+        // What the account holds with it, outside the plan: a vault's recovery points, a
+        // database; a store the plan destroys is judged on its own.
+        let only_key = || {
+            vec![change(
+                "aws_kms_key",
+                Action::Delete,
+                &[("arn", text(KEY)), ("key_id", text("1234abcd"))],
+            )]
+        };
+        let mut account = facts(&[]);
+        account.vaults = Some(Ok(vec![
+            VaultFact {
+                name: "dr".to_owned(),
+                key: Some(KEY.to_owned()),
+                points: 4,
+                locked_since: None,
+            },
+            VaultFact {
+                name: "empty".to_owned(),
+                key: Some(KEY.to_owned()),
+                points: 0,
+                locked_since: None,
+            },
+            VaultFact {
+                name: "other".to_owned(),
+                key: Some("arn:aws:kms:eu-west-1:1:key/ffff".to_owned()),
+                points: 9,
+                locked_since: None,
+            },
+        ]));
+        account.encrypted = Some(Ok(vec![
+            (
+                "arn:aws:rds:eu-west-1:1:db:zitadel".to_owned(),
+                KEY.to_owned(),
+            ),
+            (
+                "arn:aws:rds:eu-west-1:1:db:other".to_owned(),
+                "arn:aws:kms:eu-west-1:1:key/ffff".to_owned(),
+            ),
+        ]));
+        let lost = one(only_key(), &account);
+        assert!(
+            matches!(&lost, Verdict::Lost(s) if s.contains("the 4 recovery point(s) in vault dr, arn:aws:rds:eu-west-1:1:db:zitadel") && !s.contains("other") && !s.contains("empty")),
+            "{lost:?}"
+        );
+        let mut unread = facts(&[]);
+        unread.vaults = Some(Ok(Vec::new()));
+        unread.encrypted = Some(Err("DescribeDBInstances: AccessDenied".to_owned()));
+        assert_eq!(one(only_key(), &unread).as_str(), "unknown");
+        let mut nothing = facts(&[]);
+        nothing.vaults = Some(Ok(Vec::new()));
+        nothing.encrypted = Some(Ok(Vec::new()));
+        let harmless = one(only_key(), &nothing);
+        assert!(
+            matches!(&harmless, Verdict::Harmless(s) if s.contains("no vault and no data store of the account")),
+            "{harmless:?}"
+        );
     }
 
     #[test]
@@ -1181,12 +1298,12 @@ mod tests {
         // still in its grace period (its date ahead) does not.
         let locked = |since: i64| {
             let mut f = listed(two.clone());
-            f.compliance_locks = Some(Ok([(
-                "main".to_owned(),
-                Timestamp::from_epoch_seconds(NOW + since),
-            )]
-            .into_iter()
-            .collect()));
+            f.vaults = Some(Ok(vec![VaultFact {
+                name: "main".to_owned(),
+                key: None,
+                points: 2,
+                locked_since: Some(Timestamp::from_epoch_seconds(NOW + since)),
+            }]));
             f
         };
         let kept = one(forced(), &locked(-DAY));
@@ -1196,7 +1313,7 @@ mod tests {
         );
         assert_eq!(one(forced(), &locked(DAY)).as_str(), "lost");
         let mut unread = listed(two);
-        unread.compliance_locks = Some(Err("ListBackupVaults: throttled".to_owned()));
+        unread.vaults = Some(Err("ListBackupVaults: throttled".to_owned()));
         assert_eq!(one(forced(), &unread).as_str(), "unknown");
         assert_eq!(
             one(vec![vault(&[])], &listed(Err("AccessDenied".to_owned()))).as_str(),

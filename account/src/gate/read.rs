@@ -1,10 +1,11 @@
 //! Reading what the gate's verdicts depend on: the objects of every bucket a plan destroys,
 //! the recovery points of every destroyed data store whose own settings leave its fate to
 //! them ([`settled`]), and the recovery points in every vault it destroys. At most one
-//! listing per store and per vault, one to ten pages of objects per bucket; nothing else
-//! (KMS keys and key secrets are judged from the plan alone).
+//! listing per store and per vault, one to ten pages of objects per bucket; when a vault or
+//! a key is destroyed, the account's vaults; when a key is, its encrypted file systems and
+//! databases. Nothing else (key secrets are judged from the plan alone).
 
-use super::{DATA_STORES, Facts, Settled, resource_of, settled};
+use super::{DATA_STORES, Facts, Settled, VaultFact, resource_of, settled};
 use crate::Clients;
 use crate::failure::Failure;
 use futures_util::stream::{self, StreamExt};
@@ -70,9 +71,20 @@ pub async fn facts(clients: &Clients, plan: &Plan, now: Timestamp, max_age_secon
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
-    if !listed.is_empty() {
-        facts.compliance_locks = Some(
-            compliance_locks(clients.backup())
+    let keys = plan
+        .changes
+        .iter()
+        .any(|c| c.action.destroys() && c.resource_type == "aws_kms_key");
+    if !listed.is_empty() || keys {
+        facts.vaults = Some(
+            list_vaults(clients.backup())
+                .await
+                .map_err(|failure| failure.to_string()),
+        );
+    }
+    if keys {
+        facts.encrypted = Some(
+            encrypted_stores(clients)
                 .await
                 .map_err(|failure| failure.to_string()),
         );
@@ -81,24 +93,71 @@ pub async fn facts(clients: &Clients, plan: &Plan, now: Timestamp, max_age_secon
     facts
 }
 
-/// When each compliance-mode vault lock became (or becomes) immutable, by vault name
-/// (`ListBackupVaults`: locked, with a lock date); other vaults are absent.
-async fn compliance_locks(
-    backup: &aws_sdk_backup::Client,
-) -> Result<std::collections::BTreeMap<String, Timestamp>, Failure> {
-    let mut locks = std::collections::BTreeMap::new();
+/// The account's backup vaults: key, recovery points, and the date a compliance-mode lock
+/// became (or becomes) immutable (`ListBackupVaults`).
+async fn list_vaults(backup: &aws_sdk_backup::Client) -> Result<Vec<VaultFact>, Failure> {
+    let mut vaults = Vec::new();
     let mut pages = backup.list_backup_vaults().into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|err| Failure::of("ListBackupVaults", &err))?;
         for vault in page.backup_vault_list() {
-            if let (Some(name), Some(true), Some(date)) =
-                (vault.backup_vault_name(), vault.locked(), vault.lock_date())
-            {
-                locks.insert(name.to_owned(), Timestamp::from_epoch_seconds(date.secs()));
+            let Some(name) = vault.backup_vault_name() else {
+                continue;
+            };
+            vaults.push(VaultFact {
+                name: name.to_owned(),
+                key: vault.encryption_key_arn().map(str::to_owned),
+                points: vault.number_of_recovery_points(),
+                locked_since: (vault.locked() == Some(true))
+                    .then(|| vault.lock_date())
+                    .flatten()
+                    .map(|d| Timestamp::from_epoch_seconds(d.secs())),
+            });
+        }
+    }
+    Ok(vaults)
+}
+
+/// The account's encrypted file systems, RDS instances and clusters, with their KMS keys
+/// (`DescribeFileSystems`, `DescribeDBInstances`, `DescribeDBClusters`).
+async fn encrypted_stores(clients: &Clients) -> Result<Vec<(String, String)>, Failure> {
+    let mut stores = Vec::new();
+    let mut pages = clients
+        .efs()
+        .describe_file_systems()
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|err| Failure::of("DescribeFileSystems", &err))?;
+        for fs in page.file_systems() {
+            if let (Some(arn), Some(key)) = (fs.file_system_arn(), fs.kms_key_id()) {
+                stores.push((arn.to_owned(), key.to_owned()));
             }
         }
     }
-    Ok(locks)
+    let mut pages = clients
+        .rds()
+        .describe_db_instances()
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|err| Failure::of("DescribeDBInstances", &err))?;
+        for db in page.db_instances() {
+            if let (Some(arn), Some(key)) = (db.db_instance_arn(), db.kms_key_id()) {
+                stores.push((arn.to_owned(), key.to_owned()));
+            }
+        }
+    }
+    let mut pages = clients.rds().describe_db_clusters().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|err| Failure::of("DescribeDBClusters", &err))?;
+        for cluster in page.db_clusters() {
+            if let (Some(arn), Some(key)) = (cluster.db_cluster_arn(), cluster.kms_key_id()) {
+                stores.push((arn.to_owned(), key.to_owned()));
+            }
+        }
+    }
+    Ok(stores)
 }
 
 /// The resource of every recovery point in a vault (kept here, not in `recovery`: only the

@@ -384,6 +384,45 @@ async fn check_plan_names_what_a_destroy_would_lose_and_passes_once_it_is_recove
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_plan_names_the_recovery_points_a_destroyed_key_encrypts() {
+    use phoenix_tests::account::{backup_job_into, create_efs, create_key, create_vault};
+    let account = "210000000013";
+    let world = World::in_account("plan-key", account).await;
+    let key = create_key(&world.sdk, &[("Name", "dr")]).await;
+    create_vault(&world.sdk, "dr", Some(&key)).await;
+    let (efs_arn, _) = create_efs(&world.sdk, &format!("plan-key-{account}"), &[]).await;
+    let dir = tempfile_dir(account);
+    let key_id = key.rsplit('/').next().unwrap();
+    let plan = plan_file(
+        &dir,
+        json!([destroy(
+            "aws_kms_key.dr",
+            "aws_kms_key",
+            json!({"arn": key, "key_id": key_id, "deletion_window_in_days": 7})
+        )]),
+    );
+    let plan_arg = plan.to_str().unwrap();
+
+    // The vault is empty: nothing is lost with the key.
+    let out = phoenix(&world, &["check-plan", plan_arg, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text_of(&out));
+    assert_eq!(json_of(&out)["changes"][0]["verdict"], "harmless");
+
+    // A recovery point lands in the vault the key encrypts: the key's deletion loses it.
+    backup_job_into(&world.sdk, "dr", &efs_arn, "COMPLETED", 1.0, None).await;
+    let out = phoenix(&world, &["check-plan", plan_arg, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text_of(&out));
+    let change = &json_of(&out)["changes"][0];
+    assert_eq!(change["verdict"], "lost", "{change:#}");
+    let why = change["reason"].as_str().unwrap();
+    assert!(
+        why.contains("the 1 recovery point(s) in vault dr")
+            && why.contains("7-day deletion window"),
+        "{why}"
+    );
+}
+
 #[test]
 fn check_plan_refuses_what_is_not_a_plan_in_one_line() {
     let dir = tempfile_dir("not-a-plan");
