@@ -17,6 +17,7 @@
 //! reports) belongs to the functions that use it.
 
 pub mod audit;
+pub mod body;
 pub mod buckets;
 pub mod clients;
 pub mod coverage;

@@ -3,7 +3,6 @@
 //! what the gate's rules read, so a large state costs memory for its data stores only.
 
 use crate::failure::Failure;
-use phoenix_terraform::Streaming;
 use phoenix_terraform::destroy::{self, Unusable};
 use phoenix_terraform::plan::Plan;
 use phoenix_terraform::state::is_state_key;
@@ -22,34 +21,14 @@ pub async fn destroy_of(
         .send()
         .await
         .map_err(|e| Failure::of("GetObject", &e))?;
-    let mut body = object.body;
-    let parsing = Streaming::start(destroy::read);
-    let mut read_error = None;
-    while let Some(chunk) = body.next().await {
-        match chunk {
-            Ok(bytes) => {
-                if !parsing.feed(bytes.to_vec()).await {
-                    // The reader stopped early: not a usable state; its error says why.
-                    break;
-                }
-            }
-            Err(err) => {
-                read_error = Some(err.to_string());
-                break;
-            }
-        }
-    }
-    let parsed = parsing.finish().await;
-    let stopped = |reason: String| Failure {
-        operation: "GetObject",
-        code: String::new(),
-        reason,
-        transient: true,
-    };
-    if let Some(why) = read_error {
-        return Err(stopped(format!("the body stopped arriving: {why}")));
-    }
-    parsed.map_err(stopped)
+    crate::body::parse(object.body, destroy::read)
+        .await
+        .map_err(|reason| Failure {
+            operation: "GetObject",
+            code: String::new(),
+            reason,
+            transient: true,
+        })
 }
 
 /// The keys of the state objects in `bucket` (`*.tfstate`).

@@ -9,41 +9,12 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 use phoenix_tests::account::{backup_job_into, create_bucket, create_vault, put_object};
+use phoenix_tests::memory::{peak_mb, reset_peak, resident_mb};
 use phoenix_tests::{Emulator, World};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::Instant;
-
-/// The process's peak resident memory since the last [`reset_peak`], in MB (Linux).
-fn peak_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
-/// Resets the peak to the current resident size (`clear_refs` 5, Linux 4.0 and later).
-fn reset_peak() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
-fn current_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
 
 /// The `i`th data store's destroy: its type, `before`, and whether its settings decide it.
 fn store(i: usize, account: &str, prefix: &str) -> (String, Value) {
@@ -126,20 +97,6 @@ fn write_plan(
     std::fs::metadata(path).unwrap().len()
 }
 
-fn calls(account: &str) -> BTreeMap<String, u64> {
-    let stats = Emulator::shared().control(
-        "GET",
-        &format!("/_phoenix/stats?account={account}"),
-        &json!({}),
-    );
-    stats["Calls"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_u64().unwrap()))
-        .collect()
-}
-
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let arg = |n: usize, default: usize| {
@@ -199,7 +156,7 @@ async fn main() {
     );
 
     reset_peak();
-    let resident = current_mb();
+    let resident = resident_mb();
     let started = Instant::now();
     let plan = phoenix_terraform::plan::read(std::fs::File::open(&path).unwrap()).unwrap();
     let read_s = started.elapsed().as_secs_f64();
@@ -214,7 +171,7 @@ async fn main() {
     );
 
     let clients = phoenix_account::Clients::current(&world.sdk);
-    let before = calls(account);
+    let before = Emulator::shared().calls_in(account);
     let started = Instant::now();
     let facts = phoenix_account::gate::read::facts(
         &clients,
@@ -224,7 +181,7 @@ async fn main() {
     )
     .await;
     let facts_s = started.elapsed().as_secs_f64();
-    let after = calls(account);
+    let after = Emulator::shared().calls_in(account);
     let made: BTreeMap<&str, u64> = after
         .iter()
         .map(|(k, v)| (k.as_str(), v - before.get(k).copied().unwrap_or(0)))

@@ -4,23 +4,11 @@
 
 use aws_sdk_s3::primitives::ByteStream;
 use phoenix_tests::account::{create_bucket, s3_client};
+use phoenix_tests::memory::peak_mb;
 use phoenix_tests::{Emulator, World};
 use s3_deletion_guard::notice::{Change, Notice};
 use std::io::Write;
 use std::time::Instant;
-
-/// The process's peak resident memory so far, in MB (Linux `VmHWM`).
-fn peak_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
 
 /// Writes a state of about `mb` megabytes to a file, one resource at a time: many
 /// resources with bulky attributes, among them data stores and generated keys.

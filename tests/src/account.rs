@@ -214,6 +214,12 @@ pub fn scheduled_event(time: &str) -> Value {
     })
 }
 
+/// A versioned bucket tagged `phoenix:terraform-state=true`, as a Terraform S3 backend
+/// wants it.
+pub async fn create_state_bucket(sdk: &SdkConfig, name: &str) {
+    create_bucket(sdk, name, &[("phoenix:terraform-state", "true")], true).await;
+}
+
 /// Creates a bucket with tags and, when `versioned`, versioning enabled.
 pub async fn create_bucket(sdk: &SdkConfig, name: &str, tags: &[(&str, &str)], versioned: bool) {
     let s3 = s3_client(sdk);

@@ -8,6 +8,7 @@
 
 pub mod account;
 pub mod load;
+pub mod memory;
 pub mod runtime_api;
 pub mod story;
 
@@ -79,6 +80,25 @@ impl Emulator {
     pub fn shared() -> &'static Emulator {
         static EMULATOR: OnceLock<Emulator> = OnceLock::new();
         EMULATOR.get_or_init(Emulator::start)
+    }
+
+    /// The calls the emulator answered for `account`, by `service.Operation` (the service
+    /// by its signing name: CloudWatch is `monitoring`).
+    pub fn calls_in(&self, account: &str) -> std::collections::BTreeMap<String, u64> {
+        let stats = self.control(
+            "GET",
+            &format!("/_phoenix/stats?account={account}"),
+            &serde_json::json!({}),
+        );
+        stats["Calls"]
+            .as_object()
+            .map(|calls| {
+                calls
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0)))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Calls one of the emulator's `/_phoenix/` control endpoints (seeding, faults,

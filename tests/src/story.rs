@@ -13,8 +13,8 @@
 
 use crate::account::{
     add_plan, backup_job_into, create_bucket, create_efs, create_guard_rules, create_key,
-    create_rds, create_secret, create_trail, create_vault, lock_vault, protect_rds, put_object,
-    restore_drill, select, set_lifecycle, set_versioning,
+    create_rds, create_secret, create_state_bucket, create_trail, create_vault, lock_vault,
+    protect_rds, put_object, restore_drill, select, set_lifecycle, set_versioning,
 };
 use aws_config::SdkConfig;
 use serde_json::{Value, json};
@@ -74,13 +74,7 @@ pub async fn seed(sdk: &SdkConfig, suffix: &str) -> Cochlearis {
     for bucket in [&zulip_uploads, &bookstack_uploads] {
         create_bucket(sdk, bucket, &[("phoenix:data", "true")], false).await;
     }
-    create_bucket(
-        sdk,
-        &state_bucket,
-        &[("phoenix:terraform-state", "true")],
-        true,
-    )
-    .await;
+    create_state_bucket(sdk, &state_bucket).await;
     let secret_arn = create_secret(
         sdk,
         MASTER_KEY,

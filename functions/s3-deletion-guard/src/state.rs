@@ -3,34 +3,13 @@
 
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
-use phoenix_terraform::Streaming;
 use phoenix_terraform::state::{Summary, Unusable, summarize_reader};
 
 /// Streams an S3 object's body into the state parser.
-async fn summarize_stream(
-    mut body: aws_sdk_s3::primitives::ByteStream,
-) -> Result<Summary, Unusable> {
-    let parsing = Streaming::start(summarize_reader);
-    let mut read_error = None;
-    while let Some(chunk) = body.next().await {
-        match chunk {
-            Ok(bytes) => {
-                if !parsing.feed(bytes.to_vec()).await {
-                    // The parser stopped early: the file is not valid state. Its error says why.
-                    break;
-                }
-            }
-            Err(err) => {
-                read_error = Some(format!("reading the state object failed: {err}"));
-                break;
-            }
-        }
-    }
-    let parsed = parsing.finish().await.map_err(Unusable)?;
-    match read_error {
-        Some(why) => Err(Unusable(why)),
-        None => parsed,
-    }
+async fn summarize_stream(body: aws_sdk_s3::primitives::ByteStream) -> Result<Summary, Unusable> {
+    phoenix_account::body::parse(body, summarize_reader)
+        .await
+        .map_err(|why| Unusable(format!("reading the state object failed: {why}")))?
 }
 
 /// Why a state version could not be read, and whether reading it again later may work

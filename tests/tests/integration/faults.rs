@@ -20,7 +20,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use futures_util::StreamExt;
 use phoenix_shared::Timestamp;
-use phoenix_tests::account::{create_bucket, put_object, scheduled_event};
+use phoenix_tests::account::{create_bucket, create_state_bucket, put_object, scheduled_event};
 use phoenix_tests::{Emulator, ReceivedAlert, World, fixture, repo_root, story};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -354,13 +354,7 @@ async fn s3_deletion_events(world: &World, account: &str) -> Vec<Value> {
     let uploads = format!("uploads-{account}");
     let states = format!("tfstate-{account}");
     create_bucket(&world.sdk, &uploads, &[("phoenix:data", "true")], false).await;
-    create_bucket(
-        &world.sdk,
-        &states,
-        &[("phoenix:terraform-state", "true")],
-        true,
-    )
-    .await;
+    create_state_bucket(&world.sdk, &states).await;
     let mut deletion = fixture("s3-deletion-guard", "classic-delete-unversioned.json");
     deletion["Records"][0]["s3"]["bucket"]["name"] = json!(uploads);
     deletion["Records"][0]["s3"]["bucket"]["arn"] = json!(format!("arn:aws:s3:::{uploads}"));
@@ -498,17 +492,7 @@ struct Run {
 }
 
 fn calls(account: &str) -> BTreeMap<String, u64> {
-    let stats = Emulator::shared().control(
-        "GET",
-        &format!("/_phoenix/stats?account={account}"),
-        &json!({}),
-    );
-    stats["Calls"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_u64().unwrap()))
-        .collect()
+    Emulator::shared().calls_in(account)
 }
 
 /// The emulator's name for an IAM-style `service:Operation`: the service's signing name

@@ -550,7 +550,7 @@ fn state_file(efs_arn: &str, bucket: &str, account: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verify_pre_destroy_judges_the_destroy_of_a_stack_from_its_state() {
     use phoenix_tests::account::{
-        backup_job_into, create_bucket, create_efs, create_vault, put_object,
+        backup_job_into, create_bucket, create_efs, create_state_bucket, create_vault, put_object,
     };
     let account = "210000000011";
     let world = World::in_account("state-gate", account).await;
@@ -559,13 +559,7 @@ async fn verify_pre_destroy_judges_the_destroy_of_a_stack_from_its_state() {
     create_bucket(&world.sdk, &uploads, &[], false).await;
     put_object(&world.sdk, &uploads, "avatar.png", "0123456789").await;
     let states = format!("state-tfstate-{account}");
-    create_bucket(
-        &world.sdk,
-        &states,
-        &[("phoenix:terraform-state", "true")],
-        true,
-    )
-    .await;
+    create_state_bucket(&world.sdk, &states).await;
     let key = "env:/dev/cochlearis/terraform.tfstate";
     let state = state_file(&efs_arn, &uploads, account).to_string();
     put_object(&world.sdk, &states, key, &state).await;

@@ -4,7 +4,7 @@
 //! what dedup key, and which metric values.
 
 use phoenix_shared::{Config, Guard, HandlerError, Timestamp};
-use phoenix_tests::account::{create_bucket, s3_client};
+use phoenix_tests::account::{create_bucket, create_state_bucket, s3_client};
 use phoenix_tests::{World, attr_s, fixture};
 use s3_deletion_guard::{Clients, Invocation, Outcome, handle};
 use serde_json::{Value, json};
@@ -639,13 +639,7 @@ async fn a_state_version_that_drops_a_file_system_and_regenerates_a_master_key_p
  {
     let world = World::new("sdg-state").await;
     let states = bucket(&world, "tfstate");
-    create_bucket(
-        &world.sdk,
-        &states,
-        &[("phoenix:terraform-state", "true")],
-        true,
-    )
-    .await;
+    create_state_bucket(&world.sdk, &states).await;
     let guard = world.guard();
     let clients = Clients::new(&world.sdk, &world.config);
     let key_path = "env:/dev/cochlearis/terraform.tfstate";

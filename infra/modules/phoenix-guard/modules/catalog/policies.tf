@@ -57,6 +57,17 @@ locals {
     },
   ]
 
+  # Reading a state object encrypted with a customer managed key (s3-deletion-guard
+  # compares its versions; readiness-audit judges its destroy).
+  decrypt_state = length(var.state_bucket_kms_key_arns) == 0 ? [] : [
+    {
+      Sid      = "DecryptState"
+      Effect   = "Allow"
+      Action   = ["kms:Decrypt"]
+      Resource = var.state_bucket_kms_key_arns
+    },
+  ]
+
   # The sweeps list the open findings they may resolve.
   list_open_findings = [
     {
@@ -173,14 +184,7 @@ locals {
         Action   = ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucketVersions"]
         Resource = concat([for b in var.state_bucket_names : "arn:${local.p}:s3:::${b}"], [for b in var.state_bucket_names : "arn:${local.p}:s3:::${b}/*"])
       },
-      ], length(var.state_bucket_kms_key_arns) == 0 ? [] : [
-      {
-        Sid      = "DecryptState"
-        Effect   = "Allow"
-        Action   = ["kms:Decrypt"]
-        Resource = var.state_bucket_kms_key_arns
-      },
-    ])
+    ], local.decrypt_state)
 
     "readiness-audit" = concat(local.pipeline, local.list_open_findings, local.backup_reads, [
       {
@@ -241,14 +245,7 @@ locals {
         Action   = ["s3:GetObject", "s3:ListBucket"]
         Resource = concat([for b in var.state_bucket_names : "arn:${local.p}:s3:::${b}"], [for b in var.state_bucket_names : "arn:${local.p}:s3:::${b}/*"])
       },
-      ], length(var.state_bucket_kms_key_arns) == 0 ? [] : [
-      {
-        Sid      = "DecryptState"
-        Effect   = "Allow"
-        Action   = ["kms:Decrypt"]
-        Resource = var.state_bucket_kms_key_arns
-      },
-    ])
+    ], local.decrypt_state)
   }
 
   # What the Lambda platform needs of every role: its log group, the dead-letter queue of
