@@ -406,7 +406,11 @@ fn sensitive_paths(paths: &Value) -> Flat {
             continue;
         }
         let path = steps.join(".");
-        for name in plan::KEPT.iter().chain(plan::SECRET_ATTRIBUTES) {
+        for name in plan::KEPT
+            .iter()
+            .chain(plan::SECRET_ATTRIBUTES)
+            .chain(plan::KEPT_LISTS)
+        {
             if *name == path || name.starts_with(&format!("{path}.")) {
                 mask.insert(name, Value::Bool(true));
             }

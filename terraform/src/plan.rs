@@ -67,9 +67,14 @@ pub const KEPT: &[&str] = &[
     "rule.noncurrent_version_expiration.noncurrent_days",
     "rule.expiration.days",
     "server_side_encryption.kms_key_arn",
+    "rule.destination.bucket",
     "tags.phoenix:encryption-key",
     "tags_all.phoenix:encryption-key",
 ];
+
+/// Lists of names the rules read (a backup selection's `resources`), kept as one text of
+/// the names joined with ", ".
+pub const KEPT_LISTS: &[&str] = &["resources"];
 
 /// The attributes whose values are secrets by nature: kept only as their SHA-256.
 pub const SECRET_ATTRIBUTES: &[&str] = &[
@@ -644,7 +649,7 @@ impl FlatVisitor<'_> {
         }
         // A mask (`after_sensitive`, `after_unknown`): a flag on a block, or on the whole
         // object, covers every kept path below it.
-        for name in KEPT.iter().chain(SECRET_ATTRIBUTES) {
+        for name in KEPT.iter().chain(SECRET_ATTRIBUTES).chain(KEPT_LISTS) {
             let below = path.is_empty()
                 || *name == path
                 || name
@@ -720,6 +725,19 @@ impl<'de> Visitor<'de> for FlatVisitor<'_> {
         Ok(())
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if let Some(name) = KEPT_LISTS
+            .iter()
+            .find(|n| self.seed.digest_secrets && **n == self.seed.prefix)
+        {
+            let mut names = Vec::new();
+            while let Some(item) = seq.next_element::<Value>()? {
+                if let Value::String(s) = item {
+                    names.push(s);
+                }
+            }
+            self.out.insert(name, Value::String(names.join(", ")));
+            return Ok(());
+        }
         // A list of blocks: each element at the same path (the first value found is kept,
         // a later one only where the first had none). A list of scalars is not a kept leaf.
         let seed = FlatSeed {
@@ -999,6 +1017,41 @@ mod tests {
         assert_eq!(
             read.changes[1].after.get("versioning_configuration.status"),
             Some(&Kept::Text("Suspended".to_owned()))
+        );
+    }
+
+    #[test]
+    fn a_selections_resources_and_a_replications_destination_are_kept() {
+        let doc = plan(json!([
+            change(
+                "aws_backup_selection.efs",
+                "aws_backup_selection",
+                &["delete"],
+                json!({"name": "efs", "resources": ["arn:fs-1", "arn:fs-2"], "not_resources": ["arn:fs-3"]}),
+                Value::Null,
+            ),
+            change(
+                "aws_s3_bucket_replication_configuration.uploads",
+                "aws_s3_bucket_replication_configuration",
+                &["delete"],
+                json!({"bucket": "uploads", "rule": [{"status": "Enabled", "destination": [{"bucket": "arn:aws:s3:::uploads-dr"}]}]}),
+                Value::Null,
+            ),
+        ]));
+        let read = read_value(&doc).expect("a plan");
+        assert_eq!(
+            read.changes[0].before.get("resources"),
+            Some(&Kept::Text("arn:fs-1, arn:fs-2".to_owned()))
+        );
+        assert_eq!(
+            read.changes[0].before.len(),
+            2,
+            "{:?}",
+            read.changes[0].before
+        );
+        assert_eq!(
+            read.changes[1].before.get("rule.destination.bucket"),
+            Some(&Kept::Text("arn:aws:s3:::uploads-dr".to_owned()))
         );
     }
 

@@ -186,7 +186,7 @@ pub fn judge(plan: &Plan, facts: &Facts, config: &Config) -> Vec<Judged> {
                             .to_owned(),
                     )
                     } else {
-                        verdict(c, &resource, facts, &vaults)
+                        verdict(c, &resource, facts, &vaults, plan)
                     };
                     (resource, verdict)
                 } else if kind == "aws_backup_vault" {
@@ -334,9 +334,14 @@ fn guard_removed(change: &Change, plan: &Plan) -> Option<Judged> {
     let (check, why) = match change.resource_type.as_str() {
         "aws_backup_selection" => (
             checks::BACKUP_SELECTION_DELETED,
-            format!(
-                "backup selection {named} is deleted: the resources it selected get no new backups unless another selection covers them"
-            ),
+            match text(change, "resources") {
+                Some(resources) => format!(
+                    "backup selection {named} is deleted: what it selected ({resources}) gets no new backups unless another selection covers it"
+                ),
+                None => format!(
+                    "backup selection {named} is deleted: the resources it selected get no new backups unless another selection covers them"
+                ),
+            },
         ),
         "aws_backup_plan" => (
             checks::BACKUP_PLAN_DELETED,
@@ -729,7 +734,12 @@ pub enum Settled {
 /// [`Settled`] for a destroyed data store (`resource` as [`resource_of`] names it); a
 /// bucket's verdict needs its object count in `objects` first. The reader asks this before
 /// it lists recovery points, so a store its settings already decide costs no call.
-pub fn settled(change: &Change, resource: &str, objects: Option<&Result<u64, String>>) -> Settled {
+pub fn settled(
+    change: &Change,
+    resource: &str,
+    objects: Option<&Result<u64, String>>,
+    plan: &Plan,
+) -> Settled {
     let by_points = |lost: String| Settled::ByPoints {
         arn: resource.to_owned(),
         lost,
@@ -810,6 +820,11 @@ pub fn settled(change: &Change, resource: &str, objects: Option<&Result<u64, Str
                     "it holds {count} object(s) and force_destroy is off: the apply stops here and the bucket stays"
                 )));
             }
+            if let Some(replica) = replica(plan, resource) {
+                return decided(Verdict::Recoverable(format!(
+                    "it replicates to {replica}, which this change keeps (objects written before replication began are only there if they were replicated)"
+                )));
+            }
             Settled::ByPoints {
                 arn: format!("arn:aws:s3:::{resource}"),
                 lost: format!(
@@ -823,8 +838,35 @@ pub fn settled(change: &Change, resource: &str, objects: Option<&Result<u64, Str
     }
 }
 
-fn verdict(change: &Change, resource: &str, facts: &Facts, vaults: &BTreeSet<String>) -> Verdict {
-    match settled(change, resource, facts.objects.get(resource)) {
+/// The bucket `bucket` replicates to (its replication configuration in the plan or state),
+/// when that bucket is not destroyed too.
+fn replica(plan: &Plan, bucket: &str) -> Option<String> {
+    plan.changes
+        .iter()
+        .filter(|c| c.resource_type == "aws_s3_bucket_replication_configuration")
+        .filter(|c| {
+            text(c, "bucket")
+                .is_some_and(|b| b == bucket || phoenix_shared::arn::bucket_name(b) == bucket)
+        })
+        .filter_map(|c| text(c, "rule.destination.bucket"))
+        .map(phoenix_shared::arn::bucket_name)
+        .find(|destination| {
+            !plan.changes.iter().any(|c| {
+                c.resource_type == "aws_s3_bucket"
+                    && c.action.destroys()
+                    && text(c, "bucket") == Some(destination.as_str())
+            })
+        })
+}
+
+fn verdict(
+    change: &Change,
+    resource: &str,
+    facts: &Facts,
+    vaults: &BTreeSet<String>,
+    plan: &Plan,
+) -> Verdict {
+    match settled(change, resource, facts.objects.get(resource), plan) {
         Settled::Verdict(verdict) => verdict,
         Settled::ByPoints { arn, lost } => from_points(&arn, facts, vaults, lost),
     }
@@ -1339,7 +1381,13 @@ mod tests {
                 .collect()
         };
         let guards = vec![
-            gone("aws_backup_selection", &[("name", text("efs-daily"))]),
+            gone(
+                "aws_backup_selection",
+                &[
+                    ("name", text("efs-daily")),
+                    ("resources", text("arn:fs-1, arn:fs-2")),
+                ],
+            ),
             gone("aws_backup_plan", &[("name", text("daily"))]),
             gone(
                 "aws_backup_vault_lock_configuration",
@@ -1356,7 +1404,7 @@ mod tests {
         ];
         let said = verdicts(&plan(guards.clone(), false));
         for check in [
-            "backup-selection-deleted: backup selection efs-daily",
+            "backup-selection-deleted: backup selection efs-daily is deleted: what it selected (arn:fs-1, arn:fs-2)",
             "backup-plan-deleted: backup plan daily",
             "backup-vault-lock-removed: the lock of vault main",
             "s3-versioning-suspended: deleting the versioning resource suspends versioning on uploads",
@@ -1391,6 +1439,7 @@ mod tests {
                 &change("aws_db_instance", Action::Delete, before),
                 "arn:db",
                 None,
+                &Plan::default(),
             )
         };
         assert!(matches!(
@@ -1411,12 +1460,12 @@ mod tests {
             &[("point_in_time_recovery.enabled", Kept::Bool(true))],
         );
         assert!(matches!(
-            settled(&table, "arn:t", None),
+            settled(&table, "arn:t", None, &Plan::default()),
             Settled::Verdict(Verdict::Recoverable(_))
         ));
         let efs = change("aws_efs_file_system", Action::Delete, &[]);
         assert!(matches!(
-            settled(&efs, "arn:fs", None),
+            settled(&efs, "arn:fs", None, &Plan::default()),
             Settled::ByPoints { .. }
         ));
         // A bucket: counted first; only a full one that force_destroy empties needs points.
@@ -1426,20 +1475,58 @@ mod tests {
             &[("force_destroy", Kept::Bool(true))],
         );
         assert!(matches!(
-            settled(&bucket, "b", Some(&Ok(0))),
+            settled(&bucket, "b", Some(&Ok(0)), &Plan::default()),
             Settled::Verdict(Verdict::Harmless(_))
         ));
         assert!(matches!(
-            settled(&bucket, "b", Some(&Ok(3))),
+            settled(&bucket, "b", Some(&Ok(3)), &Plan::default()),
             Settled::ByPoints { arn, .. } if arn == "arn:aws:s3:::b"
         ));
         assert!(matches!(
-            settled(&bucket, "b", Some(&Err("AccessDenied".to_owned()))),
+            settled(
+                &bucket,
+                "b",
+                Some(&Err("AccessDenied".to_owned())),
+                &Plan::default()
+            ),
             Settled::Verdict(Verdict::Unknown(_))
+        ));
+        // Replicated to a bucket the change keeps: the copies are the restore source.
+        let replication = change(
+            "aws_s3_bucket_replication_configuration",
+            Action::Delete,
+            &[
+                ("bucket", text("b")),
+                ("rule.destination.bucket", text("arn:aws:s3:::b-replica")),
+            ],
+        );
+        let with_replica = Plan {
+            changes: vec![bucket.clone(), replication.clone()],
+            ..Plan::default()
+        };
+        assert!(matches!(
+            settled(&bucket, "b", Some(&Ok(3)), &with_replica),
+            Settled::Verdict(Verdict::Recoverable(s)) if s.contains("replicates to b-replica")
+        ));
+        let replica_gone = Plan {
+            changes: vec![
+                bucket.clone(),
+                replication,
+                change(
+                    "aws_s3_bucket",
+                    Action::Delete,
+                    &[("bucket", text("b-replica"))],
+                ),
+            ],
+            ..Plan::default()
+        };
+        assert!(matches!(
+            settled(&bucket, "b", Some(&Ok(3)), &replica_gone),
+            Settled::ByPoints { .. }
         ));
         let kept = change("aws_s3_bucket", Action::Delete, &[]);
         assert!(matches!(
-            settled(&kept, "b", Some(&Ok(3))),
+            settled(&kept, "b", Some(&Ok(3)), &Plan::default()),
             Settled::Verdict(Verdict::Blocked(_))
         ));
     }

@@ -38,7 +38,7 @@ pub async fn facts(clients: &Clients, plan: &Plan, now: Timestamp, max_age_secon
             } else {
                 None
             };
-            let points = match settled(change, &resource, objects.as_ref()) {
+            let points = match settled(change, &resource, objects.as_ref(), plan) {
                 Settled::Verdict(_) => None,
                 Settled::ByPoints { arn, .. } => {
                     let points = crate::recovery::completed_points(clients.backup(), &arn)
