@@ -745,12 +745,52 @@ impl<'de> Visitor<'de> for FlatVisitor<'_> {
             prefix: self.seed.prefix.clone(),
             depth: self.seed.depth + 1,
         };
+        let rules = self.seed.digest_secrets && self.seed.prefix == RULES;
+        let mut elements = Vec::new();
         while let Some(nested) = seq.next_element_seed(ElementSeed(&seed))? {
+            if rules {
+                elements.push(nested);
+                continue;
+            }
             for (name, value) in nested {
                 self.out.entry(name).or_insert(value);
             }
         }
+        if rules {
+            strictest_rule(elements, self.out);
+        }
         Ok(())
+    }
+}
+
+/// The list of rule blocks (a lifecycle's, a replication's) read as one rule.
+const RULES: &str = "rule";
+
+/// Several rules read as the strictest one that applies: among the enabled rules (those
+/// whose `status` is `Enabled`, or that have none), each number is the smallest any of them
+/// sets (the earliest expiration), each other value the first one set; with no enabled
+/// rule, the first rule as it is.
+fn strictest_rule(elements: Vec<Flat>, out: &mut Flat) {
+    let enabled = |e: &Flat| {
+        e.get("rule.status")
+            .is_none_or(|s| s == &Value::String("Enabled".to_owned()))
+    };
+    let mut chosen: Vec<Flat> = elements.iter().filter(|e| enabled(e)).cloned().collect();
+    if chosen.is_empty() {
+        chosen = elements.into_iter().take(1).collect();
+    }
+    for element in chosen {
+        for (name, value) in element {
+            match (out.get(name), &value) {
+                (Some(Value::Number(kept)), Value::Number(new)) if new.as_f64() < kept.as_f64() => {
+                    out.insert(name, value);
+                }
+                (Some(_), _) => {}
+                (None, _) => {
+                    out.insert(name, value);
+                }
+            }
+        }
     }
 }
 
@@ -1017,6 +1057,44 @@ mod tests {
         assert_eq!(
             read.changes[1].after.get("versioning_configuration.status"),
             Some(&Kept::Text("Suspended".to_owned()))
+        );
+    }
+
+    #[test]
+    fn several_lifecycle_rules_read_as_the_strictest_enabled_one() {
+        let rules = json!({"bucket": "uploads", "rule": [
+            {"id": "keep", "status": "Enabled", "noncurrent_version_expiration": [{"noncurrent_days": 90}]},
+            {"id": "off", "status": "Disabled", "expiration": [{"days": 1}]},
+            {"id": "logs", "status": "Enabled", "expiration": [{"days": 7}], "noncurrent_version_expiration": [{"noncurrent_days": 3}]}
+        ]});
+        let doc = plan(json!([change(
+            "aws_s3_bucket_lifecycle_configuration.uploads",
+            "aws_s3_bucket_lifecycle_configuration",
+            &["update"],
+            json!({"bucket": "uploads", "rule": [{"status": "Enabled", "noncurrent_version_expiration": [{"noncurrent_days": 90}]}]}),
+            rules,
+        )]));
+        let read = read_value(&doc).expect("a plan");
+        let after = &read.changes[0].after;
+        assert_eq!(
+            after.get("rule.status"),
+            Some(&Kept::Text("Enabled".to_owned()))
+        );
+        assert_eq!(
+            after.get("rule.noncurrent_version_expiration.noncurrent_days"),
+            Some(&Kept::Number(3)),
+            "the second enabled rule's 3 days, not the first's 90"
+        );
+        assert_eq!(
+            after.get("rule.expiration.days"),
+            Some(&Kept::Number(7)),
+            "the disabled rule's 1 day does not count"
+        );
+        assert_eq!(
+            read.changes[0]
+                .before
+                .get("rule.noncurrent_version_expiration.noncurrent_days"),
+            Some(&Kept::Number(90))
         );
     }
 
