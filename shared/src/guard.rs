@@ -114,8 +114,17 @@ impl Guard {
         metrics: &mut MetricBatch,
     ) -> Report {
         let mut report = Report::default();
+        // Once the ledger or the topic has failed (after the SDK's own retries), the rest is
+        // owed to Lambda's retry without trying: each attempt would only wait out the same
+        // outage, and the invocation fails either way.
+        let mut down: Option<&str> = None;
         for (index, observation) in observations.iter().enumerate() {
             let key = observation.finding.dedup_key();
+            if let Some(what) = down {
+                tracing::warn!(dedup_key = %key, "{what} failed earlier in this invocation; owed to the retry");
+                report.owed.push(key);
+                continue;
+            }
             let claim_id = format!("{invocation}#{index}");
             let decision = self
                 .ledger
@@ -132,6 +141,7 @@ impl Guard {
                     tracing::error!(dedup_key = %key, error = %err, "findings ledger unavailable; the invocation will be retried");
                     metrics.count("LedgerErrors", &[], 1);
                     report.owed.push(key);
+                    down = Some("the findings ledger");
                 }
                 Ok(Decision::Quiet(reason)) => {
                     tracing::info!(dedup_key = %key, ?reason, "no notification needed");
@@ -207,6 +217,7 @@ impl Guard {
                                 metrics.count("LedgerErrors", &[], 1);
                             }
                             report.owed.push(key);
+                            down = Some("publishing to the alert topic");
                         }
                     }
                 }

@@ -332,8 +332,10 @@ async fn ledger_unreachable_fails_the_invocation_without_paging() {
     let guard = guard(&[&claim], &[&publish], &[&put]);
     let mut metrics = MetricBatch::new();
 
+    let mut second = failed_backup();
+    second.finding.resource_arn.push_str("-second");
     let report = guard
-        .deliver(&[failed_backup()], "req-1", NOW, &mut metrics)
+        .deliver(&[failed_backup(), second], "req-1", NOW, &mut metrics)
         .await;
 
     assert_eq!(
@@ -341,8 +343,20 @@ async fn ledger_unreachable_fails_the_invocation_without_paging() {
         0,
         "without the ledger a page could repeat on every retry"
     );
+    let claims = claim.num_calls();
+    assert_eq!(report.owed.len(), 2, "both are owed to the retry");
     assert!(report.into_result().is_err());
     assert!(metrics.items().iter().any(|m| m.name == "LedgerErrors"));
+    // The second observation does not wait out the same outage again.
+    let mut again = MetricBatch::new();
+    guard
+        .deliver(&[failed_backup()], "req-2", NOW, &mut again)
+        .await;
+    assert_eq!(
+        claims,
+        claim.num_calls() - claims,
+        "two observations cost the ledger the calls of one"
+    );
 }
 
 fn completed_backup() -> Observation {
