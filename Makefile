@@ -50,11 +50,13 @@ load: setup
 fuzz:
 	fuzz/run
 
-# The EventBridge rules the Terraform module routes, as the functions print them.
+# The EventBridge rules the Terraform module routes, as the functions print them (keys sorted,
+# as the files are kept).
 event-rules:
 	cargo build --quiet --workspace --bins
 	for rules in infra/modules/phoenix-guard/modules/catalog/rules/*.json; do \
-		$${CARGO_TARGET_DIR:-target}/debug/$$(basename $$rules .json) --print-event-pattern > $$rules; \
+		$${CARGO_TARGET_DIR:-target}/debug/$$(basename $$rules .json) --print-event-pattern \
+			| python3 -m json.tool --sort-keys --indent 2 > $$rules; \
 	done
 
 # Release bootstrap.zip per function in target/lambda/<function>/, checked.

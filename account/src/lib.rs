@@ -6,7 +6,7 @@
 //! - [`policy`]: whether a lifecycle, a plan, a trail's selectors or a vault policy still
 //!   protects the data;
 //! - [`clients`]: the SDK clients for a target (account, region), each built on first use;
-//! - [`buckets`], [`lifecycle`], [`keys`], [`trails`], [`recovery`]: readers per resource family, one model each, a
+//! - [`buckets`], [`lifecycle`], [`keys`], [`trails`], [`recovery`], [`tables`]: readers per resource family, one model each, a
 //!   failed read a [`failure::Failure`] that says whether trying again may help;
 //! - [`states`]: Terraform state files in S3, read as the destroy of their stack;
 //! - [`gate`]: what a Terraform plan's destroys would do to the data (lost, recoverable,
@@ -30,6 +30,7 @@ pub mod policy;
 pub mod recovery;
 pub mod schedule;
 pub mod states;
+pub mod tables;
 pub mod trails;
 
 pub use clients::{Clients, Target};

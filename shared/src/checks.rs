@@ -129,6 +129,10 @@ pub const RDS_DELETION_PROTECTION_OFF: &str = "rds-deletion-protection-off";
 pub const RDS_BACKUP_RETENTION_LOW: &str = "rds-backup-retention-low";
 pub const RDS_DELETED_WITHOUT_BACKUP: &str = "rds-deleted-without-backup";
 pub const RDS_AUTOMATED_BACKUPS_DELETED: &str = "rds-automated-backups-deleted";
+/// A DynamoDB table's point-in-time recovery turned off.
+pub const DYNAMODB_PITR_OFF: &str = "dynamodb-pitr-off";
+/// A DynamoDB table's deletion protection turned off.
+pub const DYNAMODB_DELETION_PROTECTION_OFF: &str = "dynamodb-deletion-protection-off";
 pub const EFS_DELETED: &str = "efs-deleted";
 pub const EFS_AUTOMATIC_BACKUPS_DISABLED: &str = "efs-automatic-backups-disabled";
 
@@ -481,6 +485,32 @@ pub const CATALOG: &[Check] = &[
                 let days = t.min_retention_days;
                 format!(
                     "aws rds {modify} --region {} {flag} {} --backup-retention-period {days} --apply-immediately, and set backup_retention_period = {days} in Terraform ({tf}).",
+                    t.region, t.id
+                )
+            },
+        },
+    },
+    Check {
+        id: DYNAMODB_PITR_OFF,
+        subject: "DynamoDB table",
+        guidance: Guidance {
+            impact: "The table can no longer be restored to a moment of the last days, and if it is deleted AWS keeps no 35-day system backup of it.",
+            remedy: |t| {
+                format!(
+                    "aws dynamodb update-continuous-backups --region {} --table-name {} --point-in-time-recovery-specification PointInTimeRecoveryEnabled=true, and point_in_time_recovery {{ enabled = true }} in Terraform (aws_dynamodb_table).",
+                    t.region, t.id
+                )
+            },
+        },
+    },
+    Check {
+        id: DYNAMODB_DELETION_PROTECTION_OFF,
+        subject: "DynamoDB table",
+        guidance: Guidance {
+            impact: "One DeleteTable call, or a terraform destroy, now deletes the table and its data.",
+            remedy: |t| {
+                format!(
+                    "aws dynamodb update-table --region {} --table-name {} --deletion-protection-enabled, and deletion_protection_enabled = true in Terraform (aws_dynamodb_table).",
                     t.region, t.id
                 )
             },

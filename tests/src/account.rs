@@ -214,6 +214,57 @@ pub fn scheduled_event(time: &str) -> Value {
     })
 }
 
+/// A DynamoDB table (on-demand, one string key) with point-in-time recovery and deletion
+/// protection as given; its ARN.
+pub async fn create_table(sdk: &SdkConfig, name: &str, pitr: bool, protected: bool) -> String {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType,
+        PointInTimeRecoverySpecification, ScalarAttributeType,
+    };
+    let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
+    let created = dynamodb
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .deletion_protection_enabled(protected)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attribute"),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("id")
+                .key_type(KeyType::Hash)
+                .build()
+                .expect("key"),
+        )
+        .send()
+        .await
+        .expect("create table");
+    if pitr {
+        dynamodb
+            .update_continuous_backups()
+            .table_name(name)
+            .point_in_time_recovery_specification(
+                PointInTimeRecoverySpecification::builder()
+                    .point_in_time_recovery_enabled(true)
+                    .build()
+                    .expect("pitr"),
+            )
+            .send()
+            .await
+            .expect("enable point-in-time recovery");
+    }
+    created
+        .table_description()
+        .and_then(|t| t.table_arn())
+        .expect("table arn")
+        .to_owned()
+}
+
 /// A versioned bucket tagged `phoenix:terraform-state=true`, as a Terraform S3 backend
 /// wants it.
 pub async fn create_state_bucket(sdk: &SdkConfig, name: &str) {

@@ -28,6 +28,8 @@ pub use phoenix_shared::checks::BACKUP_VAULT_UNLOCKED as VAULT_UNLOCKED;
 pub use phoenix_shared::checks::BUCKET_RETENTION_RULE_MISSING as RETENTION_RULE_MISSING;
 pub use phoenix_shared::checks::BUCKET_UNVERSIONED;
 pub use phoenix_shared::checks::DESTROY_WOULD_LOSE_DATA;
+pub use phoenix_shared::checks::DYNAMODB_DELETION_PROTECTION_OFF as TABLE_DELETION_PROTECTION_OFF;
+pub use phoenix_shared::checks::DYNAMODB_PITR_OFF as PITR_OFF;
 pub use phoenix_shared::checks::KMS_KEY_DELETION_SCHEDULED as KEY_DELETION_SCHEDULED;
 pub use phoenix_shared::checks::KMS_KEY_DISABLED as KEY_DISABLED;
 pub use phoenix_shared::checks::RDS_BACKUP_RETENTION_LOW as BACKUP_RETENTION_LOW;
@@ -58,6 +60,8 @@ pub const CHECKS: &[&str] = &[
     RETENTION_RULE_MISSING,
     DELETION_PROTECTION_OFF,
     BACKUP_RETENTION_LOW,
+    PITR_OFF,
+    TABLE_DELETION_PROTECTION_OFF,
     VAULT_UNLOCKED,
     VAULT_LOCK_REMOVED,
     VAULT_LOCK_GOVERNANCE,
@@ -136,7 +140,7 @@ impl Area {
         match self {
             Area::Backups => "Data stores backed up within their RPO",
             Area::DataBuckets => "Data buckets versioned and retaining versions",
-            Area::Databases => "RDS deletion protection and automated backups",
+            Area::Databases => "Databases and tables protected against deletion",
             Area::Vaults => "Backup vaults locked and closed",
             Area::Keys => "Encryption keys usable and kept",
             Area::State => "Terraform state versioned",
@@ -322,6 +326,7 @@ pub fn evaluate(
     backups(facts, verdicts, &mut items);
     buckets(facts, config, &mut items);
     databases(facts, config, &mut items);
+    tables(facts, &mut items);
     vaults(facts, &mut items);
     keys(facts, &mut items);
     destroys(facts, config, &mut items);
@@ -715,6 +720,41 @@ fn databases(facts: &Facts, config: &Config, items: &mut Vec<Item>) {
     }
 }
 
+/// Every DynamoDB table in the inventory keeps point-in-time recovery and deletion
+/// protection on: its own last lines of defence.
+fn tables(facts: &Facts, items: &mut Vec<Item>) {
+    for table in &facts.tables {
+        let checks = [
+            (
+                PITR_OFF,
+                &table.point_in_time_recovery,
+                "point-in-time recovery",
+                "it cannot be restored to a moment of the last days, and a deleted table leaves no system backup",
+            ),
+            (
+                TABLE_DELETION_PROTECTION_OFF,
+                &table.deletion_protection,
+                "deletion protection",
+                "terraform destroy deletes it",
+            ),
+        ];
+        for (check, read, what, why) in checks {
+            let base = Item::new(Area::Databases, check, &table.arn, "DynamoDB", &table.name);
+            items.push(match read {
+                Err(failure) => base.unknown(failure.clone()),
+                // Gone since the inventory was read: nothing left to protect.
+                Ok(None) => base.pass(format!("table {} no longer exists", table.name)),
+                Ok(Some(on)) => base.judged(
+                    *on,
+                    format!("{what} on"),
+                    Severity::Critical,
+                    format!("{what} is OFF on table {}: {why}", table.name),
+                ),
+            });
+        }
+    }
+}
+
 fn vaults(facts: &Facts, items: &mut Vec<Item>) {
     let vaults = match &facts.vaults {
         Ok(vaults) => vaults,
@@ -1024,6 +1064,7 @@ mod tests {
             rules: Ok(Vec::new()),
             heartbeats: BTreeMap::new(),
             stacks: Vec::new(),
+            tables: Vec::new(),
         }
     }
 
@@ -1138,6 +1179,45 @@ mod tests {
         let unread = by("s3://tfstate/prod/terraform.tfstate");
         assert_eq!(unread.status, Status::Unknown);
         assert!(unread.detail.contains("AccessDenied"), "{}", unread.detail);
+    }
+
+    #[test]
+    fn a_table_keeps_point_in_time_recovery_and_deletion_protection_on() {
+        use crate::audit::read::Table;
+        let table = |pitr: Result<Option<bool>, String>,
+                     protection: Result<Option<bool>, String>| {
+            let mut f = facts();
+            f.tables = vec![Table {
+                arn: "arn:aws:dynamodb:eu-west-1:123456789012:table/sessions".to_owned(),
+                name: "sessions".to_owned(),
+                point_in_time_recovery: pitr,
+                deletion_protection: protection,
+            }];
+            evaluate(&f, &[], &config())
+                .into_iter()
+                .filter(|i| i.resource_type == "DynamoDB")
+                .map(|i| (i.check, i.status, i.severity))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            table(Ok(Some(false)), Ok(Some(true))),
+            [
+                (PITR_OFF, Status::Fail, Severity::Critical),
+                (TABLE_DELETION_PROTECTION_OFF, Status::Pass, Severity::Error),
+            ]
+        );
+        let unread = table(Ok(Some(true)), Err("DescribeTable: throttled".to_owned()));
+        assert_eq!(
+            unread[1].1,
+            Status::Unknown,
+            "a read that failed is never a pass"
+        );
+        assert!(
+            table(Ok(None), Ok(None))
+                .iter()
+                .all(|(_, s, _)| *s == Status::Pass),
+            "a table gone since the inventory has nothing left to protect"
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! `DescribeTrails` with one `GetTrailStatus` per trail, `ListRules`, one
 //! `GetMetricData` for the heartbeats, and per state bucket one `ListObjectsV2` and per state
 //! object one `GetObject` with the gate's reads for what a destroy of its stack would delete
-//! (`gate::read`).
+//! (`gate::read`); per DynamoDB table, `DescribeContinuousBackups` and `DescribeTable`.
 
 use crate::freshness::assess::{Protection, Snapshot};
 use crate::freshness::collect::ts;
@@ -146,6 +146,18 @@ pub struct Facts {
     /// Every Terraform state in the state buckets, judged as if its stack were destroyed
     /// now (empty when the bucket listing failed: that is its own unknown).
     pub stacks: Vec<Stack>,
+    /// The DynamoDB tables in the inventory (a required type) not exempt from backups, with
+    /// their own protections.
+    pub tables: Vec<Table>,
+}
+
+/// A DynamoDB table and its last lines of defence (`None`: the table went away meanwhile).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    pub arn: String,
+    pub name: String,
+    pub point_in_time_recovery: Read<Option<bool>>,
+    pub deletion_protection: Read<Option<bool>>,
 }
 
 /// One Terraform state object, and what a destroy of its stack would do now.
@@ -244,6 +256,7 @@ pub async fn read(
     let mut keys = keys;
     keys.sort_by(|a, b| a.id.cmp(&b.id));
     let stacks = read_stacks(clients, config, &buckets, at).await;
+    let tables = read_tables(clients, &backups).await;
 
     Facts {
         at,
@@ -262,7 +275,39 @@ pub async fn read(
         rules,
         heartbeats,
         stacks,
+        tables,
     }
+}
+
+/// Point-in-time recovery and deletion protection of every table in the inventory.
+async fn read_tables(clients: &Clients, backups: &Snapshot) -> Vec<Table> {
+    let names: Vec<(String, String)> = backups
+        .items
+        .iter()
+        .filter(|i| i.resource.resource_type == "DynamoDB")
+        // A table exempt from backups (`phoenix:backup=exempt`) holds nothing that must
+        // survive, such as Phoenix Guard's own ledger.
+        .filter(|i| !crate::freshness::assess::is_exempt(i))
+        .map(|i| (i.resource.arn.clone(), i.id.clone()))
+        .collect();
+    let mut tables: Vec<Table> = stream::iter(names)
+        .map(|(arn, name)| async move {
+            let (pitr, protection) = tokio::join!(
+                crate::tables::point_in_time_recovery(clients.dynamodb(), &name),
+                crate::tables::deletion_protection(clients.dynamodb(), &name),
+            );
+            Table {
+                arn,
+                name,
+                point_in_time_recovery: pitr.map_err(|f| f.to_string()),
+                deletion_protection: protection.map_err(|f| f.to_string()),
+            }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    tables.sort_by(|a, b| a.name.cmp(&b.name));
+    tables
 }
 
 /// Lists the state objects of every state bucket and judges each as destroyed now.

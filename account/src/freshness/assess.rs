@@ -169,7 +169,8 @@ pub enum TagProblem {
     RpoTagInvalid { value: String, error: String },
 }
 
-fn is_exempt(item: &Item) -> bool {
+/// Whether the resource is tagged `phoenix:backup=exempt`: its data need not survive.
+pub fn is_exempt(item: &Item) -> bool {
     item.resource
         .tags
         .get(EXEMPT_TAG)

@@ -272,11 +272,11 @@ fn weakened(change: &Change, config: &Config) -> Option<Judged> {
             )
         }
         "aws_dynamodb_table" if update && turned_off("deletion_protection_enabled") => (
-            None,
+            Some(checks::DYNAMODB_DELETION_PROTECTION_OFF),
             "deletion protection is turned off: a terraform destroy deletes the table".to_owned(),
         ),
         "aws_dynamodb_table" if update && turned_off("point_in_time_recovery.enabled") => (
-            None,
+            Some(checks::DYNAMODB_PITR_OFF),
             "point-in-time recovery is turned off: no continuous backups, and no system backup if the table is deleted".to_owned(),
         ),
         "aws_cloudtrail" if update && turned_off("enable_logging") => (
@@ -1663,7 +1663,7 @@ mod tests {
                     &[("point_in_time_recovery.enabled", on.clone())],
                     &[("point_in_time_recovery.enabled", off.clone())],
                 ),
-                "point-in-time recovery is turned off",
+                "dynamodb-pitr-off: point-in-time recovery is turned off",
             ),
             (
                 update(

@@ -69,6 +69,8 @@ pub use phoenix_shared::checks::CLOUDTRAIL_STOPPED as TRAIL_STOPPED;
 pub use phoenix_shared::checks::CLOUDTRAIL_WEAKENED as TRAIL_WEAKENED;
 /// A destructive call AWS refused (someone tried): a warning, told once.
 pub use phoenix_shared::checks::DESTRUCTIVE_CALL_DENIED as CALL_DENIED;
+pub use phoenix_shared::checks::DYNAMODB_DELETION_PROTECTION_OFF as TABLE_DELETION_PROTECTION_OFF;
+pub use phoenix_shared::checks::DYNAMODB_PITR_OFF as PITR_OFF;
 pub use phoenix_shared::checks::EFS_AUTOMATIC_BACKUPS_DISABLED as EFS_BACKUP_DISABLED;
 pub use phoenix_shared::checks::EFS_DELETED;
 pub use phoenix_shared::checks::ENCRYPTION_KEY_REGENERATED as KEY_REGENERATED;
@@ -156,6 +158,18 @@ pub const HANDLED: &[Handled] = &[
         "aws.rds",
         "ModifyDBCluster",
         &[DELETION_PROTECTION_OFF, BACKUP_RETENTION_LOW],
+        DataStore,
+    ),
+    weakens(
+        "aws.dynamodb",
+        "UpdateContinuousBackups",
+        &[PITR_OFF],
+        DataStore,
+    ),
+    weakens(
+        "aws.dynamodb",
+        "UpdateTable",
+        &[TABLE_DELETION_PROTECTION_OFF],
         DataStore,
     ),
     weakens("aws.rds", "DeleteDBInstance", &[DB_DELETED], DataStore),

@@ -124,6 +124,7 @@ pub async fn read(clients: &Clients, suspect: &Suspect, config: &Config, at: Tim
             "deleted automated backups cannot come back; the call succeeded",
         ),
         c::EFS_DELETED | c::EFS_BACKUP_DISABLED => file_system(clients, suspect).await,
+        c::PITR_OFF | c::TABLE_DELETION_PROTECTION_OFF => table(clients, suspect).await,
         c::VAULT_DELETED | c::VAULT_LOCK_REMOVED => vault(clients, suspect).await,
         c::RECOVERY_POINT_DELETED => recovery_point(clients, suspect).await,
         c::PLAN_DELETED | c::PLAN_WEAKENED => plan(clients, suspect, config, at).await,
@@ -406,6 +407,34 @@ async fn file_system(clients: &Clients, suspect: &Suspect) -> Reading {
             Reading::holds("no automatic backup policy").with_tags(tags)
         }
         Err(err) => Reading::failed("DescribeBackupPolicy", reason(&err)).with_tags(tags),
+    }
+}
+
+/// A table's point-in-time recovery or deletion protection as it is now
+/// ([`phoenix_account::tables`]); a table that no longer exists holds the weakening.
+async fn table(clients: &Clients, suspect: &Suspect) -> Reading {
+    use phoenix_account::tables;
+    let name = suspect.id.as_str();
+    let (read, what) = if suspect.check == catalog::PITR_OFF {
+        (
+            tables::point_in_time_recovery(clients.dynamodb(), name).await,
+            "point-in-time recovery",
+        )
+    } else {
+        (
+            tables::deletion_protection(clients.dynamodb(), name).await,
+            "deletion protection",
+        )
+    };
+    match read {
+        Ok(Some(on)) => {
+            Reading::either(!on, format!("{what} is {}", if on { "on" } else { "OFF" }))
+        }
+        Ok(None) => Reading::either(
+            suspect.role == catalog::Role::Weakens,
+            format!("table {name} no longer exists"),
+        ),
+        Err(failure) => Reading::failed(failure.operation, failure.reason),
     }
 }
 

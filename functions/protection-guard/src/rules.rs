@@ -135,6 +135,7 @@ pub fn classify(call: &ApiCall, config: &Config) -> Result<Classified, Unusable>
     let suspects = match row.source {
         "aws.s3" => s3(&ctx)?,
         "aws.rds" => rds(&ctx)?,
+        "aws.dynamodb" => dynamodb(&ctx)?,
         "aws.elasticfilesystem" => efs(&ctx)?,
         "aws.backup" => backup(&ctx)?,
         "aws.kms" => kms(&ctx)?,
@@ -282,6 +283,45 @@ pub const GUARD_S3_READS: &[&str] = &[
     "s3:GetLifecycleConfiguration",
     "s3:GetBucketTagging",
 ];
+
+/// A table's point-in-time recovery (`UpdateContinuousBackups`) or deletion protection
+/// (`UpdateTable`) turned off or on; an `UpdateTable` that changes neither is ignored.
+fn dynamodb(ctx: &Ctx<'_>) -> Outcome {
+    let given = ctx.need(&["tableName", "tableArn"], "table", ":table/")?;
+    let arn = ctx
+        .returned_arn(&["tableArn"], |a| {
+            a.contains(":dynamodb:") && a.contains(":table/")
+        })
+        .or_else(|| given.starts_with("arn:").then(|| given.clone()))
+        .unwrap_or_else(|| ctx.arn("dynamodb", &format!("table/{given}")));
+    let table = arn.rsplit('/').next().unwrap_or(&given).to_owned();
+    let (check, flag, what) = if ctx.call.event_name == "UpdateContinuousBackups" {
+        let spec =
+            field(&ctx.call.request, "pointInTimeRecoverySpecification").unwrap_or(&Value::Null);
+        (
+            catalog::PITR_OFF,
+            boolean(spec, &["pointInTimeRecoveryEnabled"]),
+            "point-in-time recovery",
+        )
+    } else {
+        (
+            catalog::TABLE_DELETION_PROTECTION_OFF,
+            boolean(&ctx.call.request, &["deletionProtectionEnabled"]),
+            "deletion protection",
+        )
+    };
+    let (role, claim) = match flag {
+        Some(false) => (Role::Weakens, format!("turned {what} OFF on table {table}")),
+        Some(true) => (
+            Role::Restores,
+            format!("turned {what} on for table {table}"),
+        ),
+        None => return Ok(Err(format!("{what} of table {table} not changed"))),
+    };
+    Ok(Ok(vec![
+        ctx.suspect(check, role, arn, "DynamoDB", table, claim),
+    ]))
+}
 
 fn rds(ctx: &Ctx<'_>) -> Outcome {
     let name = ctx.call.event_name.as_str();

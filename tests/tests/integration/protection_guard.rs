@@ -253,6 +253,122 @@ async fn deletion_protection_off_and_backups_disabled_on_the_zitadel_database_pa
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_table_losing_point_in_time_recovery_or_deletion_protection_pages_and_resolves() {
+    use aws_sdk_dynamodb::types::PointInTimeRecoverySpecification;
+    let world = World::new("pg-dynamodb").await;
+    let name = format!("sessions-{}", world.name);
+    let arn = account::create_table(&world.sdk, &name, true, true).await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&world.sdk);
+    let pitr = |enabled: bool| {
+        dynamodb
+            .update_continuous_backups()
+            .table_name(&name)
+            .point_in_time_recovery_specification(
+                PointInTimeRecoverySpecification::builder()
+                    .point_in_time_recovery_enabled(enabled)
+                    .build()
+                    .expect("pitr"),
+            )
+            .send()
+    };
+    // Each call later than the one before, as CloudTrail records them.
+    let at = |fixture: &str, minute: u32| {
+        let time = format!("2026-11-20T11:{minute:02}:00Z");
+        event(
+            fixture,
+            &[
+                ("/detail/requestParameters/tableName", json!(name)),
+                ("/time", json!(time)),
+                ("/detail/eventTime", json!(time)),
+                ("/detail/eventID", json!(format!("dynamodb-{minute}"))),
+            ],
+        )
+    };
+
+    // Claimed off while the table still has it on: recorded, nobody paged.
+    send(
+        &world,
+        &at("dynamodb-update-continuous-backups-pitr-off", 1),
+    )
+    .await
+    .expect("delivered");
+    assert!(
+        world
+            .alerts()
+            .await
+            .iter()
+            .all(|a| a.event_action() != "trigger" || a.severity() == "info"),
+        "a weakening the read contradicts pages nobody"
+    );
+
+    pitr(false).await.expect("disable");
+    expect_page(
+        &world,
+        &at("dynamodb-update-continuous-backups-pitr-off", 2),
+        &key("dynamodb-pitr-off", &arn),
+        "critical",
+        "confirmed: point-in-time recovery is OFF",
+    )
+    .await;
+    pitr(true).await.expect("enable");
+    send(&world, &at("dynamodb-update-continuous-backups-pitr-on", 3))
+        .await
+        .expect("delivered");
+    let resolve = world.only_alert().await;
+    assert_eq!(
+        (resolve.event_action(), resolve.dedup_key()),
+        ("resolve", key("dynamodb-pitr-off", &arn).as_str())
+    );
+
+    dynamodb
+        .update_table()
+        .table_name(&name)
+        .deletion_protection_enabled(false)
+        .send()
+        .await
+        .expect("unprotect");
+    let off = event(
+        "dynamodb-update-table-deletion-protection-off",
+        &[
+            ("/detail/requestParameters/tableName", json!(name)),
+            (
+                "/detail/responseElements/tableDescription/tableArn",
+                json!(arn),
+            ),
+        ],
+    );
+    let page = expect_page(
+        &world,
+        &off,
+        &key("dynamodb-deletion-protection-off", &arn),
+        "critical",
+        "confirmed: deletion protection is OFF",
+    )
+    .await;
+    assert!(
+        page.body["finding"]["remedy"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("--deletion-protection-enabled"),
+        "{page:#?}"
+    );
+    // An UpdateTable that changes neither flag is none of the guard's business.
+    let billing = event(
+        "dynamodb-update-table-billing-only",
+        &[("/detail/requestParameters/tableName", json!(name))],
+    );
+    let outcome = send(&world, &billing).await.expect("delivered");
+    assert!(world.alerts().await.is_empty());
+    assert!(
+        outcome
+            .ignored
+            .as_deref()
+            .is_some_and(|why| why.contains("deletion protection of table")),
+        "{outcome:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_scheduled_for_deletion_pages_even_when_the_read_is_denied_and_cancelling_resolves() {
     let world = World::new("pg-kms").await;
     let key_id = account::create_key(&world.sdk, &[]).await;

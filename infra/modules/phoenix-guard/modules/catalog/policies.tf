@@ -138,8 +138,8 @@ locals {
       {
         Sid      = "ConfirmDataStoreChanges"
         Effect   = "Allow"
-        Action   = ["elasticfilesystem:DescribeBackupPolicy", "elasticfilesystem:DescribeFileSystems", "rds:DescribeDBClusters", "rds:DescribeDBInstances"]
-        Resource = [local.arn.file_systems, local.arn.db_instances, local.arn.db_clusters]
+        Action   = ["dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTable", "elasticfilesystem:DescribeBackupPolicy", "elasticfilesystem:DescribeFileSystems", "rds:DescribeDBClusters", "rds:DescribeDBInstances"]
+        Resource = [local.arn.file_systems, local.arn.db_instances, local.arn.db_clusters, local.arn.tables]
       },
       {
         Sid      = "ConfirmBucketChanges"
@@ -215,6 +215,14 @@ locals {
         Effect   = "Allow"
         Action   = ["s3:GetBucketVersioning", "s3:GetLifecycleConfiguration"]
         Resource = [local.arn.buckets]
+      },
+      {
+        # A table's point-in-time recovery (DescribeTable, for its deletion protection, is
+        # among the backup reads).
+        Sid      = "ReadTableProtection"
+        Effect   = "Allow"
+        Action   = ["dynamodb:DescribeContinuousBackups"]
+        Resource = [local.arn.tables]
       },
       {
         # What a destroy of each stack would lose: the objects a destroyed bucket holds,
