@@ -86,6 +86,7 @@ fn every_fixture_makes_the_claim_a_user_would_expect() {
     let c = config(&[]);
     let uploads = "arn:aws:s3:::cochlearis-dev-zulip-uploads".to_owned();
     let zitadel = format!("arn:aws:rds:eu-west-1:{ACCT}:db:cochlearis-dev-zitadel");
+    let sessions = format!("arn:aws:dynamodb:eu-west-1:{ACCT}:table/cochlearis-dev-sessions");
     let aurora = format!("arn:aws:rds:eu-west-1:{ACCT}:cluster:cochlearis-prod-aurora");
     let vault = format!("arn:aws:backup:eu-west-1:{ACCT}:backup-vault:cochlearis-dev-backup-vault");
     let plan_arn =
@@ -139,6 +140,18 @@ fn every_fixture_makes_the_claim_a_user_would_expect() {
         (
             "rds-modify-db-instance-deletion-protection-off",
             one(catalog::DELETION_PROTECTION_OFF, W, &zitadel),
+        ),
+        (
+            "dynamodb-update-continuous-backups-pitr-off",
+            one(catalog::PITR_OFF, W, &sessions),
+        ),
+        (
+            "dynamodb-update-continuous-backups-pitr-on",
+            one(catalog::PITR_OFF, R, &sessions),
+        ),
+        (
+            "dynamodb-update-table-deletion-protection-off",
+            one(catalog::TABLE_DELETION_PROTECTION_OFF, W, &sessions),
         ),
         (
             "rds-modify-db-instance-deletion-protection-on",
@@ -350,6 +363,10 @@ fn every_fixture_makes_the_claim_a_user_would_expect() {
         (
             "events-disable-rule-not-the-guards",
             "ignored: rule nightly-report is not one of Phoenix Guard's",
+        ),
+        (
+            "dynamodb-update-table-billing-only",
+            "ignored: deletion protection of table cochlearis-dev-sessions not changed",
         ),
         (
             "kms-delete-key-service-event",
