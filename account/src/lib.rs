@@ -6,7 +6,8 @@
 //! - [`policy`]: whether a lifecycle, a plan, a trail's selectors or a vault policy still
 //!   protects the data;
 //! - [`clients`]: the SDK clients for a target (account, region), each built on first use;
-//! - [`buckets`], [`lifecycle`], [`keys`], [`trails`], [`recovery`], [`tables`]: readers per resource family, one model each, a
+//! - [`buckets`], [`lifecycle`], [`object_lock`], [`keys`], [`trails`], [`recovery`],
+//!   [`tables`]: readers per resource family, one model each, a
 //!   failed read a [`failure::Failure`] that says whether trying again may help;
 //! - [`states`]: Terraform state files in S3, read as the destroy of their stack;
 //! - [`gate`]: what a Terraform plan's destroys would do to the data (lost, recoverable,
@@ -26,6 +27,7 @@ pub mod freshness;
 pub mod gate;
 pub mod keys;
 pub mod lifecycle;
+pub mod object_lock;
 pub mod policy;
 pub mod recovery;
 pub mod schedule;

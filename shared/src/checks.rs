@@ -129,6 +129,8 @@ pub const RDS_DELETION_PROTECTION_OFF: &str = "rds-deletion-protection-off";
 pub const RDS_BACKUP_RETENTION_LOW: &str = "rds-backup-retention-low";
 pub const RDS_DELETED_WITHOUT_BACKUP: &str = "rds-deleted-without-backup";
 pub const RDS_AUTOMATED_BACKUPS_DELETED: &str = "rds-automated-backups-deleted";
+/// A bucket's Object Lock default retention removed, or set below the policy.
+pub const S3_OBJECT_LOCK_WEAKENED: &str = "s3-object-lock-weakened";
 /// A DynamoDB table's point-in-time recovery turned off.
 pub const DYNAMODB_PITR_OFF: &str = "dynamodb-pitr-off";
 /// A DynamoDB table's deletion protection turned off.
@@ -486,6 +488,19 @@ pub const CATALOG: &[Check] = &[
                 format!(
                     "aws rds {modify} --region {} {flag} {} --backup-retention-period {days} --apply-immediately, and set backup_retention_period = {days} in Terraform ({tf}).",
                     t.region, t.id
+                )
+            },
+        },
+    },
+    Check {
+        id: S3_OBJECT_LOCK_WEAKENED,
+        subject: "bucket",
+        guidance: Guidance {
+            impact: "Objects written from now on can be deleted or overwritten sooner than the bucket used to allow: its default retention no longer holds them.",
+            remedy: |t| {
+                format!(
+                    "aws s3api put-object-lock-configuration --region {} --bucket {} --object-lock-configuration 'ObjectLockEnabled=Enabled,Rule={{DefaultRetention={{Mode=COMPLIANCE,Days={}}}}}', and the same default_retention in Terraform (aws_s3_bucket_object_lock_configuration).",
+                    t.region, t.id, t.min_retention_days
                 )
             },
         },

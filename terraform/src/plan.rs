@@ -68,6 +68,9 @@ pub const KEPT: &[&str] = &[
     "rule.expiration.days",
     "server_side_encryption.kms_key_arn",
     "rule.destination.bucket",
+    "rule.default_retention.mode",
+    "rule.default_retention.days",
+    "rule.default_retention.years",
     "tags.phoenix:encryption-key",
     "tags_all.phoenix:encryption-key",
 ];

@@ -448,6 +448,8 @@ S3_BUCKET_OPERATIONS = {
     ("GET", "list-type"): "ListObjectsV2",
     ("GET", "policy"): "GetBucketPolicy",
     ("GET", "notification"): "GetBucketNotificationConfiguration",
+    ("GET", "object-lock"): "GetObjectLockConfiguration",
+    ("PUT", "object-lock"): "PutObjectLockConfiguration",
     ("POST", "delete"): "DeleteObjects",
 }
 S3_PLAIN_OPERATIONS = {

@@ -312,6 +312,76 @@ pub async fn create_bucket(sdk: &SdkConfig, name: &str, tags: &[(&str, &str)], v
     }
 }
 
+/// A bucket created with Object Lock (and so versioning) enabled, no default retention yet.
+pub async fn create_locked_bucket(sdk: &SdkConfig, name: &str, tags: &[(&str, &str)]) {
+    s3_client(sdk)
+        .create_bucket()
+        .bucket(name)
+        .object_lock_enabled_for_bucket(true)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("create bucket with object lock");
+    set_versioning(sdk, name, true).await;
+    if !tags.is_empty() {
+        let tag_set = tags
+            .iter()
+            .map(|(k, v)| {
+                aws_sdk_s3::types::Tag::builder()
+                    .key(*k)
+                    .value(*v)
+                    .build()
+                    .expect("tag")
+            })
+            .collect::<Vec<_>>();
+        s3_client(sdk)
+            .put_bucket_tagging()
+            .bucket(name)
+            .tagging(
+                aws_sdk_s3::types::Tagging::builder()
+                    .set_tag_set(Some(tag_set))
+                    .build()
+                    .expect("tagging"),
+            )
+            .send()
+            .await
+            .expect("tag bucket");
+    }
+}
+
+/// Sets a bucket's default Object Lock retention (`mode`, `days`).
+pub async fn set_default_retention(sdk: &SdkConfig, bucket: &str, mode: &str, days: i32) {
+    use aws_sdk_s3::types::{
+        DefaultRetention, ObjectLockConfiguration, ObjectLockEnabled, ObjectLockRetentionMode,
+        ObjectLockRule,
+    };
+    s3_client(sdk)
+        .put_object_lock_configuration()
+        .bucket(bucket)
+        .object_lock_configuration(
+            ObjectLockConfiguration::builder()
+                .object_lock_enabled(ObjectLockEnabled::Enabled)
+                .rule(
+                    ObjectLockRule::builder()
+                        .default_retention(
+                            DefaultRetention::builder()
+                                .mode(ObjectLockRetentionMode::from(mode))
+                                .days(days)
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("put object lock configuration");
+}
+
 /// Writes an object through the S3 API; returns its version id (versioned buckets).
 pub async fn put_object(sdk: &SdkConfig, bucket: &str, key: &str, body: &str) -> Option<String> {
     s3_client(sdk)

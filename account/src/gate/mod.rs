@@ -283,6 +283,33 @@ fn weakened(change: &Change, config: &Config) -> Option<Judged> {
             Some(checks::CLOUDTRAIL_STOPPED),
             "the trail stops logging: protection-guard sees no API calls".to_owned(),
         ),
+        "aws_s3_bucket_object_lock_configuration" if update => {
+            let days = |side: fn(&Change) -> &phoenix_terraform::plan::Attributes| {
+                let side = side(change);
+                side.get("rule.default_retention.days")
+                    .and_then(Kept::as_number)
+                    .or_else(|| {
+                        side.get("rule.default_retention.years")
+                            .and_then(Kept::as_number)
+                            .map(|y| y * 365)
+                    })
+            };
+            let min = i64::try_from(config.min_version_retention_days).unwrap_or(i64::MAX);
+            let (was, now) = (days(|c| &c.before), days(|c| &c.after));
+            if was.is_none_or(|d| d < min) || now.is_some_and(|d| d >= min) {
+                return None;
+            }
+            (
+                Some(checks::S3_OBJECT_LOCK_WEAKENED),
+                match now {
+                    Some(d) => format!(
+                        "the default Object Lock retention goes from {} to {d} days (policy: at least {min})",
+                        was.unwrap_or_default()
+                    ),
+                    None => "the default Object Lock retention is removed".to_owned(),
+                },
+            )
+        }
         "aws_s3_bucket_lifecycle_configuration" => {
             let rule = LifecycleRule {
                 enabled: status(after("rule.status")).as_deref() == Some("Enabled"),
@@ -376,6 +403,19 @@ fn guard_removed(change: &Change, plan: &Plan) -> Option<Judged> {
                 checks::S3_VERSIONING_SUSPENDED,
                 format!(
                     "deleting the versioning resource suspends versioning on {}: objects overwritten or deleted from now on are gone for good",
+                    bucket.unwrap_or(named)
+                ),
+            )
+        }
+        "aws_s3_bucket_object_lock_configuration" => {
+            let bucket = text(change, "bucket");
+            if destroyed("aws_s3_bucket", bucket) {
+                return None;
+            }
+            (
+                checks::S3_OBJECT_LOCK_WEAKENED,
+                format!(
+                    "the Object Lock configuration of {} is deleted: new objects get no default retention",
                     bucket.unwrap_or(named)
                 ),
             )
@@ -1401,6 +1441,10 @@ mod tests {
                 ],
             ),
             gone("aws_cloudtrail", &[("name", text("management"))]),
+            gone(
+                "aws_s3_bucket_object_lock_configuration",
+                &[("bucket", text("uploads"))],
+            ),
         ];
         let said = verdicts(&plan(guards.clone(), false));
         for check in [
@@ -1409,6 +1453,7 @@ mod tests {
             "backup-vault-lock-removed: the lock of vault main",
             "s3-versioning-suspended: deleting the versioning resource suspends versioning on uploads",
             "cloudtrail-deleted: trail management",
+            "s3-object-lock-weakened: the Object Lock configuration of uploads is deleted",
         ] {
             assert!(
                 said.iter().any(|s| s.starts_with(check)),
@@ -1672,6 +1717,14 @@ mod tests {
                     &[("enable_logging", off.clone())],
                 ),
                 "cloudtrail-stopped",
+            ),
+            (
+                update(
+                    "aws_s3_bucket_object_lock_configuration",
+                    &[("rule.default_retention.years", Kept::Number(1))],
+                    &[("rule.default_retention.days", Kept::Number(7))],
+                ),
+                "s3-object-lock-weakened: the default Object Lock retention goes from 365 to 7 days",
             ),
             (
                 update(

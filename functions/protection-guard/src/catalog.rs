@@ -87,6 +87,7 @@ pub use phoenix_shared::checks::RDS_DELETION_PROTECTION_OFF as DELETION_PROTECTI
 pub use phoenix_shared::checks::RECOVERY_POINT_DELETED;
 pub use phoenix_shared::checks::S3_BUCKET_DELETED as BUCKET_DELETED;
 pub use phoenix_shared::checks::S3_LIFECYCLE_WEAKENED as LIFECYCLE_WEAKENED;
+pub use phoenix_shared::checks::S3_OBJECT_LOCK_WEAKENED as OBJECT_LOCK_WEAKENED;
 pub use phoenix_shared::checks::S3_POLICY_BLINDS_GUARD as POLICY_BLINDS_GUARD;
 pub use phoenix_shared::checks::S3_VERSIONING_SUSPENDED as VERSIONING_SUSPENDED;
 pub use phoenix_shared::checks::SECRET_DELETED;
@@ -141,6 +142,12 @@ pub const HANDLED: &[Handled] = &[
         Bucket,
     ),
     weakens("aws.s3", "DeleteBucket", &[BUCKET_DELETED], Bucket),
+    weakens(
+        "aws.s3",
+        "PutObjectLockConfiguration",
+        &[OBJECT_LOCK_WEAKENED],
+        Bucket,
+    ),
     weakens("aws.s3", "PutBucketPolicy", &[POLICY_BLINDS_GUARD], Bucket),
     restores(
         "aws.s3",

@@ -115,6 +115,7 @@ pub async fn read(clients: &Clients, suspect: &Suspect, config: &Config, at: Tim
         c::VERSIONING_SUSPENDED
         | c::LIFECYCLE_WEAKENED
         | c::BUCKET_DELETED
+        | c::OBJECT_LOCK_WEAKENED
         | c::POLICY_BLINDS_GUARD => bucket(clients, suspect, config).await,
         c::DELETION_PROTECTION_OFF | c::BACKUP_RETENTION_LOW | c::DB_DELETED => {
             database(clients, suspect, config).await
@@ -198,6 +199,24 @@ async fn bucket(clients: &Clients, suspect: &Suspect, config: &Config) -> Readin
         catalog::BUCKET_DELETED => Reading::restored(format!(
             "a bucket named {name} exists again (versioning {status})"
         )),
+        catalog::OBJECT_LOCK_WEAKENED => {
+            match phoenix_account::object_lock::default_retention(clients.s3(), name).await {
+                Ok(Some(retention)) => {
+                    let days = retention.days.unwrap_or(0);
+                    let mode = retention.mode.unwrap_or_default();
+                    Reading::either(
+                        u64::try_from(days).unwrap_or(0) < config.min_version_retention_days,
+                        if days > 0 {
+                            format!("the default retention is {mode} {days} days")
+                        } else {
+                            "Object Lock has no default retention".to_owned()
+                        },
+                    )
+                }
+                Ok(None) => Reading::holds("the bucket has no Object Lock configuration"),
+                Err(failure) => Reading::failed(failure.operation, failure.reason),
+            }
+        }
         catalog::POLICY_BLINDS_GUARD => match suspect.role {
             catalog::Role::Weakens => Reading::new(
                 Verdict::Irrelevant(format!(

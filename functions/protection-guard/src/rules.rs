@@ -239,6 +239,41 @@ fn s3(ctx: &Ctx<'_>) -> Outcome {
             Role::Weakens,
             format!("deleted bucket {bucket}"),
         ),
+        "PutObjectLockConfiguration" => {
+            let configuration =
+                field(&ctx.call.request, "ObjectLockConfiguration").unwrap_or(&Value::Null);
+            let retention = field(configuration, "Rule")
+                .and_then(|rule| field(rule, "DefaultRetention"))
+                .unwrap_or(&Value::Null);
+            let days = number(retention, &["Days"])
+                .or_else(|| number(retention, &["Years"]).map(|y| y * 365.0));
+            let mode = text(retention, &["Mode"]).unwrap_or_default();
+            let keeps = days.is_some_and(|d| d >= min_days as f64);
+            let mut s = match days {
+                Some(d) if keeps => make(
+                    catalog::OBJECT_LOCK_WEAKENED,
+                    Role::Restores,
+                    format!("set a {mode} default retention of {d} days on bucket {bucket}"),
+                ),
+                Some(d) => make(
+                    catalog::OBJECT_LOCK_WEAKENED,
+                    Role::Weakens,
+                    format!(
+                        "shortened the default Object Lock retention of bucket {bucket} to {d} days (policy: at least {min_days})"
+                    ),
+                ),
+                None => make(
+                    catalog::OBJECT_LOCK_WEAKENED,
+                    Role::Weakens,
+                    format!("removed the default Object Lock retention of bucket {bucket}"),
+                ),
+            };
+            if let Some(d) = days {
+                s.details
+                    .insert("defaultRetentionDays".to_owned(), json!(d));
+            }
+            s
+        }
         "PutBucketPolicy" => {
             let policy = policy_json(
                 field(&ctx.call.request, "bucketPolicy")

@@ -287,6 +287,7 @@ async fn aliases(sdk: &SdkConfig) -> Vec<(String, String)> {
 const PROTECTION_WEAKENINGS: &[&str] = &[
     "s3-put-bucket-versioning-suspended",
     "s3-delete-bucket-lifecycle",
+    "s3-put-object-lock-configuration-shortened",
     "rds-modify-db-instance-deletion-protection-off",
     "rds-modify-db-cluster-retention-lowered",
     "dynamodb-update-continuous-backups-pitr-off",

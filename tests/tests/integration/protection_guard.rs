@@ -253,6 +253,52 @@ async fn deletion_protection_off_and_backups_disabled_on_the_zitadel_database_pa
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_data_buckets_object_lock_retention_shortened_pages_and_a_compliant_one_resolves() {
+    let world = World::new("pg-lock").await;
+    let name = bucket(&world, "locked-uploads");
+    account::create_locked_bucket(&world.sdk, &name, &[("phoenix:data", "true")]).await;
+    let arn = format!("arn:aws:s3:::{name}");
+    let named = |fixture: &str| {
+        event(
+            fixture,
+            &[
+                ("/detail/requestParameters/bucketName", json!(name)),
+                (
+                    "/detail/requestParameters/Host",
+                    json!(format!("{name}.s3.amazonaws.com")),
+                ),
+            ],
+        )
+    };
+    account::set_default_retention(&world.sdk, &name, "GOVERNANCE", 1).await;
+    let page = expect_page(
+        &world,
+        &named("s3-put-object-lock-configuration-shortened"),
+        &key("s3-object-lock-weakened", &arn),
+        "critical",
+        "Shortened the default Object Lock retention",
+    )
+    .await;
+    assert!(
+        summary(&page).contains("confirmed: the default retention is GOVERNANCE 1 days"),
+        "{}",
+        summary(&page)
+    );
+    account::set_default_retention(&world.sdk, &name, "COMPLIANCE", 90).await;
+    send(
+        &world,
+        &named("s3-put-object-lock-configuration-compliance"),
+    )
+    .await
+    .expect("delivered");
+    let resolve = world.only_alert().await;
+    assert_eq!(
+        (resolve.event_action(), resolve.dedup_key()),
+        ("resolve", key("s3-object-lock-weakened", &arn).as_str())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_table_losing_point_in_time_recovery_or_deletion_protection_pages_and_resolves() {
     use aws_sdk_dynamodb::types::PointInTimeRecoverySpecification;
     let world = World::new("pg-dynamodb").await;

@@ -130,6 +130,14 @@ fn every_fixture_makes_the_claim_a_user_would_expect() {
             ),
         ),
         (
+            "s3-put-object-lock-configuration-shortened",
+            one(catalog::OBJECT_LOCK_WEAKENED, W, &uploads),
+        ),
+        (
+            "s3-put-object-lock-configuration-compliance",
+            one(catalog::OBJECT_LOCK_WEAKENED, R, &uploads),
+        ),
+        (
             "s3-put-bucket-policy-deny-reads",
             one(catalog::POLICY_BLINDS_GUARD, W, &uploads),
         ),

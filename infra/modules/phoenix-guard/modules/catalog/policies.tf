@@ -144,7 +144,7 @@ locals {
       {
         Sid      = "ConfirmBucketChanges"
         Effect   = "Allow"
-        Action   = ["s3:GetBucketTagging", "s3:GetBucketVersioning", "s3:GetLifecycleConfiguration"]
+        Action   = ["s3:GetBucketObjectLockConfiguration", "s3:GetBucketTagging", "s3:GetBucketVersioning", "s3:GetLifecycleConfiguration"]
         Resource = [local.arn.buckets]
       },
       {
