@@ -284,29 +284,7 @@ pub async fn create_bucket(sdk: &SdkConfig, name: &str, tags: &[(&str, &str)], v
         .send()
         .await
         .expect("create bucket");
-    if !tags.is_empty() {
-        let tag_set = tags
-            .iter()
-            .map(|(k, v)| {
-                aws_sdk_s3::types::Tag::builder()
-                    .key(*k)
-                    .value(*v)
-                    .build()
-                    .expect("tag")
-            })
-            .collect::<Vec<_>>();
-        s3.put_bucket_tagging()
-            .bucket(name)
-            .tagging(
-                aws_sdk_s3::types::Tagging::builder()
-                    .set_tag_set(Some(tag_set))
-                    .build()
-                    .expect("tagging"),
-            )
-            .send()
-            .await
-            .expect("tag bucket");
-    }
+    tag_bucket(sdk, name, tags).await;
     if versioned {
         set_versioning(sdk, name, true).await;
     }
@@ -327,30 +305,36 @@ pub async fn create_locked_bucket(sdk: &SdkConfig, name: &str, tags: &[(&str, &s
         .await
         .expect("create bucket with object lock");
     set_versioning(sdk, name, true).await;
-    if !tags.is_empty() {
-        let tag_set = tags
-            .iter()
-            .map(|(k, v)| {
-                aws_sdk_s3::types::Tag::builder()
-                    .key(*k)
-                    .value(*v)
-                    .build()
-                    .expect("tag")
-            })
-            .collect::<Vec<_>>();
-        s3_client(sdk)
-            .put_bucket_tagging()
-            .bucket(name)
-            .tagging(
-                aws_sdk_s3::types::Tagging::builder()
-                    .set_tag_set(Some(tag_set))
-                    .build()
-                    .expect("tagging"),
-            )
-            .send()
-            .await
-            .expect("tag bucket");
+    tag_bucket(sdk, name, tags).await;
+}
+
+/// Sets a bucket's tags (none: nothing is called).
+async fn tag_bucket(sdk: &SdkConfig, name: &str, tags: &[(&str, &str)]) {
+    if tags.is_empty() {
+        return;
     }
+    let tag_set = tags
+        .iter()
+        .map(|(k, v)| {
+            aws_sdk_s3::types::Tag::builder()
+                .key(*k)
+                .value(*v)
+                .build()
+                .expect("tag")
+        })
+        .collect::<Vec<_>>();
+    s3_client(sdk)
+        .put_bucket_tagging()
+        .bucket(name)
+        .tagging(
+            aws_sdk_s3::types::Tagging::builder()
+                .set_tag_set(Some(tag_set))
+                .build()
+                .expect("tagging"),
+        )
+        .send()
+        .await
+        .expect("tag bucket");
 }
 
 /// Sets a bucket's default Object Lock retention (`mode`, `days`).
