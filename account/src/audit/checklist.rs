@@ -523,6 +523,19 @@ fn buckets(facts: &Facts, config: &Config, items: &mut Vec<Item>) {
                 ),
             );
         }
+        // A compliance-mode default retention of the policy's length keeps every version
+        // that long whatever a lifecycle says: it counts as the retention rule.
+        let locked_days = match &bucket.object_lock {
+            Some(Ok(Some(retention)))
+                if retention.mode.as_deref() == Some("COMPLIANCE")
+                    && retention
+                        .days
+                        .is_some_and(|d| u64::try_from(d).unwrap_or(0) >= min_days) =>
+            {
+                retention.days
+            }
+            _ => None,
+        };
         if let Some(lifecycle) = &bucket.lifecycle {
             let base = Item::new(
                 Area::DataBuckets,
@@ -531,9 +544,14 @@ fn buckets(facts: &Facts, config: &Config, items: &mut Vec<Item>) {
                 "S3Bucket",
                 &bucket.name,
             );
-            let item = match lifecycle {
-                Err(why) => base.unknown(why.clone()),
-                Ok(rules) => match assess_lifecycle(rules, min_days) {
+            let item = match (lifecycle, locked_days) {
+                (_, Some(days)) => base
+                    .pass(format!(
+                        "compliance-mode Object Lock keeps every version {days} days"
+                    ))
+                    .resolving(&[LIFECYCLE_WEAKENED]),
+                (Err(why), None) => base.unknown(why.clone()),
+                (Ok(rules), None) => match assess_lifecycle(rules, min_days) {
                     LifecycleVerdict::Keeps => base
                         .pass(format!("a lifecycle rule keeps noncurrent versions at least {min_days} days"))
                         .resolving(&[LIFECYCLE_WEAKENED]),
@@ -1094,6 +1112,7 @@ mod tests {
             state: false,
             versioning: Ok(Versioning::Enabled),
             lifecycle: None,
+            object_lock: None,
         }]);
         f.stacks = vec![
             Stack {
@@ -1383,6 +1402,7 @@ mod tests {
             state: false,
             versioning: Err("GetBucketVersioning: AccessDenied".to_owned()),
             lifecycle: Some(Ok(Vec::new())),
+            object_lock: None,
         }]);
         let items = evaluate(&f, &[], &config());
         let versioning = items
@@ -1397,6 +1417,42 @@ mod tests {
                 .any(|i| i.check == STATE_BUCKET_MISSING && i.status == Status::Fail)
         );
         assert!(score(&items) < 100);
+    }
+
+    #[test]
+    fn a_compliance_mode_object_lock_of_the_policys_length_counts_as_the_retention_rule() {
+        use crate::object_lock::Retention;
+        let item = |mode: &str, days: i64| {
+            let mut f = facts();
+            f.buckets = Ok(vec![Bucket {
+                name: "uploads".to_owned(),
+                data: true,
+                state: false,
+                versioning: Ok(Versioning::Enabled),
+                lifecycle: Some(Ok(Vec::new())),
+                object_lock: Some(Ok(Some(Retention {
+                    mode: Some(mode.to_owned()),
+                    days: Some(days),
+                }))),
+            }]);
+            evaluate(&f, &[], &config())
+                .into_iter()
+                .find(|i| i.check == RETENTION_RULE_MISSING || i.check == LIFECYCLE_WEAKENED)
+                .expect("the retention item")
+        };
+        let locked = item("COMPLIANCE", 90);
+        assert_eq!(locked.status, Status::Pass);
+        assert!(locked.detail.contains("keeps every version 90 days"));
+        assert_eq!(
+            item("GOVERNANCE", 90).status,
+            Status::Fail,
+            "governance can be bypassed"
+        );
+        assert_eq!(
+            item("COMPLIANCE", 1).status,
+            Status::Fail,
+            "shorter than the policy"
+        );
     }
 
     #[test]

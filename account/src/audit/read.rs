@@ -44,6 +44,8 @@ pub struct Bucket {
     pub versioning: Read<Versioning>,
     /// Data buckets whose versioning is (or was) on; `None` for the others.
     pub lifecycle: Option<Read<Vec<LifecycleRule>>>,
+    /// The same buckets' Object Lock default retention (`Ok(None)`: no Object Lock).
+    pub object_lock: Option<Read<Option<crate::object_lock::Retention>>>,
 }
 
 /// An RDS instance (not in a cluster) or cluster.
@@ -421,10 +423,14 @@ async fn read_buckets(clients: &Clients, config: &Config) -> Read<(Vec<Bucket>, 
             let versioning = bucket_versioning(clients.s3(), &name).await;
             // A bucket that never had versioning keeps no noncurrent versions whatever its
             // lifecycle says; its rules are read once versioning is on.
-            let lifecycle = if data && versioning != Ok(Versioning::Never) {
-                Some(bucket_lifecycle(clients.s3(), &name).await)
+            let (lifecycle, object_lock) = if data && versioning != Ok(Versioning::Never) {
+                let (lifecycle, lock) = tokio::join!(
+                    bucket_lifecycle(clients.s3(), &name),
+                    crate::object_lock::default_retention(clients.s3(), &name),
+                );
+                (Some(lifecycle), Some(lock.map_err(|f| f.to_string())))
             } else {
-                None
+                (None, None)
             };
             Bucket {
                 name,
@@ -432,6 +438,7 @@ async fn read_buckets(clients: &Clients, config: &Config) -> Read<(Vec<Bucket>, 
                 state,
                 versioning,
                 lifecycle,
+                object_lock,
             }
         })
         .buffer_unordered(CONCURRENCY)

@@ -213,7 +213,7 @@ locals {
       {
         Sid      = "ReadBucketProtection"
         Effect   = "Allow"
-        Action   = ["s3:GetBucketVersioning", "s3:GetLifecycleConfiguration"]
+        Action   = ["s3:GetBucketObjectLockConfiguration", "s3:GetBucketVersioning", "s3:GetLifecycleConfiguration"]
         Resource = [local.arn.buckets]
       },
       {
