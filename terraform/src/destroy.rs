@@ -249,10 +249,7 @@ impl<'de> Visitor<'de> for RawResources<'_> {
         }
         Ok(())
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(())
-    }
+    crate::ignore_map!('de, ());
     crate::ignore_scalars!(());
 }
 
@@ -298,10 +295,7 @@ impl<'de> Visitor<'de> for RawResource {
             })
             .collect())
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Vec::new())
-    }
+    crate::ignore_seq!('de, Vec::new());
     crate::ignore_scalars!(Vec::new());
 }
 
@@ -326,10 +320,7 @@ impl<'de> Visitor<'de> for RawInstances {
         }
         Ok(out)
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Vec::new())
-    }
+    crate::ignore_map!('de, Vec::new());
     crate::ignore_scalars!(Vec::new());
 }
 
@@ -378,10 +369,7 @@ impl<'de> Visitor<'de> for InstanceSeed {
         }
         Ok(Some(out))
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(None)
-    }
+    crate::ignore_seq!('de, None);
     crate::ignore_scalars!(None);
 }
 
@@ -444,10 +432,7 @@ impl<'de> Visitor<'de> for ValuesSeed<'_> {
         }
         Ok(())
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(())
-    }
+    crate::ignore_seq!('de, ());
     crate::ignore_scalars!(());
 }
 
@@ -485,10 +470,7 @@ impl<'de> Visitor<'de> for ModuleSeed<'_> {
         }
         Ok(())
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(())
-    }
+    crate::ignore_seq!('de, ());
     crate::ignore_scalars!(());
 }
 
@@ -513,10 +495,7 @@ impl<'de> Visitor<'de> for ShownResources {
         }
         Ok(out)
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Vec::new())
-    }
+    crate::ignore_map!('de, Vec::new());
     crate::ignore_scalars!(Vec::new());
 }
 
@@ -538,10 +517,7 @@ impl<'de> Visitor<'de> for ChildModules<'_> {
         while seq.next_element_seed(ModuleSeed(&mut *self.0))?.is_some() {}
         Ok(())
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(())
-    }
+    crate::ignore_map!('de, ());
     crate::ignore_scalars!(());
 }
 

@@ -33,6 +33,38 @@ macro_rules! ignore_scalars {
 }
 pub(crate) use ignore_scalars;
 
+/// A `visit_seq` that skips a list and makes `$value` of it (`$de`: the visitor's lifetime).
+macro_rules! ignore_seq {
+    ($de:lifetime, $value:expr) => {
+        fn visit_seq<A: serde::de::SeqAccess<$de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+            Ok($value)
+        }
+    };
+}
+pub(crate) use ignore_seq;
+
+/// A `visit_map` that skips an object and makes `$value` of it (`$de`: the visitor's
+/// lifetime).
+macro_rules! ignore_map {
+    ($de:lifetime, $value:expr) => {
+        fn visit_map<A: serde::de::MapAccess<$de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            while map
+                .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                .is_some()
+            {}
+            Ok($value)
+        }
+    };
+}
+pub(crate) use ignore_map;
+
 pub mod destroy;
 pub mod plan;
 pub mod state;

@@ -528,10 +528,7 @@ impl<'de> Visitor<'de> for ChangeSeed {
         Ok(Some(raw))
     }
     crate::ignore_scalars!(None);
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(None)
-    }
+    crate::ignore_seq!('de, None);
 }
 
 struct ChangeBodySeed<'a>(&'a mut RawChange);
@@ -844,10 +841,7 @@ impl<'de> Visitor<'de> for ListElement<'_> {
         }
         .visit_map(map)
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(())
-    }
+    crate::ignore_seq!('de, ());
     crate::ignore_scalars!(());
 }
 

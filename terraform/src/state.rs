@@ -383,10 +383,7 @@ impl<'de> Visitor<'de> for ResourcesSeed<'_> {
         }
         Ok(())
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(())
-    }
+    crate::ignore_map!('de, ());
     crate::ignore_scalars!(());
 }
 
