@@ -273,17 +273,7 @@ pub async fn create_state_bucket(sdk: &SdkConfig, name: &str) {
 
 /// Creates a bucket with tags and, when `versioned`, versioning enabled.
 pub async fn create_bucket(sdk: &SdkConfig, name: &str, tags: &[(&str, &str)], versioned: bool) {
-    let s3 = s3_client(sdk);
-    s3.create_bucket()
-        .bucket(name)
-        .create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("create bucket");
+    make_bucket(sdk, name, false).await;
     tag_bucket(sdk, name, tags).await;
     if versioned {
         set_versioning(sdk, name, true).await;
@@ -292,10 +282,17 @@ pub async fn create_bucket(sdk: &SdkConfig, name: &str, tags: &[(&str, &str)], v
 
 /// A bucket created with Object Lock (and so versioning) enabled, no default retention yet.
 pub async fn create_locked_bucket(sdk: &SdkConfig, name: &str, tags: &[(&str, &str)]) {
+    make_bucket(sdk, name, true).await;
+    set_versioning(sdk, name, true).await;
+    tag_bucket(sdk, name, tags).await;
+}
+
+/// `CreateBucket` in the emulator's region, with Object Lock when `locked`.
+async fn make_bucket(sdk: &SdkConfig, name: &str, locked: bool) {
     s3_client(sdk)
         .create_bucket()
         .bucket(name)
-        .object_lock_enabled_for_bucket(true)
+        .object_lock_enabled_for_bucket(locked)
         .create_bucket_configuration(
             aws_sdk_s3::types::CreateBucketConfiguration::builder()
                 .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
@@ -303,9 +300,7 @@ pub async fn create_locked_bucket(sdk: &SdkConfig, name: &str, tags: &[(&str, &s
         )
         .send()
         .await
-        .expect("create bucket with object lock");
-    set_versioning(sdk, name, true).await;
-    tag_bucket(sdk, name, tags).await;
+        .expect("create bucket");
 }
 
 /// Sets a bucket's tags (none: nothing is called).
