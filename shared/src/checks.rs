@@ -167,6 +167,14 @@ pub const DESTROY_WOULD_LOSE_DATA: &str = "destroy-would-lose-data";
 // Restore drills.
 pub const RESTORE_DRILL_MISSING: &str = "restore-drill-missing";
 pub const RESTORE_DRILL_SLOW: &str = "restore-drill-slow";
+/// A restore test whose restored resource does not hold what its recovery point did.
+pub const RESTORE_VALIDATION_FAILED: &str = "restore-validation-failed";
+/// A restore test that took longer than the recovery-time target.
+pub const RESTORE_TIME_OVER_TARGET: &str = "restore-time-over-target";
+/// A restore test whose restore job itself failed.
+pub const RESTORE_TEST_FAILED: &str = "restore-test-failed";
+/// A completed restore test whose restored resource could not be read: not validated.
+pub const RESTORE_VALIDATION_UNKNOWN: &str = "restore-validation-unknown";
 
 // The guard's own eyes: CloudTrail, its rules and functions.
 pub const CLOUDTRAIL_STOPPED: &str = "cloudtrail-stopped";
@@ -880,6 +888,55 @@ pub const CATALOG: &[Check] = &[
             impact: DRILLS,
             remedy: |_| {
                 "Make the restore faster (smaller data set, provisioned throughput, automation), or agree a longer PHOENIX_RECOVERY_TIME_MINUTES.".to_owned()
+            },
+        },
+    },
+    Check {
+        id: RESTORE_VALIDATION_FAILED,
+        subject: "data store",
+        guidance: Guidance {
+            impact: "A restore of this resource's backup came back, but not whole: a rebuild from these backups would lose data.",
+            remedy: |t| {
+                format!(
+                    "Compare the restored {} with its source (the finding names both and the recovery point), find why the backup holds less (files excluded, a backup taken while empty, the wrong resource selected), fix it and take a new backup; the next restore test that validates resolves this.",
+                    t.resource_type
+                )
+            },
+        },
+    },
+    Check {
+        id: RESTORE_TIME_OVER_TARGET,
+        subject: "data store",
+        guidance: Guidance {
+            impact: "A rebuild would take longer than the recovery-time target: the restore alone did.",
+            remedy: |_| {
+                "Make the restore faster (a smaller or warmer recovery point, a larger restored instance class, provisioned throughput), or agree a longer PHOENIX_RECOVERY_TIME_MINUTES.".to_owned()
+            },
+        },
+    },
+    Check {
+        id: RESTORE_TEST_FAILED,
+        subject: "data store",
+        guidance: Guidance {
+            impact: "The scheduled restore test of this resource could not restore it: until one succeeds, its backups are unproven.",
+            remedy: |t| {
+                format!(
+                    "Read the restore job's status message ({}), fix the cause (the restore testing plan's role, the KMS key, the restore metadata overrides such as subnets) and let the next test run, or start one now.",
+                    t.command
+                )
+            },
+        },
+    },
+    Check {
+        id: RESTORE_VALIDATION_UNKNOWN,
+        subject: "data store",
+        guidance: Guidance {
+            impact: "Nobody knows whether this restore test brought the data back: it is not a proof.",
+            remedy: |t| {
+                format!(
+                    "Give restore-validator's role read access to the restored {} and a validation window long enough to read it (ValidationWindowHours of the restore testing selection, at least 1), then let the next test run.",
+                    t.resource_type
+                )
             },
         },
     },

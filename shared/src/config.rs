@@ -23,6 +23,7 @@
 //! | `PHOENIX_REPORT_BUCKET` | S3 bucket the readiness report is written to (required by `readiness-audit`) | unset |
 //! | `PHOENIX_RESTORE_DRILL_DAYS` | a restore drill of each required resource type must have succeeded within this many days | `31` |
 //! | `PHOENIX_RECOVERY_TIME_MINUTES` | the recovery-time target a restore drill must meet | `15` |
+//! | `PHOENIX_RESTORE_SIZE_TOLERANCE_PERCENT` | how much smaller than its recovery point a restored resource may be and still pass validation (`restore-validator`) | `10` |
 //! | `PHOENIX_HEARTBEAT_MAX_AGE_HOURS` | a scheduled function whose last `Heartbeat` is older than this counts as stopped | `2` |
 
 use crate::pattern::glob_match;
@@ -42,6 +43,7 @@ pub const DEFAULT_KEY_RESOURCES: &str = "*key*";
 pub const DEFAULT_DELETION_QUIET_MINUTES: u64 = 60;
 pub const DEFAULT_RESTORE_DRILL_DAYS: u64 = 31;
 pub const DEFAULT_RECOVERY_TIME_MINUTES: u64 = 15;
+pub const DEFAULT_RESTORE_SIZE_TOLERANCE_PERCENT: u64 = 10;
 pub const DEFAULT_HEARTBEAT_MAX_AGE_HOURS: u64 = 2;
 
 /// A configuration value that stops the cold start. The message names the variable.
@@ -191,6 +193,8 @@ pub struct Config {
     pub report_bucket: Option<String>,
     pub restore_drill_max_age_seconds: i64,
     pub recovery_time_target_seconds: i64,
+    /// How many percent fewer bytes than its recovery point a restored resource may hold.
+    pub restore_size_tolerance_percent: u64,
     pub heartbeat_max_age_seconds: i64,
 }
 
@@ -384,6 +388,13 @@ impl Config {
             "minutes",
         )
         .map(|minutes| i64::try_from(minutes * 60).unwrap_or(i64::MAX))?;
+        let restore_size_tolerance_percent = whole_number(
+            &get,
+            "PHOENIX_RESTORE_SIZE_TOLERANCE_PERCENT",
+            DEFAULT_RESTORE_SIZE_TOLERANCE_PERCENT,
+            0..=100,
+            "percent",
+        )?;
         let heartbeat_max_age_seconds = to_seconds(whole_number(
             &get,
             "PHOENIX_HEARTBEAT_MAX_AGE_HOURS",
@@ -416,6 +427,7 @@ impl Config {
             report_bucket,
             restore_drill_max_age_seconds,
             recovery_time_target_seconds,
+            restore_size_tolerance_percent,
             heartbeat_max_age_seconds,
         })
     }

@@ -5,7 +5,9 @@ DeleteBackupSelection, StartBackupJob, DescribeBackupJob, ListBackupJobs (with i
 filters), ListRecoveryPointsByResource, ListRecoveryPointsByBackupVault, DescribeRecoveryPoint, DeleteRecoveryPoint,
 ListProtectedResources, DescribeProtectedResource, DescribeRegionSettings,
 UpdateRegionSettings, Put/Get/DeleteBackupVaultAccessPolicy, StartRestoreJob,
-DescribeRestoreJob, ListRestoreJobs (with its filters), and DeleteBackupPlan's refusal while
+DescribeRestoreJob, ListRestoreJobs (with its filters), PutRestoreValidationResult,
+Create/Get/List/Update/DeleteRestoreTestingPlan and the same for RestoreTestingSelection,
+and DeleteBackupPlan's refusal while
 selections remain (the rest of it is moto's). A vault's ``NumberOfRecoveryPoints`` (moto's
 field) follows the recovery points kept here.
 
@@ -21,7 +23,12 @@ Behaviour that tests rely on, as AWS documents it:
   newest completed point's creation time as ``LastBackupTime``;
 * a restore job starts ``PENDING`` and reaches a final state through
   ``POST /_phoenix/backup/restore-jobs/<id>`` (``Status``, ``CreationDate``,
-  ``CompletionDate``, ``StatusMessage``, ``CreatedResourceArn``);
+  ``CompletionDate``, ``StatusMessage``, ``CreatedResourceArn``); one that completes
+  without a ``CreatedResourceArn`` as part of a restore test creates the restored resource in moto (a file system, a
+  bucket, a table or a DB instance, see ``create_restored``);
+* a restore testing plan runs when ``POST /_phoenix/backup/restore-testing/plans/<name>/run``
+  says its schedule fired: a restore job per selected resource, created by the plan;
+  ``PutRestoreValidationResult`` is accepted only for such a job once it has COMPLETED;
 * ``ListBackupJobs`` sees only the last 30 days; list operations return items oldest first
   (AWS documents no order, so callers must not rely on one).
 """
@@ -46,6 +53,10 @@ JOB_STATES = {
 }
 GOOD_POINT_STATES = {"COMPLETED", "AVAILABLE"}
 RESTORE_STATES = {"PENDING", "RUNNING", "COMPLETED", "ABORTED", "FAILED"}
+VALIDATION_STATES = {"FAILED", "SUCCESSFUL", "TIMED_OUT", "VALIDATING"}
+# Restore testing tags what it restores; its service-linked role deletes only what is tagged.
+RESTORE_TEST_TAG = "awsbackup-restore-test"
+ALGORITHMS = {"LATEST_WITHIN_WINDOW", "RANDOM_WITHIN_WINDOW"}
 RESOURCE_TYPES = [
     "Aurora", "CloudFormation", "DocumentDB", "DynamoDB", "EBS", "EC2", "EFS", "FSx", "Neptune",
     "RDS", "Redshift", "S3", "SAP HANA on Amazon EC2", "Storage Gateway", "Timestream",
@@ -197,6 +208,8 @@ class Region:
         self.idempotency: dict[str, tuple[dt.datetime, str]] = {}
         self.vault_policies: dict[str, str] = {}
         self.restores: dict[str, dict] = {}
+        self.testing_plans: dict[str, dict] = {}
+        self.testing_selections: dict[str, dict[str, dict]] = {}
 
     def moto(self) -> Any:
         return backup_backends[self.account][self.region]
@@ -271,6 +284,17 @@ class BackupService:
             ("PUT", re.compile(r"/restore-jobs/?$"), self.start_restore_job),
             ("GET", re.compile(r"/restore-jobs/?$"), self.list_restore_jobs),
             ("GET", re.compile(r"/restore-jobs/(?P<job>[^/]+)$"), self.describe_restore_job),
+            ("PUT", re.compile(r"/restore-jobs/(?P<job>[^/]+)/validations/?$"), self.put_validation_result),
+            ("PUT", re.compile(r"/restore-testing/plans/?$"), self.create_testing_plan),
+            ("GET", re.compile(r"/restore-testing/plans/?$"), self.list_testing_plans),
+            ("GET", re.compile(r"/restore-testing/plans/(?P<plan>[^/]+)/?$"), self.get_testing_plan),
+            ("PUT", re.compile(r"/restore-testing/plans/(?P<plan>[^/]+)/?$"), self.update_testing_plan),
+            ("DELETE", re.compile(r"/restore-testing/plans/(?P<plan>[^/]+)/?$"), self.delete_testing_plan),
+            ("PUT", re.compile(r"/restore-testing/plans/(?P<plan>[^/]+)/selections/?$"), self.create_testing_selection),
+            ("GET", re.compile(r"/restore-testing/plans/(?P<plan>[^/]+)/selections/?$"), self.list_testing_selections),
+            ("GET", re.compile(r"/restore-testing/plans/(?P<plan>[^/]+)/selections/(?P<selection>[^/]+)/?$"), self.get_testing_selection),
+            ("PUT", re.compile(r"/restore-testing/plans/(?P<plan>[^/]+)/selections/(?P<selection>[^/]+)/?$"), self.update_testing_selection),
+            ("DELETE", re.compile(r"/restore-testing/plans/(?P<plan>[^/]+)/selections/(?P<selection>[^/]+)/?$"), self.delete_testing_selection),
             ("GET", re.compile(r"/account-settings/?$"), self.describe_region_settings),
             ("PUT", re.compile(r"/account-settings/?$"), self.update_region_settings),
         ]
@@ -298,6 +322,17 @@ class BackupService:
         "start_restore_job": "StartRestoreJob",
         "list_restore_jobs": "ListRestoreJobs",
         "describe_restore_job": "DescribeRestoreJob",
+        "put_validation_result": "PutRestoreValidationResult",
+        "create_testing_plan": "CreateRestoreTestingPlan",
+        "list_testing_plans": "ListRestoreTestingPlans",
+        "get_testing_plan": "GetRestoreTestingPlan",
+        "update_testing_plan": "UpdateRestoreTestingPlan",
+        "delete_testing_plan": "DeleteRestoreTestingPlan",
+        "create_testing_selection": "CreateRestoreTestingSelection",
+        "list_testing_selections": "ListRestoreTestingSelections",
+        "get_testing_selection": "GetRestoreTestingSelection",
+        "update_testing_selection": "UpdateRestoreTestingSelection",
+        "delete_testing_selection": "DeleteRestoreTestingSelection",
     }
 
     def region(self, account: str, region: str) -> Region:
@@ -658,9 +693,30 @@ class BackupService:
             "CreatedResourceArn": None,
             "ResourceType": resource_type,
             "CreatedBy": {},
+            "SourceResourceArn": point["ResourceArn"],
+            "BackupVaultArn": r.vault_arn(point["BackupVaultName"]),
         }
         self.job_index[job_id] = (r.account, r.region)
         return {"RestoreJobId": job_id}
+
+    def put_validation_result(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        job = r.restores.get(params["job"])
+        if job is None:
+            raise not_found(f"Restore job {params['job']} not found")
+        status = body.get("ValidationStatus")
+        if not status:
+            raise missing("ValidationStatus")
+        if status not in VALIDATION_STATES:
+            raise invalid(f"ValidationStatus: {status!r} is not a validation status")
+        if not job["CreatedBy"].get("RestoreTestingPlanArn"):
+            raise ApiError(400, "InvalidRequestException",
+                           "validation results are accepted only for restore jobs of a restore testing plan")
+        if job["Status"] != "COMPLETED":
+            raise ApiError(400, "InvalidRequestException",
+                           f"restore job {job['RestoreJobId']} is {job['Status']}, not COMPLETED")
+        job["ValidationStatus"] = status
+        job["ValidationStatusMessage"] = body.get("ValidationStatusMessage")
+        return {}
 
     def describe_restore_job(self, r: Region, params: dict, query: dict, body: dict) -> dict:
         job = r.restores.get(params["job"])
@@ -689,6 +745,179 @@ class BackupService:
         if token:
             out["NextToken"] = token
         return out
+
+    # --- restore testing plans and selections ------------------------------------------
+
+    def testing_plan_arn(self, r: Region, name: str) -> str:
+        return f"arn:aws:backup:{r.region}:{r.account}:restore-testing-plan:{name}"
+
+    def live_testing_plan(self, r: Region, name: str) -> dict:
+        plan = r.testing_plans.get(name)
+        if plan is None:
+            raise not_found(f"Restore testing plan {name} not found")
+        return plan
+
+    @staticmethod
+    def checked_plan_fields(plan: dict, partial: bool) -> None:
+        if not partial:
+            for name in ("RestoreTestingPlanName", "ScheduleExpression", "RecoveryPointSelection"):
+                if not plan.get(name):
+                    raise missing(f"RestoreTestingPlan.{name}")
+        selection = plan.get("RecoveryPointSelection")
+        if selection is not None:
+            if not isinstance(selection, dict):
+                raise invalid("RecoveryPointSelection must be an object")
+            if not partial:
+                for name in ("Algorithm", "IncludeVaults", "RecoveryPointTypes"):
+                    if not selection.get(name):
+                        raise missing(f"RecoveryPointSelection.{name}")
+            if "Algorithm" in selection and selection["Algorithm"] not in ALGORITHMS:
+                raise invalid(f"Algorithm: {selection['Algorithm']!r} is not LATEST_WITHIN_WINDOW or RANDOM_WITHIN_WINDOW")
+            days = selection.get("SelectionWindowDays", 30)
+            if not isinstance(days, int) or not 1 <= days <= 365:
+                raise invalid("SelectionWindowDays must be from 1 to 365")
+
+    def create_testing_plan(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        plan = body.get("RestoreTestingPlan")
+        if not isinstance(plan, dict):
+            raise missing("RestoreTestingPlan")
+        self.checked_plan_fields(plan, partial=False)
+        name = plan["RestoreTestingPlanName"]
+        if not re.fullmatch(r"[A-Za-z0-9_]{1,50}", name):
+            raise invalid("RestoreTestingPlanName: letters, digits and underscores, at most 50")
+        if name in r.testing_plans:
+            raise ApiError(400, "AlreadyExistsException", f"Restore testing plan {name} already exists")
+        created = now()
+        r.testing_plans[name] = {
+            "RestoreTestingPlanName": name,
+            "RestoreTestingPlanArn": self.testing_plan_arn(r, name),
+            "RecoveryPointSelection": dict(plan["RecoveryPointSelection"]),
+            "ScheduleExpression": plan["ScheduleExpression"],
+            "ScheduleExpressionTimezone": plan.get("ScheduleExpressionTimezone", "Etc/UTC"),
+            "StartWindowHours": plan.get("StartWindowHours", 24),
+            "CreationTime": created,
+            "CreatorRequestId": body.get("CreatorRequestId"),
+            "LastExecutionTime": None,
+            "LastUpdateTime": created,
+        }
+        r.testing_selections[name] = {}
+        return {"CreationTime": epoch(created), "RestoreTestingPlanArn": self.testing_plan_arn(r, name),
+                "RestoreTestingPlanName": name}
+
+    def get_testing_plan(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        return {"RestoreTestingPlan": self.job_view(self.live_testing_plan(r, params["plan"]))}
+
+    def list_testing_plans(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        listed = sorted(r.testing_plans.values(), key=lambda p: p["CreationTime"])
+        chunk, token = page(listed, query)
+        keep = ("CreationTime", "LastExecutionTime", "LastUpdateTime", "RestoreTestingPlanArn",
+                "RestoreTestingPlanName", "ScheduleExpression", "ScheduleExpressionTimezone", "StartWindowHours")
+        out: dict = {"RestoreTestingPlans": [self.job_view({k: p[k] for k in keep}) for p in chunk]}
+        if token:
+            out["NextToken"] = token
+        return out
+
+    def update_testing_plan(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        plan = self.live_testing_plan(r, params["plan"])
+        update = body.get("RestoreTestingPlan")
+        if not isinstance(update, dict):
+            raise missing("RestoreTestingPlan")
+        self.checked_plan_fields(update, partial=True)
+        for name in ("ScheduleExpression", "ScheduleExpressionTimezone", "StartWindowHours"):
+            if name in update:
+                plan[name] = update[name]
+        if "RecoveryPointSelection" in update:
+            plan["RecoveryPointSelection"].update(update["RecoveryPointSelection"])
+        plan["LastUpdateTime"] = now()
+        return {"CreationTime": epoch(plan["CreationTime"]), "RestoreTestingPlanArn": plan["RestoreTestingPlanArn"],
+                "RestoreTestingPlanName": plan["RestoreTestingPlanName"], "UpdateTime": epoch(plan["LastUpdateTime"])}
+
+    def delete_testing_plan(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        self.live_testing_plan(r, params["plan"])
+        if r.testing_selections.get(params["plan"]):
+            raise ApiError(400, "InvalidRequestException",
+                           "a restore testing plan can be deleted only after its selections are deleted")
+        r.testing_plans.pop(params["plan"])
+        r.testing_selections.pop(params["plan"], None)
+        return {"RestoreTestingPlanName": params["plan"]}
+
+    def create_testing_selection(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        plan = self.live_testing_plan(r, params["plan"])
+        selection = body.get("RestoreTestingSelection")
+        if not isinstance(selection, dict):
+            raise missing("RestoreTestingSelection")
+        for name in ("IamRoleArn", "ProtectedResourceType", "RestoreTestingSelectionName"):
+            if not selection.get(name):
+                raise missing(f"RestoreTestingSelection.{name}")
+        if selection["ProtectedResourceType"] not in RESOURCE_TYPES:
+            raise invalid(f"ProtectedResourceType: {selection['ProtectedResourceType']!r} is not a resource type AWS Backup supports")
+        arns = selection.get("ProtectedResourceArns")
+        conditions = selection.get("ProtectedResourceConditions")
+        if bool(arns) == bool(conditions):
+            raise invalid("exactly one of ProtectedResourceArns and ProtectedResourceConditions is required")
+        hours = selection.get("ValidationWindowHours", 0)
+        if not isinstance(hours, int) or not 0 <= hours <= 168:
+            raise invalid("ValidationWindowHours must be from 0 to 168")
+        name = selection["RestoreTestingSelectionName"]
+        selections = r.testing_selections.setdefault(plan["RestoreTestingPlanName"], {})
+        if name in selections:
+            raise ApiError(400, "AlreadyExistsException", f"Restore testing selection {name} already exists")
+        created = now()
+        selections[name] = {
+            "RestoreTestingPlanName": plan["RestoreTestingPlanName"],
+            "RestoreTestingSelectionName": name,
+            "IamRoleArn": selection["IamRoleArn"],
+            "ProtectedResourceType": selection["ProtectedResourceType"],
+            "ProtectedResourceArns": list(arns or []),
+            "ProtectedResourceConditions": conditions,
+            "RestoreMetadataOverrides": dict(selection.get("RestoreMetadataOverrides") or {}),
+            "ValidationWindowHours": hours,
+            "CreationTime": created,
+            "CreatorRequestId": body.get("CreatorRequestId"),
+        }
+        return {"CreationTime": epoch(created), "RestoreTestingPlanArn": plan["RestoreTestingPlanArn"],
+                "RestoreTestingPlanName": plan["RestoreTestingPlanName"], "RestoreTestingSelectionName": name}
+
+    def live_testing_selection(self, r: Region, params: dict) -> dict:
+        self.live_testing_plan(r, params["plan"])
+        selection = r.testing_selections.get(params["plan"], {}).get(params["selection"])
+        if selection is None:
+            raise not_found(f"Restore testing selection {params['selection']} not found")
+        return selection
+
+    def get_testing_selection(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        return {"RestoreTestingSelection": self.job_view(self.live_testing_selection(r, params))}
+
+    def list_testing_selections(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        self.live_testing_plan(r, params["plan"])
+        listed = sorted(r.testing_selections.get(params["plan"], {}).values(), key=lambda s: s["CreationTime"])
+        chunk, token = page(listed, query)
+        keep = ("CreationTime", "IamRoleArn", "ProtectedResourceType", "RestoreTestingPlanName",
+                "RestoreTestingSelectionName", "ValidationWindowHours")
+        out: dict = {"RestoreTestingSelections": [self.job_view({k: s[k] for k in keep}) for s in chunk]}
+        if token:
+            out["NextToken"] = token
+        return out
+
+    def update_testing_selection(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        selection = self.live_testing_selection(r, params)
+        update = body.get("RestoreTestingSelection")
+        if not isinstance(update, dict):
+            raise missing("RestoreTestingSelection")
+        for name in ("IamRoleArn", "ProtectedResourceArns", "ProtectedResourceConditions",
+                     "RestoreMetadataOverrides", "ValidationWindowHours"):
+            if name in update:
+                selection[name] = update[name]
+        selection["UpdateTime"] = now()
+        return {"CreationTime": epoch(selection["CreationTime"]),
+                "RestoreTestingPlanArn": self.testing_plan_arn(r, params["plan"]),
+                "RestoreTestingPlanName": params["plan"], "RestoreTestingSelectionName": params["selection"],
+                "UpdateTime": epoch(selection["UpdateTime"])}
+
+    def delete_testing_selection(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        self.live_testing_selection(r, params)
+        r.testing_selections[params["plan"]].pop(params["selection"])
+        return {}
 
     # --- region settings ------------------------------------------------------------
 
@@ -756,11 +985,120 @@ class BackupService:
                     "CreatedByBackup": True,
                 })
                 point["CreationDate"] = job["CreationDate"]
+                if "BackupSizeInBytes" in body:
+                    point["BackupSizeBytes"] = int(body["BackupSizeInBytes"])
                 point["Status"] = state if state in ("COMPLETED", "PARTIAL") else "CREATING"
                 point["StatusMessage"] = job["StatusMessage"] if state == "PARTIAL" else None
             r.refresh_protected(job["ResourceArn"])
             r.recount(job["BackupVaultName"])
             return self.job_view(job)
+
+    def run_testing_plan(self, account: str, region: str, name: str) -> dict:
+        """``POST /_phoenix/backup/restore-testing/plans/<name>/run``: what the plan's schedule
+        does when it fires. Each selection's resources (by ``ProtectedResourceArns``, ``*``
+        for every protected resource of its type; conditions select every one of the type)
+        get a restore job of their newest good recovery point within the selection window, in
+        the included vaults, created by the plan (``CreatedBy.RestoreTestingPlanArn``)."""
+        with self.lock:
+            r = self.region(account, region)
+            plan = self.live_testing_plan(r, name)
+            choice = plan["RecoveryPointSelection"]
+            since = now() - dt.timedelta(days=int(choice.get("SelectionWindowDays", 30)))
+            vaults = choice.get("IncludeVaults") or ["*"]
+            excluded = set(choice.get("ExcludeVaults") or [])
+            started = []
+            for selection in r.testing_selections.get(name, {}).values():
+                wanted = selection["ProtectedResourceArns"]
+                for resource in sorted(r.protected):
+                    if r.protected[resource]["ResourceType"] != selection["ProtectedResourceType"]:
+                        continue
+                    if wanted and "*" not in wanted and resource not in wanted:
+                        continue
+                    points = [
+                        p for p in r.points.values()
+                        if p["ResourceArn"] == resource and p["Status"] in GOOD_POINT_STATES
+                        and p["CreationDate"] >= since
+                        and ("*" in vaults or r.vault_arn(p["BackupVaultName"]) in vaults)
+                        and r.vault_arn(p["BackupVaultName"]) not in excluded
+                    ]
+                    if not points:
+                        continue
+                    newest = max(points, key=lambda p: p["CreationDate"])
+                    started_job = self.start_restore_job(r, {}, {}, {
+                        "RecoveryPointArn": newest["RecoveryPointArn"],
+                        "Metadata": dict(selection["RestoreMetadataOverrides"]) or {"restore-test": "true"},
+                        "IamRoleArn": selection["IamRoleArn"],
+                    })
+                    job = r.restores[started_job["RestoreJobId"]]
+                    job["CreatedBy"] = {"RestoreTestingPlanArn": plan["RestoreTestingPlanArn"]}
+                    started.append(job["RestoreJobId"])
+            plan["LastExecutionTime"] = now()
+            return {"RestoreJobIds": started}
+
+    def create_restored(self, r: Region, job: dict, body: dict) -> str | None:
+        """The resource a completed restore test creates, for the types moto models: a file
+        system, a table, a bucket or a DB instance, named after the source and the job. Its
+        contents follow the recovery point unless the seed says otherwise
+        (``RestoredSizeBytes`` for a file system or bucket, ``RestoredItemCount`` for a
+        table, ``RestoredEngineVersion`` / ``RestoredAllocatedStorage`` for a database): how
+        a test says "the backup held nothing"."""
+        short = job["RestoreJobId"].split("-")[0].lower()
+        source = job.get("SourceResourceArn") or ""
+        size = int(body.get("RestoredSizeBytes", job.get("BackupSizeInBytes") or 0))
+        kind = job["ResourceType"]
+        if kind == "EFS":
+            from moto.efs.models import efs_backends
+            fs = efs_backends[r.account][r.region].create_file_system(
+                creation_token=f"restore-{job['RestoreJobId']}", performance_mode="generalPurpose",
+                encrypted=False, kms_key_id=None, throughput_mode="bursting",
+                provisioned_throughput_in_mibps=0, availability_zone_name=None, backup=False,
+                tags=[{"Key": RESTORE_TEST_TAG, "Value": job["RestoreJobId"]}])
+            fs._size_value = size
+            return fs.file_system_arn
+        if kind == "S3":
+            from moto.s3.models import s3_backends
+            backend = s3_backends[r.account]["aws"]
+            name = f"{resource_name_of(source)[:40]}-restore-{short}".lower()
+            backend.create_bucket(name, r.region)
+            backend.put_bucket_tagging(name, {RESTORE_TEST_TAG: job["RestoreJobId"]})
+            if size:
+                backend.put_object(name, "restored/data.bin", b"\0" * size)
+            return f"arn:aws:s3:::{name}"
+        if kind == "DynamoDB":
+            from moto.dynamodb.models import dynamodb_backends
+            backend = dynamodb_backends[r.account][r.region]
+            source_table = backend.tables.get(resource_name_of(source))
+            name = f"{resource_name_of(source)}-restore-{short}"
+            schema = source_table.schema if source_table else [{"AttributeName": "pk", "KeyType": "HASH"}]
+            attrs = source_table.attr if source_table else [{"AttributeName": "pk", "AttributeType": "S"}]
+            table = backend.create_table(
+                name, schema=schema, throughput=None, attr=attrs, global_indexes=None, indexes=None,
+                streams=None, billing_mode="PAY_PER_REQUEST", sse_specification=None,
+                tags=[{"Key": RESTORE_TEST_TAG, "Value": job["RestoreJobId"]}],
+                deletion_protection_enabled=False, warm_throughput=None)
+            items = [i.to_json()["Attributes"] for i in source_table.all_items()] if source_table else []
+            if "RestoredItemCount" in body:
+                items = items[: int(body["RestoredItemCount"])]
+            for item in items:
+                backend.put_item(name, item)
+            return table.table_arn
+        if kind == "RDS":
+            from moto.rds.models import rds_backends
+            backend = rds_backends[r.account][r.region]
+            source_db = backend.databases.get(resource_name_of(source))
+            identifier = f"{resource_name_of(source)[:40]}-restore-{short}"
+            db = backend.create_db_instance({
+                "db_instance_identifier": identifier,
+                "engine": source_db.engine if source_db else "postgres",
+                "engine_version": body.get("RestoredEngineVersion",
+                                           source_db.engine_version if source_db else "16.3"),
+                "allocated_storage": int(body.get("RestoredAllocatedStorage",
+                                                  source_db.allocated_storage if source_db else 20)),
+                "db_instance_class": source_db.db_instance_class if source_db else "db.t3.micro",
+                "tags": [{"Key": RESTORE_TEST_TAG, "Value": job["RestoreJobId"]}],
+            })
+            return db.db_instance_arn
+        return None
 
     def seed_restore_job(self, job_id: str, body: dict) -> dict:
         """``POST /_phoenix/backup/restore-jobs/<id>``: set a restore job's status, dates,
@@ -785,6 +1123,8 @@ class BackupService:
                 job["CompletionDate"] = now()
             if status == "COMPLETED":
                 job["PercentDone"] = "100.0"
+                if job["CreatedResourceArn"] is None and job["CreatedBy"].get("RestoreTestingPlanArn"):
+                    job["CreatedResourceArn"] = self.create_restored(r, job, body)
             return self.job_view(job)
 
 

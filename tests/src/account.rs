@@ -637,3 +637,158 @@ pub async fn create_guard_rules(sdk: &SdkConfig, prefix: &str) -> Vec<String> {
     }
     arns
 }
+
+/// A completed backup of `resource` into `vault` whose recovery point holds `bytes`, taken
+/// `hours_ago`; the backup job's id.
+pub async fn sized_backup(
+    sdk: &SdkConfig,
+    vault: &str,
+    resource: &str,
+    bytes: i64,
+    hours_ago: f64,
+) -> String {
+    let id = backup_job_into(sdk, vault, resource, "COMPLETED", hours_ago, None).await;
+    Emulator::shared().control(
+        "POST",
+        &format!("/_phoenix/backup/jobs/{id}"),
+        &json!({"BackupSizeInBytes": bytes}),
+    );
+    id
+}
+
+/// An AWS Backup restore testing plan (monthly, the latest recovery point of the last 30
+/// days in any vault) with one selection per resource type, each selecting every protected
+/// resource of its type; the plan's ARN.
+pub async fn restore_testing_plan(sdk: &SdkConfig, name: &str, types: &[&str]) -> String {
+    use aws_sdk_backup::types::{
+        RestoreTestingPlanForCreate, RestoreTestingRecoveryPointSelection,
+        RestoreTestingRecoveryPointSelectionAlgorithm, RestoreTestingRecoveryPointType,
+        RestoreTestingSelectionForCreate,
+    };
+    let backup = aws_sdk_backup::Client::new(sdk);
+    let plan = backup
+        .create_restore_testing_plan()
+        .restore_testing_plan(
+            RestoreTestingPlanForCreate::builder()
+                .restore_testing_plan_name(name)
+                .schedule_expression("cron(0 5 1 * ? *)")
+                .recovery_point_selection(
+                    RestoreTestingRecoveryPointSelection::builder()
+                        .algorithm(
+                            RestoreTestingRecoveryPointSelectionAlgorithm::LatestWithinWindow,
+                        )
+                        .include_vaults("*")
+                        .recovery_point_types(RestoreTestingRecoveryPointType::Snapshot)
+                        .selection_window_days(30)
+                        .build(),
+                )
+                .build()
+                .expect("restore testing plan"),
+        )
+        .send()
+        .await
+        .expect("create restore testing plan");
+    for rtype in types {
+        backup
+            .create_restore_testing_selection()
+            .restore_testing_plan_name(name)
+            .restore_testing_selection(
+                RestoreTestingSelectionForCreate::builder()
+                    .restore_testing_selection_name(format!("{}_all", rtype.to_lowercase()))
+                    .iam_role_arn(BACKUP_ROLE)
+                    .protected_resource_type(*rtype)
+                    .protected_resource_arns("*")
+                    .validation_window_hours(24)
+                    .build()
+                    .expect("restore testing selection"),
+            )
+            .send()
+            .await
+            .expect("create restore testing selection");
+    }
+    plan.restore_testing_plan_arn().to_owned()
+}
+
+/// The restore testing plan's schedule fires in `account`: one restore job per selected
+/// resource, by job id.
+pub fn run_restore_tests(account: &str, plan: &str) -> Vec<String> {
+    let answer = Emulator::shared().control(
+        "POST",
+        &format!("/_phoenix/backup/restore-testing/plans/{plan}/run"),
+        &json!({"Account": account, "Region": crate::REGION}),
+    );
+    answer["RestoreJobIds"]
+        .as_array()
+        .expect("restore job ids")
+        .iter()
+        .filter_map(Value::as_str)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A restore job ends `status` after `minutes`, finishing now; `seed` adds to what the
+/// emulator is told (`StatusMessage`, `RestoredSizeBytes`, …).
+pub fn finish_restore(job: &str, status: &str, minutes: f64, seed: Value) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs_f64();
+    let mut body = json!({
+        "Status": status,
+        "CreationDate": now - minutes * 60.0,
+        "CompletionDate": now,
+    });
+    if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), seed) {
+        body.extend(extra);
+    }
+    Emulator::shared().control(
+        "POST",
+        &format!("/_phoenix/backup/restore-jobs/{job}"),
+        &body,
+    );
+}
+
+/// The `Restore Job State Change` event AWS Backup emits for a restore job as it stands.
+pub async fn restore_event(sdk: &SdkConfig, account: &str, job: &str) -> Value {
+    let backup = aws_sdk_backup::Client::new(sdk);
+    let out = backup
+        .describe_restore_job()
+        .restore_job_id(job)
+        .send()
+        .await
+        .expect("describe restore job");
+    let date = |d: Option<&aws_sdk_backup::primitives::DateTime>| {
+        d.and_then(|d| {
+            d.fmt(aws_sdk_backup::primitives::DateTimeFormat::DateTime)
+                .ok()
+        })
+    };
+    let mut detail = json!({
+        "restoreJobId": job,
+        "status": out.status().map(|s| s.as_str()),
+        "resourceType": out.resource_type(),
+        "recoveryPointArn": out.recovery_point_arn(),
+        "sourceResourceArn": out.source_resource_arn(),
+        "backupVaultArn": out.backup_vault_arn(),
+        "createdResourceArn": out.created_resource_arn(),
+        "backupSizeInBytes": out.backup_size_in_bytes().map(|b| b.to_string()),
+        "creationDate": date(out.creation_date()),
+        "completionDate": date(out.completion_date()),
+        "statusMessage": out.status_message(),
+        "restoreTestingPlanArn": out.created_by().and_then(|c| c.restore_testing_plan_arn()),
+    });
+    if let Some(map) = detail.as_object_mut() {
+        map.retain(|_, v| !v.is_null());
+    }
+    json!({
+        "version": "0",
+        "id": format!("restore-{job}"),
+        "detail-type": "Restore Job State Change",
+        "source": "aws.backup",
+        "account": account,
+        "time": date(out.completion_date()),
+        "region": crate::REGION,
+        "resources": [],
+        "detail": detail,
+    })
+}

@@ -10,6 +10,7 @@
 //! | Backup Job CREATED, PENDING, RUNNING, ABORTING | metrics only |
 //! | Copy Job FAILED / COMPLETED | open / resolve `backup-copy-failed`, error |
 //! | Restore Job FAILED / COMPLETED | open / resolve `restore-failed`, error; completion records `RestoreJobDurationSeconds` |
+//! | Restore Job of a restore testing plan (`restoreTestingPlanArn`) | ignored: `restore-validator` judges restore tests |
 //! | Recovery Point EXPIRED or PARTIAL / COMPLETED, AVAILABLE, DELETING | open / resolve `recovery-point-degraded`, warning |
 //! | Backup Vault DELETED, Backup Plan DELETED | open `backup-vault-deleted` / `backup-plan-deleted`, critical |
 //! | Region Setting opting a required type out / back in | open / resolve `backup-region-opt-out`, critical |
@@ -231,6 +232,13 @@ pub fn classify(
     let observations = match handled {
         Some(BACKUP_JOB) => backup_job(&ctx, metrics)?,
         Some(COPY_JOB) => copy_job(&ctx, metrics)?,
+        Some(RESTORE_JOB) if text(detail, &["restoreTestingPlanArn"]).is_some() => {
+            return Ok(ignore(
+                metrics,
+                envelope,
+                "a restore test's job: restore-validator judges it",
+            ));
+        }
         Some(RESTORE_JOB) => restore_job(&ctx, metrics)?,
         Some(RECOVERY_POINT) => recovery_point(&ctx, metrics)?,
         Some(VAULT) => deleted_container(&ctx, metrics, Container::Vault)?,

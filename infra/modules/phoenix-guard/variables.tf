@@ -51,9 +51,9 @@ variable "functions" {
 
   validation {
     condition = alltrue([
-      for name in keys(var.functions) : contains(["backup-events", "backup-freshness", "protection-guard", "s3-deletion-guard", "readiness-audit"], name)
+      for name in keys(var.functions) : contains(["backup-events", "backup-freshness", "protection-guard", "s3-deletion-guard", "restore-validator", "readiness-audit"], name)
     ])
-    error_message = "functions may only name backup-events, backup-freshness, protection-guard, s3-deletion-guard or readiness-audit."
+    error_message = "functions may only name backup-events, backup-freshness, protection-guard, s3-deletion-guard, restore-validator or readiness-audit."
   }
 
   validation {

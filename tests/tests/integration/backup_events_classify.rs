@@ -476,3 +476,19 @@ fn every_remedy_is_complete_and_a_failed_job_names_its_on_demand_backup() {
         "{remedy}"
     );
 }
+
+#[test]
+fn a_restore_tests_job_is_left_to_restore_validator_and_a_plain_restore_is_judged_here() {
+    let c = config(&[]);
+    let (test, metrics) = run("restore-test-job-completed.json", &c);
+    assert_eq!(
+        test,
+        Ok(Vec::new()),
+        "one page per restore test, from restore-validator"
+    );
+    assert_eq!(metric(&metrics, "EventsIgnored", &[]), 1.0);
+    let (plain, _) = run("restore-job-completed.json", &c);
+    let plain = plain.expect("usable");
+    assert_eq!(plain.len(), 1);
+    assert_eq!(plain[0].finding.check, "restore-failed");
+}

@@ -451,3 +451,47 @@ async fn a_binary_held_up_by_a_slow_aws_fails_as_out_of_time_before_the_lambda_t
         )
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_restore_validator_binary_fails_an_empty_restore_test_and_tells_aws_backup() {
+    use phoenix_tests::account::{
+        create_efs, create_vault, finish_restore, restore_event, restore_testing_plan,
+        run_restore_tests, sized_backup,
+    };
+    let emulator = Emulator::shared();
+    let account = "310000000008";
+    let world = World::in_account("e2e-restore", account).await;
+    let (fs, _) = create_efs(&world.sdk, "e2e-restore-zulip", &[]).await;
+    create_vault(&world.sdk, "drills", None).await;
+    sized_backup(&world.sdk, "drills", &fs, 1 << 30, 12.0).await;
+    restore_testing_plan(&world.sdk, "zulip_monthly", &["EFS"]).await;
+    let jobs = run_restore_tests(account, "zulip_monthly");
+    finish_restore(
+        &jobs[0],
+        "COMPLETED",
+        8.0,
+        serde_json::json!({"RestoredSizeBytes": 0}),
+    );
+    let event = restore_event(&world.sdk, account, &jobs[0]).await;
+    let watch = LambdaWatch::start(&world.lambda_env(&emulator.endpoint));
+
+    let first = watch.invoke_event("restore-validator", &event);
+    let response = answer(&first, &watch);
+    assert_eq!(response["validation"], "FAILED", "{response}");
+    let alert = world.only_alert().await;
+    assert_eq!(alert.check(), "restore-validation-failed");
+    assert_eq!(
+        alert.dedup_key(),
+        format!("phoenix:{account}:eu-west-1:restore-validation-failed:{fs}")
+    );
+    let again = watch.invoke_event("restore-validator", &event);
+    assert!(again.status.success(), "{}", text(&again));
+    assert!(world.alerts().await.is_empty(), "a retry must not page");
+    let job = aws_sdk_backup::Client::new(&world.sdk)
+        .describe_restore_job()
+        .restore_job_id(&jobs[0])
+        .send()
+        .await
+        .expect("job");
+    assert_eq!(job.validation_status().map(|s| s.as_str()), Some("FAILED"));
+}

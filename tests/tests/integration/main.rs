@@ -18,5 +18,6 @@ mod pipeline_faults;
 mod protection_guard;
 mod protection_guard_classify;
 mod readiness_audit;
+mod restore_validator;
 mod s3_deletion_guard;
 mod s3_deletion_guard_notices;

@@ -38,6 +38,13 @@ locals {
       concurrency = 20
       scheduled   = false
     }
+    "restore-validator" = {
+      description = "Validates each AWS Backup restore test: the restored resource against its recovery point, reported to AWS Backup and paged when the data did not come back."
+      memory_size = 256
+      timeout     = 120
+      concurrency = 5
+      scheduled   = false
+    }
     "readiness-audit" = {
       description = "Hourly phoenix-readiness audit (0-100) with its stored report."
       memory_size = 512

@@ -186,6 +186,29 @@ locals {
       },
     ], local.decrypt_state)
 
+    "restore-validator" = concat(local.pipeline, [
+      {
+        # DescribeRestoreJob and PutRestoreValidationResult accept no resource.
+        Sid      = "JudgeRestoreJobs"
+        Effect   = "Allow"
+        Action   = ["backup:DescribeRestoreJob", "backup:PutRestoreValidationResult"]
+        Resource = ["*"]
+      },
+      {
+        Sid      = "ReadRecoveryPoints"
+        Effect   = "Allow"
+        Action   = ["backup:DescribeRecoveryPoint"]
+        Resource = [local.arn.recovery_points]
+      },
+      {
+        # The restored resource and, for a database, its source.
+        Sid      = "ReadRestoredResources"
+        Effect   = "Allow"
+        Action   = ["elasticfilesystem:DescribeFileSystems", "rds:DescribeDBClusters", "rds:DescribeDBInstances", "dynamodb:DescribeTable", "s3:ListBucket"]
+        Resource = [local.arn.file_systems, local.arn.db_instances, local.arn.db_clusters, local.arn.tables, local.arn.buckets]
+      },
+    ])
+
     "readiness-audit" = concat(local.pipeline, local.list_open_findings, local.backup_reads, [
       {
         # ListBackupVaults, ListRestoreJobs, DescribeTrails, ListRules, ListSecrets,

@@ -1,0 +1,532 @@
+//! `restore-validator`: proves each AWS Backup restore test brought the data back.
+//!
+//! An AWS Backup restore testing plan restores a recovery point on its schedule and keeps
+//! the restored resource for its validation window; AWS Backup emits a `Restore Job State
+//! Change` event carrying `restoreTestingPlanArn`. For each such event this function reads
+//! the job (`DescribeRestoreJob`), the restored resource and its recovery point ([`read`]),
+//! judges them ([`judge`]), reports the verdict to AWS Backup
+//! (`PutRestoreValidationResult`, SUCCESSFUL or FAILED with the reason) and hands the
+//! findings to the shared pipeline. It never deletes what it validated: restore testing
+//! does that when the validation window ends.
+//!
+//! | the restore test | findings (about the source resource) | validation |
+//! |---|---|---|
+//! | COMPLETED, the restored resource holds what the recovery point did | resolve `restore-validation-failed`, `restore-test-failed`, `restore-validation-unknown` | SUCCESSFUL |
+//! | COMPLETED, it does not (smaller beyond the tolerance, wrong engine, not available) | open `restore-validation-failed`: critical for required types, error otherwise | FAILED, with the reason |
+//! | COMPLETED, the restored resource could not be read | open `restore-validation-unknown`, error (never a pass) | none |
+//! | COMPLETED, of a type it cannot read (EBS, FSx, …) | resolve `restore-test-failed`; counted as `Unsupported` | none |
+//! | COMPLETED, slower than `PHOENIX_RECOVERY_TIME_MINUTES` / within it | open / resolve `restore-time-over-target`, warning | as above |
+//! | FAILED | open `restore-test-failed`, error | none (only a completed job takes one) |
+//! | a restore job no restore testing plan started, or another status | ignored (`backup-events` judges plain restores) | none |
+//!
+//! Metrics: `RestoreTimeSeconds` (ResourceType), `RestoreValidations` (ResourceType,
+//! Result = Successful | Failed | Unknown | Unsupported), `RestoreJobs` (State, ResourceType).
+
+pub mod judge;
+pub mod read;
+
+use phoenix_account::Clients;
+use phoenix_account::schedule::format_duration;
+use phoenix_shared::alert::short_resource;
+use phoenix_shared::checks::{
+    self, RESTORE_TEST_FAILED, RESTORE_TIME_OVER_TARGET, RESTORE_VALIDATION_FAILED,
+    RESTORE_VALIDATION_UNKNOWN, Target,
+};
+use phoenix_shared::event::{Envelope, Rejection, text, timestamp};
+use phoenix_shared::metrics::Unit;
+use phoenix_shared::runtime;
+use phoenix_shared::{Config, Guard, HandlerError, MetricBatch, Observation, Severity, Timestamp};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+pub const FUNCTION: &str = "restore-validator";
+
+const RESTORE_JOB: &str = "Restore Job State Change";
+
+/// What `restore-validator --print-event-pattern` prints for the Terraform module: restore
+/// jobs of restore testing plans that completed or failed.
+pub fn describe() -> Value {
+    json!({
+        "function": FUNCTION,
+        "rules": {"restore-tests": {
+            "source": ["aws.backup"],
+            "detail-type": [RESTORE_JOB],
+            "detail": {
+                "restoreTestingPlanArn": [{"exists": true}],
+                "status": ["COMPLETED", "FAILED"],
+            },
+        }},
+    })
+}
+
+/// The Lambda edge: clients for the function's own account and region, each built on first
+/// use.
+pub const EDGE: runtime::Function<Clients> = runtime::Function {
+    name: FUNCTION,
+    describe: Some(describe),
+    sweep: false,
+    clients: |sdk, _| Ok(Clients::current(sdk)),
+};
+
+/// The Lambda response: what the invocation did.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Outcome {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub restore_job: String,
+    /// SUCCESSFUL or FAILED as reported to AWS Backup; absent when nothing was reported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validation: Option<String>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    pub notified: Vec<String>,
+    pub quiet: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ignored: Option<String>,
+}
+
+/// A restore test's event, as far as the event says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub account: String,
+    pub region: String,
+    pub job: read::Job,
+    pub observed_at: Option<Timestamp>,
+}
+
+/// What an event is to this function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parsed {
+    Ignored(String),
+    Test(Box<Event>),
+}
+
+/// Reads an event leniently. `Err` only for an event that cannot be used: a restore test's
+/// event with no status or no restore job id.
+pub fn parse(event: &Value, config: &Config) -> Result<Parsed, Rejection> {
+    let envelope = Envelope::parse(event)?;
+    if envelope.source != "aws.backup" || !envelope.detail_type.eq_ignore_ascii_case(RESTORE_JOB) {
+        return Ok(Parsed::Ignored(format!(
+            "{} / {} is not a restore job's event",
+            envelope.source, envelope.detail_type
+        )));
+    }
+    let detail = &envelope.detail;
+    let Some(plan) = text(detail, &["restoreTestingPlanArn"]) else {
+        return Ok(Parsed::Ignored(
+            "a restore job no restore testing plan started".to_owned(),
+        ));
+    };
+    let status = text(detail, &["status", "state"])
+        .map(|s| s.to_ascii_uppercase())
+        .ok_or_else(|| Rejection("a restore test's event with no status".to_owned()))?;
+    if status != "COMPLETED" && status != "FAILED" {
+        return Ok(Parsed::Ignored(format!("a restore test {status}")));
+    }
+    let id = text(detail, &["restoreJobId"])
+        .ok_or_else(|| Rejection(format!("a restore test {status} with no restoreJobId")))?;
+    Ok(Parsed::Test(Box::new(Event {
+        account: envelope.account_or_default(),
+        region: envelope.region_or(config.region()),
+        observed_at: envelope.time,
+        job: read::Job {
+            id,
+            status: Some(status),
+            status_message: text(detail, &["statusMessage"]),
+            resource_type: text(detail, &["resourceType"]),
+            source: text(detail, &["sourceResourceArn"]),
+            created_resource: text(detail, &["createdResourceArn"]),
+            recovery_point: text(detail, &["recoveryPointArn"]),
+            vault_arn: text(detail, &["backupVaultArn"]),
+            created: timestamp(detail, &["creationDate"]),
+            completed: timestamp(detail, &["completionDate"]),
+            plan: Some(plan),
+            validation_status: None,
+        },
+    })))
+}
+
+/// The job as AWS Backup describes it, with the event filling what the description lacks.
+/// A job the description still shows unfinished keeps the event's final status.
+pub fn merged(event: read::Job, described: read::Job) -> read::Job {
+    let final_status = |s: &Option<String>| {
+        s.as_deref()
+            .is_some_and(|s| matches!(s, "COMPLETED" | "FAILED" | "ABORTED"))
+    };
+    read::Job {
+        id: described.id,
+        status: if final_status(&described.status) {
+            described.status
+        } else {
+            event.status
+        },
+        status_message: described.status_message.or(event.status_message),
+        resource_type: described.resource_type.or(event.resource_type),
+        source: described.source.or(event.source),
+        created_resource: described.created_resource.or(event.created_resource),
+        recovery_point: described.recovery_point.or(event.recovery_point),
+        vault_arn: described.vault_arn.or(event.vault_arn),
+        created: described.created.or(event.created),
+        completed: described.completed.or(event.completed),
+        plan: described.plan.or(event.plan),
+        validation_status: described.validation_status,
+    }
+}
+
+/// One Lambda invocation ([`handle`] with the invocation's facts).
+pub async fn invoke(
+    guard: &Guard,
+    clients: &Clients,
+    invocation: runtime::Invocation,
+) -> Result<Outcome, HandlerError> {
+    handle(
+        guard,
+        clients,
+        &invocation.payload,
+        &invocation.id,
+        invocation.now,
+    )
+    .await
+}
+
+/// The type's name as AWS Backup spells it (`efs` → `EFS`), else as given.
+fn spelled(resource_type: &str) -> String {
+    read::VALIDATED_TYPES
+        .iter()
+        .find(|t| t.eq_ignore_ascii_case(resource_type))
+        .map_or_else(|| resource_type.to_owned(), |t| (*t).to_owned())
+}
+
+/// Handles one event end to end: read, judge, report, deliver, count.
+pub async fn handle(
+    guard: &Guard,
+    clients: &Clients,
+    event: &Value,
+    invocation: &str,
+    now: Timestamp,
+) -> Result<Outcome, HandlerError> {
+    let mut metrics = MetricBatch::new();
+    let result = run(guard, clients, event, invocation, now, &mut metrics).await;
+    guard.flush_metrics(&metrics, now).await;
+    result
+}
+
+async fn run(
+    guard: &Guard,
+    clients: &Clients,
+    event: &Value,
+    invocation: &str,
+    now: Timestamp,
+    metrics: &mut MetricBatch,
+) -> Result<Outcome, HandlerError> {
+    let config = &guard.config;
+    let parsed = match parse(event, config) {
+        Err(rejection) => return Err(runtime::reject(FUNCTION, event, rejection, metrics)),
+        Ok(Parsed::Ignored(why)) => {
+            runtime::ignore(FUNCTION, "restore job", &why, metrics);
+            return Ok(Outcome {
+                ignored: Some(why),
+                ..Outcome::default()
+            });
+        }
+        Ok(Parsed::Test(parsed)) => *parsed,
+    };
+    let Event {
+        account,
+        region,
+        job,
+        observed_at,
+    } = parsed;
+    let job = match read::restore_job(clients.backup(), &job.id).await {
+        Ok(Some(described)) => merged(job, described),
+        Ok(None) => {
+            let rejection = Rejection(format!("AWS Backup knows no restore job {}", job.id));
+            return Err(runtime::reject(FUNCTION, event, rejection, metrics));
+        }
+        Err(failure) => {
+            tracing::error!(function = FUNCTION, restore_job = %job.id, error = %failure, "the restore job could not be read; retrying");
+            return Err(HandlerError::Unavailable(failure.to_string()));
+        }
+    };
+    let rtype = spelled(
+        job.resource_type
+            .as_deref()
+            .or_else(|| job.source.as_deref().and_then(type_of_arn))
+            .unwrap_or("unknown"),
+    );
+    let status = job.status.clone().unwrap_or_default();
+    metrics.count(
+        "RestoreJobs",
+        &[("State", &status), ("ResourceType", &rtype)],
+        1,
+    );
+    let subject = job
+        .source
+        .clone()
+        .or_else(|| job.recovery_point.clone())
+        .unwrap_or_else(|| format!("restore-job/{}", job.id));
+    let command = format!(
+        "aws backup describe-restore-job --region {region} --restore-job-id {}",
+        job.id
+    );
+    let target = Target {
+        resource_type: &rtype,
+        id: short_resource(&subject),
+        arn: &subject,
+        region: &region,
+        min_retention_days: config.min_backup_retention_days,
+        command: &command,
+    };
+    let at = job.completed.or(observed_at).unwrap_or(now);
+    let mut details = Map::new();
+    for (key, value) in [
+        ("restoreJobId", Some(&job.id)),
+        ("restoreTestingPlanArn", job.plan.as_ref()),
+        ("recoveryPointArn", job.recovery_point.as_ref()),
+        ("createdResourceArn", job.created_resource.as_ref()),
+        ("statusMessage", job.status_message.as_ref()),
+    ] {
+        if let Some(value) = value {
+            details.insert(key.to_owned(), Value::from(value.as_str()));
+        }
+    }
+    let duration = match (job.created, job.completed) {
+        (Some(start), Some(end)) if end >= start && status == "COMPLETED" => {
+            Some(end.seconds_since(start))
+        }
+        _ => None,
+    };
+    if let Some(seconds) = duration {
+        details.insert("durationSeconds".to_owned(), Value::from(seconds));
+    }
+    let finding = |check: &str, severity: Severity, summary: String| {
+        let mut f = checks::finding(check, &account, &target, severity, summary, at);
+        f.details = details.clone();
+        f
+    };
+    let short = short_resource(&subject).to_owned();
+    let mut observations = Vec::new();
+    let mut report: Option<(bool, String)> = None;
+    let mut outcome = Outcome {
+        restore_job: job.id.clone(),
+        ..Outcome::default()
+    };
+
+    if status == "FAILED" {
+        let why = job
+            .status_message
+            .clone()
+            .unwrap_or_else(|| "no status message".to_owned());
+        outcome.message = why.clone();
+        observations.push(Observation::open(finding(
+            RESTORE_TEST_FAILED,
+            Severity::Error,
+            format!("{rtype} restore test of {short} FAILED: {why}"),
+        )));
+    } else {
+        if let Some(seconds) = duration {
+            // Whole seconds of a duration fit an f64 exactly.
+            metrics.add(
+                "RestoreTimeSeconds",
+                &[("ResourceType", &rtype)],
+                seconds as f64,
+                Unit::Seconds,
+            );
+            let target_seconds = config.recovery_time_target_seconds;
+            let timing = finding(
+                RESTORE_TIME_OVER_TARGET,
+                Severity::Warning,
+                format!(
+                    "{rtype} restore test of {short} took {}; the recovery-time target is {}",
+                    format_duration(seconds),
+                    format_duration(target_seconds)
+                ),
+            );
+            observations.push(if seconds > target_seconds {
+                Observation::open(timing)
+            } else {
+                Observation::resolved(timing)
+            });
+        }
+        let verdict = validate(clients, config, &job, &rtype).await;
+        let result = match &verdict {
+            Validation::Judged(v) if v.valid => "Successful",
+            Validation::Judged(_) => "Failed",
+            Validation::Unknown(_) => "Unknown",
+            Validation::Unsupported => "Unsupported",
+        };
+        metrics.count(
+            "RestoreValidations",
+            &[("ResourceType", &rtype), ("Result", result)],
+            1,
+        );
+        let resolve = |check: &str| {
+            Observation::resolved(finding(
+                check,
+                Severity::Info,
+                format!("{rtype} restore test of {short} validated"),
+            ))
+        };
+        match verdict {
+            Validation::Judged(v) if v.valid => {
+                outcome.message.clone_from(&v.message);
+                for check in [
+                    RESTORE_VALIDATION_FAILED,
+                    RESTORE_TEST_FAILED,
+                    RESTORE_VALIDATION_UNKNOWN,
+                ] {
+                    observations.push(resolve(check));
+                }
+                report = Some((true, v.message));
+            }
+            Validation::Judged(v) => {
+                outcome.message.clone_from(&v.message);
+                let severity = if config
+                    .required_resource_types
+                    .iter()
+                    .any(|t| t.eq_ignore_ascii_case(&rtype))
+                {
+                    Severity::Critical
+                } else {
+                    Severity::Error
+                };
+                observations.push(Observation::open(finding(
+                    RESTORE_VALIDATION_FAILED,
+                    severity,
+                    format!(
+                        "{rtype} restore test of {short} did not validate: {}",
+                        v.message
+                    ),
+                )));
+                observations.push(resolve(RESTORE_TEST_FAILED));
+                observations.push(resolve(RESTORE_VALIDATION_UNKNOWN));
+                report = Some((false, v.message));
+            }
+            Validation::Unknown(why) => {
+                outcome.message.clone_from(&why);
+                observations.push(Observation::open(finding(
+                    RESTORE_VALIDATION_UNKNOWN,
+                    Severity::Error,
+                    format!("{rtype} restore test of {short} could not be validated: {why}"),
+                )));
+                observations.push(resolve(RESTORE_TEST_FAILED));
+            }
+            Validation::Unsupported => {
+                outcome.message = format!("{rtype} restores are not validated by this function");
+                tracing::info!(function = FUNCTION, resource_type = %rtype, restore_job = %job.id, "restored resource type not validated");
+                observations.push(resolve(RESTORE_TEST_FAILED));
+            }
+        }
+    }
+
+    let delivered = guard.deliver(&observations, invocation, now, metrics).await;
+    outcome.notified = delivered.notified();
+    outcome.quiet = delivered.quiet.len();
+    delivered.into_result()?;
+    if let Some((valid, message)) = report {
+        let status = if valid { "SUCCESSFUL" } else { "FAILED" };
+        put_result(clients.backup(), &job.id, status, &message)
+            .await
+            .map_err(|reason| {
+                tracing::error!(function = FUNCTION, restore_job = %job.id, %reason, "the validation result could not be reported; retrying");
+                HandlerError::Unavailable(reason)
+            })?;
+        outcome.validation = Some(status.to_owned());
+    }
+    tracing::info!(
+        function = FUNCTION,
+        restore_job = %job.id,
+        resource_type = %rtype,
+        validation = outcome.validation.as_deref().unwrap_or("-"),
+        message = %outcome.message,
+        "restore test judged"
+    );
+    Ok(outcome)
+}
+
+/// AWS Backup's resource type of an ARN, for a job that names none.
+fn type_of_arn(arn: &str) -> Option<&'static str> {
+    let service = arn.split(':').nth(2)?;
+    match service {
+        "elasticfilesystem" => Some("EFS"),
+        "dynamodb" => Some("DynamoDB"),
+        "s3" => Some("S3"),
+        "rds" if arn.contains(":cluster:") => Some("Aurora"),
+        "rds" => Some("RDS"),
+        _ => None,
+    }
+}
+
+/// What validation found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Validation {
+    Judged(judge::Verdict),
+    /// A read failed or the restored resource was already gone: nothing was proven.
+    Unknown(String),
+    Unsupported,
+}
+
+async fn validate(clients: &Clients, config: &Config, job: &read::Job, rtype: &str) -> Validation {
+    if !read::VALIDATED_TYPES.contains(&rtype) {
+        return Validation::Unsupported;
+    }
+    let Some(created) = job.created_resource.as_deref() else {
+        return Validation::Unknown("the restore job names no restored resource".to_owned());
+    };
+    let (restored, size, source) = tokio::join!(
+        read::restored(clients, rtype, created),
+        read::point_size(
+            clients.backup(),
+            job.vault_arn.as_deref(),
+            job.recovery_point.as_deref()
+        ),
+        read::source_engine(clients, rtype, job.source.as_deref()),
+    );
+    let restored = match restored {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            return Validation::Unknown(format!(
+                "the restored resource {created} no longer exists (was the selection's validation window 0 hours?)"
+            ));
+        }
+        Err(failure) => return Validation::Unknown(failure.to_string()),
+    };
+    let size = match size {
+        Ok(size) => size,
+        Err(failure) => return Validation::Unknown(failure.to_string()),
+    };
+    let source = match source {
+        Ok(source) => source,
+        Err(failure) => return Validation::Unknown(failure.to_string()),
+    };
+    Validation::Judged(judge::judge(
+        &restored,
+        size,
+        source.as_ref(),
+        config.restore_size_tolerance_percent,
+    ))
+}
+
+/// The longest `ValidationStatusMessage` sent: the verdict's first characters.
+const MESSAGE_CHARS: usize = 1000;
+
+async fn put_result(
+    backup: &aws_sdk_backup::Client,
+    job: &str,
+    status: &str,
+    message: &str,
+) -> Result<(), String> {
+    backup
+        .put_restore_validation_result()
+        .restore_job_id(job)
+        .validation_status(aws_sdk_backup::types::RestoreValidationStatus::from(status))
+        .validation_status_message(message.chars().take(MESSAGE_CHARS).collect::<String>())
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            format!(
+                "PutRestoreValidationResult: {}",
+                phoenix_shared::aws::reason(&e)
+            )
+        })
+}
