@@ -167,6 +167,8 @@ pub const DESTROY_WOULD_LOSE_DATA: &str = "destroy-would-lose-data";
 // Restore drills.
 pub const RESTORE_DRILL_MISSING: &str = "restore-drill-missing";
 pub const RESTORE_DRILL_SLOW: &str = "restore-drill-slow";
+/// A restore testing plan whose selections restore no required resource type in use.
+pub const RESTORE_TESTING_PLAN_IDLE: &str = "restore-testing-plan-idle";
 /// A restore test whose restored resource does not hold what its recovery point did.
 pub const RESTORE_VALIDATION_FAILED: &str = "restore-validation-failed";
 /// A restore test that took longer than the recovery-time target.
@@ -875,7 +877,7 @@ pub const CATALOG: &[Check] = &[
             impact: DRILLS,
             remedy: |t| {
                 format!(
-                    "Run a restore drill (aws backup start-restore-job, or an AWS Backup restore testing plan for {}) and time it.",
+                    "Schedule an AWS Backup restore testing plan with a selection of {} (the module's restore_testing variable creates a monthly one) and let restore-validator, or your own validator, report each restore as validated (PutRestoreValidationResult).",
                     t.resource_type
                 )
             },
@@ -888,6 +890,19 @@ pub const CATALOG: &[Check] = &[
             impact: DRILLS,
             remedy: |_| {
                 "Make the restore faster (smaller data set, provisioned throughput, automation), or agree a longer PHOENIX_RECOVERY_TIME_MINUTES.".to_owned()
+            },
+        },
+    },
+    Check {
+        id: RESTORE_TESTING_PLAN_IDLE,
+        subject: "restore testing plan",
+        guidance: Guidance {
+            impact: "The restore testing plan runs, but tests none of the data stores a rebuild needs: it proves nothing about them.",
+            remedy: |t| {
+                format!(
+                    "Add a selection of the required types to restore testing plan {} (aws backup create-restore-testing-selection --region {} --restore-testing-plan-name {} with ProtectedResourceType and ProtectedResourceArns [\"*\"] or tag conditions), or delete the plan.",
+                    t.id, t.region, t.id
+                )
             },
         },
     },

@@ -18,6 +18,12 @@ pub const BACKUP: &str = "phoenix:backup";
 /// A duration (`26h`, `2d`) that overrides the RPO derived from the resource's plan.
 pub const RPO: &str = "phoenix:rpo";
 
+/// AWS Backup's own tag on a resource a restore test created: a scratch copy that restore
+/// testing deletes when the validation window ends (its key is enough; the value is the
+/// restore job's). Such a copy needs no backup and no protection, and its deletion is no
+/// loss.
+pub const RESTORE_TEST: &str = "awsbackup-restore-test";
+
 /// Whether a tag's value says `expected`, by the one rule above.
 pub fn says(value: Option<&str>, expected: &str) -> bool {
     value.is_some_and(|v| v.trim().eq_ignore_ascii_case(expected))

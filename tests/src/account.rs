@@ -562,49 +562,6 @@ pub async fn protect_rds(
         .expect("modify db instance");
 }
 
-/// A restore drill: restores the newest recovery point of `resource` and moves the restore
-/// job, through the emulator's seeding endpoint, to COMPLETED after `minutes`, `days_ago`
-/// days ago. Returns the restore job id.
-pub async fn restore_drill(sdk: &SdkConfig, resource: &str, minutes: f64, days_ago: f64) -> String {
-    let backup = aws_sdk_backup::Client::new(sdk);
-    let points = backup
-        .list_recovery_points_by_resource()
-        .resource_arn(resource)
-        .send()
-        .await
-        .expect("recovery points");
-    let point = points
-        .recovery_points()
-        .iter()
-        .filter(|p| p.status() == Some(&aws_sdk_backup::types::RecoveryPointStatus::Completed))
-        .filter_map(|p| p.recovery_point_arn())
-        .next_back()
-        .expect("a completed recovery point to restore")
-        .to_owned();
-    let id = backup
-        .start_restore_job()
-        .recovery_point_arn(point)
-        .metadata("newFileSystem", "true")
-        .iam_role_arn(BACKUP_ROLE)
-        .send()
-        .await
-        .expect("start restore job")
-        .restore_job_id()
-        .expect("restore job id")
-        .to_owned();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs_f64();
-    let created = now - days_ago * 86_400.0;
-    Emulator::shared().control(
-        "POST",
-        &format!("/_phoenix/backup/restore-jobs/{id}"),
-        &json!({"Status": "COMPLETED", "CreationDate": created, "CompletionDate": created + minutes * 60.0}),
-    );
-    id
-}
-
 /// Phoenix Guard's own EventBridge rules, as the Terraform module creates them.
 pub async fn create_guard_rules(sdk: &SdkConfig, prefix: &str) -> Vec<String> {
     let events = aws_sdk_eventbridge::Client::new(sdk);

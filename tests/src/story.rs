@@ -13,8 +13,9 @@
 
 use crate::account::{
     add_plan, backup_job_into, create_bucket, create_efs, create_guard_rules, create_key,
-    create_rds, create_secret, create_state_bucket, create_trail, create_vault, lock_vault,
-    protect_rds, put_object, restore_drill, select, set_lifecycle, set_versioning,
+    create_rds, create_secret, create_state_bucket, create_trail, create_vault, finish_restore,
+    lock_vault, protect_rds, put_object, restore_testing_plan, run_restore_tests, select,
+    set_lifecycle, set_versioning,
 };
 use aws_config::SdkConfig;
 use serde_json::{Value, json};
@@ -27,6 +28,8 @@ pub const STATE_BUCKET: &str = "cochlearis-dev-tfstate";
 pub const ZITADEL_DB: &str = "cochlearis-dev-zitadel";
 pub const MASTER_KEY: &str = "cochlearis-dev-zitadel-master-key";
 pub const TRAIL: &str = "cochlearis-dev-trail";
+/// The monthly restore testing plan Phase 2 adds (letters, digits and underscores only).
+pub const DRILL_PLAN: &str = "cochlearis_dev_monthly_drill";
 /// Where the stack's state lives in the state bucket (an S3 backend with a workspace).
 pub const STATE_KEY: &str = "env:/dev/cochlearis/terraform.tfstate";
 
@@ -201,7 +204,22 @@ pub async fn phase_one(sdk: &SdkConfig, env: &Cochlearis) -> Vec<String> {
         set_lifecycle(sdk, bucket, 90).await;
     }
     protect_rds(sdk, ZITADEL_DB, true, 7).await;
-    restore_drill(sdk, &env.efs_arn, 7.5, 0.02).await;
+    // Phase 2's "test restore procedures", monthly: a restore testing plan selecting the
+    // EFS, its first run restored in 7.5 minutes and validated by the team's own check (the
+    // demo lets restore-validator judge the next ones).
+    restore_testing_plan(sdk, DRILL_PLAN, &["EFS"]).await;
+    let account = env.efs_arn.split(':').nth(4).unwrap_or_default();
+    for job in run_restore_tests(account, DRILL_PLAN) {
+        finish_restore(&job, "COMPLETED", 7.5, json!({}));
+        aws_sdk_backup::Client::new(sdk)
+            .put_restore_validation_result()
+            .restore_job_id(&job)
+            .validation_status(aws_sdk_backup::types::RestoreValidationStatus::Successful)
+            .validation_status_message("the team's check: the Zulip uploads' marker file is there")
+            .send()
+            .await
+            .expect("validation result");
+    }
     put_object(
         sdk,
         &env.state_bucket,
@@ -227,7 +245,8 @@ pub async fn phase_one(sdk: &SdkConfig, env: &Cochlearis) -> Vec<String> {
             .to_owned(),
         "    force_destroy off on the upload buckets: a destroy stops at a bucket that holds data"
             .to_owned(),
-        "2.1 restore drill: the Zulip EFS restored from the new recovery point in 7.5 minutes"
-            .to_owned(),
+        format!(
+            "2.1 restore testing plan {DRILL_PLAN} (monthly) selecting EFS: the Zulip EFS restored in 7.5 minutes, validated"
+        ),
     ]
 }

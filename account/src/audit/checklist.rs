@@ -49,6 +49,7 @@ pub use phoenix_shared::checks::GUARD_RULES_MISSING;
 pub use phoenix_shared::checks::HEARTBEAT_MISSING;
 pub use phoenix_shared::checks::RESTORE_DRILL_MISSING as DRILL_MISSING;
 pub use phoenix_shared::checks::RESTORE_DRILL_SLOW as DRILL_SLOW;
+pub use phoenix_shared::checks::RESTORE_TESTING_PLAN_IDLE as TESTING_PLAN_IDLE;
 
 /// The checks this audit opens and resolves itself (besides `backup-freshness`'s, which it
 /// opens and resolves through that function's own logic).
@@ -74,6 +75,7 @@ pub const CHECKS: &[&str] = &[
     DESTROY_WOULD_LOSE_DATA,
     DRILL_MISSING,
     DRILL_SLOW,
+    TESTING_PLAN_IDLE,
     TRAIL_STOPPED,
     TRAIL_MISSING,
     GUARD_RULE_DISABLED,
@@ -916,7 +918,8 @@ fn drills(
         .collect();
     let window = format_duration(config.restore_drill_max_age_seconds);
     let target = config.recovery_time_target_seconds;
-    for rtype in types {
+    for rtype in &types {
+        let rtype = *rtype;
         let scope = format!("restore-drill:{rtype}");
         let base = Item::new(Area::Drills, DRILL_MISSING, &scope, rtype, "restore drill");
         let restores = match &facts.restores {
@@ -926,22 +929,39 @@ fn drills(
             }
             Ok(r) => r,
         };
-        let done: Vec<(i64, &crate::audit::read::Restore)> = restores
+        let of_type: Vec<&crate::audit::read::Restore> = restores
             .iter()
-            .filter(|r| r.resource_type.eq_ignore_ascii_case(rtype))
-            .filter_map(|r| r.completed.map(|c| (c.seconds_since(r.created), r)))
+            .filter(|r| r.resource_type.eq_ignore_ascii_case(rtype) && r.completed.is_some())
+            .collect();
+        // Only a restore someone proved whole counts: a completed job proves the backup
+        // could be read, not that the data came back.
+        let done: Vec<(i64, &crate::audit::read::Restore)> = of_type
+            .iter()
+            .filter(|r| r.validation.as_deref() == Some("SUCCESSFUL"))
+            .filter_map(|r| r.completed.map(|c| (c.seconds_since(r.created), *r)))
             .collect();
         let fastest = done.iter().min_by_key(|(d, _)| *d);
         items.push(match fastest {
-            None => base.fail(
+            None if of_type.is_empty() => base.fail(
                 Severity::Warning,
-                format!("no successful {rtype} restore in the last {window}: nobody knows the backups restore")),
+                format!("no validated {rtype} restore in the last {window}: nobody knows the backups restore")),
+            None => {
+                let failed = of_type.iter().filter(|r| r.validation.as_deref() == Some("FAILED")).count();
+                base.fail(
+                    Severity::Warning,
+                    format!(
+                        "{} {rtype} restore(s) completed in the last {window}, none validated{}: a completed job proves the backup could be read, not that the data came back",
+                        of_type.len(),
+                        if failed > 0 { format!(" ({failed} failed validation)") } else { String::new() }
+                    ),
+                )
+            }
             Some((duration, r)) if *duration > target => Item { check: DRILL_SLOW, ..base }.fail(
                 Severity::Warning,
-                format!("fastest {rtype} restore in the last {window} took {} (job {}); the recovery-time target is {}", format_duration(*duration), r.id, format_duration(target))),
+                format!("fastest validated {rtype} restore in the last {window} took {} (job {}); the recovery-time target is {}", format_duration(*duration), r.id, format_duration(target))),
             Some((duration, r)) => base
                 .pass(format!(
-                    "{} {} restored in {} on {}",
+                    "{} {} restored and validated in {} on {}",
                     if r.restore_test { "restore test" } else { "restore job" },
                     r.id,
                     format_duration(*duration),
@@ -949,6 +969,52 @@ fn drills(
                 ))
                 .resolving(&[DRILL_SLOW]),
         });
+    }
+    match &facts.testing_plans {
+        Err(why) => items.push(
+            Item::new(
+                Area::Drills,
+                UNKNOWN,
+                "inventory:restore-testing-plans",
+                "",
+                "restore testing plans",
+            )
+            .unknown(why.clone()),
+        ),
+        Ok(plans) => {
+            for plan in plans {
+                let base = Item::new(Area::Drills, TESTING_PLAN_IDLE, &plan.arn, "", &plan.name);
+                items.push(match &plan.types {
+                    Err(why) => base.unknown(why.clone()),
+                    Ok(selected) => {
+                        let tested: Vec<&str> = types
+                            .iter()
+                            .copied()
+                            .filter(|t| selected.iter().any(|s| s.eq_ignore_ascii_case(t)))
+                            .collect();
+                        if tested.is_empty() {
+                            base.fail(
+                                Severity::Warning,
+                                format!(
+                                    "restore testing plan {} ({}) selects {} but no required type in use ({})",
+                                    plan.name,
+                                    plan.schedule,
+                                    if selected.is_empty() { "nothing".to_owned() } else { selected.join(", ") },
+                                    types.iter().copied().collect::<Vec<_>>().join(", ")
+                                ),
+                            )
+                        } else {
+                            base.pass(format!(
+                                "restore testing plan {} ({}) tests {}",
+                                plan.name,
+                                plan.schedule,
+                                tested.join(", ")
+                            ))
+                        }
+                    }
+                });
+            }
+        }
     }
 }
 
@@ -1078,6 +1144,7 @@ mod tests {
             keys: Vec::new(),
             secrets: Ok(Vec::new()),
             restores: Ok(Vec::new()),
+            testing_plans: Ok(Vec::new()),
             trails: Ok(Vec::new()),
             rules: Ok(Vec::new()),
             heartbeats: BTreeMap::new(),
@@ -1372,7 +1439,8 @@ mod tests {
             resource_type: "EFS".to_owned(),
             created: AT.plus_seconds(-86_400),
             completed: Some(AT.plus_seconds(-86_400 + minutes * 60)),
-            restore_test: false,
+            restore_test: true,
+            validation: Some("SUCCESSFUL".to_owned()),
         };
         let check_of = |restores: Vec<Restore>| {
             let mut f = facts();
@@ -1391,6 +1459,79 @@ mod tests {
             check_of(vec![drill(20), drill(8)]),
             (DRILL_MISSING, Status::Pass)
         );
+        // A fast restore nobody validated, or one that failed validation, proves nothing.
+        let unvalidated = Restore {
+            validation: None,
+            ..drill(8)
+        };
+        let failed = Restore {
+            validation: Some("FAILED".to_owned()),
+            ..drill(8)
+        };
+        assert_eq!(
+            check_of(vec![unvalidated, failed, drill(20)]),
+            (DRILL_SLOW, Status::Fail)
+        );
+    }
+
+    #[test]
+    fn a_restore_testing_plan_that_tests_no_required_type_in_use_fails() {
+        use crate::audit::read::TestingPlan;
+        let efs = crate::freshness::assess::Item {
+            resource: crate::coverage::Resource {
+                arn: "arn:aws:elasticfilesystem:eu-west-1:123456789012:file-system/fs-1".to_owned(),
+                resource_type: "EFS".to_owned(),
+                tags: Default::default(),
+            },
+            id: "fs-1".to_owned(),
+            created: None,
+        };
+        let verdicts = vec![(
+            efs,
+            Verdict::AwaitingFirst {
+                rpo: crate::freshness::assess::Rpo {
+                    seconds: 86_400,
+                    source: "plan".to_owned(),
+                },
+            },
+        )];
+        let plan = |name: &str, types: Result<Vec<String>, String>| TestingPlan {
+            arn: format!("arn:aws:backup:eu-west-1:123456789012:restore-testing-plan:{name}"),
+            name: name.to_owned(),
+            schedule: "cron(0 5 1 * ? *)".to_owned(),
+            types,
+        };
+        let mut f = facts();
+        f.testing_plans = Ok(vec![
+            plan("ebs_only", Ok(vec!["EBS".to_owned()])),
+            plan("monthly", Ok(vec!["EBS".to_owned(), "EFS".to_owned()])),
+            plan(
+                "broken",
+                Err("ListRestoreTestingSelections: AccessDenied".to_owned()),
+            ),
+        ]);
+        let items = evaluate(&f, &verdicts, &config());
+        let of = |name: &str| {
+            items
+                .iter()
+                .find(|i| i.check == TESTING_PLAN_IDLE && i.name == name)
+                .map(|i| (i.status, i.detail.clone()))
+                .expect(name)
+        };
+        assert_eq!(
+            of("ebs_only"),
+            (
+                Status::Fail,
+                "restore testing plan ebs_only (cron(0 5 1 * ? *)) selects EBS but no required type in use (EFS)".to_owned()
+            )
+        );
+        assert_eq!(of("monthly").0, Status::Pass);
+        assert_eq!(of("broken").0, Status::Unknown);
+        f.testing_plans = Err("ListRestoreTestingPlans: AccessDenied".to_owned());
+        let items = evaluate(&f, &verdicts, &config());
+        assert!(items.iter().any(|i| i.area == Area::Drills
+            && i.status == Status::Unknown
+            && i.resource == "inventory:restore-testing-plans"));
     }
 
     #[test]

@@ -107,6 +107,19 @@ pub struct Restore {
     pub created: Timestamp,
     pub completed: Option<Timestamp>,
     pub restore_test: bool,
+    /// `ValidationStatus` as a validator reported it (`SUCCESSFUL`, `FAILED`, …); `None`
+    /// when nobody validated the restore.
+    pub validation: Option<String>,
+}
+
+/// An AWS Backup restore testing plan and the resource types its selections restore.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestingPlan {
+    pub arn: String,
+    pub name: String,
+    pub schedule: String,
+    /// The selections' `ProtectedResourceType`s; `Err` when they could not be listed.
+    pub types: Read<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,6 +154,7 @@ pub struct Facts {
     pub keys: Vec<Key>,
     pub secrets: Read<Vec<Secret>>,
     pub restores: Read<Vec<Restore>>,
+    pub testing_plans: Read<Vec<TestingPlan>>,
     pub trails: Read<Vec<Trail>>,
     pub rules: Read<Vec<Rule>>,
     /// Newest heartbeat per scheduled function (not read for `this_function`).
@@ -207,12 +221,27 @@ pub async fn read(
         config.backup_grace_seconds,
     )
     .await;
-    let (buckets, databases, vaults, secrets, restores, trails, rules, heartbeats, efs_keys) = tokio::join!(
+    let (
+        buckets,
+        databases,
+        vaults,
+        secrets,
+        (restores, testing_plans),
+        trails,
+        rules,
+        heartbeats,
+        efs_keys,
+    ) = tokio::join!(
         read_buckets(clients, config),
         read_databases(clients.rds()),
         read_vaults(clients.backup(), &backups),
         read_secrets(clients.secrets(), config),
-        read_restores(clients.backup(), at, config.restore_drill_max_age_seconds),
+        async {
+            tokio::join!(
+                read_restores(clients.backup(), at, config.restore_drill_max_age_seconds),
+                read_testing_plans(clients.backup()),
+            )
+        },
         read_trails(clients.cloudtrail()),
         read_rules(clients.events(), &config.guard_prefix),
         read_heartbeats(clients.cloudwatch(), config, at, this_function),
@@ -273,6 +302,7 @@ pub async fn read(
         keys,
         secrets,
         restores,
+        testing_plans,
         trails,
         rules,
         heartbeats,
@@ -289,7 +319,10 @@ async fn read_tables(clients: &Clients, backups: &Snapshot) -> Vec<Table> {
         .filter(|i| i.resource.resource_type == "DynamoDB")
         // A table exempt from backups (`phoenix:backup=exempt`) holds nothing that must
         // survive, such as Phoenix Guard's own ledger.
-        .filter(|i| !crate::freshness::assess::is_exempt(i))
+        .filter(|i| {
+            !crate::freshness::assess::is_exempt(i)
+                && !crate::freshness::assess::is_restore_test_copy(i)
+        })
         .map(|i| (i.resource.arn.clone(), i.id.clone()))
         .collect();
     let mut tables: Vec<Table> = stream::iter(names)
@@ -467,8 +500,14 @@ async fn read_databases(rds: &aws_sdk_rds::Client) -> Read<Vec<Database>> {
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| format!("DescribeDBInstances: {}", reason(&e)))?;
         for db in page.db_instances() {
-            // A cluster member is protected (and backed up) at the cluster.
-            if db.db_cluster_identifier().is_some() {
+            // A cluster member is protected (and backed up) at the cluster; a restore test's
+            // copy is AWS Backup's to delete.
+            if db.db_cluster_identifier().is_some()
+                || db
+                    .tag_list()
+                    .iter()
+                    .any(|t| t.key() == Some(phoenix_shared::tags::RESTORE_TEST))
+            {
                 continue;
             }
             let (Some(arn), Some(id)) = (db.db_instance_arn(), db.db_instance_identifier()) else {
@@ -492,6 +531,12 @@ async fn read_databases(rds: &aws_sdk_rds::Client) -> Read<Vec<Database>> {
             let (Some(arn), Some(id)) = (c.db_cluster_arn(), c.db_cluster_identifier()) else {
                 continue;
             };
+            if c.tag_list()
+                .iter()
+                .any(|t| t.key() == Some(phoenix_shared::tags::RESTORE_TEST))
+            {
+                continue;
+            }
             let engine = c.engine().unwrap_or_default();
             out.push(Database {
                 arn: arn.to_owned(),
@@ -683,9 +728,61 @@ async fn read_restores(
                     .created_by()
                     .and_then(|c| c.restore_testing_plan_arn())
                     .is_some(),
+                validation: job.validation_status().map(|v| v.as_str().to_owned()),
             });
         }
     }
+    Ok(out)
+}
+
+/// The restore testing plans (`ListRestoreTestingPlans`) and the types each one's
+/// selections restore (`ListRestoreTestingSelections`).
+async fn read_testing_plans(backup: &aws_sdk_backup::Client) -> Read<Vec<TestingPlan>> {
+    let mut plans = Vec::new();
+    let mut pages = backup.list_restore_testing_plans().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| format!("ListRestoreTestingPlans: {}", reason(&e)))?;
+        for plan in page.restore_testing_plans() {
+            plans.push((
+                plan.restore_testing_plan_arn().to_owned(),
+                plan.restore_testing_plan_name().to_owned(),
+                plan.schedule_expression().to_owned(),
+            ));
+        }
+    }
+    let mut out: Vec<TestingPlan> = stream::iter(plans)
+        .map(|(arn, name, schedule)| async move {
+            let mut types = Vec::new();
+            let mut pages = backup
+                .list_restore_testing_selections()
+                .restore_testing_plan_name(&name)
+                .into_paginator()
+                .send();
+            let mut failed = None;
+            while let Some(page) = pages.next().await {
+                match page {
+                    Ok(page) => types.extend(
+                        page.restore_testing_selections()
+                            .iter()
+                            .map(|s| s.protected_resource_type().to_owned()),
+                    ),
+                    Err(e) => {
+                        failed = Some(format!("ListRestoreTestingSelections: {}", reason(&e)));
+                        break;
+                    }
+                }
+            }
+            TestingPlan {
+                arn,
+                name,
+                schedule,
+                types: failed.map_or(Ok(types), Err),
+            }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
 }
 

@@ -177,6 +177,11 @@ pub fn is_exempt(item: &Item) -> bool {
         .is_some_and(|v| tags::says(Some(v), "exempt"))
 }
 
+/// Whether the resource is a restore test's scratch copy (tagged [`tags::RESTORE_TEST`]).
+pub fn is_restore_test_copy(item: &Item) -> bool {
+    item.resource.tags.contains_key(tags::RESTORE_TEST)
+}
+
 fn exemption_reason(item: &Item) -> Option<String> {
     item.resource
         .tags
@@ -243,6 +248,14 @@ pub fn protection(
     if is_exempt(item) {
         return Protection::Exempt {
             reason: exemption_reason(item),
+        };
+    }
+    if is_restore_test_copy(item) {
+        return Protection::Exempt {
+            reason: Some(
+                "a restore test's copy (tagged awsbackup-restore-test): AWS Backup deletes it when the validation window ends"
+                    .to_owned(),
+            ),
         };
     }
     if let Some(reason) = &snapshot.plans_failure {

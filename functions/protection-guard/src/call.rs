@@ -14,6 +14,9 @@ use serde_json::{Map, Value};
 pub struct Actor {
     /// The principal's ARN, else the role behind an assumed-role session, else its id.
     pub principal: String,
+    /// The role behind an assumed-role session (`sessionContext.sessionIssuer.arn`), with
+    /// its path: only AWS creates roles under `aws-service-role/`.
+    pub issuer: Option<String>,
     pub identity_type: Option<String>,
     pub source_ip: Option<String>,
     pub user_agent: Option<String>,
@@ -57,6 +60,19 @@ fn object_or_empty(value: Option<&Value>) -> Value {
     }
 }
 
+/// The path of AWS Backup restore testing's service-linked role, whose calls clean up the
+/// copies it restored (its managed policy lets it touch only what it tagged).
+const RESTORE_TESTING_ROLE: &str = ":role/aws-service-role/restore-testing.backup.amazonaws.com/";
+
+impl Actor {
+    /// Whether the call is AWS Backup restore testing cleaning up after a test.
+    pub fn is_restore_testing(&self) -> bool {
+        self.issuer
+            .as_deref()
+            .is_some_and(|arn| arn.contains(RESTORE_TESTING_ROLE))
+    }
+}
+
 impl ApiCall {
     /// Reads the record. `Err` only when it names no call (`eventName`) at all.
     pub fn from_envelope(envelope: &Envelope, fallback_region: &str) -> Result<Self, Rejection> {
@@ -85,6 +101,7 @@ impl ApiCall {
             .and_then(|a| text(a, &["mfaAuthenticated"]));
         let actor = Actor {
             principal,
+            issuer: text(&issuer, &["arn"]),
             identity_type: text(&identity, &["type"]),
             source_ip: text(detail, &["sourceIPAddress"]),
             user_agent: text(detail, &["userAgent"]),

@@ -15,6 +15,7 @@
 //! | refused by AWS for lack of permission | `destructive-call-denied`, warning: someone tried |
 //! | refused for another reason | nothing changed: counted in `FailedCalls` |
 //! | a resource tagged `phoenix:protect=false` with a `phoenix:reason` | nothing: counted in `FindingsSuppressed` |
+//! | made by AWS Backup restore testing's service-linked role (deleting a restored copy) | ignored |
 
 pub mod call;
 pub mod catalog;
@@ -65,6 +66,13 @@ pub enum Plan {
 pub fn plan(event: &Value, config: &Config) -> Result<(ApiCall, Plan), Rejection> {
     let envelope = Envelope::parse(event)?;
     let call = ApiCall::from_envelope(&envelope, config.region())?;
+    if call.actor.is_restore_testing() {
+        let why = format!(
+            "AWS Backup restore testing ({}) cleaning up the copy it restored",
+            call.actor.principal
+        );
+        return Ok((call, Plan::Ignored(why)));
+    }
     let classified = rules::classify(&call, config);
     let plan = match (&call.error_code, classified) {
         (Some(code), Ok(Classified::Suspects(suspects))) => Plan::Failed {

@@ -210,6 +210,10 @@ fn every_fixture_makes_the_claim_a_user_would_expect() {
             ),
         ),
         (
+            "efs-delete-file-system-restore-testing-cleanup",
+            Err("ignored: AWS Backup restore testing (arn:aws:sts::123456789012:assumed-role/AWSServiceRoleForBackupRestoreTesting/AWSBackup-AWSServiceRoleForBackupRestoreTesting) cleaning up the copy it restored".to_owned()),
+        ),
+        (
             "efs-put-backup-policy-disabled",
             one(
                 catalog::EFS_BACKUP_DISABLED,

@@ -4,6 +4,7 @@
 //! its absence), its dedup key, and the metrics read back from CloudWatch.
 
 use phoenix_account::Clients;
+use phoenix_account::audit::checklist::Status;
 use phoenix_shared::{HandlerError, Timestamp};
 use phoenix_tests::World;
 use phoenix_tests::account::{
@@ -145,6 +146,17 @@ async fn an_empty_restore_pages_once_fails_validation_and_the_next_good_test_res
     // EventBridge delivers the event again: no second page.
     send(&world, &event).await.expect("judged again");
     assert!(world.alerts().await.is_empty(), "a duplicate must not page");
+    // The readiness audit does not count a restore that failed validation as a drill, and
+    // the restored copy (tagged awsbackup-restore-test) is no unprotected file system.
+    let (drill, unprotected) = drill_item(&world, &fs).await;
+    assert_eq!(
+        drill,
+        (
+            Status::Fail,
+            "1 EFS restore(s) completed in the last 31d, none validated (1 failed validation): a completed job proves the backup could be read, not that the data came back".to_owned()
+        )
+    );
+    assert!(!unprotected, "a restore test's copy needs no backup");
 
     // The backup is fixed; next month's test restores it whole and resolves the page.
     create_vault(&world.sdk, "drills-fixed", None).await;
@@ -158,6 +170,44 @@ async fn an_empty_restore_pages_once_fails_validation_and_the_next_good_test_res
         alerts[0].dedup_key(),
         key(&world, "restore-validation-failed", &fs)
     );
+    let ((status, detail), _) = drill_item(&world, &fs).await;
+    assert_eq!(status, Status::Pass, "{detail}");
+    assert!(detail.contains("restored and validated in 7m"), "{detail}");
+}
+
+/// The audit's restore-drill item for EFS (status, detail), and whether any file system but
+/// `source` (which no plan selects here) is judged unprotected.
+async fn drill_item(world: &World, source: &str) -> ((Status, String), bool) {
+    let clients = phoenix_account::freshness::collect::Clients::current(&world.sdk);
+    let audit = phoenix_account::audit::audit(
+        &clients,
+        &world.config,
+        Some(world.account.clone()),
+        Timestamp::now(),
+        None,
+    )
+    .await;
+    let drill = audit
+        .report
+        .items
+        .iter()
+        .find(|i| i.resource == "restore-drill:EFS")
+        .map(|i| (i.status, i.detail.clone()))
+        .expect("a drill item");
+    let unprotected = audit.report.items.iter().any(|i| {
+        i.check == "resource-unprotected" && i.status != Status::Pass && i.resource != source
+    });
+    assert!(
+        audit
+            .report
+            .items
+            .iter()
+            .any(|i| i.check == "resource-unprotected"
+                && i.status == Status::Fail
+                && i.resource == source),
+        "the source itself is in no plan: the check does run"
+    );
+    (drill, unprotected)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

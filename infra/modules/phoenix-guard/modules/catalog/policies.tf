@@ -8,15 +8,16 @@ locals {
   r = var.region
   a = var.account_id
   arn = {
-    backup_plans    = "arn:${local.p}:backup:${local.r}:${local.a}:backup-plan:*"
-    backup_vaults   = "arn:${local.p}:backup:${local.r}:${local.a}:backup-vault:*"
-    recovery_points = "arn:${local.p}:backup:${local.r}:${local.a}:recovery-point:*"
-    file_systems    = "arn:${local.p}:elasticfilesystem:${local.r}:${local.a}:file-system/*"
-    db_instances    = "arn:${local.p}:rds:${local.r}:${local.a}:db:*"
-    db_clusters     = "arn:${local.p}:rds:${local.r}:${local.a}:cluster:*"
-    tables          = "arn:${local.p}:dynamodb:${local.r}:${local.a}:table/*"
-    keys            = "arn:${local.p}:kms:${local.r}:${local.a}:key/*"
-    secrets         = "arn:${local.p}:secretsmanager:${local.r}:${local.a}:secret:*"
+    backup_plans          = "arn:${local.p}:backup:${local.r}:${local.a}:backup-plan:*"
+    backup_vaults         = "arn:${local.p}:backup:${local.r}:${local.a}:backup-vault:*"
+    recovery_points       = "arn:${local.p}:backup:${local.r}:${local.a}:recovery-point:*"
+    restore_testing_plans = "arn:${local.p}:backup:${local.r}:${local.a}:restore-testing-plan:*"
+    file_systems          = "arn:${local.p}:elasticfilesystem:${local.r}:${local.a}:file-system/*"
+    db_instances          = "arn:${local.p}:rds:${local.r}:${local.a}:db:*"
+    db_clusters           = "arn:${local.p}:rds:${local.r}:${local.a}:cluster:*"
+    tables                = "arn:${local.p}:dynamodb:${local.r}:${local.a}:table/*"
+    keys                  = "arn:${local.p}:kms:${local.r}:${local.a}:key/*"
+    secrets               = "arn:${local.p}:secretsmanager:${local.r}:${local.a}:secret:*"
     # A multi-region trail is addressed in its home region.
     trails = "arn:${local.p}:cloudtrail:*:${local.a}:trail/*"
     rules  = "arn:${local.p}:events:${local.r}:${local.a}:rule/*"
@@ -211,13 +212,15 @@ locals {
 
     "readiness-audit" = concat(local.pipeline, local.list_open_findings, local.backup_reads, [
       {
-        # ListBackupVaults, ListRestoreJobs, DescribeTrails, ListRules, ListSecrets,
-        # ListAllMyBuckets, tag:GetResources and GetMetricData accept no resource.
+        # ListBackupVaults, ListRestoreJobs, ListRestoreTestingPlans, DescribeTrails,
+        # ListRules, ListSecrets, ListAllMyBuckets, tag:GetResources and GetMetricData
+        # accept no resource.
         Sid    = "ListTheAccount"
         Effect = "Allow"
         Action = [
           "backup:ListBackupVaults",
           "backup:ListRestoreJobs",
+          "backup:ListRestoreTestingPlans",
           "cloudtrail:DescribeTrails",
           "cloudwatch:GetMetricData",
           "events:ListRules",
@@ -226,6 +229,12 @@ locals {
           "tag:GetResources",
         ]
         Resource = ["*"]
+      },
+      {
+        Sid      = "ReadRestoreTestingPlans"
+        Effect   = "Allow"
+        Action   = ["backup:ListRestoreTestingSelections"]
+        Resource = [local.arn.restore_testing_plans]
       },
       {
         Sid      = "ReadVaultsKeysAndTrails"
