@@ -81,7 +81,7 @@ EMPTY_CLI_CONFIG = Path(tempfile.mkdtemp(prefix="phoenix-tf-")) / "terraformrc"
 EMPTY_CLI_CONFIG.write_text("")
 
 
-def evaluate_catalog(data_buckets, state_buckets, state_keys, xray):
+def evaluate_catalog(data_buckets, state_buckets, state_keys, xray, restore_testing=None):
     """The catalog's outputs for these inputs, computed by Terraform."""
     work = Path(tempfile.mkdtemp(prefix="phoenix-catalog-"))
     functions = function_crates()
@@ -108,6 +108,7 @@ def evaluate_catalog(data_buckets, state_buckets, state_keys, xray):
                 "state_bucket_names": state_buckets,
                 "state_bucket_kms_key_arns": state_keys,
                 "enable_xray": xray,
+                "restore_testing": restore_testing,
             }
         },
         "output": {"catalog": {"value": "${module.catalog}"}},
@@ -197,6 +198,39 @@ def recorded_calls(function):
 
 
 class Catalog(unittest.TestCase):
+    def test_restore_testing_selects_each_testable_required_type_and_keeps_the_copy_for_validation(self):
+        self.assertIsNone(CATALOG_OUT["restore_testing"], "off unless asked for")
+        out = evaluate_catalog(DATA_BUCKETS, STATE_BUCKETS, [STATE_KEY], xray=False, restore_testing={
+            "name": "phoenix-guard-dev-restore-tests",
+            "schedule": "cron(0 5 1 * ? *)",
+            "schedule_timezone": "Etc/UTC",
+            "start_window_hours": 8,
+            "selection_window_days": 30,
+            "validation_window_hours": 4,
+            "resource_types": ["EFS", "RDS", "Aurora", "DynamoDB", "VirtualMachine"],
+            "protected_resource_arns": {"RDS": [f"arn:aws:rds:{REGION}:{ACCOUNT}:db:zitadel"]},
+            "restore_metadata_overrides": {"RDS": {"dbinstanceclass": "db.t4g.micro"}},
+        })["restore_testing"]
+        self.assertEqual(out["plan_name"], "phoenix_guard_dev_restore_tests")
+        self.assertRegex(out["plan_name"], r"^[A-Za-z0-9_]{1,50}$")
+        self.assertEqual(out["recovery_point_selection"]["algorithm"], "LATEST_WITHIN_WINDOW")
+        self.assertEqual(sorted(out["selections"]), ["Aurora", "DynamoDB", "EFS", "RDS"])
+        self.assertEqual(out["untestable"], ["VirtualMachine"])
+        for rtype, selection in out["selections"].items():
+            with self.subTest(rtype=rtype):
+                self.assertRegex(selection["name"], r"^[A-Za-z0-9_]{1,50}$")
+                self.assertEqual(selection["protected_resource_type"], rtype)
+                self.assertGreaterEqual(selection["validation_window_hours"], 1)
+        self.assertEqual(out["selections"]["EFS"]["protected_resource_arns"], ["*"])
+        self.assertEqual(out["selections"]["RDS"]["protected_resource_arns"], [f"arn:aws:rds:{REGION}:{ACCOUNT}:db:zitadel"])
+        self.assertEqual(out["selections"]["RDS"]["restore_metadata_overrides"], {"dbinstanceclass": "db.t4g.micro"})
+        # The module creates the plan and selections from exactly this output.
+        plan = resources("aws_backup_restore_testing_plan")["this"]
+        self.assertIn("local.restore_testing", plan["count"])
+        selection = resources("aws_backup_restore_testing_selection")["this"]
+        self.assertIn(": local.restore_testing.selections}", selection["for_each"])
+        self.assertEqual(selection["validation_window_hours"], "${each.value.validation_window_hours}")
+
     def test_one_lambda_per_function_crate(self):
         self.assertEqual(sorted(CATALOG_OUT["functions"]), function_crates())
         lambdas = resources("aws_lambda_function")

@@ -42,6 +42,12 @@ module "phoenix_guard" {
 
   readiness_threshold = 90
 
+  # "Tested monthly": on the 1st at 05:00 UTC AWS Backup restores the newest backup of
+  # each required data store; restore-validator proves each restore whole and on time.
+  restore_testing = {
+    enabled = true
+  }
+
   settings = {
     PHOENIX_REMIND_AFTER_HOURS        = "24"
     PHOENIX_MIN_BACKUP_RETENTION_DAYS = "7"

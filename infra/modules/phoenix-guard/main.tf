@@ -44,6 +44,17 @@ module "catalog" {
   state_bucket_names        = var.state_bucket_names
   state_bucket_kms_key_arns = var.state_bucket_kms_key_arns
   enable_xray               = var.enable_xray
+  restore_testing = !var.restore_testing.enabled ? null : {
+    name                       = "${local.base_name}-restore-tests"
+    schedule                   = var.restore_testing.schedule
+    schedule_timezone          = var.restore_testing.schedule_timezone
+    start_window_hours         = var.restore_testing.start_window_hours
+    selection_window_days      = var.restore_testing.selection_window_days
+    validation_window_hours    = var.restore_testing.validation_window_hours
+    resource_types             = coalesce(var.restore_testing.resource_types, var.required_resource_types)
+    protected_resource_arns    = var.restore_testing.protected_resource_arns
+    restore_metadata_overrides = var.restore_testing.restore_metadata_overrides
+  }
 }
 
 # One key for everything the guard stores or sends: alerts, alarms, the findings table, the

@@ -54,3 +54,8 @@ output "first_run_commands" {
     for name, f in local.functions : "aws lambda invoke --invocation-type Event --function-name ${local.function_names[name]} --payload '{}' --cli-binary-format raw-in-base64-out /dev/null" if f.scheduled
   ]
 }
+
+output "restore_testing_plan_arn" {
+  description = "ARN of the restore testing plan (null unless restore_testing.enabled)."
+  value       = one(aws_backup_restore_testing_plan.this[*].arn)
+}

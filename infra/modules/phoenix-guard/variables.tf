@@ -306,3 +306,35 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "restore_testing" {
+  description = "An AWS Backup restore testing plan for the required resource types, validated by restore-validator (the seeds' \"tested monthly\"). Off by default; every field has a default."
+  type = object({
+    enabled                    = optional(bool, false)
+    schedule                   = optional(string, "cron(0 5 1 * ? *)")
+    schedule_timezone          = optional(string, "Etc/UTC")
+    start_window_hours         = optional(number, 8)
+    selection_window_days      = optional(number, 30)
+    validation_window_hours    = optional(number, 4)
+    resource_types             = optional(list(string))
+    protected_resource_arns    = optional(map(list(string)), {})
+    restore_metadata_overrides = optional(map(map(string)), {})
+    iam_role_arn               = optional(string)
+  })
+  default = {}
+
+  validation {
+    condition     = var.restore_testing.validation_window_hours >= 1 && var.restore_testing.validation_window_hours <= 168
+    error_message = "restore_testing.validation_window_hours must be from 1 to 168: restore-validator reads the restored resource before restore testing deletes it."
+  }
+
+  validation {
+    condition     = var.restore_testing.selection_window_days >= 1 && var.restore_testing.selection_window_days <= 365
+    error_message = "restore_testing.selection_window_days must be from 1 to 365."
+  }
+
+  validation {
+    condition     = var.restore_testing.start_window_hours >= 1 && var.restore_testing.start_window_hours <= 168
+    error_message = "restore_testing.start_window_hours must be from 1 to 168."
+  }
+}

@@ -17,3 +17,8 @@ output "policies" {
   description = "Each function's IAM policy document (JSON)."
   value       = local.policies
 }
+
+output "restore_testing" {
+  description = "The restore testing plan and its selections by resource type (null when restore testing is off); `untestable` lists required types restore testing cannot test."
+  value       = local.restore_testing
+}

@@ -49,3 +49,19 @@ variable "enable_xray" {
   description = "Whether the functions send X-Ray traces."
   type        = bool
 }
+
+variable "restore_testing" {
+  description = "The restore testing plan to create, already resolved by the root module (null for none): its name, schedule, recovery point window, validation window and the resource types with their overrides."
+  type = object({
+    name                       = string
+    schedule                   = string
+    schedule_timezone          = string
+    start_window_hours         = number
+    selection_window_days      = number
+    validation_window_hours    = number
+    resource_types             = list(string)
+    protected_resource_arns    = map(list(string))
+    restore_metadata_overrides = map(map(string))
+  })
+  default = null
+}
