@@ -21,6 +21,7 @@ pub mod audit;
 pub mod body;
 pub mod buckets;
 pub mod clients;
+pub mod copies;
 pub mod coverage;
 pub mod failure;
 pub mod freshness;

@@ -30,6 +30,7 @@ Settings (flag, environment variable, or key in phoenix.toml):
   restore_drill_days       PHOENIX_RESTORE_DRILL_DAYS      default 31
   recovery_time_minutes    PHOENIX_RECOVERY_TIME_MINUTES   default 15
   heartbeat_max_age_hours  PHOENIX_HEARTBEAT_MAX_AGE_HOURS default 2
+  require_copy             PHOENIX_REQUIRE_COPY            none|region|account|region-and-account, default region
   guard_prefix             PHOENIX_GUARD_PREFIX            default phoenix-guard
   metric_namespace         PHOENIX_METRIC_NAMESPACE        default PhoenixGuard
   backup_grace_hours       PHOENIX_BACKUP_GRACE_HOURS      default 1
@@ -271,6 +272,7 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("restore_drill_days", "PHOENIX_RESTORE_DRILL_DAYS"),
     ("recovery_time_minutes", "PHOENIX_RECOVERY_TIME_MINUTES"),
     ("heartbeat_max_age_hours", "PHOENIX_HEARTBEAT_MAX_AGE_HOURS"),
+    ("require_copy", "PHOENIX_REQUIRE_COPY"),
     ("guard_prefix", "PHOENIX_GUARD_PREFIX"),
     ("metric_namespace", "PHOENIX_METRIC_NAMESPACE"),
     ("backup_grace_hours", "PHOENIX_BACKUP_GRACE_HOURS"),

@@ -164,6 +164,12 @@ pub const STATE_BUCKET_UNKNOWN: &str = "state-bucket-unknown";
 /// A data store (or key) in a Terraform state that a destroy of its stack would lose now.
 pub const DESTROY_WOULD_LOSE_DATA: &str = "destroy-would-lose-data";
 
+// Copies outside the blast radius.
+/// No backup plan rule copies the resource's backups where `PHOENIX_REQUIRE_COPY` asks.
+pub const COPY_MISSING: &str = "copy-missing";
+/// A rule copies them there, but no copy completed within the resource's RPO.
+pub const COPY_STALE: &str = "copy-stale";
+
 // Restore drills.
 pub const RESTORE_DRILL_MISSING: &str = "restore-drill-missing";
 pub const RESTORE_DRILL_SLOW: &str = "restore-drill-slow";
@@ -890,6 +896,32 @@ pub const CATALOG: &[Check] = &[
             impact: DRILLS,
             remedy: |_| {
                 "Make the restore faster (smaller data set, provisioned throughput, automation), or agree a longer PHOENIX_RECOVERY_TIME_MINUTES.".to_owned()
+            },
+        },
+    },
+    Check {
+        id: COPY_MISSING,
+        subject: "data store",
+        guidance: Guidance {
+            impact: "Every backup of this resource sits where one region outage or one compromised account takes it together with the resource: a rebuild elsewhere has nothing to restore.",
+            remedy: |t| {
+                format!(
+                    "Add a copy action to the rule of the backup plan that covers this {} (copy_action {{ destination_vault_arn = a vault in another region or account }} in aws_backup_plan), then let its next backup copy; or accept the risk with PHOENIX_REQUIRE_COPY=none.",
+                    t.resource_type
+                )
+            },
+        },
+    },
+    Check {
+        id: COPY_STALE,
+        subject: "data store",
+        guidance: Guidance {
+            impact: "The copy outside the region or account is older than the RPO: a rebuild there loses everything since.",
+            remedy: |t| {
+                format!(
+                    "Read the newest copy job (aws backup list-copy-jobs --region {} --by-resource-arn {}); a failed copy is most often the destination vault's access policy or its KMS key not allowing this account; fix it and start a copy (aws backup start-copy-job).",
+                    t.region, t.arn
+                )
             },
         },
     },

@@ -24,6 +24,7 @@
 //! | `PHOENIX_RESTORE_DRILL_DAYS` | a restore drill of each required resource type must have succeeded within this many days | `31` |
 //! | `PHOENIX_RECOVERY_TIME_MINUTES` | the recovery-time target a restore drill must meet | `15` |
 //! | `PHOENIX_RESTORE_SIZE_TOLERANCE_PERCENT` | how much smaller than its recovery point a restored resource may be and still pass validation (`restore-validator`) | `10` |
+//! | `PHOENIX_REQUIRE_COPY` | where a copy of every required resource's backups must also exist: `region` (another region), `account` (another account), `region-and-account` (both) or `none` | `region` |
 //! | `PHOENIX_HEARTBEAT_MAX_AGE_HOURS` | a scheduled function whose last `Heartbeat` is older than this counts as stopped | `2` |
 
 use crate::pattern::glob_match;
@@ -195,7 +196,33 @@ pub struct Config {
     pub recovery_time_target_seconds: i64,
     /// How many percent fewer bytes than its recovery point a restored resource may hold.
     pub restore_size_tolerance_percent: u64,
+    /// Where copies of the required resources' backups must exist.
+    pub require_copy: CopyRequirement,
     pub heartbeat_max_age_seconds: i64,
+}
+
+/// `PHOENIX_REQUIRE_COPY`: which blast radius a copy of every required resource's backups
+/// must leave. A region outage takes the region's vaults with it, and whoever controls the
+/// account can delete its vaults; the default asks for another region, which the seeds' risk
+/// matrix names ("AWS region outage: total loss").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CopyRequirement {
+    None,
+    #[default]
+    Region,
+    Account,
+    RegionAndAccount,
+}
+
+impl CopyRequirement {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Region => "region",
+            Self::Account => "account",
+            Self::RegionAndAccount => "region-and-account",
+        }
+    }
 }
 
 impl Config {
@@ -395,6 +422,23 @@ impl Config {
             0..=100,
             "percent",
         )?;
+        let require_copy = match get("PHOENIX_REQUIRE_COPY")
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            None => CopyRequirement::default(),
+            Some("none") => CopyRequirement::None,
+            Some("region") => CopyRequirement::Region,
+            Some("account") => CopyRequirement::Account,
+            Some("region-and-account") => CopyRequirement::RegionAndAccount,
+            Some(_) => {
+                return Err(ConfigError::Malformed {
+                    name: "PHOENIX_REQUIRE_COPY",
+                    value: get("PHOENIX_REQUIRE_COPY").unwrap_or_default(),
+                    expected: "none, region, account or region-and-account".to_owned(),
+                });
+            }
+        };
         let heartbeat_max_age_seconds = to_seconds(whole_number(
             &get,
             "PHOENIX_HEARTBEAT_MAX_AGE_HOURS",
@@ -428,6 +472,7 @@ impl Config {
             restore_drill_max_age_seconds,
             recovery_time_target_seconds,
             restore_size_tolerance_percent,
+            require_copy,
             heartbeat_max_age_seconds,
         })
     }

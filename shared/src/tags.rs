@@ -17,6 +17,8 @@ pub const REASON: &str = "phoenix:reason";
 pub const BACKUP: &str = "phoenix:backup";
 /// A duration (`26h`, `2d`) that overrides the RPO derived from the resource's plan.
 pub const RPO: &str = "phoenix:rpo";
+/// `true`: publish `HoursSinceLastCopy` for this resource (a custom metric each).
+pub const COPY_METRIC: &str = "phoenix:copy-metric";
 
 /// AWS Backup's own tag on a resource a restore test created: a scratch copy that restore
 /// testing deletes when the validation window ends (its key is enough; the value is the

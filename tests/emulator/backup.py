@@ -4,8 +4,9 @@ Served: CreateBackupSelection, ListBackupSelections, GetBackupSelection,
 DeleteBackupSelection, StartBackupJob, DescribeBackupJob, ListBackupJobs (with its
 filters), ListRecoveryPointsByResource, ListRecoveryPointsByBackupVault, DescribeRecoveryPoint, DeleteRecoveryPoint,
 ListProtectedResources, DescribeProtectedResource, DescribeRegionSettings,
-UpdateRegionSettings, Put/Get/DeleteBackupVaultAccessPolicy, StartRestoreJob,
-DescribeRestoreJob, ListRestoreJobs (with its filters), PutRestoreValidationResult,
+UpdateRegionSettings, Put/Get/DeleteBackupVaultAccessPolicy, UpdateBackupPlan, StartRestoreJob,
+DescribeRestoreJob, ListRestoreJobs (with its filters), StartCopyJob, DescribeCopyJob,
+ListCopyJobs (with its filters), PutRestoreValidationResult,
 Create/Get/List/Update/DeleteRestoreTestingPlan and the same for RestoreTestingSelection,
 and DeleteBackupPlan's refusal while
 selections remain (the rest of it is moto's). A vault's ``NumberOfRecoveryPoints`` (moto's
@@ -26,6 +27,9 @@ Behaviour that tests rely on, as AWS documents it:
   ``CompletionDate``, ``StatusMessage``, ``CreatedResourceArn``); one that completes
   without a ``CreatedResourceArn`` as part of a restore test creates the restored resource in moto (a file system, a
   bucket, a table or a DB instance, see ``create_restored``);
+* a copy job starts ``CREATED`` and ends through ``POST /_phoenix/backup/copy-jobs/<id>``;
+  one that COMPLETES puts a recovery point of the resource in the destination vault, in the
+  destination's own account and region (``ListCopyJobs`` sees the last 30 days);
 * a restore testing plan runs when ``POST /_phoenix/backup/restore-testing/plans/<name>/run``
   says its schedule fired: a restore job per selected resource, created by the plan;
   ``PutRestoreValidationResult`` is accepted only for such a job once it has COMPLETED;
@@ -53,6 +57,7 @@ JOB_STATES = {
 }
 GOOD_POINT_STATES = {"COMPLETED", "AVAILABLE"}
 RESTORE_STATES = {"PENDING", "RUNNING", "COMPLETED", "ABORTED", "FAILED"}
+COPY_STATES = {"CREATED", "RUNNING", "COMPLETED", "FAILED", "PARTIAL"}
 VALIDATION_STATES = {"FAILED", "SUCCESSFUL", "TIMED_OUT", "VALIDATING"}
 # Restore testing tags what it restores; its service-linked role deletes only what is tagged.
 RESTORE_TEST_TAG = "awsbackup-restore-test"
@@ -208,6 +213,7 @@ class Region:
         self.idempotency: dict[str, tuple[dt.datetime, str]] = {}
         self.vault_policies: dict[str, str] = {}
         self.restores: dict[str, dict] = {}
+        self.copies: dict[str, dict] = {}
         self.testing_plans: dict[str, dict] = {}
         self.testing_selections: dict[str, dict[str, dict]] = {}
 
@@ -269,6 +275,7 @@ class BackupService:
             ("GET", re.compile(plan + r"/selections/(?P<selection>[^/]+)/?$"), self.get_selection),
             ("DELETE", re.compile(plan + r"/selections/(?P<selection>[^/]+)/?$"), self.delete_selection),
             ("DELETE", re.compile(plan + r"/?$"), self.delete_plan_guard),
+            ("POST", re.compile(plan + r"/?$"), self.update_plan),
             ("PUT", re.compile(r"/backup-jobs/?$"), self.start_backup_job),
             ("GET", re.compile(r"/backup-jobs/?$"), self.list_backup_jobs),
             ("GET", re.compile(r"/backup-jobs/(?P<job>[^/]+)$"), self.describe_backup_job),
@@ -281,6 +288,9 @@ class BackupService:
             ("PUT", re.compile(r"/backup-vaults/(?P<vault>[^/]+)/access-policy/?$"), self.put_vault_policy),
             ("GET", re.compile(r"/backup-vaults/(?P<vault>[^/]+)/access-policy/?$"), self.get_vault_policy),
             ("DELETE", re.compile(r"/backup-vaults/(?P<vault>[^/]+)/access-policy/?$"), self.delete_vault_policy),
+            ("PUT", re.compile(r"/copy-jobs/?$"), self.start_copy_job),
+            ("GET", re.compile(r"/copy-jobs/?$"), self.list_copy_jobs),
+            ("GET", re.compile(r"/copy-jobs/(?P<job>[^/]+)$"), self.describe_copy_job),
             ("PUT", re.compile(r"/restore-jobs/?$"), self.start_restore_job),
             ("GET", re.compile(r"/restore-jobs/?$"), self.list_restore_jobs),
             ("GET", re.compile(r"/restore-jobs/(?P<job>[^/]+)$"), self.describe_restore_job),
@@ -305,6 +315,7 @@ class BackupService:
         "get_selection": "GetBackupSelection",
         "delete_selection": "DeleteBackupSelection",
         "delete_plan_guard": "DeleteBackupPlan",
+        "update_plan": "UpdateBackupPlan",
         "start_backup_job": "StartBackupJob",
         "list_backup_jobs": "ListBackupJobs",
         "describe_backup_job": "DescribeBackupJob",
@@ -319,6 +330,9 @@ class BackupService:
         "put_vault_policy": "PutBackupVaultAccessPolicy",
         "get_vault_policy": "GetBackupVaultAccessPolicy",
         "delete_vault_policy": "DeleteBackupVaultAccessPolicy",
+        "start_copy_job": "StartCopyJob",
+        "list_copy_jobs": "ListCopyJobs",
+        "describe_copy_job": "DescribeCopyJob",
         "start_restore_job": "StartRestoreJob",
         "list_restore_jobs": "ListRestoreJobs",
         "describe_restore_job": "DescribeRestoreJob",
@@ -432,6 +446,29 @@ class BackupService:
         s = self.find_selection(r, params)
         del r.selections[s["BackupPlanId"]][s["SelectionId"]]
         return {}
+
+    def update_plan(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        """UpdateBackupPlan: a new version of the plan's document (its name stays; every rule
+        gets moto's defaults and a new id, as CreateBackupPlan gives them)."""
+        plan = r.live_plan(params["plan"])
+        document = body.get("BackupPlan")
+        if not isinstance(document, dict):
+            raise missing("BackupPlan")
+        rules = document.get("Rules")
+        if not isinstance(rules, list) or not rules:
+            raise missing("BackupPlan.Rules")
+        for rule in rules:
+            if not isinstance(rule, dict) or not rule.get("RuleName") or not rule.get("TargetBackupVaultName"):
+                raise invalid("every rule needs a RuleName and a TargetBackupVaultName")
+            rule.setdefault("ScheduleExpression", "cron(0 5 ? * * *)")
+            rule.setdefault("StartWindowMinutes", 480)
+            rule.setdefault("CompletionWindowMinutes", 10080)
+            rule.setdefault("ScheduleExpressionTimezone", "Etc/UTC")
+            rule["RuleId"] = str(uuid.uuid4())
+        plan.backup_plan = dict(document, BackupPlanName=plan.backup_plan["BackupPlanName"])
+        plan.version_id = uuid.uuid4().hex + uuid.uuid4().hex[:16]
+        return {"BackupPlanId": plan.backup_plan_id, "BackupPlanArn": plan.backup_plan_arn,
+                "CreationDate": plan.creation_date, "VersionId": plan.version_id}
 
     def delete_plan_guard(self, r: Region, params: dict, query: dict, body: dict) -> dict | None:
         if r.selections.get(params["plan"]):
@@ -742,6 +779,77 @@ class BackupService:
         matching.sort(key=lambda j: j["CreationDate"])
         chunk, token = page(matching, query)
         out: dict = {"RestoreJobs": [self.job_view(j) for j in chunk]}
+        if token:
+            out["NextToken"] = token
+        return out
+
+    # --- copy jobs ----------------------------------------------------------------------
+
+    def start_copy_job(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        for name in ("RecoveryPointArn", "SourceBackupVaultName", "DestinationBackupVaultArn", "IamRoleArn"):
+            if not body.get(name):
+                raise missing(name)
+        r.live_vault(body["SourceBackupVaultName"])
+        point = r.points.get(body["RecoveryPointArn"])
+        if point is None or point["BackupVaultName"] != body["SourceBackupVaultName"]:
+            raise not_found(f"Recovery point {body['RecoveryPointArn']} not found")
+        if point["Status"] not in GOOD_POINT_STATES:
+            raise ApiError(400, "InvalidRequestException", "only a completed recovery point can be copied")
+        destination = body["DestinationBackupVaultArn"]
+        found = re.fullmatch(r"arn:aws[a-z-]*:backup:([a-z0-9-]+):(\d{12}):backup-vault:([^:/]+)", destination)
+        if not found:
+            raise invalid(f"DestinationBackupVaultArn: {destination!r} is not a backup vault ARN")
+        created = now()
+        job_id = str(uuid.uuid4()).upper()
+        r.copies[job_id] = {
+            "AccountId": r.account,
+            "CopyJobId": job_id,
+            "SourceBackupVaultArn": r.vault_arn(point["BackupVaultName"]),
+            "SourceRecoveryPointArn": point["RecoveryPointArn"],
+            "DestinationBackupVaultArn": destination,
+            "DestinationRecoveryPointArn": None,
+            "ResourceArn": point["ResourceArn"],
+            "ResourceType": point["ResourceType"],
+            "ResourceName": resource_name_of(point["ResourceArn"]),
+            "CreationDate": created,
+            "CompletionDate": None,
+            "State": "CREATED",
+            "StatusMessage": None,
+            "BackupSizeInBytes": point["BackupSizeBytes"],
+            "IamRoleArn": body["IamRoleArn"],
+            "CreatedBy": dict(body.get("CreatedBy") or {}),
+            "IsParent": False,
+        }
+        self.job_index[job_id] = (r.account, r.region)
+        return {"CopyJobId": job_id, "CreationDate": epoch(created), "IsParent": False}
+
+    def describe_copy_job(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        job = r.copies.get(params["job"])
+        if job is None:
+            raise not_found(f"Copy job {params['job']} not found")
+        return {"CopyJob": self.job_view(job)}
+
+    def list_copy_jobs(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        horizon = now() - 30 * DAY
+        jobs = [j for j in r.copies.values() if j["CreationDate"] >= horizon]
+        filters: list[Callable[[dict], bool]] = []
+        if "resourceArn" in query:
+            filters.append(lambda j: j["ResourceArn"] == query["resourceArn"])
+        if "state" in query:
+            if query["state"] not in COPY_STATES:
+                raise invalid(f"state: {query['state']!r} is not a copy job state")
+            filters.append(lambda j: j["State"] == query["state"])
+        if "resourceType" in query:
+            filters.append(lambda j: j["ResourceType"] == query["resourceType"])
+        if "destinationVaultArn" in query:
+            filters.append(lambda j: j["DestinationBackupVaultArn"] == query["destinationVaultArn"])
+        if "accountId" in query and query["accountId"] != "*":
+            filters.append(lambda j: j["AccountId"] == query["accountId"])
+        filters.extend(date_filters(query))
+        matching = [j for j in jobs if all(f(j) for f in filters)]
+        matching.sort(key=lambda j: j["CreationDate"])
+        chunk, token = page(matching, query)
+        out: dict = {"CopyJobs": [self.job_view(j) for j in chunk]}
         if token:
             out["NextToken"] = token
         return out
@@ -1099,6 +1207,47 @@ class BackupService:
             })
             return db.db_instance_arn
         return None
+
+    def seed_copy_job(self, job_id: str, body: dict) -> dict:
+        """``POST /_phoenix/backup/copy-jobs/<id>``: set a copy job's state, dates and
+        message. A COMPLETED copy leaves a recovery point of the resource in the destination
+        vault, in the destination's own account and region."""
+        with self.lock:
+            located = self.job_index.get(job_id)
+            r = self.region(*located) if located else None
+            job = r.copies.get(job_id) if r else None
+            if job is None:
+                raise not_found(f"Copy job {job_id} not found")
+            state = body.get("State", job["State"])
+            if state not in COPY_STATES:
+                raise invalid(f"State: {state!r} is not a copy job state")
+            job["State"] = state
+            for name in ("CreationDate", "CompletionDate"):
+                if name in body:
+                    job[name] = None if body[name] is None else parse_time(body[name], name)
+            if "StatusMessage" in body:
+                job["StatusMessage"] = body["StatusMessage"]
+            if state in ("COMPLETED", "FAILED", "PARTIAL") and job["CompletionDate"] is None:
+                job["CompletionDate"] = now()
+            if state == "COMPLETED" and job["DestinationRecoveryPointArn"] is None:
+                _, _, _, region, account, rest = job["DestinationBackupVaultArn"].split(":", 5)
+                vault = rest.split(":", 1)[1]
+                destination = self.region(account, region)
+                point_arn = f"arn:aws:backup:{region}:{account}:recovery-point:{uuid.uuid4()}"
+                destination.points[point_arn] = {
+                    "RecoveryPointArn": point_arn,
+                    "ResourceArn": job["ResourceArn"],
+                    "ResourceType": job["ResourceType"],
+                    "CreationDate": job["CompletionDate"],
+                    "Status": "COMPLETED",
+                    "StatusMessage": None,
+                    "BackupVaultName": vault,
+                    "BackupSizeBytes": job["BackupSizeInBytes"],
+                    "CreatedByBackup": True,
+                }
+                job["DestinationRecoveryPointArn"] = point_arn
+                destination.recount(vault)
+            return self.job_view(job)
 
     def seed_restore_job(self, job_id: str, body: dict) -> dict:
         """``POST /_phoenix/backup/restore-jobs/<id>``: set a restore job's status, dates,

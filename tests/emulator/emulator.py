@@ -23,6 +23,8 @@ Not AWS, under ``/_phoenix/`` (no signature needed):
   "StatusMessage", ...}``: moves a backup job (and its recovery point) to a state and time;
 * ``POST /_phoenix/backup/restore-jobs/<id>`` with ``{"Status", "CreationDate",
   "CompletionDate", ...}``: the same for a restore job;
+* ``POST /_phoenix/backup/copy-jobs/<id>`` with ``{"State", "CreationDate", "CompletionDate",
+  "StatusMessage"}``: the same for a copy job (a COMPLETED one lands in its destination);
 * ``POST /_phoenix/backup/restore-testing/plans/<name>/run`` with ``{"Account",
   "Region"}``: the plan's schedule fires (answers ``{"RestoreJobIds"}``);
 * ``POST /_phoenix/faults`` with ``{"Service", "Operation", "ResourceArn"?, "Status"?,
@@ -347,6 +349,9 @@ class PhoenixEmulator:
                     raise ApiError(400, "MissingParameterValueException", "Account and Region are required")
                 return json_response(start_response, "200 OK",
                                      self.backup.run_testing_plan(account, region, unquote(run.group(1))))
+            if path.startswith("/_phoenix/backup/copy-jobs/") and method == "POST":
+                job_id = unquote(path.rsplit("/", 1)[-1])
+                return json_response(start_response, "200 OK", self.backup.seed_copy_job(job_id, body))
             if path.startswith("/_phoenix/backup/restore-jobs/") and method == "POST":
                 job_id = unquote(path.rsplit("/", 1)[-1])
                 return json_response(start_response, "200 OK", self.backup.seed_restore_job(job_id, body))

@@ -19,13 +19,17 @@
 //!    resolves when it is back.
 //! 6. The backup that never happened: another file system's nightly job silently expired;
 //!    only the scheduled `backup-freshness` check can notice.
+//! 7. The monthly restore test: AWS Backup restores the Zulip EFS, `restore-validator`
+//!    proves it whole and on time; a month later the restore comes back empty and pages.
+//! 8. The risk matrix's last row, a region outage: the EFS has no copy in another region
+//!    (paged since Phase 1); a copy rule and its first copy resolve it.
 //!
 //! Prints the alerts, the metrics and the ledger read back from the emulator.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 use phoenix_tests::account::{
-    backup_job, create_bucket, create_efs, create_plan, create_rds, s3_client, scheduled_event,
-    select, set_versioning,
+    backup_job, create_bucket, create_efs, create_plan, create_rds, finish_restore, restore_event,
+    run_restore_tests, s3_client, scheduled_event, select, set_versioning,
 };
 use phoenix_tests::story::{self, Cochlearis};
 use phoenix_tests::{Emulator, LambdaWatch, ReceivedAlert, World, attr_s, repo_root};
@@ -46,7 +50,7 @@ const STORY: &[(&str, &str)] = &[
         "copy-job-failed.json",
     ),
     (
-        "10:07  The monthly restore drill of the EFS data completes in 7.5 minutes",
+        "10:07  An operator's one-off restore of the EFS data completes in 7.5 minutes",
         "restore-job-completed.json",
     ),
     (
@@ -62,7 +66,9 @@ async fn main() {
     );
     let emulator = Emulator::shared();
     println!("emulator        {}", emulator.endpoint);
-    let world = World::new("demo").await;
+    let mut world = World::new("demo").await;
+    // The product's default: every required data store needs a copy in another region.
+    world.config.require_copy = phoenix_shared::config::CopyRequirement::Region;
     println!("alert topic     {}", world.topic_arn);
     println!(
         "pager queue     {} (subscribed to the topic, raw delivery)",
@@ -91,6 +97,8 @@ async fn main() {
 
     protection_chapter(&world, &watch, &cochlearis).await;
     freshness_chapter(&world, &watch).await;
+    restore_test_chapter(&world, &watch).await;
+    region_outage_chapter(&world, &watch, &cochlearis).await;
 
     println!(
         "\n== Metrics read back from CloudWatch (namespace {}, Environment={})",
@@ -126,6 +134,24 @@ async fn main() {
             vec![("ResourceType", "EFS")],
             "Maximum",
             " s",
+        ),
+        (
+            "RestoreTimeSeconds",
+            vec![("ResourceType", "EFS")],
+            "Maximum",
+            " s",
+        ),
+        (
+            "RestoreValidations",
+            vec![("ResourceType", "EFS"), ("Result", "Successful")],
+            "Sum",
+            "",
+        ),
+        (
+            "RestoreValidations",
+            vec![("ResourceType", "EFS"), ("Result", "Failed")],
+            "Sum",
+            "",
         ),
         ("BackupsMissed", vec![], "Sum", ""),
         (
@@ -300,6 +326,77 @@ async fn run_step(
     for alert in &alerts {
         print_alert(alert);
     }
+}
+
+/// Invokes `restore-validator` with the event AWS Backup emits for a restore test's job.
+async fn invoke_restore_test(world: &World, watch: &LambdaWatch, job: &str, step: &str) {
+    let event = restore_event(&world.sdk, &world.account, job).await;
+    let file = std::env::temp_dir().join(format!(
+        "phoenix-demo-restore-{}-{job}.json",
+        std::process::id()
+    ));
+    std::fs::write(&file, event.to_string()).expect("event file");
+    run_step(world, watch, step, "restore-validator", &file, true).await;
+    let out = aws_sdk_backup::Client::new(&world.sdk)
+        .describe_restore_job()
+        .restore_job_id(job)
+        .send()
+        .await
+        .expect("restore job");
+    println!(
+        "   AWS Backup's restore job {job}: ValidationStatus {}: {}",
+        out.validation_status().map_or("-", |s| s.as_str()),
+        out.validation_status_message().unwrap_or("-")
+    );
+}
+
+/// Restore tests, validated: the seeds' "tested monthly".
+async fn restore_test_chapter(world: &World, watch: &LambdaWatch) {
+    println!(
+        "\n== 7. The monthly restore test ({}, selecting the Zulip EFS)",
+        story::DRILL_PLAN
+    );
+    println!("   AWS Backup restores the newest Zulip EFS recovery point into a new file system,");
+    println!("   keeps it for the validation window, and emits Restore Job State Change.");
+    let jobs = run_restore_tests(&world.account, story::DRILL_PLAN);
+    for job in &jobs {
+        finish_restore(job, "COMPLETED", 7.5, serde_json::json!({}));
+        invoke_restore_test(
+            world,
+            watch,
+            job,
+            "restore-validator: the restored file system against its recovery point, timed",
+        )
+        .await;
+    }
+    println!("\n   A month later the same test restores a file system that comes back EMPTY");
+    println!("   (a backup that ran against an unmounted path, say): the job itself COMPLETES.");
+    for job in run_restore_tests(&world.account, story::DRILL_PLAN) {
+        finish_restore(
+            &job,
+            "COMPLETED",
+            6.0,
+            serde_json::json!({"RestoredSizeBytes": 6144}),
+        );
+        invoke_restore_test(
+            world,
+            watch,
+            &job,
+            "restore-validator: a COMPLETED restore that did not bring the data back",
+        )
+        .await;
+    }
+}
+
+/// The seeds' risk matrix, last row: a region outage.
+async fn region_outage_chapter(world: &World, watch: &LambdaWatch, env: &Cochlearis) {
+    println!(
+        "\n== 8. A region outage (the seeds' risk matrix: \"total loss -> cross-region backup\")"
+    );
+    println!("   Since Phase 1, backup-freshness has paged that every Zulip EFS backup sits in");
+    println!("   eu-west-1 only (copy-missing). The team adds the copy rule:");
+    println!("   {}", story::cross_region_copy(&world.sdk, env).await);
+    invoke_freshness(world, watch, "Next hourly backup-freshness run").await;
 }
 
 /// The backup that never happened, found by the scheduled check.
@@ -489,6 +586,7 @@ fn phoenix(world: &World, args: &[&str]) {
         .env("AWS_ENDPOINT_URL", &Emulator::shared().endpoint)
         .env("AWS_REGION", phoenix_tests::REGION)
         .env("PHOENIX_ENVIRONMENT", &world.name)
+        .env("PHOENIX_REQUIRE_COPY", world.config.require_copy.as_str())
         .env("NO_COLOR", "1");
     for (k, v) in world.credential_env() {
         command.env(k, v);

@@ -436,6 +436,7 @@ class Permissions(unittest.TestCase):
         `aws_sdk_*`, `aws_smithy_*` or `aws_config` path in them, so a verdict can be tested
         without a client and a reader can change without touching a rule."""
         decision_modules = [
+            "account/src/copies.rs",
             "account/src/coverage.rs",
             "account/src/schedule.rs",
             "account/src/policy.rs",

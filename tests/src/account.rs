@@ -617,6 +617,16 @@ pub async fn sized_backup(
 /// days in any vault) with one selection per resource type, each selecting every protected
 /// resource of its type; the plan's ARN.
 pub async fn restore_testing_plan(sdk: &SdkConfig, name: &str, types: &[&str]) -> String {
+    let every: Vec<(&str, &[&str])> = types.iter().map(|t| (*t, &["*"][..])).collect();
+    restore_testing_plan_selecting(sdk, name, &every).await
+}
+
+/// [`restore_testing_plan`] with one selection per (type, resource ARNs).
+pub async fn restore_testing_plan_selecting(
+    sdk: &SdkConfig,
+    name: &str,
+    selections: &[(&str, &[&str])],
+) -> String {
     use aws_sdk_backup::types::{
         RestoreTestingPlanForCreate, RestoreTestingRecoveryPointSelection,
         RestoreTestingRecoveryPointSelectionAlgorithm, RestoreTestingRecoveryPointType,
@@ -645,7 +655,7 @@ pub async fn restore_testing_plan(sdk: &SdkConfig, name: &str, types: &[&str]) -
         .send()
         .await
         .expect("create restore testing plan");
-    for rtype in types {
+    for (rtype, arns) in selections {
         backup
             .create_restore_testing_selection()
             .restore_testing_plan_name(name)
@@ -654,7 +664,9 @@ pub async fn restore_testing_plan(sdk: &SdkConfig, name: &str, types: &[&str]) -
                     .restore_testing_selection_name(format!("{}_all", rtype.to_lowercase()))
                     .iam_role_arn(BACKUP_ROLE)
                     .protected_resource_type(*rtype)
-                    .protected_resource_arns("*")
+                    .set_protected_resource_arns(Some(
+                        arns.iter().map(|a| (*a).to_owned()).collect(),
+                    ))
                     .validation_window_hours(24)
                     .build()
                     .expect("restore testing selection"),
@@ -748,4 +760,104 @@ pub async fn restore_event(sdk: &SdkConfig, account: &str, job: &str) -> Value {
         "resources": [],
         "detail": detail,
     })
+}
+
+/// Adds a copy action to every rule of a plan (UpdateBackupPlan): each recovery point is
+/// then also copied to `destination_vault_arn`.
+pub async fn add_copy_rule(sdk: &SdkConfig, plan_id: &str, destination_vault_arn: &str) {
+    use aws_sdk_backup::types::{BackupPlanInput, BackupRuleInput, CopyAction};
+    let backup = aws_sdk_backup::Client::new(sdk);
+    let got = backup
+        .get_backup_plan()
+        .backup_plan_id(plan_id)
+        .send()
+        .await
+        .expect("get plan");
+    let plan = got.backup_plan().expect("plan");
+    let mut input = BackupPlanInput::builder().backup_plan_name(plan.backup_plan_name());
+    for rule in plan.rules() {
+        let copy = CopyAction::builder()
+            .destination_backup_vault_arn(destination_vault_arn)
+            .build()
+            .expect("copy action");
+        input = input.rules(
+            BackupRuleInput::builder()
+                .rule_name(rule.rule_name())
+                .target_backup_vault_name(rule.target_backup_vault_name())
+                .set_schedule_expression(rule.schedule_expression().map(str::to_owned))
+                .set_schedule_expression_timezone(
+                    rule.schedule_expression_timezone().map(str::to_owned),
+                )
+                .set_start_window_minutes(rule.start_window_minutes())
+                .set_completion_window_minutes(rule.completion_window_minutes())
+                .set_copy_actions(Some(
+                    rule.copy_actions()
+                        .iter()
+                        .cloned()
+                        .chain(std::iter::once(copy))
+                        .collect(),
+                ))
+                .build()
+                .expect("rule"),
+        );
+    }
+    backup
+        .update_backup_plan()
+        .backup_plan_id(plan_id)
+        .backup_plan(input.build().expect("plan input"))
+        .send()
+        .await
+        .expect("update plan");
+}
+
+/// A copy job of `resource`'s newest completed recovery point in `vault` to
+/// `destination_vault_arn`, ended `state` `hours_ago` (with `message`); its id.
+pub async fn copy_job(
+    sdk: &SdkConfig,
+    vault: &str,
+    resource: &str,
+    destination_vault_arn: &str,
+    state: &str,
+    hours_ago: f64,
+    message: Option<&str>,
+) -> String {
+    let backup = aws_sdk_backup::Client::new(sdk);
+    let points = backup
+        .list_recovery_points_by_resource()
+        .resource_arn(resource)
+        .send()
+        .await
+        .expect("recovery points");
+    let point = points
+        .recovery_points()
+        .iter()
+        .filter(|p| p.backup_vault_name() == Some(vault))
+        .filter(|p| p.status() == Some(&aws_sdk_backup::types::RecoveryPointStatus::Completed))
+        .filter_map(|p| p.recovery_point_arn())
+        .next_back()
+        .expect("a completed recovery point to copy")
+        .to_owned();
+    let id = backup
+        .start_copy_job()
+        .recovery_point_arn(point)
+        .source_backup_vault_name(vault)
+        .destination_backup_vault_arn(destination_vault_arn)
+        .iam_role_arn(BACKUP_ROLE)
+        .send()
+        .await
+        .expect("start copy job")
+        .copy_job_id()
+        .expect("copy job id")
+        .to_owned();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs_f64();
+    let done = now - hours_ago * 3600.0;
+    let mut seed = json!({"State": state, "CreationDate": done - 900.0, "CompletionDate": done});
+    if let Some(message) = message {
+        seed["StatusMessage"] = Value::from(message);
+    }
+    Emulator::shared().control("POST", &format!("/_phoenix/backup/copy-jobs/{id}"), &seed);
+    id
 }

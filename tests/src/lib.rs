@@ -307,6 +307,9 @@ impl World {
             "PHOENIX_FINDINGS_TABLE" => Some(table.clone()),
             "PHOENIX_ENVIRONMENT" => Some(name.clone()),
             "AWS_REGION" => Some(REGION.to_owned()),
+            // Copies outside the region are required by default; the tests of copies (and
+            // the story's region-outage chapter) ask for them, the rest keep to their subject.
+            "PHOENIX_REQUIRE_COPY" => Some("none".to_owned()),
             _ => None,
         })
         .expect("valid config");
@@ -336,6 +339,10 @@ impl World {
             ("PHOENIX_ENVIRONMENT".into(), self.name.clone()),
             // cargo lambda's context carries no account in the function ARN; Lambda's does.
             ("PHOENIX_ACCOUNT_ID".into(), self.account.clone()),
+            (
+                "PHOENIX_REQUIRE_COPY".into(),
+                self.config.require_copy.as_str().to_owned(),
+            ),
             ("AWS_ENDPOINT_URL".into(), endpoint.to_owned()),
             ("AWS_REGION".into(), REGION.into()),
         ];

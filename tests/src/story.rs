@@ -12,10 +12,11 @@
 //! final snapshot, automated backups deleted with it) and the generated master key.
 
 use crate::account::{
-    add_plan, backup_job_into, create_bucket, create_efs, create_guard_rules, create_key,
-    create_rds, create_secret, create_state_bucket, create_trail, create_vault, finish_restore,
-    lock_vault, protect_rds, put_object, restore_testing_plan, run_restore_tests, select,
-    set_lifecycle, set_versioning,
+    add_copy_rule, add_plan, backup_job_into, copy_job, create_bucket, create_efs,
+    create_guard_rules, create_key, create_rds, create_secret, create_state_bucket, create_trail,
+    create_vault, finish_restore, lock_vault, protect_rds, put_object,
+    restore_testing_plan_selecting, run_restore_tests, select, set_lifecycle, set_versioning,
+    sized_backup,
 };
 use aws_config::SdkConfig;
 use serde_json::{Value, json};
@@ -190,14 +191,42 @@ pub fn stack_state(env: &Cochlearis, fixed: bool) -> Value {
            "lineage": "cochlearis-dev", "outputs": {}, "resources": resources})
 }
 
+/// The vault in another region that the Zulip EFS backups are copied to.
+pub const DR_VAULT: &str = "cochlearis-dev-dr-vault";
+/// Its region: far enough from eu-west-1 that one outage does not take both.
+pub const DR_REGION: &str = "eu-central-1";
+
+/// The seeds' risk matrix, last row ("AWS region outage: total loss → cross-region
+/// backup"): a vault in another region, the EFS plan's rule copying to it, and the first
+/// copy completed. Returns what was done, one line.
+pub async fn cross_region_copy(sdk: &SdkConfig, env: &Cochlearis) -> String {
+    let account = env.efs_arn.split(':').nth(4).unwrap_or_default().to_owned();
+    create_vault(&crate::account::in_region(sdk, DR_REGION), DR_VAULT, None).await;
+    let dr = format!("arn:aws:backup:{DR_REGION}:{account}:backup-vault:{DR_VAULT}");
+    let backup = aws_sdk_backup::Client::new(sdk);
+    let plans = backup.list_backup_plans().send().await.expect("plans");
+    let plan = plans
+        .backup_plans_list()
+        .iter()
+        .find(|p| p.backup_plan_name() == Some(PLAN))
+        .and_then(|p| p.backup_plan_id())
+        .expect("Phase 1's plan")
+        .to_owned();
+    add_copy_rule(sdk, &plan, &dr).await;
+    copy_job(sdk, VAULT, &env.efs_arn, &dr, "COMPLETED", 0.3, None).await;
+    format!(
+        "risk matrix: the EFS plan's rule copies every recovery point to {DR_VAULT} in {DR_REGION}; first copy completed"
+    )
+}
+
 /// The seeds' Phase 1 ("Enable Phoenix"), done through the APIs, with the two things a
 /// score of 100 also asks for: a locked vault and a timed restore drill (Phase 2's "test
 /// restore procedures"). Returns what was done, one line each.
 pub async fn phase_one(sdk: &SdkConfig, env: &Cochlearis) -> Vec<String> {
     let plan = add_plan(sdk, PLAN, VAULT, "cron(0 3 * * ? *)", 60).await;
     select(sdk, &plan, "cochlearis-dev-efs", &[&env.efs_arn]).await;
-    // The first backup of the new plan, started on demand right away.
-    backup_job_into(sdk, VAULT, &env.efs_arn, "COMPLETED", 0.5, None).await;
+    // The first backup of the new plan, started on demand right away: Zulip's 1.8 GiB.
+    sized_backup(sdk, VAULT, &env.efs_arn, 1_887_437_312, 0.5).await;
     lock_vault(sdk, VAULT, 7, Some(3)).await;
     for bucket in [&env.zulip_uploads, &env.bookstack_uploads] {
         set_versioning(sdk, bucket, true).await;
@@ -207,7 +236,7 @@ pub async fn phase_one(sdk: &SdkConfig, env: &Cochlearis) -> Vec<String> {
     // Phase 2's "test restore procedures", monthly: a restore testing plan selecting the
     // EFS, its first run restored in 7.5 minutes and validated by the team's own check (the
     // demo lets restore-validator judge the next ones).
-    restore_testing_plan(sdk, DRILL_PLAN, &["EFS"]).await;
+    restore_testing_plan_selecting(sdk, DRILL_PLAN, &[("EFS", &[env.efs_arn.as_str()])]).await;
     let account = env.efs_arn.split(':').nth(4).unwrap_or_default();
     for job in run_restore_tests(account, DRILL_PLAN) {
         finish_restore(&job, "COMPLETED", 7.5, json!({}));
@@ -246,7 +275,7 @@ pub async fn phase_one(sdk: &SdkConfig, env: &Cochlearis) -> Vec<String> {
         "    force_destroy off on the upload buckets: a destroy stops at a bucket that holds data"
             .to_owned(),
         format!(
-            "2.1 restore testing plan {DRILL_PLAN} (monthly) selecting EFS: the Zulip EFS restored in 7.5 minutes, validated"
+            "2.1 restore testing plan {DRILL_PLAN} (monthly) selecting the Zulip EFS: restored in 7.5 minutes, validated"
         ),
     ]
 }

@@ -87,6 +87,7 @@ pub const CHECKS: &[&str] = &[
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Area {
     Backups,
+    Copies,
     DataBuckets,
     Databases,
     Vaults,
@@ -98,8 +99,9 @@ pub enum Area {
 }
 
 impl Area {
-    pub const ALL: [Area; 9] = [
+    pub const ALL: [Area; 10] = [
         Area::Backups,
+        Area::Copies,
         Area::DataBuckets,
         Area::Databases,
         Area::Vaults,
@@ -112,8 +114,9 @@ impl Area {
 
     pub const fn weight(self) -> u32 {
         match self {
-            Area::Backups => 20,
-            Area::DataBuckets => 20,
+            Area::Backups => 15,
+            Area::Copies => 10,
+            Area::DataBuckets => 15,
             Area::Databases => 10,
             Area::Vaults => 10,
             Area::Keys => 10,
@@ -127,6 +130,7 @@ impl Area {
     pub const fn id(self) -> &'static str {
         match self {
             Area::Backups => "backups",
+            Area::Copies => "copies",
             Area::DataBuckets => "data-buckets",
             Area::Databases => "databases",
             Area::Vaults => "backup-vaults",
@@ -141,6 +145,7 @@ impl Area {
     pub const fn title(self) -> &'static str {
         match self {
             Area::Backups => "Data stores backed up within their RPO",
+            Area::Copies => "Copies outside the region or account",
             Area::DataBuckets => "Data buckets versioned and retaining versions",
             Area::Databases => "Databases and tables protected against deletion",
             Area::Vaults => "Backup vaults locked and closed",
@@ -326,6 +331,7 @@ pub fn evaluate(
 ) -> Vec<Item> {
     let mut items = Vec::new();
     backups(facts, verdicts, &mut items);
+    copies(facts, verdicts, &mut items);
     buckets(facts, config, &mut items);
     databases(facts, config, &mut items);
     tables(facts, &mut items);
@@ -363,6 +369,46 @@ fn guidance(items: &mut [Item], facts: &Facts, config: &Config) {
             command: &item.command,
         };
         item.fix = checks::guidance(check, &target).1;
+    }
+}
+
+/// One item per covered resource whose copies the freshness judgement weighed (none when
+/// `PHOENIX_REQUIRE_COPY=none`); like the backup items, their findings are the judgement's.
+fn copies(
+    facts: &Facts,
+    verdicts: &[(crate::freshness::assess::Item, Verdict)],
+    items: &mut Vec<Item>,
+) {
+    use crate::copies::CopyVerdict;
+    for (item, _) in verdicts {
+        let Some(copy) = facts.copies.get(&item.resource.arn) else {
+            continue;
+        };
+        let rtype = item.resource.resource_type.as_str();
+        let base = |check| Item::new(Area::Copies, check, &item.resource.arn, rtype, &item.id);
+        items.push(match copy {
+            CopyVerdict::NotRequired => continue,
+            CopyVerdict::Fresh { last, destination } => base(crate::freshness::COPY_MISSING)
+                .pass(format!(
+                    "copied to {destination} {} ago",
+                    format_duration(facts.at.seconds_since(last.to_owned()))
+                ))
+                .resolving(&[crate::freshness::COPY_STALE]),
+            CopyVerdict::Missing { reason } => base(crate::freshness::COPY_MISSING).fail(
+                if ["EFS", "RDS", "Aurora"].contains(&rtype) {
+                    Severity::Critical
+                } else {
+                    Severity::Error
+                },
+                reason.clone(),
+            ),
+            CopyVerdict::Stale { reason, .. } => {
+                base(crate::freshness::COPY_STALE).fail(Severity::Error, reason.clone())
+            }
+            CopyVerdict::Unknown { reason } => {
+                base(crate::freshness::COPY_MISSING).unknown(reason.clone())
+            }
+        });
     }
 }
 
@@ -1150,6 +1196,7 @@ mod tests {
             heartbeats: BTreeMap::new(),
             stacks: Vec::new(),
             tables: Vec::new(),
+            copies: Default::default(),
         }
     }
 

@@ -32,6 +32,7 @@ pub async fn audit(
     let mut facts = read::read(clients, config, account, at, this_function).await;
     let protections = std::mem::take(&mut facts.protections);
     let judgement = freshness::judge(&facts.backups, protections, at);
+    facts.copies.clone_from(&judgement.copies);
     let items = checklist::evaluate(&facts, &judgement.verdicts, config);
     let report = Report::new(config, &facts, items);
     Audit {

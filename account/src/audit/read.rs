@@ -20,7 +20,7 @@ use futures_util::stream::{self, StreamExt};
 use phoenix_shared::aws::reason;
 use phoenix_shared::time::Timestamp;
 use phoenix_shared::{Config, tags};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Per-resource reads in flight at once.
 pub const CONCURRENCY: usize = 16;
@@ -165,6 +165,9 @@ pub struct Facts {
     /// The DynamoDB tables in the inventory (a required type) not exempt from backups, with
     /// their own protections.
     pub tables: Vec<Table>,
+    /// Each covered resource's copies outside the blast radius, as the freshness judgement
+    /// weighed them (filled in by [`crate::audit::audit`]).
+    pub copies: HashMap<String, crate::copies::CopyVerdict>,
 }
 
 /// A DynamoDB table and its last lines of defence (`None`: the table went away meanwhile).
@@ -219,6 +222,7 @@ pub async fn read(
         config.region(),
         at,
         config.backup_grace_seconds,
+        config.require_copy,
     )
     .await;
     let (
@@ -308,6 +312,7 @@ pub async fn read(
         heartbeats,
         stacks,
         tables,
+        copies: HashMap::new(),
     }
 }
 

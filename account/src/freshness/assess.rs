@@ -2,6 +2,7 @@
 
 use crate::coverage::{Coverage, Resource, Selection};
 use crate::schedule::{Schedule, format_duration, parse_duration, rule_rpo_seconds};
+use phoenix_shared::config::CopyRequirement;
 use phoenix_shared::time::Timestamp;
 use std::collections::{BTreeMap, HashMap};
 
@@ -29,6 +30,8 @@ pub struct Rule {
     pub start_window_minutes: Option<i64>,
     /// The vault the rule's recovery points go to.
     pub vault: Option<String>,
+    /// The vaults (ARNs) the rule copies each recovery point to (`CopyActions`).
+    pub copy_to: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +85,10 @@ pub struct Snapshot {
     pub last_backup: HashMap<String, Timestamp>,
     pub protected_failure: Option<String>,
     pub histories: HashMap<String, Result<History, String>>,
+    /// Where copies must exist (`PHOENIX_REQUIRE_COPY`).
+    pub require_copy: CopyRequirement,
+    /// The region's copy jobs of the last 30 days (`None` unless copies are required).
+    pub copy_jobs: Option<Result<Vec<crate::copies::CopyJob>, String>>,
 }
 
 /// How often a resource must be backed up, and where that comes from.
@@ -109,6 +116,8 @@ pub enum Protection {
         plans: Vec<String>,
         /// Since when the resource has been covered, as far as is known.
         since: Option<Timestamp>,
+        /// The vaults the covering plans' rules copy to.
+        copy_to: Vec<String>,
     },
 }
 
@@ -341,6 +350,7 @@ pub fn protection(
                         rpo,
                         plans: vec!["EFS automatic backups".to_owned()],
                         since: item.created,
+                        copy_to: Vec::new(),
                     };
                 }
                 Some(Err(reason)) => {
@@ -382,10 +392,17 @@ pub fn protection(
             };
         }
     };
+    let mut copy_to: Vec<String> = plans
+        .iter()
+        .flat_map(|p| p.rules.iter().flat_map(|r| r.copy_to.iter().cloned()))
+        .collect();
+    copy_to.sort();
+    copy_to.dedup();
     Protection::Covered {
         rpo,
         plans: names,
         since,
+        copy_to,
     }
 }
 
@@ -532,6 +549,7 @@ mod tests {
                 timezone: Some(tz.to_owned()),
                 start_window_minutes: Some(start),
                 vault: None,
+                copy_to: Vec::new(),
             }],
         }
     }
@@ -712,6 +730,7 @@ mod tests {
             },
             plans: vec![],
             since: None,
+            copy_to: vec![],
         };
         let v = verdict(
             covered,
@@ -730,6 +749,7 @@ mod tests {
             },
             plans: vec!["daily".to_owned()],
             since: Some(AT.plus_seconds(-since_hours_ago * H)),
+            copy_to: vec![],
         }
     }
 

@@ -7,12 +7,14 @@
 //! missing or older than its RPO. Per-resource calls run [`CONCURRENCY`] at a time; the
 //! SDK's adaptive retries pace them when AWS throttles.
 
+use crate::copies::CopyJob;
 use crate::coverage::{Condition, Coverage, Operator, Resource, Selection};
 use crate::freshness::assess::{History, Item, Job, Plan, Protection, Rule, Snapshot};
 use aws_sdk_backup::error::ProvideErrorMetadata;
 use aws_sdk_backup::primitives::DateTime;
 use futures_util::stream::{self, StreamExt};
 use phoenix_shared::aws::reason;
+use phoenix_shared::config::CopyRequirement;
 use phoenix_shared::event::arn_part;
 use phoenix_shared::event::tag_map;
 use phoenix_shared::time::Timestamp;
@@ -269,6 +271,11 @@ async fn read_plan(
                 timezone: r.schedule_expression_timezone().map(str::to_owned),
                 start_window_minutes: r.start_window_minutes(),
                 vault: Some(r.target_backup_vault_name().to_owned()).filter(|v| !v.is_empty()),
+                copy_to: r
+                    .copy_actions()
+                    .iter()
+                    .map(|c| c.destination_backup_vault_arn().to_owned())
+                    .collect(),
             })
             .collect(),
     };
@@ -400,6 +407,48 @@ async fn efs_policy(client: &aws_sdk_efs::Client, id: String) -> Result<bool, St
     }
 }
 
+/// The region's copy jobs of the last 30 days (all `ListCopyJobs` shows), one listing.
+async fn list_copy_jobs(
+    client: &aws_sdk_backup::Client,
+    at: Timestamp,
+) -> Result<Vec<CopyJob>, String> {
+    let since = DateTime::from_secs(at.plus_seconds(-30 * 86_400).epoch_seconds());
+    let mut out = Vec::new();
+    let mut pages = client
+        .list_copy_jobs()
+        .by_created_after(since)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| format!("ListCopyJobs: {}", reason(&e)))?;
+        for job in page.copy_jobs() {
+            let (Some(resource), Some(destination), Some(created)) = (
+                job.resource_arn(),
+                job.destination_backup_vault_arn(),
+                ts(job.creation_date()),
+            ) else {
+                continue;
+            };
+            out.push(CopyJob {
+                id: job.copy_job_id().unwrap_or_default().to_owned(),
+                resource: resource.to_owned(),
+                destination_vault: destination.to_owned(),
+                state: job
+                    .state()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+                created,
+                completed: ts(job.completion_date()),
+                message: job
+                    .status_message()
+                    .filter(|m| !m.is_empty())
+                    .map(str::to_owned),
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// The newest good recovery point and the newest job of one resource.
 pub async fn read_history(client: &aws_sdk_backup::Client, arn: &str) -> Result<History, String> {
     let newest_point = crate::recovery::completed_points(client, arn)
@@ -444,6 +493,7 @@ pub async fn read_history(client: &aws_sdk_backup::Client, arn: &str) -> Result<
 
 /// Reads everything the verdicts need. `account` comes from the scheduled event when it
 /// names one; otherwise from the ARNs read.
+#[allow(clippy::too_many_arguments)]
 pub async fn collect(
     clients: &Clients,
     required_types: &[String],
@@ -451,9 +501,11 @@ pub async fn collect(
     region: &str,
     at: Timestamp,
     grace_seconds: i64,
+    require_copy: CopyRequirement,
 ) -> (Snapshot, Coverage, Vec<Protection>) {
     let mut snapshot = Snapshot {
         region: region.to_owned(),
+        require_copy,
         ..Snapshot::default()
     };
     let skip = || async { Ok(Vec::new()) };
@@ -467,7 +519,7 @@ pub async fn collect(
     let mut plans_part = Snapshot::default();
     let mut settings_part = Snapshot::default();
     let mut protected_part = Snapshot::default();
-    let (efs, instances, clusters, tables, (), (), ()) = tokio::join!(
+    let (efs, instances, clusters, tables, (), (), (), copy_jobs) = tokio::join!(
         async {
             if want_efs {
                 list_efs(clients.efs()).await
@@ -499,7 +551,15 @@ pub async fn collect(
         read_plans(clients.backup(), &mut plans_part),
         read_region_settings(clients.backup(), &mut settings_part),
         read_protected(clients.backup(), &mut protected_part),
+        async {
+            if require_copy == CopyRequirement::None {
+                None
+            } else {
+                Some(list_copy_jobs(clients.backup(), at).await)
+            }
+        },
     );
+    snapshot.copy_jobs = copy_jobs;
     snapshot.plans_failure = plans_part.plans_failure;
     snapshot.plans = plans_part.plans;
     snapshot.plan_failures = plans_part.plan_failures;

@@ -8,6 +8,8 @@
 //! - is its newest good recovery point younger than its RPO (`backup-missed`, or
 //!   `backup-never-completed` when there is none)?
 //! - could that be decided (`check-unknown` when a read failed: never reported healthy)?
+//! - is a copy of it outside the region or account `PHOENIX_REQUIRE_COPY` names, and
+//!   recent ([`crate::copies`]: `copy-missing`, `copy-stale`)?
 //!
 //! and turns the verdicts into open and resolved observations (pure: no AWS calls here
 //! outside [`collect`]). The evaluation time is the scheduled event's time, so a retried run
@@ -16,6 +18,7 @@
 pub mod assess;
 pub mod collect;
 
+use crate::copies::{self, CopyVerdict};
 use crate::schedule::format_duration;
 use assess::{Item, Protection, Snapshot, TagProblem, Verdict};
 use phoenix_shared::event::{arn_part, text, timestamp};
@@ -33,16 +36,22 @@ pub use phoenix_shared::checks::BACKUP_NEVER_COMPLETED as NEVER_COMPLETED;
 pub use phoenix_shared::checks::BACKUP_RPO_TAG_INVALID as RPO_TAG_INVALID;
 pub use phoenix_shared::checks::FRESHNESS_UNKNOWN as UNKNOWN;
 pub use phoenix_shared::checks::RESOURCE_UNPROTECTED as UNPROTECTED;
+pub use phoenix_shared::checks::{COPY_MISSING, COPY_STALE};
 
 /// The checks this function opens and resolves.
-pub const CHECKS: [&str; 6] = [
+pub const CHECKS: [&str; 8] = [
     UNPROTECTED,
     MISSED,
     NEVER_COMPLETED,
     UNKNOWN,
     EXEMPTION_UNEXPLAINED,
     RPO_TAG_INVALID,
+    COPY_MISSING,
+    COPY_STALE,
 ];
+
+/// `true`: publish `HoursSinceLastCopy` for this resource (one custom metric each).
+pub const COPY_METRIC_TAG: &str = tags::COPY_METRIC;
 
 /// The evaluation time and account of a trigger: an EventBridge `Scheduled Event`
 /// (`time`, `account`) or EventBridge Scheduler input (any of `time`, `scheduledTime`,
@@ -202,6 +211,43 @@ impl Findings<'_> {
         Some(self.finding(check, &item.resource.arn, rtype, severity, summary, details))
     }
 
+    /// The open finding a copy verdict calls for, if any (an unknown one is the scope's).
+    fn for_copy(&self, item: &Item, copy: &CopyVerdict) -> Option<Finding> {
+        let rtype = item.resource.resource_type.as_str();
+        let name = format!("{rtype} {}", item.id);
+        let mut details = Map::new();
+        details.insert("resourceId".to_owned(), json!(item.id));
+        details.insert(
+            "requireCopy".to_owned(),
+            json!(self.snapshot.require_copy.as_str()),
+        );
+        let (check, severity, summary) = match copy {
+            CopyVerdict::Missing { reason } => {
+                details.insert("reason".to_owned(), json!(reason));
+                (
+                    COPY_MISSING,
+                    if is_critical_type(rtype) {
+                        Severity::Critical
+                    } else {
+                        Severity::Error
+                    },
+                    format!(
+                        "{name} would be lost in a region outage or with its account: {reason}"
+                    ),
+                )
+            }
+            CopyVerdict::Stale { reason, last } => {
+                details.insert("reason".to_owned(), json!(reason));
+                if let Some(last) = last {
+                    details.insert("lastCopy".to_owned(), json!(last));
+                }
+                (COPY_STALE, Severity::Error, format!("{name}: {reason}"))
+            }
+            _ => return None,
+        };
+        Some(self.finding(check, &item.resource.arn, rtype, severity, summary, details))
+    }
+
     fn for_tag_problem(&self, item: &Item, problem: &TagProblem) -> Finding {
         let rtype = &item.resource.resource_type;
         let mut details = Map::new();
@@ -297,6 +343,8 @@ pub struct Judgement {
     pub summary: RunSummary,
     /// `HoursSinceLastRecoveryPoint` per resource and the run's counts.
     pub metrics: MetricBatch,
+    /// Each covered resource's copies outside the blast radius, by ARN.
+    pub copies: HashMap<String, CopyVerdict>,
 }
 
 /// Decides every resource of a snapshot (pure: no AWS calls).
@@ -310,11 +358,57 @@ pub fn judge(snapshot: &Snapshot, protections: Vec<Protection>, at: Timestamp) -
     let mut opens: Vec<Observation> = Vec::new();
     let mut verdicts = Vec::with_capacity(snapshot.items.len());
     let mut tag_problems = HashMap::new();
+    let mut copy_verdicts = HashMap::new();
+    let no_jobs = Ok(Vec::new());
+    let copy_jobs = snapshot.copy_jobs.as_ref().unwrap_or(&no_jobs);
 
     for (item, protection) in snapshot.items.iter().zip(protections) {
         let arn = item.resource.arn.as_str();
         let last_backup = snapshot.last_backup.get(arn).copied();
+        let copy = match &protection {
+            Protection::Covered { rpo, copy_to, .. } => Some(copies::judge(
+                snapshot.require_copy,
+                &snapshot.account,
+                &snapshot.region,
+                arn,
+                copy_to,
+                copy_jobs,
+                rpo.seconds,
+                at,
+            )),
+            _ => None,
+        };
         let verdict = assess::verdict(protection, last_backup, snapshot.histories.get(arn), at);
+        if let Some(copy) = copy {
+            // A resource awaiting its first backup has nothing to copy yet; one whose
+            // freshness is unknown or that is unprotected is paged for that.
+            let judged = match verdict {
+                Verdict::Unknown { .. } | Verdict::Unprotected { .. } | Verdict::Exempt { .. } => {
+                    false
+                }
+                Verdict::AwaitingFirst { .. } => !matches!(copy, CopyVerdict::Stale { .. }),
+                _ => true,
+            };
+            if judged {
+                if let Some(finding) = findings.for_copy(item, &copy) {
+                    opens.push(Observation::open(finding));
+                }
+                if let Some(last) = copy.last()
+                    && tags::is_true(item.resource.tags.get(COPY_METRIC_TAG).map(String::as_str))
+                {
+                    metrics.add(
+                        "HoursSinceLastCopy",
+                        &[
+                            ("ResourceType", &item.resource.resource_type),
+                            ("ResourceId", &item.id),
+                        ],
+                        hours(at.seconds_since(last)),
+                        Unit::None,
+                    );
+                }
+                copy_verdicts.insert(arn.to_owned(), copy);
+            }
+        }
         let problems = assess::tag_problems(item);
         match &verdict {
             Verdict::Exempt { reason } => {
@@ -374,6 +468,7 @@ pub fn judge(snapshot: &Snapshot, protections: Vec<Protection>, at: Timestamp) -
         opens,
         summary,
         metrics,
+        copies: copy_verdicts,
     }
 }
 
@@ -391,6 +486,9 @@ pub fn unread_scopes(snapshot: &Snapshot) -> Vec<(String, String)> {
     }
     if let Some(why) = &snapshot.region_settings_failure {
         scopes.push(("region-settings".to_owned(), why.clone()));
+    }
+    if let Some(Err(why)) = &snapshot.copy_jobs {
+        scopes.push(("copy-jobs".to_owned(), why.clone()));
     }
     scopes
 }
@@ -430,7 +528,7 @@ pub fn resolutions(
     open.iter()
         .filter(|finding| CHECKS.contains(&finding.check.as_str()))
         .filter(|finding| !opened.contains(&finding.dedup_key))
-        .filter_map(|finding| resolution(&findings, &outcomes, finding, config))
+        .filter_map(|finding| resolution(&findings, &outcomes, &judgement.copies, finding, config))
         .map(Observation::resolved)
         .collect()
 }
@@ -439,12 +537,41 @@ pub fn resolutions(
 fn resolution(
     findings: &Findings<'_>,
     outcomes: &HashMap<&str, (&Verdict, &Vec<TagProblem>)>,
+    copies: &HashMap<String, CopyVerdict>,
     open: &OpenFinding,
     config: &phoenix_shared::Config,
 ) -> Option<Finding> {
     let snapshot = findings.snapshot;
     let resource = open.resource_arn.as_str();
-    let healthy = if let Some((verdict, problems)) = outcomes.get(resource) {
+    let copy_check = open.check == COPY_MISSING || open.check == COPY_STALE;
+    let healthy = if copy_check && let Some((verdict, _)) = outcomes.get(resource) {
+        match (copies.get(resource), verdict) {
+            (Some(CopyVerdict::Fresh { last, destination }), _) => Some(format!(
+                "copied to {destination} {} ago",
+                format_duration(findings.at.seconds_since(*last))
+            )),
+            (Some(CopyVerdict::NotRequired), _) => {
+                Some("copies are no longer required (PHOENIX_REQUIRE_COPY=none)".to_owned())
+            }
+            (Some(CopyVerdict::Missing { .. }), _) if open.check == COPY_STALE => {
+                Some("no copy rule left to be stale; copy-missing says so".to_owned())
+            }
+            (Some(CopyVerdict::Stale { .. }), _) if open.check == COPY_MISSING => {
+                Some("a rule copies it outside now; copy-stale tracks the first copy".to_owned())
+            }
+            (None, Verdict::Exempt { .. }) => Some("the resource is now exempt".to_owned()),
+            (None, Verdict::Unprotected { .. }) => {
+                Some("in no backup plan now: resource-unprotected says so".to_owned())
+            }
+            (None, Verdict::AwaitingFirst { .. }) if open.check == COPY_STALE => {
+                Some("awaiting its first backup under a new plan".to_owned())
+            }
+            _ => None,
+        }
+    } else if resource == "copy-jobs" {
+        matches!(snapshot.copy_jobs, None | Some(Ok(_)))
+            .then(|| "copy jobs listed again".to_owned())
+    } else if let Some((verdict, problems)) = outcomes.get(resource) {
         vouched(verdict, problems, &open.check).then(|| match verdict {
             Verdict::Fresh { last, rpo } => format!(
                 "last recovery point {} old, within its RPO of {}",

@@ -64,6 +64,7 @@ pub async fn handle(
         config.region(),
         at,
         config.backup_grace_seconds,
+        config.require_copy,
     )
     .await;
     let mut judgement = judge(&snapshot, protections, at);

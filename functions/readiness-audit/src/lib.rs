@@ -44,10 +44,19 @@ fn finding(audit: &Audit, check: &str, resource: &str, rtype: &str, severity: Se
     )
 }
 
-/// The finding a failing or unknown item opens (backup items excepted: `backup-freshness`'s
-/// logic opens those).
+/// Backup and copy items: `backup-freshness`'s judgement opens and resolves their findings
+/// (the audit runs the same judgement and delivers what it concluded).
+fn judged_by_freshness(item: &Item) -> bool {
+    matches!(
+        item.area,
+        checklist::Area::Backups | checklist::Area::Copies
+    )
+}
+
+/// The finding a failing or unknown item opens (backup and copy items excepted:
+/// `backup-freshness`'s logic opens those).
 fn open_for(audit: &Audit, item: &Item) -> Option<Finding> {
-    if item.area == checklist::Area::Backups || item.status == Status::Pass {
+    if judged_by_freshness(item) || item.status == Status::Pass {
         return None;
     }
     let unknown = item.status == Status::Unknown;
@@ -92,7 +101,7 @@ fn audit_resolutions(
     // (check, resource) pairs this audit vouches for, and why.
     let mut vouched: BTreeMap<(&str, &str), String> = BTreeMap::new();
     let mut unsure: HashSet<&str> = HashSet::new();
-    for item in items.iter().filter(|i| i.area != checklist::Area::Backups) {
+    for item in items.iter().filter(|i| !judged_by_freshness(i)) {
         match item.status {
             Status::Pass => {
                 vouched.insert((item.check, item.resource.as_str()), item.detail.clone());
@@ -108,7 +117,7 @@ fn audit_resolutions(
     }
     let mut all_known: HashSet<&str> = items
         .iter()
-        .filter(|i| i.area != checklist::Area::Backups)
+        .filter(|i| !judged_by_freshness(i))
         .map(|i| i.resource.as_str())
         .filter(|r| !unsure.contains(r))
         .collect();

@@ -261,3 +261,113 @@ async fn tags_and_region_settings_shape_the_verdicts() {
         summary(opted)
     );
 }
+
+/// The seeds' last risk: a region outage. An EFS backed up only in its own region pages
+/// `copy-missing`; a copy rule to another region with a failed copy turns it into
+/// `copy-stale` with the copy job's message; a completed copy resolves it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_with_no_copy_in_another_region_pages_until_a_copy_completes_there() {
+    use phoenix_shared::config::CopyRequirement;
+    use phoenix_tests::account::{add_copy_rule, copy_job, create_vault};
+    let mut r = region("copies", "ap-southeast-2").await;
+    r.world.config.require_copy = CopyRequirement::Region;
+    let (efs, _) = create_efs(
+        &r.sdk,
+        "copies-zulip",
+        &[("Name", "copies-zulip"), ("phoenix:copy-metric", "true")],
+    )
+    .await;
+    let plan = create_plan(&r.sdk, "copies-daily", "cron(0 3 * * ? *)", 60).await;
+    select(&r.sdk, &plan, "copies-efs", &[&efs]).await;
+    backup_job(&r.sdk, "copies-daily", &efs, "COMPLETED", 2.0, None).await;
+
+    r.run().await;
+    let alerts = r.alerts().await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(alerts[0].check(), "copy-missing");
+    assert_eq!(alerts[0].severity(), "critical");
+    assert_eq!(alerts[0].dedup_key(), r.key("copy-missing", &efs));
+    assert!(
+        summary(&alerts[0]).contains("would be lost in a region outage or with its account: no copy in another region (ap-southeast-2, account 123456789012): no rule of its backup plans copies its recovery points anywhere"),
+        "{}",
+        summary(&alerts[0])
+    );
+
+    // A copy to a vault in the same region is no protection against the region's outage.
+    let local = "arn:aws:backup:ap-southeast-2:123456789012:backup-vault:copies-daily-vault";
+    add_copy_rule(&r.sdk, &plan, local).await;
+    r.run().await;
+    assert!(r.alerts().await.is_empty(), "still missing: no new page");
+
+    // A rule copying to another region, whose first copy failed: stale, with the reason.
+    let dr_sdk = in_region(&r.sdk, "ap-southeast-1");
+    create_vault(&dr_sdk, "copies-dr", None).await;
+    let dr = "arn:aws:backup:ap-southeast-1:123456789012:backup-vault:copies-dr";
+    add_copy_rule(&r.sdk, &plan, dr).await;
+    copy_job(
+        &r.sdk,
+        "copies-daily-vault",
+        &efs,
+        dr,
+        "FAILED",
+        1.0,
+        Some("Insufficient privileges to perform this action on the destination vault"),
+    )
+    .await;
+    r.run().await;
+    let alerts = r.alerts().await;
+    let actions: Vec<(&str, &str)> = alerts
+        .iter()
+        .map(|a| (a.check(), a.event_action()))
+        .collect();
+    assert_eq!(
+        actions,
+        [("copy-missing", "resolve"), ("copy-stale", "trigger")]
+    );
+    assert!(
+        summary(&alerts[1]).contains("is FAILED: Insufficient privileges"),
+        "{}",
+        summary(&alerts[1])
+    );
+
+    // The copy completes: resolved, and the copy's age is published for this resource.
+    copy_job(
+        &r.sdk,
+        "copies-daily-vault",
+        &efs,
+        dr,
+        "COMPLETED",
+        0.5,
+        None,
+    )
+    .await;
+    r.run().await;
+    let alerts = r.alerts().await;
+    let actions: Vec<(&str, &str)> = alerts
+        .iter()
+        .map(|a| (a.check(), a.event_action()))
+        .collect();
+    assert_eq!(actions, [("copy-stale", "resolve")]);
+    assert!(
+        r.world
+            .metric_stat(
+                "HoursSinceLastCopy",
+                &[
+                    ("ResourceType", "EFS"),
+                    ("ResourceId", efs.rsplit('/').next().unwrap())
+                ],
+                "Maximum"
+            )
+            .await
+            .is_some_and(|h| h > 0.4 && h < 0.6),
+        "HoursSinceLastCopy of the tagged file system"
+    );
+    // The copy exists in the other region, as AWS Backup would show it there.
+    let there = aws_sdk_backup::Client::new(&dr_sdk)
+        .list_recovery_points_by_backup_vault()
+        .backup_vault_name("copies-dr")
+        .send()
+        .await
+        .expect("destination points");
+    assert_eq!(there.recovery_points().len(), 1);
+}

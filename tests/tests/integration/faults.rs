@@ -189,6 +189,10 @@ async fn prepare(function: Function) -> Scenario {
             // system nobody put in a plan.
             let env = story::seed(&world.sdk, &format!("-{account}")).await;
             story::phase_one(&world.sdk, &env).await;
+            // Copies outside the region required (the default): the EFS is copied to
+            // another region; the other stores below are not (copy-missing pages).
+            world.config.require_copy = phoenix_shared::config::CopyRequirement::Region;
+            story::cross_region_copy(&world.sdk, &env).await;
             phoenix_tests::account::create_efs(&world.sdk, "faults-scratch", &[]).await;
             // And one in a daily plan whose last backup is two days old: a missed backup.
             let (stale, _) =

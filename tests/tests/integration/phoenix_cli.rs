@@ -37,6 +37,7 @@ fn phoenix(world: &World, args: &[&str]) -> Output {
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("PHOENIX_ENVIRONMENT", &world.name)
+        .env("PHOENIX_REQUIRE_COPY", world.config.require_copy.as_str())
         .current_dir(std::env::temp_dir());
     for (k, v) in world.credential_env() {
         command.env(k, v);

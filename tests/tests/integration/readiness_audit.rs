@@ -171,7 +171,7 @@ async fn the_seeds_environment_scores_low_and_phase_one_brings_it_to_100() {
     );
 
     let result = a.audit(t0, "audit-1").await;
-    assert_eq!(result["score"], 35, "{result:#}");
+    assert_eq!(result["score"], 38, "{result:#}");
     let alerts = a.world.alerts().await;
     let score_key = a.key(
         "readiness-score-changed",
@@ -204,7 +204,7 @@ async fn the_seeds_environment_scores_low_and_phase_one_brings_it_to_100() {
         summary.body["payload"]["summary"]
             .as_str()
             .unwrap()
-            .contains("is 35 (first audit)")
+            .contains("is 38 (first audit)")
     );
     // The seeds' blockers, each paged once; the EFS was paged by backup-freshness already.
     assert_eq!(pages(&alerts), blockers(&a, triggered), "{alerts:#?}");
@@ -224,7 +224,7 @@ async fn the_seeds_environment_scores_low_and_phase_one_brings_it_to_100() {
         a.world
             .metric_stat("PhoenixReadiness", &[], "Maximum")
             .await,
-        Some(35.0)
+        Some(38.0)
     );
     assert_eq!(
         a.world.metric_sum("DataStoresLostOnDestroy", &[]).await,
@@ -238,10 +238,10 @@ async fn the_seeds_environment_scores_low_and_phase_one_brings_it_to_100() {
         Some(2.0)
     );
     let stored: Value = serde_json::from_str(&a.report("latest.json").await).unwrap();
-    assert_eq!(stored["score"], 35);
+    assert_eq!(stored["score"], 38);
     let markdown = a.report("latest.md").await;
     assert!(
-        markdown.starts_with("# Phoenix readiness: 35 / 100"),
+        markdown.starts_with("# Phoenix readiness: 38 / 100"),
         "{markdown}"
     );
     assert!(
@@ -282,7 +282,7 @@ async fn the_seeds_environment_scores_low_and_phase_one_brings_it_to_100() {
         rose.body["payload"]["summary"]
             .as_str()
             .unwrap()
-            .contains("rose from 35 to 100")
+            .contains("rose from 38 to 100")
     );
     assert_eq!(
         a.world
@@ -407,4 +407,66 @@ async fn a_page_that_cannot_be_published_fails_the_run_and_its_retry_sends_it_on
         0,
         "a further retry sends nothing"
     );
+}
+
+/// The seeds' risk matrix, last row: with copies outside the region required (the
+/// default), Phase 1 still leaves the Zulip EFS to a region outage. The audit pages it
+/// once (critical) and keeps the score below 100; the copy rule and its first copy resolve
+/// it and the score reaches 100.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_region_outage_is_a_risk_until_the_file_system_is_copied_to_another_region() {
+    use phoenix_shared::config::CopyRequirement;
+    let mut a = seeded("readiness-copies", "210000000021").await;
+    a.world.config.require_copy = CopyRequirement::Region;
+    story::phase_one(&a.world.sdk, &a.env).await;
+    let t0 = Timestamp::now();
+    // The hourly freshness run pages it first.
+    a.freshness(t0).await;
+    let copy_page = a.key("copy-missing", &a.env.efs_arn);
+    let alerts = a.world.alerts().await;
+    let paged: Vec<(&str, &str)> = alerts
+        .iter()
+        .filter(|x| x.check() == "copy-missing")
+        .map(|x| (x.dedup_key(), x.severity()))
+        .collect();
+    assert_eq!(paged, [(copy_page.as_str(), "critical")]);
+    // The audit, judging the same, scores it and does not page it again.
+    let result = a.audit(t0.plus_seconds(60), "copies-1").await;
+    assert_eq!(
+        result["failing"],
+        1,
+        "{result:#}\n{}",
+        a.report("latest.md").await
+    );
+    assert_eq!(
+        result["score"], 90,
+        "the copies area (10) is the only one failing"
+    );
+    assert!(
+        a.world
+            .alerts()
+            .await
+            .iter()
+            .all(|x| x.check() != "copy-missing"),
+        "one page per incident"
+    );
+    let markdown = a.report("latest.md").await;
+    assert!(
+        markdown.contains("| Copies outside the region or account | 10 | 0 / 1 |"),
+        "{markdown}"
+    );
+
+    let done = story::cross_region_copy(&a.world.sdk, &a.env).await;
+    assert!(done.contains("eu-central-1"), "{done}");
+    let result = a.audit(t0.plus_seconds(3600), "copies-2").await;
+    assert_eq!(result["score"], 100, "{result:#}");
+    let resolved: Vec<String> = a
+        .world
+        .alerts()
+        .await
+        .iter()
+        .filter(|x| x.event_action() == "resolve")
+        .map(|x| x.dedup_key().to_owned())
+        .collect();
+    assert!(resolved.contains(&copy_page), "{resolved:?}");
 }

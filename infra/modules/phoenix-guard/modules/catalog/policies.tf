@@ -82,14 +82,16 @@ locals {
   # backup-freshness's collection, which readiness-audit runs too.
   backup_reads = [
     {
-      # ListBackupJobs, ListBackupPlans, ListProtectedResources, ListRecoveryPointsByResource,
-      # DescribeRegionSettings and DynamoDB's ListTables accept no resource.
+      # ListBackupJobs, ListCopyJobs, ListBackupPlans, ListProtectedResources,
+      # ListRecoveryPointsByResource, DescribeRegionSettings and DynamoDB's ListTables accept
+      # no resource.
       Sid    = "ListBackupsAndTables"
       Effect = "Allow"
       Action = [
         "backup:DescribeRegionSettings",
         "backup:ListBackupJobs",
         "backup:ListBackupPlans",
+        "backup:ListCopyJobs",
         "backup:ListProtectedResources",
         "backup:ListRecoveryPointsByResource",
         "dynamodb:ListTables",
