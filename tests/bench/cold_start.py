@@ -55,6 +55,9 @@ EVENTS = {
     # emulated account; the audit also reads and stores its report.
     "backup-freshness": "scheduled",
     "readiness-audit": "scheduled",
+    # A restore test of a 1 GiB EFS recovery point that came back whole: reads the job, the
+    # recovery point and the restored file system, reports SUCCESSFUL, resolves (quietly).
+    "restore-validator": "restore-test",
 }
 BASELINE = "hello-world"
 SCHEDULED_EVENT = {
@@ -257,6 +260,49 @@ def fresh_event(template: dict, run: int) -> bytes:
     return json.dumps(event).encode()
 
 
+def control(endpoint: str, path: str, body: dict) -> dict:
+    """One of the emulator's /_phoenix/ seeding endpoints."""
+    import urllib.request
+    request = urllib.request.Request(endpoint + path, data=json.dumps(body).encode(), method="POST",
+                                     headers={"content-type": "application/json"})
+    with urllib.request.urlopen(request) as answer:
+        return json.load(answer)
+
+
+def restore_test_event(endpoint: str, run: int) -> bytes:
+    """A completed restore test of a file system no earlier run has seen: its backup (1 GiB),
+    the monthly plan's run and the restore, seeded through the APIs; the event AWS Backup
+    emits for it."""
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
+    efs = session.client("efs", endpoint_url=endpoint)
+    backup = session.client("backup", endpoint_url=endpoint)
+    fs = efs.create_file_system(CreationToken=f"bench-restore-{run}-{uuid.uuid4().hex[:6]}")["FileSystemArn"]
+    vault = f"bench-restore-{run}-{uuid.uuid4().hex[:6]}"
+    backup.create_backup_vault(BackupVaultName=vault)
+    job = backup.start_backup_job(BackupVaultName=vault, ResourceArn=fs, IamRoleArn="arn:aws:iam::123456789012:role/bench")
+    control(endpoint, f"/_phoenix/backup/jobs/{job['BackupJobId']}", {"State": "COMPLETED", "BackupSizeInBytes": 1 << 30})
+    plan = f"bench_restore_{run}_{uuid.uuid4().hex[:6]}"
+    backup.create_restore_testing_plan(RestoreTestingPlan={
+        "RestoreTestingPlanName": plan, "ScheduleExpression": "cron(0 5 1 * ? *)",
+        "RecoveryPointSelection": {"Algorithm": "LATEST_WITHIN_WINDOW", "IncludeVaults": ["*"],
+                                   "RecoveryPointTypes": ["SNAPSHOT"]}})
+    backup.create_restore_testing_selection(RestoreTestingPlanName=plan, RestoreTestingSelection={
+        "RestoreTestingSelectionName": "efs", "IamRoleArn": "arn:aws:iam::123456789012:role/bench",
+        "ProtectedResourceType": "EFS", "ProtectedResourceArns": [fs], "ValidationWindowHours": 4})
+    jobs = control(endpoint, f"/_phoenix/backup/restore-testing/plans/{plan}/run",
+                   {"Account": "123456789012", "Region": REGION})["RestoreJobIds"]
+    done = control(endpoint, f"/_phoenix/backup/restore-jobs/{jobs[0]}", {"Status": "COMPLETED"})
+    detail = {
+        "restoreJobId": jobs[0], "status": "COMPLETED", "resourceType": "EFS",
+        "sourceResourceArn": fs, "createdResourceArn": done["CreatedResourceArn"],
+        "recoveryPointArn": done["RecoveryPointArn"], "backupVaultArn": done["BackupVaultArn"],
+        "restoreTestingPlanArn": done["CreatedBy"]["RestoreTestingPlanArn"],
+    }
+    return json.dumps({"version": "0", "id": str(uuid.uuid4()), "detail-type": "Restore Job State Change",
+                       "source": "aws.backup", "account": "123456789012", "region": REGION,
+                       "time": "2026-11-24T05:10:00Z", "resources": [], "detail": detail}).encode()
+
+
 def create_buckets(event: bytes, endpoint: str) -> None:
     """The buckets a classic S3 notification names, so the guard reads real ones."""
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name=REGION,
@@ -315,10 +361,11 @@ def main() -> None:
                 binary = Path(tmp) / "bootstrap"
                 binary.chmod(0o755)
                 source = EVENTS.get(name, "scheduled")
-                template = SCHEDULED_EVENT if source == "scheduled" else json.loads(source.read_text())
+                template = (SCHEDULED_EVENT if source == "scheduled"
+                            else {} if source == "restore-test" else json.loads(source.read_text()))
                 runs = []
                 for i in range(args.runs):
-                    event = fresh_event(template, i)
+                    event = restore_test_event(endpoint, i) if source == "restore-test" else fresh_event(template, i)
                     create_buckets(event, endpoint)
                     runs.append(run_once(binary, event, env))
                 binary_mb = binary.stat().st_size / 1e6

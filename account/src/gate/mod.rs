@@ -38,6 +38,9 @@ pub struct Facts {
     /// The account's data stores (ARN) and the KMS key each is encrypted with; `None` when
     /// the plan destroys no key.
     pub encrypted: Option<Result<Vec<(String, String)>, String>>,
+    /// Completed copies (destination vault ARN, when) per resource ARN, read with its
+    /// recovery points: whether the restore source survives a region outage too.
+    pub copies: BTreeMap<String, Result<Vec<(String, Timestamp)>, String>>,
 }
 
 /// A backup vault as the account lists it.
@@ -62,6 +65,7 @@ impl Facts {
             vault_points: BTreeMap::new(),
             vaults: None,
             encrypted: None,
+            copies: BTreeMap::new(),
         }
     }
 }
@@ -745,6 +749,43 @@ fn point_source(
         }))
 }
 
+/// What a region outage would leave of a recoverable store's backups, when its copies were
+/// read: nothing to say when a copy within the age limit sits in another region; else the
+/// warning that its only copies share the region (and account) it is destroyed in.
+fn outage(resource: &str, facts: &Facts) -> String {
+    let Some(copies) = facts.copies.get(resource) else {
+        return String::new();
+    };
+    // Where its recovery points are (a bucket's ARN names no region).
+    let Some(point) = facts
+        .points
+        .get(resource)
+        .and_then(|p| p.as_ref().ok())
+        .and_then(|p| p.first())
+    else {
+        return String::new();
+    };
+    let mut parts = point.arn.split(':');
+    let (region, account) = (
+        parts.nth(3).unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+    );
+    match copies {
+        Err(why) => format!("; its copies could not be read ({why})"),
+        Ok(copies)
+            if copies.iter().any(|(vault, done)| {
+                facts.now.seconds_since(*done) <= facts.max_age_seconds
+                    && vault.split(':').nth(3).is_some_and(|r| r != region)
+            }) =>
+        {
+            String::new()
+        }
+        Ok(_) => {
+            format!("; but every copy is in {region}, account {account}: lost in a region outage")
+        }
+    }
+}
+
 fn no_point(facts: &Facts) -> String {
     format!(
         "no completed recovery point within {} in a vault that outlives the change",
@@ -755,7 +796,7 @@ fn no_point(facts: &Facts) -> String {
 fn from_points(resource: &str, facts: &Facts, vaults: &BTreeSet<String>, lost: String) -> Verdict {
     match point_source(resource, facts, vaults) {
         Err(why) => Verdict::Unknown(format!("its recovery points could not be read: {why}")),
-        Ok(Some(source)) => Verdict::Recoverable(source),
+        Ok(Some(source)) => Verdict::Recoverable(format!("{source}{}", outage(resource, facts))),
         Ok(None) => Verdict::Lost(format!("{lost}, and {}", no_point(facts))),
     }
 }
@@ -979,6 +1020,57 @@ mod tests {
     }
 
     const EFS: &str = "arn:aws:elasticfilesystem:eu-west-1:1:file-system/fs-1";
+
+    #[test]
+    fn a_recoverable_store_whose_copies_all_share_its_region_is_named_lost_in_a_region_outage() {
+        let efs = || change("aws_efs_file_system", Action::Delete, &[("arn", text(EFS))]);
+        let mut f = facts(&[(EFS, "main", 3600)]);
+        let reason = |f: &Facts| one(vec![efs()], f).reason().to_owned();
+        assert!(
+            !reason(&f).contains("outage"),
+            "copies not read: nothing said"
+        );
+        f.copies.insert(EFS.to_owned(), Ok(Vec::new()));
+        assert!(
+            reason(&f)
+                .ends_with("; but every copy is in eu-west-1, account 1: lost in a region outage"),
+            "{}",
+            reason(&f)
+        );
+        let copied = |vault: &str, age: i64| {
+            Ok(vec![(
+                vault.to_owned(),
+                Timestamp::from_epoch_seconds(NOW - age),
+            )])
+        };
+        f.copies.insert(
+            EFS.to_owned(),
+            copied("arn:aws:backup:eu-west-1:1:backup-vault:other", 600),
+        );
+        assert!(
+            reason(&f).contains("lost in a region outage"),
+            "same region"
+        );
+        f.copies.insert(
+            EFS.to_owned(),
+            copied("arn:aws:backup:eu-central-1:1:backup-vault:dr", 2 * DAY),
+        );
+        assert!(reason(&f).contains("lost in a region outage"), "too old");
+        f.copies.insert(
+            EFS.to_owned(),
+            copied("arn:aws:backup:eu-central-1:1:backup-vault:dr", 600),
+        );
+        assert!(!reason(&f).contains("outage"), "{}", reason(&f));
+        assert!(
+            matches!(one(vec![efs()], &f), Verdict::Recoverable(_)),
+            "still recoverable"
+        );
+        f.copies
+            .insert(EFS.to_owned(), Err("ListCopyJobs: AccessDenied".to_owned()));
+        assert!(
+            reason(&f).ends_with("; its copies could not be read (ListCopyJobs: AccessDenied)")
+        );
+    }
 
     #[test]
     fn a_file_system_survives_only_through_a_fresh_point_in_a_vault_the_plan_keeps() {

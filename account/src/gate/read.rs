@@ -41,10 +41,11 @@ pub async fn facts(clients: &Clients, plan: &Plan, now: Timestamp, max_age_secon
             let points = match settled(change, &resource, objects.as_ref(), plan) {
                 Settled::Verdict(_) => None,
                 Settled::ByPoints { arn, .. } => {
-                    let points = crate::recovery::completed_points(clients.backup(), &arn)
-                        .await
-                        .map_err(|failure| failure.to_string());
-                    Some((arn, points))
+                    let (points, copies) = tokio::join!(
+                        crate::recovery::completed_points(clients.backup(), &arn),
+                        completed_copies(clients.backup(), &arn),
+                    );
+                    Some((arn, points.map_err(|failure| failure.to_string()), copies))
                 }
             };
             (resource, points, objects)
@@ -53,7 +54,8 @@ pub async fn facts(clients: &Clients, plan: &Plan, now: Timestamp, max_age_secon
         .collect()
         .await;
     for (resource, points, objects) in read {
-        if let Some((arn, points)) = points {
+        if let Some((arn, points, copies)) = points {
+            facts.copies.insert(arn.clone(), copies);
             facts.points.insert(arn, points);
         }
         if let Some(objects) = objects {
@@ -91,6 +93,35 @@ pub async fn facts(clients: &Clients, plan: &Plan, now: Timestamp, max_age_secon
     }
     facts.vault_points.extend(listed);
     facts
+}
+
+/// A resource's completed copies of the last 30 days (`ListCopyJobs` by resource): each
+/// destination vault and when the copy completed.
+async fn completed_copies(
+    backup: &aws_sdk_backup::Client,
+    arn: &str,
+) -> Result<Vec<(String, Timestamp)>, String> {
+    let mut out = Vec::new();
+    let mut pages = backup
+        .list_copy_jobs()
+        .by_resource_arn(arn)
+        .by_state(aws_sdk_backup::types::CopyJobState::Completed)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page =
+            page.map_err(|e| format!("ListCopyJobs: {}", phoenix_shared::aws::reason(&e)))?;
+        for job in page.copy_jobs() {
+            if let (Some(vault), Some(done)) = (
+                job.destination_backup_vault_arn(),
+                job.completion_date()
+                    .map(|d| Timestamp::from_epoch_seconds(d.secs())),
+            ) {
+                out.push((vault.to_owned(), done));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The account's backup vaults: key, recovery points, and the date a compliance-mode lock

@@ -455,11 +455,18 @@ async fn a_region_outage_is_a_risk_until_the_file_system_is_copied_to_another_re
         markdown.contains("| Copies outside the region or account | 10 | 0 / 1 |"),
         "{markdown}"
     );
+    // What a destroy would lose says so too: recoverable, but only inside eu-west-1.
+    let outage = format!(
+        "but every copy is in eu-west-1, account {}: lost in a region outage",
+        a.world.account
+    );
+    assert!(markdown.contains(&outage), "{markdown}");
 
     let done = story::cross_region_copy(&a.world.sdk, &a.env).await;
     assert!(done.contains("eu-central-1"), "{done}");
     let result = a.audit(t0.plus_seconds(3600), "copies-2").await;
     assert_eq!(result["score"], 100, "{result:#}");
+    assert!(!a.report("latest.md").await.contains("region outage"));
     let resolved: Vec<String> = a
         .world
         .alerts()
