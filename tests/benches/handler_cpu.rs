@@ -80,6 +80,62 @@ fn answer<B>(request: &http::Request<B>) -> http::Response<Vec<u8>> {
             "cloudwatch:PutMetricData".to_owned(),
             reply(200, "application/cbor", vec![0xa0]),
         )
+    } else if host.starts_with("backup.") {
+        // AWS Backup (REST-JSON): the restore test restore-validator judges.
+        let restore = json!({
+            "RestoreJobId": "5F6E7D8C-9B0A-4F1E-8D2C-3B4A5F6E7D8C",
+            "Status": "COMPLETED",
+            "ResourceType": "EFS",
+            "RecoveryPointArn": "arn:aws:backup:eu-west-1:123456789012:recovery-point:e7a9c1b3-5d7f-4a9c-8e0b-2d4f6a8c0e1f",
+            "SourceResourceArn": "arn:aws:elasticfilesystem:eu-west-1:123456789012:file-system/fs-0c5e2a7d1b9f4e8a1",
+            "BackupVaultArn": "arn:aws:backup:eu-west-1:123456789012:backup-vault:cochlearis-dev-backup-vault",
+            "CreatedResourceArn": "arn:aws:elasticfilesystem:eu-west-1:123456789012:file-system/fs-0d9e8f7a6b5c4d3e2",
+            "CreationDate": 1_795_424_800.0,
+            "CompletionDate": 1_795_425_250.0,
+            "CreatedBy": {"RestoreTestingPlanArn": "arn:aws:backup:eu-west-1:123456789012:restore-testing-plan:monthly"},
+        });
+        if path.ends_with("/validations") {
+            (
+                "backup:PutRestoreValidationResult".to_owned(),
+                reply(200, "application/json", "{}"),
+            )
+        } else if path.starts_with("/restore-jobs/") {
+            (
+                "backup:DescribeRestoreJob".to_owned(),
+                reply(200, "application/json", restore.to_string()),
+            )
+        } else if path.contains("/recovery-points/") {
+            (
+                "backup:DescribeRecoveryPoint".to_owned(),
+                reply(
+                    200,
+                    "application/json",
+                    json!({"BackupSizeInBytes": 1_887_437_312_i64, "Status": "COMPLETED"})
+                        .to_string(),
+                ),
+            )
+        } else {
+            (
+                format!("backup:? {path}"),
+                reply(404, "application/json", "{}"),
+            )
+        }
+    } else if host.starts_with("elasticfilesystem.") {
+        (
+            "elasticfilesystem:DescribeFileSystems".to_owned(),
+            reply(
+                200,
+                "application/json",
+                json!({"FileSystems": [{
+                    "OwnerId": "123456789012", "CreationToken": "restore",
+                    "FileSystemId": "fs-0d9e8f7a6b5c4d3e2", "CreationTime": 1_795_424_900.0,
+                    "LifeCycleState": "available", "NumberOfMountTargets": 0,
+                    "SizeInBytes": {"Value": 1_887_440_000_i64},
+                    "PerformanceMode": "generalPurpose", "Tags": []
+                }]})
+                .to_string(),
+            ),
+        )
     } else if host.starts_with("sns.") {
         (
             "sns:Publish".to_owned(),
@@ -190,6 +246,8 @@ async fn call_costs(sdk: &aws_config::SdkConfig) -> BTreeMap<String, Duration> {
     let sns = aws_sdk_sns::Client::new(sdk);
     let cloudwatch = aws_sdk_cloudwatch::Client::new(sdk);
     let s3 = phoenix_shared::aws::s3_client(sdk);
+    let backup = aws_sdk_backup::Client::new(sdk);
+    let efs = aws_sdk_efs::Client::new(sdk);
     let key = "phoenix:123456789012:eu-west-1:backup-job-failed:arn:aws:elasticfilesystem:eu-west-1:123456789012:file-system/fs-0c5e2a7d1b9f4e8a1";
     let message = format!("{{\"payload\":{{\"summary\":\"{}\"}}}}", "x".repeat(3_000));
     let mut costs = BTreeMap::new();
@@ -200,6 +258,10 @@ async fn call_costs(sdk: &aws_config::SdkConfig) -> BTreeMap<String, Duration> {
         "cloudwatch:PutMetricData",
         "s3:GetBucketVersioning",
         "s3:GetBucketTagging",
+        "backup:DescribeRestoreJob",
+        "backup:DescribeRecoveryPoint",
+        "backup:PutRestoreValidationResult",
+        "elasticfilesystem:DescribeFileSystems",
     ] {
         let started = thread_cpu();
         for i in 0..CALLS {
@@ -275,6 +337,33 @@ async fn call_costs(sdk: &aws_config::SdkConfig) -> BTreeMap<String, Duration> {
                 "s3:GetBucketVersioning" => s3
                     .get_bucket_versioning()
                     .bucket(format!("uploads-{i}"))
+                    .send()
+                    .await
+                    .is_ok(),
+                "backup:DescribeRestoreJob" => backup
+                    .describe_restore_job()
+                    .restore_job_id(format!("job-{i}"))
+                    .send()
+                    .await
+                    .is_ok(),
+                "backup:DescribeRecoveryPoint" => backup
+                    .describe_recovery_point()
+                    .backup_vault_name("cochlearis-dev-backup-vault")
+                    .recovery_point_arn("arn:aws:backup:eu-west-1:123456789012:recovery-point:e7a9c1b3-5d7f-4a9c-8e0b-2d4f6a8c0e1f")
+                    .send()
+                    .await
+                    .is_ok(),
+                "backup:PutRestoreValidationResult" => backup
+                    .put_restore_validation_result()
+                    .restore_job_id(format!("job-{i}"))
+                    .validation_status(aws_sdk_backup::types::RestoreValidationStatus::Successful)
+                    .validation_status_message("the restored file system holds 1.8 GiB (recovery point 1.8 GiB)")
+                    .send()
+                    .await
+                    .is_ok(),
+                "elasticfilesystem:DescribeFileSystems" => efs
+                    .describe_file_systems()
+                    .file_system_id("fs-0d9e8f7a6b5c4d3e2")
                     .send()
                     .await
                     .is_ok(),
@@ -444,6 +533,33 @@ fn main() {
         report(
             "s3-deletion-guard",
             "an object deleted for good, one bucket",
+            &figures,
+            &costs,
+        );
+
+        // restore-validator: a completed EFS restore test, judged whole and on time, its
+        // verdict reported; a different restore job each time (resolves nothing open).
+        let clients = phoenix_account::Clients::current(&sdk);
+        let restored = fixture("restore-validator", "restore-test-completed.json");
+        let figures = measure(
+            |i| {
+                let mut e = restored.clone();
+                e["detail"]["restoreJobId"] = json!(format!("job-{i}"));
+                e
+            },
+            |e, id| {
+                let (guard, clients) = (&guard, &clients);
+                async move {
+                    restore_validator::handle(guard, clients, &e, &id, now)
+                        .await
+                        .is_ok()
+                }
+            },
+        )
+        .await;
+        report(
+            "restore-validator",
+            "a completed EFS restore test, validated and reported",
             &figures,
             &costs,
         );
