@@ -13,7 +13,8 @@
 //! |---|---|---|
 //! | COMPLETED, the restored resource holds what the recovery point did | resolve `restore-validation-failed`, `restore-test-failed`, `restore-validation-unknown` | SUCCESSFUL |
 //! | COMPLETED, it does not (smaller beyond the tolerance, wrong engine, not available) | open `restore-validation-failed`: critical for required types, error otherwise | FAILED, with the reason |
-//! | COMPLETED, the restored resource could not be read | open `restore-validation-unknown`, error (never a pass) | none |
+//! | COMPLETED, a read refused (access denied) or the restored resource already gone | open `restore-validation-unknown`, error (never a pass) | none |
+//! | COMPLETED, a read failed for now (throttled, timed out, a 5xx) | nothing: the invocation fails and Lambda tries again | none |
 //! | COMPLETED, of a type it cannot read (EBS, FSx, …) | resolve `restore-test-failed`; counted as `Unsupported` | none |
 //! | COMPLETED, slower than `PHOENIX_RECOVERY_TIME_MINUTES` / within it | open / resolve `restore-time-over-target`, warning | as above |
 //! | FAILED | open `restore-test-failed`, error | none (only a completed job takes one) |
@@ -323,6 +324,17 @@ async fn run(
             format!("{rtype} restore test of {short} FAILED: {why}"),
         )));
     } else {
+        let verdict = validate(clients, config, &job, &rtype).await;
+        if let Validation::Retry(why) = &verdict {
+            // Nothing is delivered: the retry judges the whole test again.
+            tracing::error!(function = FUNCTION, restore_job = %job.id, reason = %why, "a read failed; retrying");
+            metrics.count(
+                "RestoreValidations",
+                &[("ResourceType", &rtype), ("Result", "Retried")],
+                1,
+            );
+            return Err(HandlerError::Unavailable(why.clone()));
+        }
         if let Some(seconds) = duration {
             // Whole seconds of a duration fit an f64 exactly.
             metrics.add(
@@ -347,11 +359,11 @@ async fn run(
                 Observation::resolved(timing)
             });
         }
-        let verdict = validate(clients, config, &job, &rtype).await;
         let result = match &verdict {
             Validation::Judged(v) if v.valid => "Successful",
             Validation::Judged(_) => "Failed",
             Validation::Unknown(_) => "Unknown",
+            Validation::Retry(_) => "Retried",
             Validation::Unsupported => "Unsupported",
         };
         metrics.count(
@@ -410,6 +422,7 @@ async fn run(
                 )));
                 observations.push(resolve(RESTORE_TEST_FAILED));
             }
+            Validation::Retry(_) => {}
             Validation::Unsupported => {
                 outcome.message = format!("{rtype} restores are not validated by this function");
                 tracing::info!(function = FUNCTION, resource_type = %rtype, restore_job = %job.id, "restored resource type not validated");
@@ -460,8 +473,12 @@ fn type_of_arn(arn: &str) -> Option<&'static str> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Validation {
     Judged(judge::Verdict),
-    /// A read failed or the restored resource was already gone: nothing was proven.
+    /// A read was refused or the restored resource was already gone: nothing was proven,
+    /// and trying again will not help.
     Unknown(String),
+    /// A read failed in a way that may pass in a minute (throttled, timed out, a 5xx): the
+    /// invocation fails so that Lambda tries it again.
+    Retry(String),
     Unsupported,
 }
 
@@ -481,6 +498,13 @@ async fn validate(clients: &Clients, config: &Config, job: &read::Job, rtype: &s
         ),
         read::source_engine(clients, rtype, job.source.as_deref()),
     );
+    let failed = |failure: phoenix_account::failure::Failure| {
+        if failure.transient {
+            Validation::Retry(failure.to_string())
+        } else {
+            Validation::Unknown(failure.to_string())
+        }
+    };
     let restored = match restored {
         Ok(Some(r)) => r,
         Ok(None) => {
@@ -488,15 +512,15 @@ async fn validate(clients: &Clients, config: &Config, job: &read::Job, rtype: &s
                 "the restored resource {created} no longer exists (was the selection's validation window 0 hours?)"
             ));
         }
-        Err(failure) => return Validation::Unknown(failure.to_string()),
+        Err(failure) => return failed(failure),
     };
     let size = match size {
         Ok(size) => size,
-        Err(failure) => return Validation::Unknown(failure.to_string()),
+        Err(failure) => return failed(failure),
     };
     let source = match source {
         Ok(source) => source,
-        Err(failure) => return Validation::Unknown(failure.to_string()),
+        Err(failure) => return failed(failure),
     };
     Validation::Judged(judge::judge(
         &restored,
