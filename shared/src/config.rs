@@ -24,6 +24,7 @@
 //! | `PHOENIX_RESTORE_DRILL_DAYS` | a restore drill of each required resource type must have succeeded within this many days | `31` |
 //! | `PHOENIX_RECOVERY_TIME_MINUTES` | the recovery-time target a restore drill must meet | `15` |
 //! | `PHOENIX_RESTORE_SIZE_TOLERANCE_PERCENT` | how much smaller than its recovery point a restored resource may be and still pass validation (`restore-validator`) | `10` |
+//! | `PHOENIX_RESTORE_VALIDATORS` | comma-separated `Type=function` pairs: a Lambda function (name or ARN) of the team's own that `restore-validator` also asks about each restore of that type | empty |
 //! | `PHOENIX_REQUIRE_COPY` | where a copy of every required resource's backups must also exist: `region` (another region), `account` (another account), `region-and-account` (both) or `none` | `region` |
 //! | `PHOENIX_HEARTBEAT_MAX_AGE_HOURS` | a scheduled function whose last `Heartbeat` is older than this counts as stopped | `2` |
 
@@ -198,6 +199,8 @@ pub struct Config {
     pub restore_size_tolerance_percent: u64,
     /// Where copies of the required resources' backups must exist.
     pub require_copy: CopyRequirement,
+    /// The team's own restore validators: (AWS Backup resource type, Lambda function).
+    pub restore_validators: Vec<(String, String)>,
     pub heartbeat_max_age_seconds: i64,
 }
 
@@ -439,6 +442,23 @@ impl Config {
                 });
             }
         };
+        let mut restore_validators = Vec::new();
+        for entry in patterns(get("PHOENIX_RESTORE_VALIDATORS")) {
+            match entry.split_once('=') {
+                Some((rtype, function))
+                    if !rtype.trim().is_empty() && !function.trim().is_empty() =>
+                {
+                    restore_validators.push((rtype.trim().to_owned(), function.trim().to_owned()));
+                }
+                _ => {
+                    return Err(ConfigError::Malformed {
+                        name: "PHOENIX_RESTORE_VALIDATORS",
+                        value: entry,
+                        expected: "Type=function pairs, e.g. EFS=zulip-restore-check,RDS=arn:aws:lambda:eu-west-1:123456789012:function:zitadel-row-count".to_owned(),
+                    });
+                }
+            }
+        }
         let heartbeat_max_age_seconds = to_seconds(whole_number(
             &get,
             "PHOENIX_HEARTBEAT_MAX_AGE_HOURS",
@@ -473,6 +493,7 @@ impl Config {
             recovery_time_target_seconds,
             restore_size_tolerance_percent,
             require_copy,
+            restore_validators,
             heartbeat_max_age_seconds,
         })
     }

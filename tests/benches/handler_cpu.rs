@@ -539,7 +539,7 @@ fn main() {
 
         // restore-validator: a completed EFS restore test, judged whole and on time, its
         // verdict reported; a different restore job each time (resolves nothing open).
-        let clients = phoenix_account::Clients::current(&sdk);
+        let clients = restore_validator::Clients::current(&sdk);
         let restored = fixture("restore-validator", "restore-test-completed.json");
         let figures = measure(
             |i| {

@@ -27,6 +27,10 @@ Not AWS, under ``/_phoenix/`` (no signature needed):
   "StatusMessage"}``: the same for a copy job (a COMPLETED one lands in its destination);
 * ``POST /_phoenix/backup/restore-testing/plans/<name>/run`` with ``{"Account",
   "Region"}``: the plan's schedule fires (answers ``{"RestoreJobIds"}``);
+* ``POST /_phoenix/lambda/answers`` with ``{"Account", "FunctionName", "Payload",
+  "FunctionError"?}``: that function answers ``Invoke`` with that payload (moto would run
+  it in Docker, which is not here); ``GET /_phoenix/lambda/invocations?account=&function=``
+  lists the payloads it was invoked with;
 * ``POST /_phoenix/faults`` with ``{"Service", "Operation", "ResourceArn"?, "Status"?,
   "Code"?, "Message"?, "Kind"?, "DelaySeconds"?, "Times"?, "Account"?}``: later calls of
   that operation (naming that resource, made by that account, when given) misbehave;
@@ -215,6 +219,10 @@ class PhoenixEmulator:
         self.stats: collections.Counter = collections.Counter()
         self.account_stats: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
         self.faults: dict[str, dict] = {}
+        # Lambda functions that answer Invoke (moto would run them in Docker): (account,
+        # name) -> answer, and the payloads each received.
+        self.lambda_answers: dict[tuple[str, str], dict] = {}
+        self.lambda_invocations: dict[tuple[str, str], list] = collections.defaultdict(list)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -251,6 +259,22 @@ class PhoenixEmulator:
                 return rest_json_error(start_response, err.status, err.code, err.message)
             if result is not None:
                 return json_response(start_response, "200 OK", result)
+        invoked = INVOKE_PATH.fullmatch(path) if service == "lambda" and method == "POST" else None
+        if invoked:
+            account, _ = account_and_region(environ)
+            name = unquote(invoked.group("function")).rsplit(":function:", 1)[-1].split(":")[0]
+            answer = self.lambda_answers.get((account, name))
+            if answer is not None:
+                try:
+                    payload = json.loads(raw) if raw else None
+                except ValueError:
+                    payload = raw.decode("utf-8", "replace")
+                with self.lock:
+                    self.lambda_invocations[(account, name)].append(payload)
+                headers = [("X-Amz-Executed-Version", "$LATEST")]
+                if answer.get("FunctionError"):
+                    headers.append(("X-Amz-Function-Error", answer["FunctionError"]))
+                return json_response(start_response, "200 OK", answer.get("Payload"), headers)
         if service == "s3" and method == "GET" and "versioning" in parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True):
             return self.s3_versioning(environ, start_response)
         if service == "dynamodb":
@@ -342,6 +366,20 @@ class PhoenixEmulator:
                 with self.lock:
                     self.faults.pop(path.rsplit("/", 1)[-1], None)
                 return json_response(start_response, "200 OK", {})
+            if path == "/_phoenix/lambda/answers" and method == "POST":
+                for name in ("Account", "FunctionName"):
+                    if not body.get(name):
+                        raise ApiError(400, "MissingParameterValueException", f"{name} is required")
+                with self.lock:
+                    self.lambda_answers[(body["Account"], body["FunctionName"])] = {
+                        "Payload": body.get("Payload"), "FunctionError": body.get("FunctionError")}
+                return json_response(start_response, "200 OK", {})
+            if path == "/_phoenix/lambda/invocations" and method == "GET":
+                query = parse_qs(environ.get("QUERY_STRING", ""))
+                key = (query.get("account", [""])[0], query.get("function", [""])[0])
+                with self.lock:
+                    received = list(self.lambda_invocations.get(key, []))
+                return json_response(start_response, "200 OK", {"Payloads": received})
             run = re.fullmatch(r"/_phoenix/backup/restore-testing/plans/([^/]+)/run", path)
             if run and method == "POST":
                 account, region = body.get("Account"), body.get("Region")
@@ -441,12 +479,18 @@ def operation_of(environ: dict, raw: bytes, path: str) -> str:
         for verb, pattern, name in BACKUP_MOTO_OPERATIONS:
             if verb == method and pattern.match(path):
                 return name
+    if service == "lambda" and method == "POST" and INVOKE_PATH.fullmatch(path):
+        return "Invoke"
     if service == "elasticfilesystem":
         named = EFS_OPERATIONS.get((method, re.sub(r"/fs-[^/]+", "/{id}", path.rstrip("/"))))
         if named:
             return named
     segments = [p for p in path.split("/") if p][:2]
     return method + " /" + "/".join(segments)
+
+
+# Lambda's Invoke: POST /2015-03-31/functions/<name or ARN>/invocations.
+INVOKE_PATH = re.compile(r"/2015-03-31/functions/(?P<function>[^/]+)/invocations/?")
 
 
 # S3's REST operations by method, whether the path names an object, and the subresource in

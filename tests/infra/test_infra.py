@@ -49,6 +49,7 @@ IAM_PREFIX = {
     "aws-sdk-efs": "elasticfilesystem",
     "aws-sdk-eventbridge": "events",
     "aws-sdk-kms": "kms",
+    "aws-sdk-lambda": "lambda",
     "aws-sdk-rds": "rds",
     "aws-sdk-resourcegroupstagging": "tag",
     "aws-sdk-s3": "s3",
@@ -81,7 +82,10 @@ EMPTY_CLI_CONFIG = Path(tempfile.mkdtemp(prefix="phoenix-tf-")) / "terraformrc"
 EMPTY_CLI_CONFIG.write_text("")
 
 
-def evaluate_catalog(data_buckets, state_buckets, state_keys, xray, restore_testing=None):
+VALIDATOR = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:zulip-restore-check"
+
+
+def evaluate_catalog(data_buckets, state_buckets, state_keys, xray, restore_testing=None, validators=(VALIDATOR,)):
     """The catalog's outputs for these inputs, computed by Terraform."""
     work = Path(tempfile.mkdtemp(prefix="phoenix-catalog-"))
     functions = function_crates()
@@ -109,6 +113,7 @@ def evaluate_catalog(data_buckets, state_buckets, state_keys, xray, restore_test
                 "state_bucket_kms_key_arns": state_keys,
                 "enable_xray": xray,
                 "restore_testing": restore_testing,
+                "restore_validator_function_arns": list(validators),
             }
         },
         "output": {"catalog": {"value": "${module.catalog}"}},
@@ -198,6 +203,15 @@ def recorded_calls(function):
 
 
 class Catalog(unittest.TestCase):
+    def test_restore_validator_may_invoke_exactly_the_teams_validators(self):
+        statements = json.loads(CATALOG_OUT["policies"]["restore-validator"])["Statement"]
+        invoke = [s for s in statements if "lambda:InvokeFunction" in s["Action"]]
+        self.assertEqual([s["Resource"] for s in invoke], [[VALIDATOR]])
+        none = evaluate_catalog(DATA_BUCKETS, STATE_BUCKETS, [STATE_KEY], xray=False, validators=())
+        statements = json.loads(none["policies"]["restore-validator"])["Statement"]
+        self.assertFalse([s for s in statements if "lambda:InvokeFunction" in s["Action"]],
+                         "no validator, no invoke")
+
     def test_restore_testing_selects_each_testable_required_type_and_keeps_the_copy_for_validation(self):
         self.assertIsNone(CATALOG_OUT["restore_testing"], "off unless asked for")
         out = evaluate_catalog(DATA_BUCKETS, STATE_BUCKETS, [STATE_KEY], xray=False, restore_testing={

@@ -20,13 +20,16 @@
 //! | FAILED | open `restore-test-failed`, error | none (only a completed job takes one) |
 //! | a restore job no restore testing plan started, or another status | ignored (`backup-events` judges plain restores) | none |
 //!
+//! With a validator of the team's own for the type (`PHOENIX_RESTORE_VALIDATORS`, [`own`]),
+//! the restore validates only when both agree; its message joins ours.
+//!
 //! Metrics: `RestoreTimeSeconds` (ResourceType), `RestoreValidations` (ResourceType,
 //! Result = Successful | Failed | Unknown | Unsupported), `RestoreJobs` (State, ResourceType).
 
 pub mod judge;
+pub mod own;
 pub mod read;
 
-use phoenix_account::Clients;
 use phoenix_account::schedule::format_duration;
 use phoenix_shared::alert::short_resource;
 use phoenix_shared::checks::{
@@ -39,6 +42,7 @@ use phoenix_shared::runtime;
 use phoenix_shared::{Config, Guard, HandlerError, MetricBatch, Observation, Severity, Timestamp};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
+use std::sync::OnceLock;
 
 pub const FUNCTION: &str = "restore-validator";
 
@@ -58,6 +62,31 @@ pub fn describe() -> Value {
             },
         }},
     })
+}
+
+/// The clients a validation reads through: the account's, each built on first use, and
+/// Lambda's for the team's own validators.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    pub account: phoenix_account::Clients,
+    sdk: aws_config::SdkConfig,
+    lambda: OnceLock<aws_sdk_lambda::Client>,
+}
+
+impl Clients {
+    /// The target the SDK configuration reaches.
+    pub fn current(sdk: &aws_config::SdkConfig) -> Self {
+        Self {
+            account: phoenix_account::Clients::current(sdk),
+            sdk: sdk.clone(),
+            lambda: OnceLock::new(),
+        }
+    }
+
+    pub fn lambda(&self) -> &aws_sdk_lambda::Client {
+        self.lambda
+            .get_or_init(|| aws_sdk_lambda::Client::new(&self.sdk))
+    }
 }
 
 /// The Lambda edge: clients for the function's own account and region, each built on first
@@ -237,7 +266,7 @@ async fn run(
         job,
         observed_at,
     } = parsed;
-    let job = match read::restore_job(clients.backup(), &job.id).await {
+    let job = match read::restore_job(clients.account.backup(), &job.id).await {
         Ok(Some(described)) => merged(job, described),
         Ok(None) => {
             let rejection = Rejection(format!("AWS Backup knows no restore job {}", job.id));
@@ -437,7 +466,7 @@ async fn run(
     delivered.into_result()?;
     if let Some((valid, message)) = report {
         let status = if valid { "SUCCESSFUL" } else { "FAILED" };
-        put_result(clients.backup(), &job.id, status, &message)
+        put_result(clients.account.backup(), &job.id, status, &message)
             .await
             .map_err(|reason| {
                 tracing::error!(function = FUNCTION, restore_job = %job.id, %reason, "the validation result could not be reported; retrying");
@@ -489,14 +518,15 @@ async fn validate(clients: &Clients, config: &Config, job: &read::Job, rtype: &s
     let Some(created) = job.created_resource.as_deref() else {
         return Validation::Unknown("the restore job names no restored resource".to_owned());
     };
+    let account = &clients.account;
     let (restored, size, source) = tokio::join!(
-        read::restored(clients, rtype, created),
+        read::restored(account, rtype, created),
         read::point_size(
-            clients.backup(),
+            account.backup(),
             job.vault_arn.as_deref(),
             job.recovery_point.as_deref()
         ),
-        read::source_engine(clients, rtype, job.source.as_deref()),
+        read::source_engine(account, rtype, job.source.as_deref()),
     );
     let failed = |failure: phoenix_account::failure::Failure| {
         if failure.transient {
@@ -522,12 +552,33 @@ async fn validate(clients: &Clients, config: &Config, job: &read::Job, rtype: &s
         Ok(source) => source,
         Err(failure) => return failed(failure),
     };
-    Validation::Judged(judge::judge(
+    let verdict = judge::judge(
         &restored,
         size,
         source.as_ref(),
         config.restore_size_tolerance_percent,
-    ))
+    );
+    // The team's own check of the data, when there is one for the type: its answer joins.
+    let Some((_, function)) = config
+        .restore_validators
+        .iter()
+        .find(|(t, _)| t.eq_ignore_ascii_case(rtype))
+    else {
+        return Validation::Judged(verdict);
+    };
+    match own::ask(clients.lambda(), function, &own::request(job, rtype)).await {
+        Ok(answer) => Validation::Judged(judge::Verdict {
+            valid: verdict.valid && answer.pass,
+            message: format!(
+                "{}; {function}: {}{}",
+                verdict.message,
+                if answer.pass { "" } else { "FAILED: " },
+                answer.message
+            ),
+        }),
+        Err(unanswered) if unanswered.transient => Validation::Retry(unanswered.reason),
+        Err(unanswered) => Validation::Unknown(unanswered.reason),
+    }
 }
 
 /// The longest `ValidationStatusMessage` sent: the verdict's first characters.

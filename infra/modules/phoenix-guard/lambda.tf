@@ -27,6 +27,7 @@ locals {
     PHOENIX_STATE_BUCKETS           = join(",", var.state_bucket_names)
     PHOENIX_ENCRYPTION_KEY_SECRETS  = join(",", var.encryption_key_secrets)
     PHOENIX_REPORT_BUCKET           = aws_s3_bucket.reports.id
+    PHOENIX_RESTORE_VALIDATORS      = join(",", [for t, f in var.restore_validators : "${t}=${f}"])
   })
 }
 

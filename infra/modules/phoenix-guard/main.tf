@@ -44,6 +44,8 @@ module "catalog" {
   state_bucket_names        = var.state_bucket_names
   state_bucket_kms_key_arns = var.state_bucket_kms_key_arns
   enable_xray               = var.enable_xray
+  # Only what restore-validator may invoke: the functions named, not their aliases' others.
+  restore_validator_function_arns = distinct(values(var.restore_validators))
   restore_testing = !var.restore_testing.enabled ? null : {
     name                       = "${local.base_name}-restore-tests"
     schedule                   = var.restore_testing.schedule

@@ -338,3 +338,14 @@ variable "restore_testing" {
     error_message = "restore_testing.start_window_hours must be from 1 to 168."
   }
 }
+
+variable "restore_validators" {
+  description = "The team's own restore validators by AWS Backup resource type: a Lambda function ARN that checks the restored data itself (a row count, a checksum file) and answers pass or fail; restore-validator invokes it for each restore test of that type and may invoke nothing else."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for t, f in var.restore_validators : contains(["Aurora", "DocumentDB", "DynamoDB", "EBS", "EC2", "EFS", "FSx", "Neptune", "RDS", "S3"], t) && can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?$", f))])
+    error_message = "restore_validators maps resource types restore testing supports to Lambda function ARNs."
+  }
+}

@@ -3,7 +3,6 @@
 //! asserted through what a user sees: the validation result AWS Backup shows, the page (or
 //! its absence), its dedup key, and the metrics read back from CloudWatch.
 
-use phoenix_account::Clients;
 use phoenix_account::audit::checklist::Status;
 use phoenix_shared::{HandlerError, Timestamp};
 use phoenix_tests::World;
@@ -13,6 +12,7 @@ use phoenix_tests::account::{
 };
 use restore_validator::{Outcome, handle};
 use serde_json::{Value, json};
+use std::collections::BTreeSet;
 
 const GIB: i64 = 1 << 30;
 
@@ -25,7 +25,7 @@ async fn send(world: &World, event: &Value) -> Result<Outcome, HandlerError> {
     let n = INVOCATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     handle(
         &world.guard(),
-        &Clients::current(&world.sdk),
+        &restore_validator::Clients::current(&world.sdk),
         event,
         &format!("validate-{n}"),
         Timestamp::now(),
@@ -499,5 +499,107 @@ async fn events_that_are_not_restore_tests_are_ignored_and_unusable_ones_rejecte
             .metric_sum("EventsRejected", &[("Function", "restore-validator")])
             .await,
         Some(3.0)
+    );
+}
+
+/// The team's own check (a Lambda of theirs that looks at the data) joins the verdict: the
+/// file system is the right size, but their check finds the uploads' marker file missing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_teams_own_validator_joins_the_verdict() {
+    let (mut world, fs, plan) = efs_account("drill-own", "310000000009").await;
+    world.config.restore_validators = vec![("EFS".to_owned(), "zulip-restore-check".to_owned())];
+    let answer = |payload: Value, error: Option<&str>| {
+        phoenix_tests::Emulator::shared().control(
+            "POST",
+            "/_phoenix/lambda/answers",
+            &json!({"Account": world.account, "FunctionName": "zulip-restore-check",
+                    "Payload": payload, "FunctionError": error}),
+        );
+    };
+    answer(
+        json!({"status": "fail", "message": "uploads/.phoenix-marker is missing"}),
+        None,
+    );
+    let (job, event) = one_test(&world, &plan, "COMPLETED", 5.0, json!({})).await;
+    let outcome = send(&world, &event).await.expect("judged");
+    assert_eq!(outcome.validation.as_deref(), Some("FAILED"));
+    assert_eq!(
+        outcome.message,
+        "the restored file system holds 2.0 GiB (recovery point 2.0 GiB); zulip-restore-check: FAILED: uploads/.phoenix-marker is missing"
+    );
+    let alert = world.only_alert().await;
+    assert_eq!(
+        alert.dedup_key(),
+        key(&world, "restore-validation-failed", &fs)
+    );
+    // What their function was asked.
+    let asked = phoenix_tests::Emulator::shared().control(
+        "GET",
+        &format!(
+            "/_phoenix/lambda/invocations?account={}&function=zulip-restore-check",
+            world.account
+        ),
+        &json!({}),
+    );
+    let request = &asked["Payloads"][0];
+    assert_eq!(request["restoreJobId"], job.as_str());
+    assert_eq!(request["resourceType"], "EFS");
+    assert_eq!(request["sourceResourceArn"], fs.as_str());
+    assert_eq!(
+        request["createdResourceArn"],
+        event["detail"]["createdResourceArn"]
+    );
+
+    // Their function crashes: nothing is proven, and nothing is called validated.
+    answer(json!({"errorMessage": "Task timed out"}), Some("Unhandled"));
+    let (job, event) = one_test(&world, &plan, "COMPLETED", 5.0, json!({})).await;
+    let outcome = send(&world, &event).await.expect("delivered");
+    assert_eq!(outcome.validation, None);
+    assert!(
+        outcome
+            .message
+            .contains("the validator zulip-restore-check failed (Unhandled)"),
+        "{}",
+        outcome.message
+    );
+    assert_eq!(validation_of(&world, &job).await.0, None);
+    assert_eq!(
+        world.only_alert().await.check(),
+        "restore-validation-unknown"
+    );
+
+    // Fixed: both checks pass; the pages resolve.
+    answer(
+        json!({"status": "pass", "message": "marker present, 412 files"}),
+        None,
+    );
+    let (job, event) = one_test(&world, &plan, "COMPLETED", 5.0, json!({})).await;
+    assert_eq!(
+        send(&world, &event)
+            .await
+            .expect("validated")
+            .validation
+            .as_deref(),
+        Some("SUCCESSFUL")
+    );
+    assert_eq!(
+        validation_of(&world, &job).await.1.as_deref(),
+        Some(
+            "the restored file system holds 2.0 GiB (recovery point 2.0 GiB); zulip-restore-check: marker present, 412 files"
+        )
+    );
+    let resolved: BTreeSet<String> = world
+        .alerts()
+        .await
+        .iter()
+        .filter(|a| a.event_action() == "resolve")
+        .map(|a| a.check().to_owned())
+        .collect();
+    assert_eq!(
+        resolved,
+        BTreeSet::from([
+            "restore-validation-failed".to_owned(),
+            "restore-validation-unknown".to_owned()
+        ])
     );
 }

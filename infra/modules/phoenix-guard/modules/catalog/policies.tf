@@ -210,6 +210,14 @@ locals {
         Action   = ["elasticfilesystem:DescribeFileSystems", "rds:DescribeDBClusters", "rds:DescribeDBInstances", "dynamodb:DescribeTable", "s3:ListBucket"]
         Resource = [local.arn.file_systems, local.arn.db_instances, local.arn.db_clusters, local.arn.tables, local.arn.buckets]
       },
+      ], length(var.restore_validator_function_arns) == 0 ? [] : [
+      {
+        # The team's own checks of the restored data, and nothing else.
+        Sid      = "AskTheTeamsValidators"
+        Effect   = "Allow"
+        Action   = ["lambda:InvokeFunction"]
+        Resource = var.restore_validator_function_arns
+      },
     ])
 
     "readiness-audit" = concat(local.pipeline, local.list_open_findings, local.backup_reads, [

@@ -65,3 +65,9 @@ variable "restore_testing" {
   })
   default = null
 }
+
+variable "restore_validator_function_arns" {
+  description = "The team's own restore validators (Lambda function ARNs) that restore-validator may invoke."
+  type        = list(string)
+  default     = []
+}
