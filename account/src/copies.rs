@@ -11,6 +11,7 @@
 use crate::schedule::format_duration;
 use phoenix_shared::Timestamp;
 use phoenix_shared::config::CopyRequirement;
+use std::collections::BTreeSet;
 
 /// One copy job of a resource, as `ListCopyJobs` shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,27 +81,49 @@ fn dimensions(requirement: CopyRequirement) -> &'static [&'static str] {
     }
 }
 
-fn leaves(dimension: &str, destination: &str, account: &str, region: &str) -> bool {
+/// Whether a copy to `destination` leaves the blast radius `dimension` names. A logically
+/// air-gapped vault (`air_gapped`) leaves the account even in it: AWS holds its recovery
+/// points, locked, and another account can restore them through a share.
+fn leaves(
+    dimension: &str,
+    destination: &str,
+    account: &str,
+    region: &str,
+    air_gapped: &BTreeSet<String>,
+) -> bool {
     vault_place(destination).is_some_and(|(r, a)| match dimension {
         "region" => r != region,
-        _ => a != account,
+        _ => a != account || air_gapped.contains(destination),
     })
+}
+
+/// Where a region's copies may go, as read: its account and region, and the vaults among
+/// the copy destinations that are logically air-gapped.
+#[derive(Debug, Clone, Copy)]
+pub struct Place<'a> {
+    pub account: &'a str,
+    pub region: &'a str,
+    pub air_gapped: &'a BTreeSet<String>,
 }
 
 /// Judges one resource's copies: `copy_to` are the destination vaults of the rules that
 /// cover it, `jobs` the region's copy jobs of the last 30 days (`Err` when they could not
 /// be listed), `rpo_seconds` how old the newest copy may be.
-#[allow(clippy::too_many_arguments)]
 pub fn judge(
     requirement: CopyRequirement,
-    account: &str,
-    region: &str,
+    place: Place<'_>,
     resource: &str,
     copy_to: &[String],
     jobs: &Result<Vec<CopyJob>, String>,
     rpo_seconds: i64,
     at: Timestamp,
 ) -> CopyVerdict {
+    let Place {
+        account,
+        region,
+        air_gapped,
+    } = place;
+    let leaves = |d: &str, v: &str| leaves(d, v, account, region, air_gapped);
     let wanted = dimensions(requirement);
     if wanted.is_empty() {
         return CopyVerdict::NotRequired;
@@ -108,7 +131,7 @@ pub fn judge(
     let lacking: Vec<&str> = wanted
         .iter()
         .copied()
-        .filter(|d| !copy_to.iter().any(|v| leaves(d, v, account, region)))
+        .filter(|d| !copy_to.iter().any(|v| leaves(d, v)))
         .collect();
     if !lacking.is_empty() {
         let elsewhere = if copy_to.is_empty() {
@@ -136,9 +159,7 @@ pub fn judge(
     for dimension in wanted {
         let best = mine
             .iter()
-            .filter(|j| {
-                j.state == "COMPLETED" && leaves(dimension, &j.destination_vault, account, region)
-            })
+            .filter(|j| j.state == "COMPLETED" && leaves(dimension, &j.destination_vault))
             .filter_map(|j| j.completed.map(|c| (c, j.destination_vault.as_str())))
             .max_by_key(|(c, _)| *c);
         match best {
@@ -149,7 +170,7 @@ pub fn judge(
                 let last = best.map(|(c, _)| c);
                 let newest_job = mine
                     .iter()
-                    .filter(|j| leaves(dimension, &j.destination_vault, account, region))
+                    .filter(|j| leaves(dimension, &j.destination_vault))
                     .max_by_key(|j| j.created);
                 let why = match (last, newest_job) {
                     (_, Some(job)) if job.state != "COMPLETED" => format!(
@@ -219,18 +240,45 @@ mod tests {
         }
     }
 
+    fn place(air_gapped: &BTreeSet<String>) -> Place<'_> {
+        Place {
+            account: "123456789012",
+            region: "eu-west-1",
+            air_gapped,
+        }
+    }
+
+    #[test]
+    fn a_logically_air_gapped_vault_in_the_account_counts_as_outside_it() {
+        let bunker = "arn:aws:backup:eu-west-1:123456789012:backup-vault:bunker".to_owned();
+        let gapped = BTreeSet::from([bunker.clone()]);
+        let jobs = Ok(vec![job(&bunker, "COMPLETED", 2)]);
+        let judged = |req, gapped: &BTreeSet<String>| {
+            let copy_to = std::slice::from_ref(&bunker);
+            judge(req, place(gapped), EFS, copy_to, &jobs, 25 * HOUR, AT)
+        };
+        let none = BTreeSet::new();
+        assert!(matches!(
+            judged(CopyRequirement::Account, &gapped),
+            CopyVerdict::Fresh { .. }
+        ));
+        assert!(matches!(
+            judged(CopyRequirement::Account, &none),
+            CopyVerdict::Missing { .. }
+        ));
+        assert!(
+            matches!(
+                judged(CopyRequirement::Region, &gapped),
+                CopyVerdict::Missing { .. }
+            ),
+            "still in the region"
+        );
+    }
+
     fn verdict(req: CopyRequirement, copy_to: &[&str], jobs: Vec<CopyJob>) -> CopyVerdict {
         let copy_to: Vec<String> = copy_to.iter().map(|s| (*s).to_owned()).collect();
-        judge(
-            req,
-            "123456789012",
-            "eu-west-1",
-            EFS,
-            &copy_to,
-            &Ok(jobs),
-            25 * HOUR,
-            AT,
-        )
+        let none = BTreeSet::new();
+        judge(req, place(&none), EFS, &copy_to, &Ok(jobs), 25 * HOUR, AT)
     }
 
     #[test]
@@ -293,10 +341,10 @@ mod tests {
             verdict(Region, &[DR, LOCAL], vec![job(LOCAL, "COMPLETED", 1)]),
             CopyVerdict::Stale { .. }
         ));
+        let none = BTreeSet::new();
         let unknown = judge(
             CopyRequirement::Region,
-            "123456789012",
-            "eu-west-1",
+            place(&none),
             EFS,
             &[DR.to_owned()],
             &Err("AccessDenied".to_owned()),

@@ -4,7 +4,7 @@ Served: CreateBackupSelection, ListBackupSelections, GetBackupSelection,
 DeleteBackupSelection, StartBackupJob, DescribeBackupJob, ListBackupJobs (with its
 filters), ListRecoveryPointsByResource, ListRecoveryPointsByBackupVault, DescribeRecoveryPoint, DeleteRecoveryPoint,
 ListProtectedResources, DescribeProtectedResource, DescribeRegionSettings,
-UpdateRegionSettings, Put/Get/DeleteBackupVaultAccessPolicy, UpdateBackupPlan, StartRestoreJob,
+UpdateRegionSettings, Put/Get/DeleteBackupVaultAccessPolicy, CreateLogicallyAirGappedBackupVault, UpdateBackupPlan, StartRestoreJob,
 DescribeRestoreJob, ListRestoreJobs (with its filters), StartCopyJob, DescribeCopyJob,
 ListCopyJobs (with its filters), PutRestoreValidationResult,
 Create/Get/List/Update/DeleteRestoreTestingPlan and the same for RestoreTestingSelection,
@@ -288,6 +288,7 @@ class BackupService:
             ("PUT", re.compile(r"/backup-vaults/(?P<vault>[^/]+)/access-policy/?$"), self.put_vault_policy),
             ("GET", re.compile(r"/backup-vaults/(?P<vault>[^/]+)/access-policy/?$"), self.get_vault_policy),
             ("DELETE", re.compile(r"/backup-vaults/(?P<vault>[^/]+)/access-policy/?$"), self.delete_vault_policy),
+            ("PUT", re.compile(r"/logically-air-gapped-backup-vaults/(?P<vault>[^/]+)/?$"), self.create_air_gapped_vault),
             ("PUT", re.compile(r"/copy-jobs/?$"), self.start_copy_job),
             ("GET", re.compile(r"/copy-jobs/?$"), self.list_copy_jobs),
             ("GET", re.compile(r"/copy-jobs/(?P<job>[^/]+)$"), self.describe_copy_job),
@@ -330,6 +331,7 @@ class BackupService:
         "put_vault_policy": "PutBackupVaultAccessPolicy",
         "get_vault_policy": "GetBackupVaultAccessPolicy",
         "delete_vault_policy": "DeleteBackupVaultAccessPolicy",
+        "create_air_gapped_vault": "CreateLogicallyAirGappedBackupVault",
         "start_copy_job": "StartCopyJob",
         "list_copy_jobs": "ListCopyJobs",
         "describe_copy_job": "DescribeCopyJob",
@@ -782,6 +784,24 @@ class BackupService:
         if token:
             out["NextToken"] = token
         return out
+
+    def create_air_gapped_vault(self, r: Region, params: dict, query: dict, body: dict) -> dict:
+        """CreateLogicallyAirGappedBackupVault: a vault (moto's, so the vault operations see it)
+        whose DescribeBackupVault says ``VaultType`` LOGICALLY_AIR_GAPPED_BACKUP_VAULT, locked
+        in compliance mode with the retention bounds given."""
+        for name in ("MinRetentionDays", "MaxRetentionDays"):
+            if not isinstance(body.get(name), int):
+                raise missing(name)
+        name = params["vault"]
+        vault = r.moto().create_backup_vault(name, body.get("BackupVaultTags") or {}, None,
+                                             body.get("CreatorRequestId") or "")
+        vault.vault_type = "LOGICALLY_AIR_GAPPED_BACKUP_VAULT"
+        vault.vault_state = "AVAILABLE"
+        vault.locked = True
+        vault.min_retention_days = body["MinRetentionDays"]
+        vault.max_retention_days = body["MaxRetentionDays"]
+        return {"BackupVaultName": name, "BackupVaultArn": vault.backup_vault_arn,
+                "CreationDate": vault.creation_date, "VaultState": "AVAILABLE"}
 
     # --- copy jobs ----------------------------------------------------------------------
 

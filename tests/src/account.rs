@@ -861,3 +861,18 @@ pub async fn copy_job(
     Emulator::shared().control("POST", &format!("/_phoenix/backup/copy-jobs/{id}"), &seed);
     id
 }
+
+/// A logically air-gapped backup vault (CreateLogicallyAirGappedBackupVault); its ARN.
+pub async fn create_air_gapped_vault(sdk: &SdkConfig, name: &str) -> String {
+    aws_sdk_backup::Client::new(sdk)
+        .create_logically_air_gapped_backup_vault()
+        .backup_vault_name(name)
+        .min_retention_days(7)
+        .max_retention_days(35)
+        .send()
+        .await
+        .expect("create air-gapped vault")
+        .backup_vault_arn()
+        .expect("vault arn")
+        .to_owned()
+}

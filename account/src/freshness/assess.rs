@@ -89,6 +89,8 @@ pub struct Snapshot {
     pub require_copy: CopyRequirement,
     /// The region's copy jobs of the last 30 days (`None` unless copies are required).
     pub copy_jobs: Option<Result<Vec<crate::copies::CopyJob>, String>>,
+    /// The copy destinations in this account and region that are logically air-gapped.
+    pub air_gapped: std::collections::BTreeSet<String>,
 }
 
 /// How often a resource must be backed up, and where that comes from.

@@ -647,6 +647,46 @@ pub async fn collect(
         .await;
     snapshot.efs_automatic.extend(policies);
 
+    // Copy destinations in this account and region: a logically air-gapped one counts as
+    // outside the account (one DescribeBackupVault each, only when copies are required).
+    if require_copy != CopyRequirement::None {
+        let here = format!(":backup:{region}:{}:backup-vault:", snapshot.account);
+        let mut local: Vec<String> = snapshot
+            .plans
+            .values()
+            .flat_map(|p| p.rules.iter().flat_map(|r| r.copy_to.iter()))
+            .filter(|v| v.contains(&here))
+            .cloned()
+            .collect();
+        local.sort();
+        local.dedup();
+        let kinds: Vec<(String, bool)> = stream::iter(local)
+            .map(|arn| async move {
+                let name = arn.rsplit(':').next().unwrap_or_default().to_owned();
+                let gapped = clients
+                    .backup()
+                    .describe_backup_vault()
+                    .backup_vault_name(name)
+                    .send()
+                    .await
+                    .ok()
+                    .and_then(|v| {
+                        v.vault_type()
+                            .map(|t| t.as_str() == "LOGICALLY_AIR_GAPPED_BACKUP_VAULT")
+                    })
+                    .unwrap_or(false);
+                (arn, gapped)
+            })
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        snapshot.air_gapped = kinds
+            .into_iter()
+            .filter(|(_, g)| *g)
+            .map(|(a, _)| a)
+            .collect();
+    }
+
     let protections: Vec<Protection> = snapshot
         .items
         .iter()

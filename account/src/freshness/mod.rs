@@ -368,8 +368,11 @@ pub fn judge(snapshot: &Snapshot, protections: Vec<Protection>, at: Timestamp) -
         let copy = match &protection {
             Protection::Covered { rpo, copy_to, .. } => Some(copies::judge(
                 snapshot.require_copy,
-                &snapshot.account,
-                &snapshot.region,
+                copies::Place {
+                    account: &snapshot.account,
+                    region: &snapshot.region,
+                    air_gapped: &snapshot.air_gapped,
+                },
                 arn,
                 copy_to,
                 copy_jobs,

@@ -371,3 +371,60 @@ async fn a_store_with_no_copy_in_another_region_pages_until_a_copy_completes_the
         .expect("destination points");
     assert_eq!(there.recovery_points().len(), 1);
 }
+
+/// With copies outside the account required, a copy to a plain vault of the same account
+/// pages `copy-missing`; one to a logically air-gapped vault (AWS holds it, locked, and
+/// another account restores from it) does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_logically_air_gapped_vault_in_the_account_counts_as_outside_it() {
+    use phoenix_shared::config::CopyRequirement;
+    use phoenix_tests::account::{add_copy_rule, copy_job, create_air_gapped_vault, create_vault};
+    let mut r = region("air-gap", "sa-east-1").await;
+    r.world.config.require_copy = CopyRequirement::Account;
+    let (efs, _) = create_efs(&r.sdk, "air-gap-zulip", &[]).await;
+    let plan = create_plan(&r.sdk, "air-gap-daily", "cron(0 3 * * ? *)", 60).await;
+    select(&r.sdk, &plan, "air-gap-efs", &[&efs]).await;
+    backup_job(&r.sdk, "air-gap-daily", &efs, "COMPLETED", 2.0, None).await;
+    let plain = create_vault(&r.sdk, "air-gap-plain", None).await;
+    add_copy_rule(&r.sdk, &plan, &plain).await;
+    copy_job(
+        &r.sdk,
+        "air-gap-daily-vault",
+        &efs,
+        &plain,
+        "COMPLETED",
+        1.0,
+        None,
+    )
+    .await;
+    r.run().await;
+    let alerts = r.alerts().await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(alerts[0].dedup_key(), r.key("copy-missing", &efs));
+    assert!(
+        summary(&alerts[0]).contains("no copy in another account"),
+        "{}",
+        summary(&alerts[0])
+    );
+
+    let bunker = create_air_gapped_vault(&r.sdk, "air-gap-bunker").await;
+    add_copy_rule(&r.sdk, &plan, &bunker).await;
+    copy_job(
+        &r.sdk,
+        "air-gap-daily-vault",
+        &efs,
+        &bunker,
+        "COMPLETED",
+        0.5,
+        None,
+    )
+    .await;
+    r.run().await;
+    let actions: Vec<(String, String)> = r
+        .alerts()
+        .await
+        .iter()
+        .map(|a| (a.check().to_owned(), a.event_action().to_owned()))
+        .collect();
+    assert_eq!(actions, [("copy-missing".to_owned(), "resolve".to_owned())]);
+}

@@ -218,6 +218,11 @@ async fn prepare(function: Function) -> Scenario {
             )
             .await;
             phoenix_tests::account::select(&world.sdk, &plan, "faults-stale", &[&stale]).await;
+            // Its rule copies to a vault of the same account and region: whether that vault is
+            // air-gapped is read (it is not: copy-missing).
+            let local =
+                phoenix_tests::account::create_vault(&world.sdk, "faults-local-copies", None).await;
+            phoenix_tests::account::add_copy_rule(&world.sdk, &plan, &local).await;
             phoenix_tests::account::backup_job(
                 &world.sdk,
                 "faults-daily",

@@ -105,6 +105,13 @@ locals {
       Resource = [local.arn.backup_plans]
     },
     {
+      # Whether a copy destination in the account is logically air-gapped.
+      Sid      = "ReadCopyDestinations"
+      Effect   = "Allow"
+      Action   = ["backup:DescribeBackupVault"]
+      Resource = [local.arn.backup_vaults]
+    },
+    {
       Sid      = "ReadDataStores"
       Effect   = "Allow"
       Action   = ["elasticfilesystem:DescribeBackupPolicy", "elasticfilesystem:DescribeFileSystems", "rds:DescribeDBClusters", "rds:DescribeDBInstances", "dynamodb:DescribeTable", "dynamodb:ListTagsOfResource"]
