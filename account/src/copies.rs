@@ -60,14 +60,7 @@ impl CopyVerdict {
 
 /// The region and account of a backup vault ARN.
 fn vault_place(arn: &str) -> Option<(&str, &str)> {
-    let mut parts = arn.split(':');
-    let (_, _, service, region, account) = (
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-    );
+    let (_, service, region, account, _) = phoenix_shared::arn::split(arn)?;
     (service == "backup" && !region.is_empty() && !account.is_empty()).then_some((region, account))
 }
 

@@ -40,6 +40,52 @@ pub fn split(arn: &str) -> Option<(&str, &str, &str, &str, &str)> {
     ))
 }
 
+/// AWS Backup's resource type names, so that every metric and finding spells a type alike.
+pub const BACKUP_TYPES: &[&str] = &[
+    "Aurora",
+    "CloudFormation",
+    "DocumentDB",
+    "DynamoDB",
+    "EBS",
+    "EC2",
+    "EFS",
+    "FSx",
+    "Neptune",
+    "RDS",
+    "Redshift",
+    "S3",
+    "SAP HANA on Amazon EC2",
+    "Storage Gateway",
+    "Timestream",
+    "VirtualMachine",
+];
+
+/// A resource type as AWS Backup spells it (`efs` → `EFS`); one it does not know, as given.
+pub fn backup_type_spelled(given: &str) -> String {
+    BACKUP_TYPES
+        .iter()
+        .find(|t| t.eq_ignore_ascii_case(given))
+        .map_or_else(|| given.to_owned(), |t| (*t).to_owned())
+}
+
+/// AWS Backup's resource type of a resource named by its ARN, where the ARN tells.
+pub fn backup_type(arn: &str) -> Option<&'static str> {
+    let (_, service, _, _, resource) = split(arn)?;
+    Some(match service {
+        "elasticfilesystem" => "EFS",
+        "rds" if resource.starts_with("cluster:") => "Aurora",
+        "rds" => "RDS",
+        "dynamodb" => "DynamoDB",
+        "ec2" if resource.starts_with("volume/") => "EBS",
+        "ec2" => "EC2",
+        "s3" => "S3",
+        "fsx" => "FSx",
+        "redshift" => "Redshift",
+        "storagegateway" => "Storage Gateway",
+        _ => return None,
+    })
+}
+
 /// A bucket named by name or by any S3 ARN (with or without a region or account, or an
 /// object path): `arn:<partition>:s3:::<name>`. Bucket names are lower case by rule.
 pub fn bucket(name_or_arn: &str, region: &str) -> String {

@@ -1228,28 +1228,38 @@ class BackupService:
             return db.db_instance_arn
         return None
 
+    def advanced(self, kind: str, label: str, job_id: str, body: dict, field: str, states: set,
+                 final: set, fields: tuple) -> tuple[Region, dict]:
+        """A copy or restore job (``kind`` is the region's table of them) moved to the seed's
+        ``field`` (State or Status), with its dates and ``fields`` as given; a job ending in a
+        ``final`` state without a completion date completes now. Returns its region and job."""
+        located = self.job_index.get(job_id)
+        r = self.region(*located) if located else None
+        job = getattr(r, kind).get(job_id) if r else None
+        if job is None:
+            raise not_found(f"{label} {job_id} not found")
+        value = body.get(field, job[field])
+        if value not in states:
+            raise invalid(f"{field}: {value!r} is not a {label.lower()} {field.lower()}")
+        job[field] = value
+        for name in ("CreationDate", "CompletionDate"):
+            if name in body:
+                job[name] = None if body[name] is None else parse_time(body[name], name)
+        for name in fields:
+            if name in body:
+                job[name] = body[name]
+        if value in final and job["CompletionDate"] is None:
+            job["CompletionDate"] = now()
+        return r, job
+
     def seed_copy_job(self, job_id: str, body: dict) -> dict:
         """``POST /_phoenix/backup/copy-jobs/<id>``: set a copy job's state, dates and
         message. A COMPLETED copy leaves a recovery point of the resource in the destination
         vault, in the destination's own account and region."""
         with self.lock:
-            located = self.job_index.get(job_id)
-            r = self.region(*located) if located else None
-            job = r.copies.get(job_id) if r else None
-            if job is None:
-                raise not_found(f"Copy job {job_id} not found")
-            state = body.get("State", job["State"])
-            if state not in COPY_STATES:
-                raise invalid(f"State: {state!r} is not a copy job state")
-            job["State"] = state
-            for name in ("CreationDate", "CompletionDate"):
-                if name in body:
-                    job[name] = None if body[name] is None else parse_time(body[name], name)
-            if "StatusMessage" in body:
-                job["StatusMessage"] = body["StatusMessage"]
-            if state in ("COMPLETED", "FAILED", "PARTIAL") and job["CompletionDate"] is None:
-                job["CompletionDate"] = now()
-            if state == "COMPLETED" and job["DestinationRecoveryPointArn"] is None:
+            _, job = self.advanced("copies", "Copy job", job_id, body, "State", COPY_STATES,
+                                   {"COMPLETED", "FAILED", "PARTIAL"}, ("StatusMessage",))
+            if job["State"] == "COMPLETED" and job["DestinationRecoveryPointArn"] is None:
                 _, _, _, region, account, rest = job["DestinationBackupVaultArn"].split(":", 5)
                 vault = rest.split(":", 1)[1]
                 destination = self.region(account, region)
@@ -1273,24 +1283,10 @@ class BackupService:
         """``POST /_phoenix/backup/restore-jobs/<id>``: set a restore job's status, dates,
         message and created resource."""
         with self.lock:
-            located = self.job_index.get(job_id)
-            r = self.region(*located) if located else None
-            job = r.restores.get(job_id) if r else None
-            if job is None:
-                raise not_found(f"Restore job {job_id} not found")
-            status = body.get("Status", job["Status"])
-            if status not in RESTORE_STATES:
-                raise invalid(f"Status: {status!r} is not a restore job status")
-            job["Status"] = status
-            for name in ("CreationDate", "CompletionDate"):
-                if name in body:
-                    job[name] = None if body[name] is None else parse_time(body[name], name)
-            for name in ("StatusMessage", "CreatedResourceArn"):
-                if name in body:
-                    job[name] = body[name]
-            if status in ("COMPLETED", "ABORTED", "FAILED") and job["CompletionDate"] is None:
-                job["CompletionDate"] = now()
-            if status == "COMPLETED":
+            r, job = self.advanced("restores", "Restore job", job_id, body, "Status", RESTORE_STATES,
+                                   {"COMPLETED", "ABORTED", "FAILED"},
+                                   ("StatusMessage", "CreatedResourceArn"))
+            if job["Status"] == "COMPLETED":
                 job["PercentDone"] = "100.0"
                 if job["CreatedResourceArn"] is None and job["CreatedBy"].get("RestoreTestingPlanArn"):
                     job["CreatedResourceArn"] = self.create_restored(r, job, body)

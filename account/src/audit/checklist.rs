@@ -395,7 +395,7 @@ fn copies(
                 ))
                 .resolving(&[crate::freshness::COPY_STALE]),
             CopyVerdict::Missing { reason } => base(crate::freshness::COPY_MISSING).fail(
-                if ["EFS", "RDS", "Aurora"].contains(&rtype) {
+                if crate::freshness::is_critical_type(rtype) {
                     Severity::Critical
                 } else {
                     Severity::Error
@@ -1463,24 +1463,7 @@ mod tests {
         assert_eq!(status("lost", SECRET_DELETED), Some(Status::Fail));
 
         // Drills: one per required type present; 20 minutes misses a 15-minute target.
-        let efs = crate::freshness::assess::Item {
-            resource: crate::coverage::Resource {
-                arn: "arn:aws:elasticfilesystem:eu-west-1:123456789012:file-system/fs-1".to_owned(),
-                resource_type: "EFS".to_owned(),
-                tags: Default::default(),
-            },
-            id: "fs-1".to_owned(),
-            created: None,
-        };
-        let verdicts = vec![(
-            efs,
-            Verdict::AwaitingFirst {
-                rpo: crate::freshness::assess::Rpo {
-                    seconds: 86_400,
-                    source: "plan".to_owned(),
-                },
-            },
-        )];
+        let verdicts = efs_in_a_plan();
         let drill = |minutes: i64| Restore {
             id: "r-1".to_owned(),
             resource_type: "EFS".to_owned(),
@@ -1521,9 +1504,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_restore_testing_plan_that_tests_no_required_type_in_use_fails() {
-        use crate::audit::read::TestingPlan;
+    /// One EFS file system in a plan, awaiting its first backup: a required type in use.
+    fn efs_in_a_plan() -> Vec<(crate::freshness::assess::Item, Verdict)> {
         let efs = crate::freshness::assess::Item {
             resource: crate::coverage::Resource {
                 arn: "arn:aws:elasticfilesystem:eu-west-1:123456789012:file-system/fs-1".to_owned(),
@@ -1533,15 +1515,17 @@ mod tests {
             id: "fs-1".to_owned(),
             created: None,
         };
-        let verdicts = vec![(
-            efs,
-            Verdict::AwaitingFirst {
-                rpo: crate::freshness::assess::Rpo {
-                    seconds: 86_400,
-                    source: "plan".to_owned(),
-                },
-            },
-        )];
+        let rpo = crate::freshness::assess::Rpo {
+            seconds: 86_400,
+            source: "plan".to_owned(),
+        };
+        vec![(efs, Verdict::AwaitingFirst { rpo })]
+    }
+
+    #[test]
+    fn a_restore_testing_plan_that_tests_no_required_type_in_use_fails() {
+        use crate::audit::read::TestingPlan;
+        let verdicts = efs_in_a_plan();
         let plan = |name: &str, types: Result<Vec<String>, String>| TestingPlan {
             arn: format!("arn:aws:backup:eu-west-1:123456789012:restore-testing-plan:{name}"),
             name: name.to_owned(),

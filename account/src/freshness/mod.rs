@@ -97,7 +97,9 @@ impl RunSummary {
     }
 }
 
-fn is_critical_type(resource_type: &str) -> bool {
+/// Whether losing a resource of this type is critical (its unprotected, missed or uncopied
+/// backups page at that severity).
+pub fn is_critical_type(resource_type: &str) -> bool {
     ["EFS", "RDS", "Aurora"]
         .iter()
         .any(|t| t.eq_ignore_ascii_case(resource_type))

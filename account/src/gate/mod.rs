@@ -765,17 +765,13 @@ fn outage(resource: &str, facts: &Facts) -> String {
     else {
         return String::new();
     };
-    let mut parts = point.arn.split(':');
-    let (region, account) = (
-        parts.nth(3).unwrap_or_default(),
-        parts.next().unwrap_or_default(),
-    );
+    let (_, _, region, account, _) = phoenix_shared::arn::split(&point.arn).unwrap_or_default();
     match copies {
         Err(why) => format!("; its copies could not be read ({why})"),
         Ok(copies)
             if copies.iter().any(|(vault, done)| {
                 facts.now.seconds_since(*done) <= facts.max_age_seconds
-                    && vault.split(':').nth(3).is_some_and(|r| r != region)
+                    && phoenix_shared::arn::split(vault).is_some_and(|(_, _, r, _, _)| r != region)
             }) =>
         {
             String::new()

@@ -18,7 +18,7 @@
 
 use phoenix_shared::alert::short_resource;
 use phoenix_shared::checks;
-use phoenix_shared::event::{Envelope, Rejection, arn_part, as_bool, field, text, timestamp};
+use phoenix_shared::event::{Envelope, Rejection, as_bool, field, text, timestamp};
 use phoenix_shared::metrics::Unit;
 use phoenix_shared::runtime;
 use phoenix_shared::{
@@ -72,26 +72,6 @@ pub fn describe() -> Value {
         }},
     })
 }
-
-/// AWS Backup's resource type names, used to spell types the same way in every metric.
-const KNOWN_TYPES: &[&str] = &[
-    "Aurora",
-    "CloudFormation",
-    "DocumentDB",
-    "DynamoDB",
-    "EBS",
-    "EC2",
-    "EFS",
-    "FSx",
-    "Neptune",
-    "RDS",
-    "Redshift",
-    "S3",
-    "SAP HANA on Amazon EC2",
-    "Storage Gateway",
-    "Timestream",
-    "VirtualMachine",
-];
 
 /// The Lambda response: what the invocation did, for logs and `cargo lambda invoke`.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -292,33 +272,12 @@ fn state_of(detail: &Value, keys: &[&str], what: &str) -> Result<String, Rejecti
 /// The resource type as AWS Backup spells it: the event's, else inferred from the ARN.
 fn resource_type(detail: &Value, resource: Option<&str>) -> String {
     if let Some(given) = text(detail, &["resourceType"]) {
-        return KNOWN_TYPES
-            .iter()
-            .find(|t| t.eq_ignore_ascii_case(&given))
-            .map_or(given, |t| (*t).to_owned());
+        return phoenix_shared::arn::backup_type_spelled(&given);
     }
     resource
-        .and_then(type_from_arn)
+        .and_then(phoenix_shared::arn::backup_type)
         .unwrap_or("Unknown")
         .to_owned()
-}
-
-fn type_from_arn(arn: &str) -> Option<&'static str> {
-    let service = arn_part(arn, 2)?;
-    let resource = arn_part(arn, 5).unwrap_or_default();
-    Some(match service.as_str() {
-        "elasticfilesystem" => "EFS",
-        "rds" if resource.starts_with("cluster:") => "Aurora",
-        "rds" => "RDS",
-        "dynamodb" => "DynamoDB",
-        "ec2" if resource.starts_with("volume/") => "EBS",
-        "ec2" => "EC2",
-        "s3" => "S3",
-        "fsx" => "FSx",
-        "redshift" => "Redshift",
-        "storagegateway" => "Storage Gateway",
-        _ => return None,
-    })
 }
 
 /// Copies the named fields that are present into a details map.

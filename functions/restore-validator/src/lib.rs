@@ -218,14 +218,6 @@ pub async fn invoke(
     .await
 }
 
-/// The type's name as AWS Backup spells it (`efs` → `EFS`), else as given.
-fn spelled(resource_type: &str) -> String {
-    read::VALIDATED_TYPES
-        .iter()
-        .find(|t| t.eq_ignore_ascii_case(resource_type))
-        .map_or_else(|| resource_type.to_owned(), |t| (*t).to_owned())
-}
-
 /// Handles one event end to end: read, judge, report, deliver, count.
 pub async fn handle(
     guard: &Guard,
@@ -277,10 +269,14 @@ async fn run(
             return Err(HandlerError::Unavailable(failure.to_string()));
         }
     };
-    let rtype = spelled(
+    let rtype = phoenix_shared::arn::backup_type_spelled(
         job.resource_type
             .as_deref()
-            .or_else(|| job.source.as_deref().and_then(type_of_arn))
+            .or_else(|| {
+                job.source
+                    .as_deref()
+                    .and_then(phoenix_shared::arn::backup_type)
+            })
             .unwrap_or("unknown"),
     );
     let status = job.status.clone().unwrap_or_default();
@@ -483,19 +479,6 @@ async fn run(
         "restore test judged"
     );
     Ok(outcome)
-}
-
-/// AWS Backup's resource type of an ARN, for a job that names none.
-fn type_of_arn(arn: &str) -> Option<&'static str> {
-    let service = arn.split(':').nth(2)?;
-    match service {
-        "elasticfilesystem" => Some("EFS"),
-        "dynamodb" => Some("DynamoDB"),
-        "s3" => Some("S3"),
-        "rds" if arn.contains(":cluster:") => Some("Aurora"),
-        "rds" => Some("RDS"),
-        _ => None,
-    }
 }
 
 /// What validation found.

@@ -79,10 +79,8 @@ pub async fn point_size(
     vault_arn: Option<&str>,
     point_arn: Option<&str>,
 ) -> Result<Option<i64>, Failure> {
-    let (Some(vault), Some(point)) = (
-        vault_arn.and_then(|a| a.rsplit_once(":backup-vault:").map(|(_, name)| name)),
-        point_arn,
-    ) else {
+    let (Some(vault), Some(point)) = (vault_arn.map(phoenix_shared::arn::vault_name), point_arn)
+    else {
         return Ok(None);
     };
     match backup
