@@ -32,6 +32,7 @@ pub struct Clients {
     efs: OnceLock<aws_sdk_efs::Client>,
     events: OnceLock<aws_sdk_eventbridge::Client>,
     kms: OnceLock<aws_sdk_kms::Client>,
+    organizations: OnceLock<aws_sdk_organizations::Client>,
     rds: OnceLock<aws_sdk_rds::Client>,
     s3: OnceLock<aws_sdk_s3::Client>,
     secrets: OnceLock<aws_sdk_secretsmanager::Client>,
@@ -63,6 +64,7 @@ impl Clients {
             efs: OnceLock::new(),
             events: OnceLock::new(),
             kms: OnceLock::new(),
+            organizations: OnceLock::new(),
             rds: OnceLock::new(),
             s3: OnceLock::new(),
             secrets: OnceLock::new(),
@@ -84,6 +86,7 @@ impl Clients {
             self.efs.get().is_some(),
             self.events.get().is_some(),
             self.kms.get().is_some(),
+            self.organizations.get().is_some(),
             self.rds.get().is_some(),
             self.s3.get().is_some(),
             self.secrets.get().is_some(),
@@ -125,6 +128,12 @@ impl Clients {
 
     pub fn kms(&self) -> &aws_sdk_kms::Client {
         self.kms.get_or_init(|| aws_sdk_kms::Client::new(&self.sdk))
+    }
+
+    /// AWS Organizations answers in the management account or a delegated administrator.
+    pub fn organizations(&self) -> &aws_sdk_organizations::Client {
+        self.organizations
+            .get_or_init(|| aws_sdk_organizations::Client::new(&self.sdk))
     }
 
     pub fn rds(&self) -> &aws_sdk_rds::Client {

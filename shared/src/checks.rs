@@ -170,6 +170,11 @@ pub const COPY_MISSING: &str = "copy-missing";
 /// A rule copies them there, but no copy completed within the resource's RPO.
 pub const COPY_STALE: &str = "copy-stale";
 
+// The organization's members.
+/// A member account and region whose canary stopped reaching the central bus: its events
+/// no longer reach Phoenix Guard.
+pub const MEMBER_CANARY_MISSING: &str = "member-canary-missing";
+
 // Restore drills.
 pub const RESTORE_DRILL_MISSING: &str = "restore-drill-missing";
 pub const RESTORE_DRILL_SLOW: &str = "restore-drill-slow";
@@ -379,9 +384,14 @@ pub const CATALOG: &[Check] = &[
         subject: "data store or scope",
         guidance: Guidance {
             impact: "Phoenix Guard could not tell whether this data is recoverable; it is not counted as healthy.",
-            remedy: |_| {
-                "Check the function's IAM permissions and AWS Backup throttling; the next run retries."
-                    .to_owned()
+            remedy: |t| {
+                match t.arn.strip_prefix("account:") {
+                Some(account) => format!(
+                    "Deploy the phoenix-guard-member module in account {account} (its reader role must exist and trust this central account's sweep functions, aws:PrincipalOrgID), or leave the account out of PHOENIX_TARGET_ACCOUNTS; the next sweep retries."
+                ),
+                None => "Check the function's IAM permissions and AWS Backup throttling; the next run retries."
+                    .to_owned(),
+            }
             },
         },
     },
@@ -921,6 +931,19 @@ pub const CATALOG: &[Check] = &[
                 format!(
                     "Read the newest copy job (aws backup list-copy-jobs --region {} --by-resource-arn {}); a failed copy is most often the destination vault's access policy or its KMS key not allowing this account; fix it and start a copy (aws backup start-copy-job).",
                     t.region, t.arn
+                )
+            },
+        },
+    },
+    Check {
+        id: MEMBER_CANARY_MISSING,
+        subject: "member account and region",
+        guidance: Guidance {
+            impact: "Events of this account and region no longer reach Phoenix Guard: a failed backup, a weakened protection or a deletion there would page nobody.",
+            remedy: |t| {
+                format!(
+                    "Check the phoenix-guard-member deployment in account {} region {}: its forwarding rules and their role (aws events list-rules --region {} --name-prefix phoenix-guard), and the central bus's policy (aws events describe-event-bus); apply the member module again.",
+                    t.id, t.region, t.region
                 )
             },
         },

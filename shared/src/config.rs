@@ -202,6 +202,134 @@ pub struct Config {
     /// The team's own restore validators: (AWS Backup resource type, Lambda function).
     pub restore_validators: Vec<(String, String)>,
     pub heartbeat_max_age_seconds: i64,
+    /// The accounts and regions the sweeps cover, and how they are reached.
+    pub organization: Organization,
+}
+
+/// `PHOENIX_CANARY_MINUTES`' default: how often each member part's canary arrives.
+pub const DEFAULT_CANARY_MINUTES: u64 = 15;
+
+/// `PHOENIX_TARGET_ACCOUNTS`: which accounts the sweeps cover.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum TargetAccounts {
+    /// Unset: the account the function runs in, alone.
+    #[default]
+    Own,
+    /// `organization`: every active account of the organization.
+    Organization,
+    /// `ou:ou-ab12-cdef34gh,ou-…`: every active account under these units, at any depth.
+    Units(Vec<String>),
+    /// `tag:key=value`: every active account with this tag.
+    Tagged { key: String, value: String },
+    /// `111111111111,222222222222`: these accounts.
+    List(Vec<String>),
+}
+
+/// An organization's targets: where the sweeps go and how they get there.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Organization {
+    pub accounts: TargetAccounts,
+    /// `PHOENIX_TARGET_REGIONS`: empty means the function's own region.
+    pub regions: Vec<String>,
+    /// `PHOENIX_READER_ROLE`: the read-only role's name in every member account.
+    pub reader_role: Option<String>,
+    /// `PHOENIX_SWEEP_QUEUES`: `function=queue URL` per sweep the dispatcher feeds.
+    pub sweep_queues: Vec<(String, String)>,
+    /// `PHOENIX_CANARY_MINUTES`: the members' canary interval.
+    pub canary_seconds: i64,
+}
+
+impl Organization {
+    /// Whether the sweeps cover more than the own account (the dispatcher's targets).
+    pub fn spans_accounts(&self) -> bool {
+        self.accounts != TargetAccounts::Own
+    }
+
+    fn read(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let accounts = match get("PHOENIX_TARGET_ACCOUNTS") {
+            None => TargetAccounts::Own,
+            Some(raw) => parse_accounts(&raw).ok_or_else(|| ConfigError::Malformed {
+                name: "PHOENIX_TARGET_ACCOUNTS",
+                value: raw.clone(),
+                expected: "organization, ou:<unit ids>, tag:<key>=<value>, or a list of 12-digit account ids".to_owned(),
+            })?,
+        };
+        let regions: Vec<String> = patterns(get("PHOENIX_TARGET_REGIONS"));
+        if let Some(bad) = regions.iter().find(|r| !is_region_name(r)) {
+            return Err(ConfigError::Malformed {
+                name: "PHOENIX_TARGET_REGIONS",
+                value: bad.clone(),
+                expected: "region names, e.g. eu-west-1,us-east-1".to_owned(),
+            });
+        }
+        let mut sweep_queues = Vec::new();
+        for entry in patterns(get("PHOENIX_SWEEP_QUEUES")) {
+            match entry.split_once('=') {
+                Some((function, url))
+                    if !function.trim().is_empty() && url.trim().starts_with("http") =>
+                {
+                    sweep_queues.push((function.trim().to_owned(), url.trim().to_owned()));
+                }
+                _ => {
+                    return Err(ConfigError::Malformed {
+                        name: "PHOENIX_SWEEP_QUEUES",
+                        value: entry,
+                        expected: "function=queue URL pairs, e.g. backup-freshness=https://sqs.eu-west-1.amazonaws.com/123456789012/phoenix-guard-freshness".to_owned(),
+                    });
+                }
+            }
+        }
+        let canary_minutes = whole_number(
+            get,
+            "PHOENIX_CANARY_MINUTES",
+            DEFAULT_CANARY_MINUTES,
+            1..=24 * 60,
+            "minutes",
+        )?;
+        let canary_seconds = i64::try_from(canary_minutes * 60).unwrap_or(i64::MAX);
+        Ok(Self {
+            accounts,
+            regions,
+            reader_role: get("PHOENIX_READER_ROLE"),
+            sweep_queues,
+            canary_seconds,
+        })
+    }
+}
+
+fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn is_region_name(s: &str) -> bool {
+    s.split('-').count() >= 3
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+fn parse_accounts(raw: &str) -> Option<TargetAccounts> {
+    let raw = raw.trim();
+    if raw.eq_ignore_ascii_case("organization") {
+        return Some(TargetAccounts::Organization);
+    }
+    if let Some(units) = raw.strip_prefix("ou:") {
+        let units: Vec<String> = patterns(Some(units.to_owned()));
+        return (!units.is_empty()
+            && units
+                .iter()
+                .all(|u| u.starts_with("ou-") || u.starts_with("r-")))
+        .then_some(TargetAccounts::Units(units));
+    }
+    if let Some(tag) = raw.strip_prefix("tag:") {
+        let (key, value) = tag.rsplit_once('=')?;
+        return (!key.trim().is_empty()).then(|| TargetAccounts::Tagged {
+            key: key.trim().to_owned(),
+            value: value.trim().to_owned(),
+        });
+    }
+    let list: Vec<String> = patterns(Some(raw.to_owned()));
+    (!list.is_empty() && list.iter().all(|a| is_account_id(a)))
+        .then_some(TargetAccounts::List(list))
 }
 
 /// `PHOENIX_REQUIRE_COPY`: which blast radius a copy of every required resource's backups
@@ -467,6 +595,8 @@ impl Config {
             "hours",
         )?);
 
+        let organization = Organization::read(&get)?;
+
         let aws_region = get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION"));
 
         Ok(Self {
@@ -495,6 +625,7 @@ impl Config {
             require_copy,
             restore_validators,
             heartbeat_max_age_seconds,
+            organization,
         })
     }
 
@@ -607,6 +738,69 @@ mod tests {
     use std::collections::HashMap;
 
     const TOPIC: &str = "arn:aws:sns:eu-west-1:111122223333:phoenix-alerts";
+
+    #[test]
+    fn an_organization_is_named_by_its_accounts_regions_role_and_queues() {
+        let org = |pairs: &[(&str, &str)]| {
+            let mut all = vec![
+                ("PHOENIX_ALERT_TOPIC_ARN", TOPIC),
+                ("PHOENIX_FINDINGS_TABLE", "phoenix-findings"),
+            ];
+            all.extend_from_slice(pairs);
+            config(&all).map(|c| c.organization)
+        };
+        let own = org(&[]).ok();
+        assert_eq!(own.as_ref().map(Organization::spans_accounts), Some(false));
+        assert_eq!(own.map(|o| o.canary_seconds), Some(15 * 60));
+        let Ok(all) = org(&[
+            ("PHOENIX_TARGET_ACCOUNTS", " Organization "),
+            ("PHOENIX_TARGET_REGIONS", "eu-west-1, us-east-1"),
+            ("PHOENIX_READER_ROLE", "PhoenixGuardReader"),
+            (
+                "PHOENIX_SWEEP_QUEUES",
+                "backup-freshness=https://sqs.eu-west-1.amazonaws.com/1/q",
+            ),
+            ("PHOENIX_CANARY_MINUTES", "5"),
+        ]) else {
+            panic!("a whole organization")
+        };
+        assert_eq!(all.accounts, TargetAccounts::Organization);
+        assert_eq!(all.regions, ["eu-west-1", "us-east-1"]);
+        assert_eq!(all.reader_role.as_deref(), Some("PhoenixGuardReader"));
+        assert_eq!(all.sweep_queues.len(), 1);
+        assert_eq!(all.canary_seconds, 300);
+        assert_eq!(
+            org(&[("PHOENIX_TARGET_ACCOUNTS", "ou:ou-ab12-cdef34gh")]).map(|o| o.accounts),
+            Ok(TargetAccounts::Units(vec!["ou-ab12-cdef34gh".to_owned()]))
+        );
+        assert_eq!(
+            org(&[("PHOENIX_TARGET_ACCOUNTS", "tag:phoenix:tier=prod")]).map(|o| o.accounts),
+            Ok(TargetAccounts::Tagged {
+                key: "phoenix:tier".to_owned(),
+                value: "prod".to_owned()
+            })
+        );
+        assert_eq!(
+            org(&[("PHOENIX_TARGET_ACCOUNTS", "111111111111, 222222222222")]).map(|o| o.accounts),
+            Ok(TargetAccounts::List(vec![
+                "111111111111".to_owned(),
+                "222222222222".to_owned()
+            ]))
+        );
+        for (name, bad) in [
+            ("PHOENIX_TARGET_ACCOUNTS", "1111"),
+            ("PHOENIX_TARGET_ACCOUNTS", "ou:prod"),
+            ("PHOENIX_TARGET_REGIONS", "Ireland"),
+            ("PHOENIX_SWEEP_QUEUES", "backup-freshness"),
+            ("PHOENIX_CANARY_MINUTES", "0"),
+        ] {
+            let err = org(&[(name, bad)])
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(err.contains(name), "{name}={bad}: {err}");
+        }
+    }
 
     fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let map: HashMap<String, String> = pairs

@@ -23,6 +23,7 @@ pub mod ledger;
 pub mod metrics;
 pub mod pattern;
 pub mod runtime;
+pub mod sweep;
 pub mod tags;
 pub mod time;
 

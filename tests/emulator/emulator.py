@@ -275,6 +275,10 @@ class PhoenixEmulator:
                 if answer.get("FunctionError"):
                     headers.append(("X-Amz-Function-Error", answer["FunctionError"]))
                 return json_response(start_response, "200 OK", answer.get("Payload"), headers)
+        if service == "sts" and operation == "AssumeRole":
+            refusal = assume_role_refusal(environ, raw)
+            if refusal:
+                return error_response(start_response, environ, raw, 403, "AccessDenied", refusal)
         if service == "s3" and method == "GET" and "versioning" in parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True):
             return self.s3_versioning(environ, start_response)
         if service == "dynamodb":
@@ -309,8 +313,9 @@ class PhoenixEmulator:
             faults = list(self.faults.values())
         if not faults:
             return None
-        haystack = unquote(environ.get("PATH_INFO", "") + "?" + environ.get("QUERY_STRING", ""))
-        haystack += raw.decode("utf-8", "replace")
+        # A query-protocol body (STS, SQS, IAM) names the resource URL-encoded.
+        haystack = unquote(environ.get("PATH_INFO", "") + "?" + environ.get("QUERY_STRING", "")
+                           + raw.decode("utf-8", "replace"))
         for fault in faults:
             if fault["Service"] != service or fault["Operation"] != operation:
                 continue
@@ -552,6 +557,50 @@ def s3_operation(method: str, path: str, query: str) -> str:
             if verb == method and sub in subresources:
                 return name
     return S3_PLAIN_OPERATIONS.get((method, len(parts) > 1), f"{method} /{parts[0]}")
+
+
+# The harness's own way into each account: like the OrganizationAccountAccessRole AWS
+# Organizations creates in every account it creates, it exists without being made.
+HARNESS_ROLE = "phoenix-tests"
+
+
+def assume_role_refusal(environ: dict, raw: bytes) -> str | None:
+    """Why STS refuses this AssumeRole (moto grants any): the role must exist in its account
+    and its trust policy must allow the caller's account (as ``*``, the account id, its root
+    or any principal ARN in it) to ``sts:AssumeRole``. Conditions (``aws:PrincipalOrgID``)
+    are taken as met."""
+    from moto.iam.models import iam_backends
+
+    form = parse_qs(raw.decode("utf-8", "replace")) if raw else {}
+    form.update(parse_qs(environ.get("QUERY_STRING", "")))
+    role_arn = (form.get("RoleArn") or [""])[0]
+    parts = role_arn.split(":", 5)
+    if len(parts) != 6 or not parts[5].startswith("role/"):
+        return None
+    account, name = parts[4], parts[5].rsplit("/", 1)[-1]
+    if name == HARNESS_ROLE:
+        return None
+    caller, _ = account_and_region(environ)
+    denied = (f"User: arn:aws:sts::{caller}:assumed-role/caller is not authorized to perform: "
+              f"sts:AssumeRole on resource: {role_arn}")
+    role = next((r for r in iam_backends[account]["global"].roles.values() if r.name == name), None)
+    if role is None:
+        return denied
+    policy = role.assume_role_policy_document
+    document = json.loads(unquote(policy)) if isinstance(policy, str) else policy
+    statements = document.get("Statement", [])
+    for st in statements if isinstance(statements, list) else [statements]:
+        actions = st.get("Action", [])
+        actions = actions if isinstance(actions, list) else [actions]
+        if st.get("Effect") != "Allow" or not any(a in ("sts:AssumeRole", "sts:*", "*") for a in actions):
+            continue
+        principal = st.get("Principal", {})
+        named = principal.get("AWS", []) if isinstance(principal, dict) else [principal]
+        named = named if isinstance(named, list) else [named]
+        if any(p in ("*", caller, f"arn:aws:iam::{caller}:root") or p.startswith(f"arn:aws:iam::{caller}:")
+               or p.startswith(f"arn:aws:sts::{caller}:") for p in named):
+            return None
+    return denied
 
 
 def json_response(start_response: Callable, status: str, payload: dict, headers: list | None = None) -> list[bytes]:

@@ -9,6 +9,7 @@
 pub mod account;
 pub mod load;
 pub mod memory;
+pub mod organization;
 pub mod runtime_api;
 pub mod story;
 

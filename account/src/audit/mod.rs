@@ -7,6 +7,7 @@ pub mod checklist;
 pub mod predestroy;
 pub mod read;
 pub mod report;
+pub mod rollup;
 
 use crate::freshness::{self, Judgement};
 use phoenix_shared::{Config, Timestamp};
@@ -29,7 +30,23 @@ pub async fn audit(
     at: Timestamp,
     this_function: Option<&str>,
 ) -> Audit {
-    let mut facts = read::read(clients, config, account, at, this_function).await;
+    let scope = read::Scope {
+        account,
+        region: config.region().to_owned(),
+        member: false,
+        this_function,
+    };
+    audit_scope(clients, config, scope, at).await
+}
+
+/// The audit of one target of an organization (or the own account, `member: false`).
+pub async fn audit_scope(
+    clients: &Clients,
+    config: &Config,
+    scope: read::Scope<'_>,
+    at: Timestamp,
+) -> Audit {
+    let mut facts = read::read(clients, config, scope, at).await;
     let protections = std::mem::take(&mut facts.protections);
     let judgement = freshness::judge(&facts.backups, protections, at);
     facts.copies.clone_from(&judgement.copies);

@@ -206,20 +206,33 @@ pub const fn destroy_max_age_seconds(config: &Config) -> i64 {
     config.max_backup_interval_seconds + config.backup_grace_seconds
 }
 
-/// Reads everything the checklist needs. `this_function` is the scheduled function running
-/// the audit, whose own heartbeat is this run.
-pub async fn read(
-    clients: &Clients,
-    config: &Config,
-    account: Option<String>,
-    at: Timestamp,
-    this_function: Option<&str>,
-) -> Facts {
+/// What one audit covers.
+#[derive(Debug, Clone)]
+pub struct Scope<'a> {
+    /// The account, when the caller knows it (else it comes from the ARNs read).
+    pub account: Option<String>,
+    pub region: String,
+    /// A member account of an organization, read through its reader role: Phoenix Guard's
+    /// functions run in the central account, so their heartbeats are not looked for here
+    /// (the member's forwarding rules are, and its canary is the dispatcher's concern).
+    pub member: bool,
+    /// The scheduled function running the audit, whose own heartbeat is this run.
+    pub this_function: Option<&'a str>,
+}
+
+/// Reads everything the checklist needs.
+pub async fn read(clients: &Clients, config: &Config, scope: Scope<'_>, at: Timestamp) -> Facts {
+    let Scope {
+        account,
+        region,
+        member,
+        this_function,
+    } = scope;
     let (backups, _coverage, protections) = crate::freshness::collect::collect(
         clients,
         &config.required_resource_types,
         account,
-        config.region(),
+        &region,
         at,
         config.backup_grace_seconds,
         config.require_copy,
@@ -248,7 +261,13 @@ pub async fn read(
         },
         read_trails(clients.cloudtrail()),
         read_rules(clients.events(), &config.guard_prefix),
-        read_heartbeats(clients.cloudwatch(), config, at, this_function),
+        async {
+            if member {
+                BTreeMap::new()
+            } else {
+                read_heartbeats(clients.cloudwatch(), config, at, this_function).await
+            }
+        },
         read_efs_keys(clients.efs()),
     );
     let (buckets, bucket_tags_failure) = match buckets {

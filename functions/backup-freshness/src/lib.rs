@@ -13,33 +13,52 @@
 //! the scheduled event's time, so a retried run reaches the same verdicts.
 //! The reading and the verdicts are [`phoenix_account::freshness`]'s (the readiness audit
 //! judges backups the same way); this crate delivers them.
+//!
+//! In an organization the dispatcher sends one SQS message per (account, region); each is
+//! swept through the member's reader role ([`phoenix_account::reach`]) and only the targets
+//! that failed are returned to the queue. A target whose role cannot be assumed is
+//! `check-unknown` about the whole account and region.
 
+use phoenix_account::Target;
 use phoenix_account::freshness::collect::{self, Clients};
 use phoenix_account::freshness::{CHECKS, Judgement, judge, resolutions, trigger};
+use phoenix_account::reach::{self, Reach};
+use phoenix_shared::checks::FRESHNESS_UNKNOWN;
 use phoenix_shared::metrics::Unit;
-use phoenix_shared::runtime;
-use phoenix_shared::{Guard, HandlerError, Timestamp};
-use serde_json::Value;
+use phoenix_shared::{Guard, HandlerError, MetricBatch, Observation, Timestamp};
+use phoenix_shared::{runtime, sweep};
+use serde_json::{Value, json};
 
 pub const FUNCTION: &str = "backup-freshness";
 
-/// The Lambda edge: the sweep's clients pace themselves under throttling.
-pub const EDGE: runtime::Function<Clients> = runtime::Function {
+/// The Lambda edge: the sweep's clients pace themselves under throttling; other accounts
+/// are reached through `PHOENIX_READER_ROLE`.
+pub const EDGE: runtime::Function<Reach> = runtime::Function {
     name: FUNCTION,
     describe: None,
     sweep: true,
-    clients: |sdk, _| Ok(Clients::current(sdk)),
+    clients: |sdk, config| {
+        Ok(Reach::new(
+            sdk,
+            config.organization.reader_role.clone(),
+            "phoenix-guard-backup-freshness",
+        ))
+    },
 };
 
-/// One Lambda invocation ([`handle`] with the invocation's facts).
+/// One Lambda invocation: a schedule's event sweeps the own account and region ([`handle`]);
+/// an SQS batch from the dispatcher sweeps each target it names ([`handle_batch`]).
 pub async fn invoke(
     guard: &Guard,
-    clients: &Clients,
+    reach: &Reach,
     invocation: runtime::Invocation,
 ) -> Result<Value, HandlerError> {
+    if sweep::is_batch(&invocation.payload) {
+        return handle_batch(guard, reach, invocation).await;
+    }
     handle(
         guard,
-        clients,
+        reach.home(),
         &invocation.payload,
         &invocation.id,
         invocation.now,
@@ -47,7 +66,76 @@ pub async fn invoke(
     .await
 }
 
-/// Runs one evaluation: read, decide, notify, count.
+/// Sweeps every target of an SQS batch; the response names the messages to deliver again.
+pub async fn handle_batch(
+    guard: &Guard,
+    reach: &Reach,
+    invocation: runtime::Invocation,
+) -> Result<Value, HandlerError> {
+    let mut metrics = MetricBatch::default();
+    let own = invocation.account.as_str();
+    let id = invocation.id.as_str();
+    let now = invocation.now;
+    let response = sweep::each(
+        FUNCTION,
+        invocation.payload,
+        &mut metrics,
+        |request| async move { sweep_target(guard, reach, own, &request, id, now).await },
+    )
+    .await;
+    guard.flush_metrics(&metrics, now).await;
+    let response = response?;
+    serde_json::to_value(response).map_err(|e| HandlerError::Unavailable(e.to_string()))
+}
+
+/// One target of a batch: reached (or `check-unknown` about it), then swept as [`handle`].
+pub async fn sweep_target(
+    guard: &Guard,
+    reach: &Reach,
+    own_account: &str,
+    request: &sweep::Request,
+    invocation: &str,
+    now: Timestamp,
+) -> Result<(), HandlerError> {
+    let at = request.time.unwrap_or(now);
+    let target = Target {
+        account: Some(request.account.clone()),
+        region: Some(request.region.clone()),
+    };
+    // Each target's alerts are claimed under an invocation id of their own.
+    let claim = format!("{invocation}:{}:{}", request.account, request.region);
+    match reach
+        .clients(own_account, &target, std::time::SystemTime::now())
+        .await
+    {
+        Ok(clients) => sweep_one(
+            guard,
+            &clients,
+            Some(request.account.clone()),
+            &request.region,
+            at,
+            &claim,
+            now,
+        )
+        .await
+        .map(|_| ()),
+        Err(failure) if failure.transient => Err(HandlerError::Unavailable(failure.to_string())),
+        Err(failure) => {
+            let finding = reach::unreachable(&failure, &request.account, &request.region, at);
+            let mut metrics = MetricBatch::default();
+            metrics.count("ChecksUnknown", &[], 1);
+            metrics.count("TargetsUnreachable", &[("Function", FUNCTION)], 1);
+            tracing::error!(account = %request.account, region = %request.region, reason = %failure, "target unreachable: reported unknown");
+            let report = guard
+                .deliver(&[Observation::open(finding)], &claim, now, &mut metrics)
+                .await;
+            guard.flush_metrics(&metrics, now).await;
+            report.into_result().map(|_| ()).map_err(HandlerError::from)
+        }
+    }
+}
+
+/// Runs one evaluation of the own account and region: read, decide, notify, count.
 pub async fn handle(
     guard: &Guard,
     clients: &Clients,
@@ -56,12 +144,34 @@ pub async fn handle(
     now: Timestamp,
 ) -> Result<Value, HandlerError> {
     let (at, account_hint) = trigger(event, now);
+    sweep_one(
+        guard,
+        clients,
+        account_hint,
+        guard.config.region(),
+        at,
+        invocation,
+        now,
+    )
+    .await
+}
+
+/// Reads one target, decides, notifies, counts.
+async fn sweep_one(
+    guard: &Guard,
+    clients: &Clients,
+    account_hint: Option<String>,
+    region: &str,
+    at: Timestamp,
+    invocation: &str,
+    now: Timestamp,
+) -> Result<Value, HandlerError> {
     let config = &guard.config;
     let (snapshot, _coverage, protections) = collect::collect(
         clients,
         &config.required_resource_types,
         account_hint,
-        config.region(),
+        region,
         at,
         config.backup_grace_seconds,
         config.require_copy,
@@ -73,7 +183,27 @@ pub async fn handle(
         .open_findings(&snapshot.account, &snapshot.region, &CHECKS)
         .await
     {
-        Ok(open) => resolutions(&snapshot, &judgement, &open, config),
+        Ok(open) => {
+            let mut resolved = resolutions(&snapshot, &judgement, &open, config);
+            // Read now: an account that could not be reached before can be.
+            let scope = reach::scope(&snapshot.account);
+            resolved.extend(
+                open.iter()
+                    .filter(|o| o.check == FRESHNESS_UNKNOWN && o.resource_arn == scope)
+                    .map(|_| {
+                        Observation::resolved(reach::about(
+                            &snapshot.account,
+                            &snapshot.region,
+                            at,
+                            format!(
+                                "Account {} in {} can be read again",
+                                snapshot.account, snapshot.region
+                            ),
+                        ))
+                    }),
+            );
+            resolved
+        }
         Err(err) => {
             tracing::error!(error = %err, "open findings could not be listed; nothing is resolved this run");
             judgement.metrics.count("LedgerErrors", &[], 1);
@@ -115,5 +245,8 @@ pub async fn handle(
         report.owed.push(scope);
     }
     report.into_result()?;
-    Ok(summary.to_json(FUNCTION))
+    let mut result = summary.to_json(FUNCTION);
+    result["account"] = json!(snapshot.account);
+    result["region"] = json!(snapshot.region);
+    Ok(result)
 }

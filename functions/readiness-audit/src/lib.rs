@@ -9,15 +9,16 @@
 //! command line runs the same audit read-only.
 
 use phoenix_account::audit::checklist::{self, Item, Status};
-use phoenix_account::audit::read::Clients;
+use phoenix_account::audit::read::{Clients, Scope};
 use phoenix_account::audit::report::Report;
-use phoenix_account::audit::{Audit, audit};
+use phoenix_account::audit::{Audit, audit_scope};
 use phoenix_account::freshness;
+use phoenix_account::reach::{self, Reach};
 use phoenix_shared::finding::Severity;
 use phoenix_shared::ledger::OpenFinding;
 use phoenix_shared::metrics::Unit;
-use phoenix_shared::runtime;
 use phoenix_shared::{Finding, Guard, HandlerError, MetricBatch, Observation, Timestamp, checks};
+use phoenix_shared::{runtime, sweep};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashSet};
 
@@ -209,7 +210,8 @@ fn audit_resolutions(
 }
 
 /// The summary of a score change (`previous` is `None` on the first audit).
-fn score_summary(audit: &Audit, previous: Option<u32>, environment: &str) -> Option<Observation> {
+fn score_summary(audit: &Audit, previous: Option<u32>, place: &Place) -> Option<Observation> {
+    let environment = place.environment.as_str();
     let now = audit.report.score;
     if previous == Some(now) {
         return None;
@@ -229,7 +231,8 @@ fn score_summary(audit: &Audit, previous: Option<u32>, environment: &str) -> Opt
     );
     f.occurrence = Some(audit.facts.at.compact());
     f.summary = format!(
-        "Phoenix readiness of {environment} {verb}; {} check(s) not passing",
+        "Phoenix readiness of {} {verb}; {} check(s) not passing",
+        place.label,
         failing.len()
     );
     f.details.insert("score".to_owned(), json!(now));
@@ -248,9 +251,15 @@ fn score_summary(audit: &Audit, previous: Option<u32>, environment: &str) -> Opt
     Some(Observation::open(f))
 }
 
-/// The metrics of an audit: the score, and per check the items not passing.
-pub fn metrics(report: &Report, metrics: &mut MetricBatch) {
-    metrics.add("PhoenixReadiness", &[], f64::from(report.score), Unit::None);
+/// The metrics of an audit: the score (with `dimensions`: an organization's target names its
+/// account and region), and per check the items not passing.
+pub fn metrics(report: &Report, dimensions: &[(&str, &str)], metrics: &mut MetricBatch) {
+    metrics.add(
+        "PhoenixReadiness",
+        dimensions,
+        f64::from(report.score),
+        Unit::None,
+    );
     let mut per_check: BTreeMap<&str, u32> = BTreeMap::new();
     for item in &report.items {
         let n = per_check.entry(item.check).or_default();
@@ -294,20 +303,76 @@ pub fn report_key(environment: &str, name: &str) -> String {
     format!("readiness/{environment}/{name}")
 }
 
+/// Where an organization target's report lives in the report bucket (the roll-up lists
+/// them: [`phoenix_account::audit::rollup`]).
+pub fn target_report_key(environment: &str, account: &str, region: &str, name: &str) -> String {
+    format!(
+        "{}{account}/{region}/{name}",
+        phoenix_account::audit::rollup::prefix(environment)
+    )
+}
+
+/// Where one audit's results go: its report's keys, the name its score summary uses, the
+/// dimensions of its score.
+#[derive(Debug, Clone)]
+struct Place {
+    environment: String,
+    account: String,
+    region: String,
+    /// How the score summary names what it scored.
+    label: String,
+    org: bool,
+}
+
+impl Place {
+    fn own(environment: &str) -> Self {
+        Self {
+            environment: environment.to_owned(),
+            account: String::new(),
+            region: String::new(),
+            label: environment.to_owned(),
+            org: false,
+        }
+    }
+
+    fn target(environment: &str, account: &str, region: &str) -> Self {
+        Self {
+            environment: environment.to_owned(),
+            account: account.to_owned(),
+            region: region.to_owned(),
+            label: format!("{environment} (account {account}, {region})"),
+            org: true,
+        }
+    }
+
+    fn key(&self, name: &str) -> String {
+        if self.org {
+            target_report_key(&self.environment, &self.account, &self.region, name)
+        } else {
+            report_key(&self.environment, name)
+        }
+    }
+
+    fn dimensions(&self) -> Vec<(&str, &str)> {
+        if self.org {
+            vec![
+                ("Account", self.account.as_str()),
+                ("Region", self.region.as_str()),
+            ]
+        } else {
+            Vec::new()
+        }
+    }
+}
+
 /// The score of the previous stored report: `Ok(None)` when there is none.
 async fn previous_score(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
-    environment: &str,
+    key: String,
 ) -> Result<Option<u32>, String> {
     use aws_sdk_s3::error::ProvideErrorMetadata;
-    match s3
-        .get_object()
-        .bucket(bucket)
-        .key(report_key(environment, "latest.json"))
-        .send()
-        .await
-    {
+    match s3.get_object().bucket(bucket).key(key).send().await {
         Ok(out) => {
             let bytes = out
                 .body
@@ -344,13 +409,18 @@ async fn store(
         .map_err(|e| format!("PutObject {key}: {}", phoenix_shared::aws::reason(&e)))
 }
 
-/// The Lambda edge: the sweep's clients, and the report bucket the audit writes to.
-pub const EDGE: runtime::Function<Clients> = runtime::Function {
+/// The Lambda edge: the sweep's clients (other accounts through `PHOENIX_READER_ROLE`), and
+/// the report bucket the audit writes to.
+pub const EDGE: runtime::Function<Reach> = runtime::Function {
     name: FUNCTION,
     describe: None,
     sweep: true,
     clients: |sdk, config| match config.report_bucket {
-        Some(_) => Ok(Clients::current(sdk)),
+        Some(_) => Ok(Reach::new(
+            sdk,
+            config.organization.reader_role.clone(),
+            "phoenix-guard-readiness-audit",
+        )),
         None => Err(
             "PHOENIX_REPORT_BUCKET is not set (the S3 bucket the readiness report is written to)"
                 .to_owned(),
@@ -358,15 +428,19 @@ pub const EDGE: runtime::Function<Clients> = runtime::Function {
     },
 };
 
-/// One Lambda invocation ([`handle`] with the invocation's facts).
+/// One Lambda invocation: a schedule's event audits the own account and region
+/// ([`handle`]); an SQS batch from the dispatcher audits each target it names.
 pub async fn invoke(
     guard: &Guard,
-    clients: &Clients,
+    reach: &Reach,
     invocation: runtime::Invocation,
 ) -> Result<Value, HandlerError> {
+    if sweep::is_batch(&invocation.payload) {
+        return handle_batch(guard, reach, invocation).await;
+    }
     handle(
         guard,
-        clients,
+        reach.home(),
         &invocation.payload,
         &invocation.id,
         invocation.now,
@@ -374,7 +448,126 @@ pub async fn invoke(
     .await
 }
 
-/// Runs one scheduled audit: read, judge, notify, count, store.
+/// Audits every target of an SQS batch; the response names the messages to deliver again.
+pub async fn handle_batch(
+    guard: &Guard,
+    reach: &Reach,
+    invocation: runtime::Invocation,
+) -> Result<Value, HandlerError> {
+    let mut metrics = MetricBatch::default();
+    let own = invocation.account.as_str();
+    let id = invocation.id.as_str();
+    let now = invocation.now;
+    let response = sweep::each(
+        FUNCTION,
+        invocation.payload,
+        &mut metrics,
+        |request| async move { audit_target(guard, reach, own, &request, id, now).await },
+    )
+    .await;
+    guard.flush_metrics(&metrics, now).await;
+    let response = response?;
+    serde_json::to_value(response).map_err(|e| HandlerError::Unavailable(e.to_string()))
+}
+
+/// One target of a batch: reached (or `check-unknown` about it), audited, its report stored
+/// under the target's own keys in the central report bucket.
+pub async fn audit_target(
+    guard: &Guard,
+    reach: &Reach,
+    own_account: &str,
+    request: &sweep::Request,
+    invocation: &str,
+    now: Timestamp,
+) -> Result<(), HandlerError> {
+    let at = request.time.unwrap_or(now);
+    let target = phoenix_account::Target {
+        account: Some(request.account.clone()),
+        region: Some(request.region.clone()),
+    };
+    let claim = format!("{invocation}:{}:{}", request.account, request.region);
+    let clients = match reach
+        .clients(own_account, &target, std::time::SystemTime::now())
+        .await
+    {
+        Ok(clients) => clients,
+        Err(failure) if failure.transient => {
+            return Err(HandlerError::Unavailable(failure.to_string()));
+        }
+        Err(failure) => {
+            let finding = reach::unreachable(&failure, &request.account, &request.region, at);
+            let mut metrics = MetricBatch::default();
+            metrics.count("TargetsUnreachable", &[("Function", FUNCTION)], 1);
+            tracing::error!(account = %request.account, region = %request.region, reason = %failure, "target unreachable: reported unknown");
+            let report = guard
+                .deliver(
+                    &[Observation::open(finding.clone())],
+                    &claim,
+                    now,
+                    &mut metrics,
+                )
+                .await;
+            guard.flush_metrics(&metrics, now).await;
+            report.into_result().map_err(HandlerError::from)?;
+            // The roll-up lists it too, as unknown: not ready until shown to be.
+            let place = Place::target(&guard.config.environment, &request.account, &request.region);
+            let body = json!({
+                "environment": guard.config.environment,
+                "account": request.account,
+                "region": request.region,
+                "evaluatedAt": at,
+                "score": 0,
+                "unreachable": true,
+                "items": [{
+                    "area": checklist::Area::Guard.id(),
+                    "check": finding.check,
+                    "resource": finding.resource_arn,
+                    "resourceType": "Account",
+                    "name": format!("account {}", request.account),
+                    "status": "unknown",
+                    "severity": finding.severity.as_str(),
+                    "detail": finding.summary,
+                    "fix": finding.remedy,
+                }],
+            });
+            let bucket = guard.config.report_bucket.clone().unwrap_or_default();
+            return store(
+                reach.home().s3(),
+                &bucket,
+                place.key("latest.json"),
+                body.to_string(),
+                "application/json",
+            )
+            .await
+            .map_err(|why| {
+                HandlerError::Unavailable(format!(
+                    "the readiness report could not be stored: {why}"
+                ))
+            });
+        }
+    };
+    let scope = Scope {
+        account: Some(request.account.clone()),
+        region: request.region.clone(),
+        member: !Reach::is_own(Some(&request.account), own_account),
+        this_function: Some(FUNCTION),
+    };
+    let place = Place::target(&guard.config.environment, &request.account, &request.region);
+    audit_one(
+        guard,
+        &clients,
+        reach.home(),
+        scope,
+        &place,
+        at,
+        &claim,
+        now,
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Runs one scheduled audit of the own account and region: read, judge, notify, count, store.
 pub async fn handle(
     guard: &Guard,
     clients: &Clients,
@@ -384,13 +577,34 @@ pub async fn handle(
 ) -> Result<Value, HandlerError> {
     let config = &guard.config;
     let (at, account_hint) = freshness::trigger(event, now);
-    let account_hint = account_hint.or_else(|| config.account_id.clone());
-    let mut audit = audit(clients, config, account_hint, at, Some(FUNCTION)).await;
+    let scope = Scope {
+        account: account_hint.or_else(|| config.account_id.clone()),
+        region: config.region().to_owned(),
+        member: false,
+        this_function: Some(FUNCTION),
+    };
+    let place = Place::own(&config.environment);
+    audit_one(guard, clients, clients, scope, &place, at, invocation, now).await
+}
+
+/// Audits through `clients` and stores the report through `home` (the central account's).
+#[allow(clippy::too_many_arguments)]
+async fn audit_one(
+    guard: &Guard,
+    clients: &Clients,
+    home: &Clients,
+    scope: Scope<'_>,
+    place: &Place,
+    at: Timestamp,
+    invocation: &str,
+    now: Timestamp,
+) -> Result<Value, HandlerError> {
+    let config = &guard.config;
+    let mut audit = audit_scope(clients, config, scope, at).await;
     let mut batch = std::mem::take(&mut audit.judgement.metrics);
-    let environment = config.environment.as_str();
     let bucket = config.report_bucket.clone().unwrap_or_default();
 
-    let previous = previous_score(clients.s3(), &bucket, environment).await;
+    let previous = previous_score(home.s3(), &bucket, place.key("latest.json")).await;
     let mut owed: Vec<String> = Vec::new();
 
     // Opens: backup-freshness's, then the audit's own (one per key).
@@ -425,17 +639,17 @@ pub async fn handle(
         }
     }
     match &previous {
-        Ok(previous) => observations.extend(score_summary(&audit, *previous, environment)),
+        Ok(previous) => observations.extend(score_summary(&audit, *previous, place)),
         Err(why) => {
             tracing::error!(reason = %why, "the previous report could not be read; the score summary waits for the retry");
-            owed.push(report_key(environment, "latest.json"));
+            owed.push(place.key("latest.json"));
         }
     }
 
     let delivered = guard
         .deliver(&observations, invocation, now, &mut batch)
         .await;
-    metrics(&audit.report, &mut batch);
+    metrics(&audit.report, &place.dimensions(), &mut batch);
     batch.add("Heartbeat", &[("Function", FUNCTION)], 1.0, Unit::Count);
     guard.flush_metrics(&batch, now).await;
 
@@ -456,19 +670,19 @@ pub async fn handle(
     // twice.
     let json = audit.report.to_json().to_string();
     let markdown = audit.report.to_markdown();
-    let history = report_key(environment, &format!("history/{}.json", at.compact()));
+    let history = place.key(&format!("history/{}.json", at.compact()));
     let results = tokio::join!(
         store(
-            clients.s3(),
+            home.s3(),
             &bucket,
             history,
             json.clone(),
             "application/json"
         ),
         store(
-            clients.s3(),
+            home.s3(),
             &bucket,
-            report_key(environment, "latest.md"),
+            place.key("latest.md"),
             markdown,
             "text/markdown; charset=utf-8"
         ),
@@ -478,9 +692,9 @@ pub async fn handle(
         .and(results.1)
         .and(
             store(
-                clients.s3(),
+                home.s3(),
                 &bucket,
-                report_key(environment, "latest.json"),
+                place.key("latest.json"),
                 json,
                 "application/json",
             )

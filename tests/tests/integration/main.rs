@@ -13,6 +13,7 @@ mod faults;
 mod lambda_runtime;
 mod load;
 mod mutation;
+mod organization;
 mod phoenix_cli;
 mod pipeline_faults;
 mod protection_guard;

@@ -1,0 +1,499 @@
+//! An organization of three accounts in two regions, watched from the central account:
+//! the dispatcher lists the accounts (AWS Organizations) and queues one sweep per (account,
+//! region); `backup-freshness` and `readiness-audit` take the batches from SQS and reach
+//! each member through its reader role (STS AssumeRole, which the emulator refuses as AWS
+//! does when the role is missing). What the platform team sees: one page per finding, named
+//! by the member's account and region; an unreachable member is `check-unknown`, never a
+//! pass; the roll-up ranks the least ready target first; a member whose canary stops pages.
+
+use phoenix_account::reach::Reach;
+use phoenix_shared::Timestamp;
+use phoenix_shared::config::TargetAccounts;
+use phoenix_shared::runtime::Invocation;
+use phoenix_tests::World;
+use phoenix_tests::account::{create_bucket, create_efs, in_region, s3_client};
+use phoenix_tests::organization::{
+    READER_ROLE, canary_event, create_organization, create_queue, create_reader_role, drain, sdk_in,
+};
+use serde_json::{Value, json};
+
+const REGIONS: [&str; 2] = ["eu-west-1", "us-east-1"];
+
+struct Org {
+    central: World,
+    member_a: String,
+    member_b: String,
+    sdk_a: aws_config::SdkConfig,
+    freshness_queue: String,
+    audit_queue: String,
+    reports: String,
+}
+
+/// Central account `central` (the organization's management account), member A with its
+/// reader role, member B without one (never deployed, or its role deleted).
+async fn organization(label: &str, central: &str) -> Org {
+    let mut world = World::in_account(label, central).await;
+    let members = create_organization(&world.sdk, &["prod", "staging"]).await;
+    let (member_a, member_b) = (members[0].clone(), members[1].clone());
+    let sdk_a = sdk_in(&member_a).await;
+    create_reader_role(&sdk_a, central).await;
+    let freshness_queue = create_queue(&world.sdk, &format!("freshness-{}", world.name)).await;
+    let audit_queue = create_queue(&world.sdk, &format!("audit-{}", world.name)).await;
+    let reports = format!("phoenix-reports-{central}");
+    create_bucket(&world.sdk, &reports, &[], true).await;
+    let config = &mut world.config;
+    config.report_bucket = Some(reports.clone());
+    config.organization.accounts = TargetAccounts::Organization;
+    config.organization.regions = REGIONS.iter().map(|r| (*r).to_owned()).collect();
+    config.organization.reader_role = Some(READER_ROLE.to_owned());
+    config.organization.sweep_queues = vec![
+        ("backup-freshness".to_owned(), freshness_queue.clone()),
+        ("readiness-audit".to_owned(), audit_queue.clone()),
+    ];
+    Org {
+        central: world,
+        member_a,
+        member_b,
+        sdk_a,
+        freshness_queue,
+        audit_queue,
+        reports,
+    }
+}
+
+impl Org {
+    fn invocation(&self, payload: Value, id: &str, now: Timestamp) -> Invocation {
+        Invocation {
+            payload,
+            id: id.to_owned(),
+            account: self.central.account.clone(),
+            now,
+        }
+    }
+
+    fn dispatcher(&self) -> sweep_dispatcher::Clients {
+        sweep_dispatcher::Clients::current(&self.central.sdk)
+    }
+
+    async fn dispatch(&self, sweep: &str, now: Timestamp) -> Value {
+        sweep_dispatcher::handle(
+            &self.central.guard(),
+            &self.dispatcher(),
+            &json!({"sweep": sweep, "time": now.to_string()}),
+            &self.central.account,
+            &format!("dispatch-{sweep}-{now}"),
+            now,
+        )
+        .await
+        .expect("the dispatch delivers")
+    }
+
+    async fn canary(&self, account: &str, region: &str, now: Timestamp) {
+        sweep_dispatcher::handle(
+            &self.central.guard(),
+            &self.dispatcher(),
+            &canary_event(account, region, &now.to_string()),
+            &self.central.account,
+            &format!("canary-{account}-{region}-{now}"),
+            now,
+        )
+        .await
+        .expect("the canary is counted");
+    }
+
+    /// Every member part's canary, a few minutes ago.
+    async fn all_canaries(&self, now: Timestamp) {
+        for account in [&self.central.account, &self.member_a, &self.member_b] {
+            for region in REGIONS {
+                if account == &self.central.account && region == "eu-west-1" {
+                    continue;
+                }
+                self.canary(account, region, now.plus_seconds(-300)).await;
+            }
+        }
+    }
+
+    fn key(&self, account: &str, region: &str, check: &str, resource: &str) -> String {
+        format!("phoenix:{account}:{region}:{check}:{resource}")
+    }
+}
+
+fn failed_ids(response: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = response["batchItemFailures"]
+        .as_array()
+        .expect("a partial batch response")
+        .iter()
+        .map(|f| f["itemIdentifier"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sweep_of_the_organization_pages_each_member_by_name_and_an_unreachable_one_as_unknown() {
+    let org = organization("org-sweep", "310000000001").await;
+    let (a, b) = (org.member_a.clone(), org.member_b.clone());
+    // Member A's Zulip file system in Ireland is in no backup plan.
+    let (efs, _) = create_efs(
+        &in_region(&org.sdk_a, "eu-west-1"),
+        "zulip-a",
+        &[("Name", "zulip-data")],
+    )
+    .await;
+    let now = Timestamp::now();
+    org.all_canaries(now).await;
+
+    let dispatched = org.dispatch("backup-freshness", now).await;
+    assert_eq!(dispatched["targets"], 6, "{dispatched}");
+    assert_eq!(dispatched["messages"], 6, "{dispatched}");
+    let batches = drain(&org.central.sdk, &org.freshness_queue).await;
+    let bodies: Vec<Value> = batches
+        .iter()
+        .flat_map(|b| b["Records"].as_array().cloned().unwrap_or_default())
+        .map(|r| serde_json::from_str(r["body"].as_str().unwrap_or_default()).unwrap())
+        .collect();
+    let mut targets: Vec<(String, String)> = bodies
+        .iter()
+        .map(|b| {
+            (
+                b["account"].as_str().unwrap().to_owned(),
+                b["region"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    targets.sort();
+    let mut expected: Vec<(String, String)> = [&org.central.account, &a, &b]
+        .iter()
+        .flat_map(|acc| {
+            REGIONS
+                .iter()
+                .map(move |r| ((*acc).clone(), (*r).to_owned()))
+        })
+        .collect();
+    expected.sort();
+    assert_eq!(targets, expected, "one message per account and region");
+
+    // STS answers for member B's role as AWS does for a role that is not there: refused.
+    // One batch: every target swept, none returned to the queue.
+    let reach = Reach::new(
+        &org.central.sdk,
+        Some(READER_ROLE.to_owned()),
+        "phoenix-guard-backup-freshness",
+    );
+    let all: Vec<Value> = batches
+        .iter()
+        .flat_map(|b| b["Records"].as_array().cloned().unwrap_or_default())
+        .collect();
+    let response = backup_freshness::invoke(
+        &org.central.guard(),
+        &reach,
+        org.invocation(json!({"Records": all}), "sweep-1", now),
+    )
+    .await
+    .expect("a partial batch response");
+    assert_eq!(failed_ids(&response), Vec::<String>::new(), "{response}");
+
+    let alerts = org.central.alerts().await;
+    let mut keys: Vec<&str> = alerts.iter().map(|a| a.dedup_key()).collect();
+    keys.sort_unstable();
+    let mut want = vec![
+        org.key(&a, "eu-west-1", "resource-unprotected", &efs),
+        org.key(&b, "eu-west-1", "check-unknown", &format!("account:{b}")),
+        org.key(&b, "us-east-1", "check-unknown", &format!("account:{b}")),
+    ];
+    want.sort();
+    assert_eq!(keys, want, "{alerts:#?}");
+    let unknown = alerts
+        .iter()
+        .find(|x| x.check() == "check-unknown")
+        .unwrap();
+    let summary = unknown.body["payload"]["summary"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        summary.contains("sts:AssumeRole") && summary.contains(READER_ROLE),
+        "{summary}"
+    );
+    assert_eq!(
+        unknown.body["payload"]["custom_details"]["remedy"]
+            .as_str()
+            .map(|r| r.contains("phoenix-guard-member")),
+        Some(true),
+        "{:#}",
+        unknown.body
+    );
+
+    // The next hour: the same findings page nobody twice.
+    let later = now.plus_seconds(3600);
+    org.all_canaries(later).await;
+    org.dispatch("backup-freshness", later).await;
+    for batch in drain(&org.central.sdk, &org.freshness_queue).await {
+        let response = backup_freshness::invoke(
+            &org.central.guard(),
+            &reach,
+            org.invocation(batch, "sweep-2", later),
+        )
+        .await
+        .unwrap();
+        assert_eq!(failed_ids(&response), Vec::<String>::new());
+    }
+    assert!(org.central.alerts().await.is_empty());
+
+    // Member B deploys the member module: its unknowns resolve.
+    let sdk_b = sdk_in(&b).await;
+    create_reader_role(&sdk_b, &org.central.account).await;
+    let third = later.plus_seconds(3600);
+    org.all_canaries(third).await;
+    org.dispatch("backup-freshness", third).await;
+    for batch in drain(&org.central.sdk, &org.freshness_queue).await {
+        backup_freshness::invoke(
+            &org.central.guard(),
+            &reach,
+            org.invocation(batch, "sweep-3", third),
+        )
+        .await
+        .unwrap();
+    }
+    let alerts = org.central.alerts().await;
+    let resolved: Vec<(&str, &str)> = alerts
+        .iter()
+        .map(|x| (x.event_action(), x.dedup_key()))
+        .collect();
+    assert_eq!(resolved.len(), 2, "{resolved:?}");
+    assert!(
+        resolved
+            .iter()
+            .all(|(action, key)| *action == "resolve" && key.contains(&format!("account:{b}"))),
+        "{resolved:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_that_fails_for_now_is_returned_to_the_queue_alone() {
+    let org = organization("org-retry", "310000000002").await;
+    let now = Timestamp::now();
+    org.all_canaries(now).await;
+    org.dispatch("backup-freshness", now).await;
+    let batches = drain(&org.central.sdk, &org.freshness_queue).await;
+    let records: Vec<Value> = batches
+        .iter()
+        .flat_map(|b| b["Records"].as_array().cloned().unwrap_or_default())
+        .collect();
+    let a_ids: Vec<String> = {
+        let mut ids: Vec<String> = records
+            .iter()
+            .filter(|r| {
+                r["body"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains(&org.member_a)
+            })
+            .map(|r| r["messageId"].as_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(a_ids.len(), 2);
+    // STS throttles the central account's assume-role into member A.
+    let fault = phoenix_tests::Emulator::shared().control(
+        "POST",
+        "/_phoenix/faults",
+        &json!({
+            "Service": "sts",
+            "Operation": "AssumeRole",
+            "ResourceArn": format!("arn:aws:iam::{}:role/{READER_ROLE}", org.member_a),
+            "Kind": "error",
+            "Status": 400,
+            "Code": "Throttling",
+            "Message": "Rate exceeded",
+        }),
+    );
+    let reach = Reach::new(
+        &org.central.sdk,
+        Some(READER_ROLE.to_owned()),
+        "phoenix-guard-backup-freshness",
+    );
+    let response = backup_freshness::invoke(
+        &org.central.guard(),
+        &reach,
+        org.invocation(json!({"Records": records}), "sweep-1", now),
+    )
+    .await
+    .unwrap();
+    phoenix_tests::Emulator::shared().control(
+        "DELETE",
+        &format!("/_phoenix/faults/{}", fault["Id"].as_str().unwrap()),
+        &json!({}),
+    );
+    assert_eq!(
+        failed_ids(&response),
+        a_ids,
+        "only member A's targets, {response}"
+    );
+    // Nothing about A was paged as unknown: it is tried again, not given up on.
+    let alerts = org.central.alerts().await;
+    assert!(
+        alerts
+            .iter()
+            .all(|x| !x.dedup_key().contains(&org.member_a)),
+        "{alerts:#?}"
+    );
+    assert_eq!(
+        org.central
+            .metric_sum("TargetsFailed", &[("Function", "backup-freshness")])
+            .await,
+        Some(2.0)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_roll_up_ranks_the_least_ready_target_first_and_a_silent_member_pages_its_canary() {
+    let org = organization("org-rollup", "310000000003").await;
+    let (a, b) = (org.member_a.clone(), org.member_b.clone());
+    create_efs(
+        &in_region(&org.sdk_a, "us-east-1"),
+        "zulip-a-us",
+        &[("Name", "zulip-data")],
+    )
+    .await;
+    let now = Timestamp::now();
+    // Every member part's canary arrives, except member A's in us-east-1 (its forwarding
+    // rules were deleted there) and member B's (never deployed).
+    org.canary(&a, "eu-west-1", now.plus_seconds(-600)).await;
+    org.canary(&org.central.account, "us-east-1", now.plus_seconds(-600))
+        .await;
+
+    let dispatched = org.dispatch("readiness-audit", now).await;
+    assert_eq!(dispatched["canariesMissing"], 3, "{dispatched}");
+    let alerts = org.central.alerts().await;
+    let mut missing: Vec<&str> = alerts
+        .iter()
+        .filter(|x| x.check() == "member-canary-missing")
+        .map(|x| x.dedup_key())
+        .collect();
+    missing.sort_unstable();
+    let mut want = vec![
+        org.key(
+            &a,
+            "us-east-1",
+            "member-canary-missing",
+            &format!("canary:{a}:us-east-1"),
+        ),
+        org.key(
+            &b,
+            "eu-west-1",
+            "member-canary-missing",
+            &format!("canary:{b}:eu-west-1"),
+        ),
+        org.key(
+            &b,
+            "us-east-1",
+            "member-canary-missing",
+            &format!("canary:{b}:us-east-1"),
+        ),
+    ];
+    want.sort();
+    assert_eq!(missing, want, "{alerts:#?}");
+
+    let reach = Reach::new(
+        &org.central.sdk,
+        Some(READER_ROLE.to_owned()),
+        "phoenix-guard-readiness-audit",
+    );
+    for batch in drain(&org.central.sdk, &org.audit_queue).await {
+        let response = readiness_audit::invoke(
+            &org.central.guard(),
+            &reach,
+            org.invocation(batch, "audit-1", now),
+        )
+        .await
+        .expect("a partial batch response");
+        assert_eq!(failed_ids(&response), Vec::<String>::new(), "{response}");
+    }
+    // Each target's score is its own metric, and its report its own object.
+    let score = org
+        .central
+        .metric_stat(
+            "PhoenixReadiness",
+            &[("Account", &a), ("Region", "us-east-1")],
+            "Minimum",
+        )
+        .await;
+    assert!(score.is_some_and(|s| s < 100.0), "{score:?}");
+
+    // The next dispatch of the audit writes the roll-up of this round: member B first
+    // (unknown), then the member A region with the unprotected file system.
+    org.dispatch("readiness-audit", now.plus_seconds(86_400))
+        .await;
+    let got = s3_client(&org.central.sdk)
+        .get_object()
+        .bucket(&org.reports)
+        .key(format!("readiness/{}/organization.json", org.central.name))
+        .send()
+        .await
+        .expect("the roll-up is stored");
+    let rollup: Value =
+        serde_json::from_slice(&got.body.collect().await.unwrap().into_bytes()).unwrap();
+    let targets = rollup["targets"].as_array().unwrap();
+    assert_eq!(targets.len(), 6, "{rollup:#}");
+    assert_eq!(targets[0]["account"], json!(b));
+    assert_eq!(targets[0]["reachable"], json!(false));
+    let first_a = targets.iter().find(|t| t["account"] == json!(a)).unwrap();
+    assert_eq!(first_a["region"], "us-east-1", "{rollup:#}");
+    assert!(
+        first_a["failing"].as_array().unwrap().iter().any(|f| f
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("resource-unprotected")),
+        "{first_a:#}"
+    );
+    let scores: Vec<u64> = targets
+        .iter()
+        .map(|t| t["score"].as_u64().unwrap())
+        .collect();
+    assert!(scores.windows(2).all(|w| w[0] <= w[1]), "{scores:?}");
+
+    // Member A restores its rules: its canary arrives and the page resolves.
+    let back = now.plus_seconds(86_400 + 60);
+    org.canary(&a, "us-east-1", back.plus_seconds(-30)).await;
+    org.central.alerts().await;
+    org.dispatch("backup-freshness", back).await;
+    let alerts = org.central.alerts().await;
+    let resolved: Vec<&str> = alerts
+        .iter()
+        .filter(|x| x.event_action() == "resolve")
+        .map(|x| x.dedup_key())
+        .collect();
+    assert!(
+        resolved.contains(
+            &org.key(
+                &a,
+                "us-east-1",
+                "member-canary-missing",
+                &format!("canary:{a}:us-east-1")
+            )
+            .as_str()
+        ),
+        "{alerts:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_backup_forwarded_from_a_member_pages_once_named_by_that_account() {
+    let world = World::in_account("org-event", "310000000004").await;
+    let member = "310000000099";
+    let mut event = phoenix_tests::backup_fixture("backup-job-failed-efs.json");
+    event["account"] = json!(member);
+    let now = Timestamp::now();
+    for attempt in ["first", "redelivered"] {
+        backup_events::handle(&world.guard(), &event, attempt, now)
+            .await
+            .expect("delivered");
+    }
+    let alert = world.only_alert().await;
+    assert!(
+        alert.dedup_key().starts_with(&format!("phoenix:{member}:")),
+        "{}",
+        alert.dedup_key()
+    );
+}
