@@ -33,6 +33,7 @@ pub mod organization;
 pub mod policy;
 pub mod reach;
 pub mod recovery;
+pub mod rollup;
 pub mod schedule;
 pub mod states;
 pub mod tables;

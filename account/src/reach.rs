@@ -1,8 +1,9 @@
 //! Reaching every target of an organization from the central account: the clients for an
 //! (account, region), through the member account's reader role.
 //!
-//! The central account's own targets use the function's credentials, in the target's region.
-//! Any other account is reached by `sts:AssumeRole` into `arn:<partition>:iam::<account>:role/
+//! The central account's own region uses the function's credentials. Any other target
+//! (another account, or another region of the own account once a reader role is named) is
+//! reached by `sts:AssumeRole` into `arn:<partition>:iam::<account>:role/
 //! <reader role>`; the temporary credentials and the clients built on them are kept per
 //! (account, region) for the life of a warm container and assumed again a few minutes before
 //! they expire. A refused assume-role (the role is missing, or does not trust this function)
@@ -91,7 +92,10 @@ impl Reach {
         if let Some(held) = self.fresh(&key, now) {
             return Ok(held);
         }
-        let (sdk, expires) = if own {
+        // The function's own role reads its own region only; another region of its own
+        // account goes through the reader role too, when there is one (the member part is
+        // deployed there as everywhere else).
+        let (sdk, expires) = if own && self.role_name.is_none() {
             (
                 self.sdk
                     .to_builder()
@@ -100,7 +104,7 @@ impl Reach {
                 None,
             )
         } else {
-            let account = key.0.as_str();
+            let account = target.account.as_deref().unwrap_or(own_account);
             let (credentials, expires) = self.assume(account, &region).await?;
             (
                 self.sdk
@@ -274,7 +278,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_own_account_in_another_region_needs_no_role_and_is_kept() {
+    async fn without_a_reader_role_the_own_account_in_another_region_uses_its_own_credentials() {
         let reach = reach(None);
         let target = Target {
             account: Some("111111111111".to_owned()),

@@ -50,12 +50,14 @@ IAM_PREFIX = {
     "aws-sdk-eventbridge": "events",
     "aws-sdk-kms": "kms",
     "aws-sdk-lambda": "lambda",
+    "aws-sdk-organizations": "organizations",
     "aws-sdk-rds": "rds",
     "aws-sdk-resourcegroupstagging": "tag",
     "aws-sdk-s3": "s3",
     "aws-sdk-secretsmanager": "secretsmanager",
     "aws-sdk-sns": "sns",
     "aws-sdk-sqs": "sqs",
+    "aws-sdk-sts": "sts",
 }
 # What the Lambda platform needs of every role, beyond the function's own calls.
 PLATFORM_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage"}
@@ -85,7 +87,19 @@ EMPTY_CLI_CONFIG.write_text("")
 VALIDATOR = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:zulip-restore-check"
 
 
-def evaluate_catalog(data_buckets, state_buckets, state_keys, xray, restore_testing=None, validators=(VALIDATOR,)):
+ORGANIZATION = {
+    "reader_role_name": "PhoenixGuardReader",
+    "sweep_queue_arns": {
+        f: f"arn:aws:sqs:{REGION}:{ACCOUNT}:phoenix-guard-{f}-targets" for f in ("backup-freshness", "readiness-audit")
+    },
+}
+# What organization mode adds to a sweep's role: reading members, and polling its queue.
+SWEEP_CONSUMER_ACTIONS = {"sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"}
+ORGANIZATION_ONLY_ACTIONS = {"sts:AssumeRole"}
+
+
+def evaluate_catalog(data_buckets, state_buckets, state_keys, xray, restore_testing=None, validators=(VALIDATOR,),
+                     organization=ORGANIZATION):
     """The catalog's outputs for these inputs, computed by Terraform."""
     work = Path(tempfile.mkdtemp(prefix="phoenix-catalog-"))
     functions = function_crates()
@@ -114,6 +128,7 @@ def evaluate_catalog(data_buckets, state_buckets, state_keys, xray, restore_test
                 "enable_xray": xray,
                 "restore_testing": restore_testing,
                 "restore_validator_function_arns": list(validators),
+                "organization": organization,
             }
         },
         "output": {"catalog": {"value": "${module.catalog}"}},
@@ -125,6 +140,7 @@ def evaluate_catalog(data_buckets, state_buckets, state_keys, xray, restore_test
 
 
 CATALOG_OUT = evaluate_catalog(DATA_BUCKETS, STATE_BUCKETS, [STATE_KEY], xray=False)
+SINGLE_ACCOUNT_OUT = evaluate_catalog(DATA_BUCKETS, STATE_BUCKETS, [STATE_KEY], xray=False, organization=None)
 XRAY_CATALOG_OUT = evaluate_catalog(DATA_BUCKETS, STATE_BUCKETS, [STATE_KEY], xray=True)
 
 
@@ -295,12 +311,15 @@ class Catalog(unittest.TestCase):
         routed = {r["function"] for r in rules.values()}
         scheduled = {n for n, f in CATALOG_OUT["functions"].items() if f["scheduled"]}
         self.assertEqual(routed | scheduled, set(function_crates()))
-        self.assertFalse(routed & scheduled)
+        # The dispatcher is both: its schedules dispatch the sweeps, its rule counts the
+        # members' canaries.
+        self.assertEqual(routed & scheduled, {"sweep-dispatcher"})
         triggers = locals_of("triggers.tf")
-        self.assertIn("backup-freshness", triggers["schedules"])
-        self.assertIn("readiness-audit", triggers["schedules"])
-        # s3-deletion-guard is routed and scheduled too: its schedule ends quiet bursts.
-        self.assertEqual(set(triggers["schedules"]), scheduled | {"s3-deletion-guard"})
+        # The sweeps' schedules run them, or in an organization the dispatcher for them
+        # (s3-deletion-guard is routed and has a schedule of its own: it ends quiet bursts).
+        self.assertEqual(set(triggers["sweep_schedules"]), scheduled - {"sweep-dispatcher"})
+        self.assertIn("sweep-dispatcher", str(triggers["schedules"]))
+        self.assertIn("s3-deletion-guard-schedule", str(triggers["schedules"]))
 
     def test_bucket_rules_follow_the_bucket_variables(self):
         rules = CATALOG_OUT["event_rules"]
@@ -442,7 +461,10 @@ class Permissions(unittest.TestCase):
             for method in set(re.findall(r"\.([a-z][a-z0-9_]*)\(", code)):
                 called |= {self.ops[c][method] for c in deps if method in self.ops.get(c, {})}
         self.assertTrue(called, "the scan finds account's calls")
-        writes = sorted(op for op in called if not re.match(r"(Get|List|Describe|Head|Lookup)[A-Z]", op))
+        # AssumeRole obtains a member account's read-only credentials; it changes nothing.
+        writes = sorted(
+            op for op in called if not re.match(r"(Get|List|Describe|Head|Lookup)[A-Z]", op) and op != "AssumeRole"
+        )
         self.assertEqual(writes, [], "account/ must only read")
 
     def test_decision_modules_name_no_sdk_type(self):
@@ -480,6 +502,8 @@ class Permissions(unittest.TestCase):
                     policy = json.loads(out["policies"][function])
                     granted = {a for s in policy["Statement"] for a in s["Action"]}
                     needed = set().union(*recorded_calls(function).values()) | PLATFORM_ACTIONS
+                    if function in ORGANIZATION["sweep_queue_arns"]:
+                        needed |= SWEEP_CONSUMER_ACTIONS
                     if xray:
                         needed |= XRAY_ACTIONS
                     self.assertEqual(granted, needed)
@@ -487,6 +511,33 @@ class Permissions(unittest.TestCase):
                         self.assertEqual(s["Effect"], "Allow")
                         self.assertTrue(s["Resource"], s["Sid"])
                         self.assertFalse([a for a in s["Action"] if "*" in a], s["Sid"])
+
+    def test_one_account_needs_no_dispatcher_no_queue_and_no_role_in_other_accounts(self):
+        single = SINGLE_ACCOUNT_OUT
+        self.assertEqual(sorted(single["functions"]), [f for f in function_crates() if f != "sweep-dispatcher"])
+        self.assertNotIn("sweep-dispatcher", json.dumps(single["event_rules"]))
+        for function in ORGANIZATION["sweep_queue_arns"]:
+            with self.subTest(function=function):
+                policy = json.loads(single["policies"][function])
+                granted = {a for s in policy["Statement"] for a in s["Action"]}
+                needed = set().union(*recorded_calls(function).values()) | PLATFORM_ACTIONS
+                self.assertEqual(granted, needed - ORGANIZATION_ONLY_ACTIONS)
+        # In an organization the sweeps may assume exactly the reader role, in any account.
+        policy = json.loads(CATALOG_OUT["policies"]["backup-freshness"])
+        assume = [s for s in policy["Statement"] if "sts:AssumeRole" in s["Action"]]
+        self.assertEqual([s["Resource"] for s in assume], [["arn:aws:iam::*:role/PhoenixGuardReader"]])
+
+    def test_the_reader_role_only_reads_what_the_sweeps_read(self):
+        reader = json.loads(CATALOG_OUT["reader_policy"])
+        granted = {a for s in reader["Statement"] for a in s["Action"]}
+        swept = set()
+        for function in ORGANIZATION["sweep_queue_arns"]:
+            swept |= set().union(*recorded_calls(function).values())
+        self.assertLessEqual(granted, swept)
+        writes = re.compile(r":(Put|Create|Update|Delete|Publish|Send|Start|Stop|Tag|Untag)")
+        self.assertEqual([a for a in granted if writes.search(a)], [])
+        for needed in ("backup:ListBackupJobs", "elasticfilesystem:DescribeFileSystems", "events:ListRules"):
+            self.assertIn(needed, granted)
 
     def test_every_wildcard_resource_names_the_apis_that_require_it(self):
         source = (CATALOG / "policies.tf").read_text()
@@ -519,7 +570,7 @@ class Alarms(unittest.TestCase):
         self.assertEqual(alarm["alarm_actions"], "${local.alarm_actions}")
         # The functions the audit expects heartbeats from are the scheduled ones.
         code = (ROOT / "account" / "src" / "audit" / "read.rs").read_text()
-        listed = re.search(r"SCHEDULED_FUNCTIONS: \[&str; \d+\] = \[([^\]]*)\]", code).group(1)
+        listed = re.search(r"SCHEDULED_FUNCTIONS: \[&str; \d+\] =\s*\[([^\]]*)\]", code).group(1)
         scheduled = {n for n, f in CATALOG_OUT["functions"].items() if f["scheduled"]}
         self.assertEqual(set(re.findall(r'"([a-z-]+)"', listed)), scheduled)
         # ...and each of them writes the metric the alarm watches, with its Function.
@@ -666,6 +717,13 @@ class Routing(unittest.TestCase):
                 and "restoreTestingPlanArn" in detail
                 and detail.get("status") in rule["detail"]["status"]
             )
+        if function == "sweep-dispatcher":
+            suffix = printed(function)["rules"]["member-canary"]["resources"][0]["suffix"]
+            return (
+                source == "aws.events"
+                and detail_type == "Scheduled Event"
+                and any(r.endswith(suffix) for r in event.get("resources") or [])
+            )
         if function == "protection-guard":
             name = re.sub(r"\d{8}(v\d+)?$", "", detail.get("eventName", ""))
             return detail_type == "AWS API Call via CloudTrail" and any(
@@ -694,6 +752,10 @@ class Routing(unittest.TestCase):
             other = copy.deepcopy(event)
             other["detail"] = dict(detail, eventName="Get" + detail["eventName"])
             misses.append(("a read call", other))
+        if event["detail-type"] == "Scheduled Event":
+            other = copy.deepcopy(event)
+            other["resources"] = [r.replace("-member-canary", "-backup-freshness-schedule") for r in event["resources"]]
+            misses.append(("another schedule", other))
         if "restoreTestingPlanArn" in detail:
             other = copy.deepcopy(event)
             other["detail"] = {k: v for k, v in detail.items() if k != "restoreTestingPlanArn"}
@@ -709,7 +771,7 @@ class Routing(unittest.TestCase):
         return misses
 
     def test_each_rule_routes_its_functions_fixtures_and_rejects_near_misses(self):
-        routed_functions = ["backup-events", "protection-guard", "s3-deletion-guard", "restore-validator"]
+        routed_functions = ["backup-events", "protection-guard", "s3-deletion-guard", "restore-validator", "sweep-dispatcher"]
         routed_rules = set()
         counts = {"fixtures": 0, "routed": 0, "near-misses": 0}
         for owner in routed_functions:

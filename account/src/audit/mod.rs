@@ -7,7 +7,6 @@ pub mod checklist;
 pub mod predestroy;
 pub mod read;
 pub mod report;
-pub mod rollup;
 
 use crate::freshness::{self, Judgement};
 use phoenix_shared::{Config, Timestamp};

@@ -25,8 +25,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 /// Per-resource reads in flight at once.
 pub const CONCURRENCY: usize = 16;
 
-/// The scheduled functions whose `Heartbeat` the audit looks for.
-pub const SCHEDULED_FUNCTIONS: [&str; 2] = ["backup-freshness", "readiness-audit"];
+/// The scheduled functions whose `Heartbeat` the audit looks for (the dispatcher only in an
+/// organization).
+pub const SCHEDULED_FUNCTIONS: [&str; 3] =
+    ["backup-freshness", "readiness-audit", "sweep-dispatcher"];
+
+/// The function that runs only in organization mode (`PHOENIX_TARGET_ACCOUNTS`).
+const ORGANIZATION_ONLY: &str = "sweep-dispatcher";
 
 /// The clients an audit reads through ([`crate::Clients`]: each built on first use).
 pub use crate::clients::Clients;
@@ -888,6 +893,7 @@ async fn read_heartbeats(
     let functions: Vec<&str> = SCHEDULED_FUNCTIONS
         .into_iter()
         .filter(|f| Some(*f) != this_function)
+        .filter(|f| *f != ORGANIZATION_ONLY || config.organization.spans_accounts())
         .collect();
     let period = 300;
     let queries: Vec<MetricDataQuery> = functions

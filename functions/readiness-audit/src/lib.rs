@@ -304,11 +304,11 @@ pub fn report_key(environment: &str, name: &str) -> String {
 }
 
 /// Where an organization target's report lives in the report bucket (the roll-up lists
-/// them: [`phoenix_account::audit::rollup`]).
+/// them: [`phoenix_account::rollup`]).
 pub fn target_report_key(environment: &str, account: &str, region: &str, name: &str) -> String {
     format!(
         "{}{account}/{region}/{name}",
-        phoenix_account::audit::rollup::prefix(environment)
+        phoenix_account::rollup::prefix(environment)
     )
 }
 

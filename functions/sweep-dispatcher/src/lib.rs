@@ -17,13 +17,15 @@
 //! policy changed, the member never deployed), and resolves it when the canary is back.
 //!
 //! When it dispatches the readiness audit it first writes the organization's roll-up of the
-//! previous round's reports (`readiness/<environment>/organization.json` and `.md`).
+//! previous round's reports (`readiness/<environment>/organization.json` and `.md`) and
+//! publishes its score, the least ready target's, as `PhoenixReadiness` (the readiness
+//! alarm's metric; each target's own is `PhoenixReadiness` by Account and Region).
 
 pub mod canary;
 
 use phoenix_account::Target;
-use phoenix_account::audit::rollup;
 use phoenix_account::organization;
+use phoenix_account::rollup;
 use phoenix_shared::checks::{self, FRESHNESS_UNKNOWN, MEMBER_CANARY_MISSING};
 use phoenix_shared::event::{Envelope, Rejection, text};
 use phoenix_shared::metrics::Unit;
@@ -211,7 +213,7 @@ async fn dispatch(
 ) -> Result<Value, HandlerError> {
     let config = &guard.config;
     let org = &config.organization;
-    let (at, _) = phoenix_account::freshness::trigger(event, now);
+    let at = phoenix_shared::event::timestamp(event, &["time", "scheduledTime"]).unwrap_or(now);
     let sweeps = match sweeps(event, &org.sweep_queues) {
         Ok(sweeps) => sweeps,
         Err(rejection) => {
@@ -327,7 +329,14 @@ async fn dispatch(
     {
         rollup_written = Some(
             match write_rollup(clients, bucket, &config.environment).await {
-                Ok(n) => json!({"targets": n}),
+                Ok((n, score)) => {
+                    // The organization's readiness is its least ready target's: the one
+                    // figure the readiness alarm watches.
+                    if let Some(score) = score {
+                        metrics.add("PhoenixReadiness", &[], f64::from(score), Unit::None);
+                    }
+                    json!({"targets": n, "score": score})
+                }
                 Err(why) => {
                     tracing::error!(reason = %why, "the organization's roll-up was not written");
                     json!({"error": why})
@@ -472,7 +481,11 @@ async fn send(
 
 /// Reads the targets' latest reports and writes the organization's roll-up; `Err` says why
 /// not (the dispatch goes on: the roll-up is a view, the reports are the record).
-async fn write_rollup(clients: &Clients, bucket: &str, environment: &str) -> Result<usize, String> {
+async fn write_rollup(
+    clients: &Clients,
+    bucket: &str,
+    environment: &str,
+) -> Result<(usize, Option<u32>), String> {
     let s3 = clients.account.s3();
     let rollup = rollup::read(s3, bucket, environment)
         .await
@@ -501,5 +514,5 @@ async fn write_rollup(clients: &Clients, bucket: &str, environment: &str) -> Res
                 )
             })?;
     }
-    Ok(rollup.targets.len())
+    Ok((rollup.targets.len(), rollup.score()))
 }

@@ -8,15 +8,19 @@ locals {
       scheduled   = f.scheduled
       memory_size = coalesce(try(var.functions[name].memory_size, null), f.memory_size)
       timeout     = coalesce(try(var.functions[name].timeout, null), f.timeout)
-      concurrency = coalesce(try(var.functions[name].reserved_concurrency, null), f.concurrency)
-      package     = "${var.artifacts_dir}/${name}/bootstrap.zip"
+      # A sweep fed by its queue runs as many targets at once as the queue allows.
+      concurrency = max(
+        coalesce(try(var.functions[name].reserved_concurrency, null), f.concurrency),
+        contains(local.sweep_functions, name) ? local.org.sweep_concurrency : 0,
+      )
+      package = "${var.artifacts_dir}/${name}/bootstrap.zip"
       # Written by `make package` from the binary's ELF header.
       built_for = try(trimspace(file("${var.artifacts_dir}/${name}/architecture")), "unknown")
     }
   }
 
   # The environment-variable contract of every function (README: Configuration).
-  environment = merge(var.settings, {
+  environment = merge(var.settings, local.organization_environment, {
     PHOENIX_ALERT_TOPIC_ARN         = aws_sns_topic.alerts.arn
     PHOENIX_FINDINGS_TABLE          = aws_dynamodb_table.findings.name
     PHOENIX_METRIC_NAMESPACE        = var.metric_namespace
@@ -90,7 +94,7 @@ resource "aws_lambda_function" "function" {
   kms_key_arn                    = aws_kms_key.guard.arn
 
   environment {
-    variables = { for k, v in local.environment : k => v if v != null && v != "" && (k != "PHOENIX_REPORT_BUCKET" || each.key == "readiness-audit") }
+    variables = { for k, v in local.environment : k => v if v != null && v != "" && (k != "PHOENIX_REPORT_BUCKET" || contains(["readiness-audit", "sweep-dispatcher"], each.key)) }
   }
 
   logging_config {

@@ -59,3 +59,18 @@ output "restore_testing_plan_arn" {
   description = "ARN of the restore testing plan (null unless restore_testing.enabled)."
   value       = one(aws_backup_restore_testing_plan.this[*].arn)
 }
+
+output "central_event_bus_arn" {
+  description = "Organization mode: the bus every phoenix-guard-member forwards to (its central_event_bus_arn); null otherwise."
+  value       = local.org == null ? null : aws_cloudwatch_event_bus.central[0].arn
+}
+
+output "reader_principal_arns" {
+  description = "Organization mode: the roles each member's reader role must trust (the member module's central_reader_principal_arns); empty otherwise."
+  value       = [for f in sort(tolist(local.sweep_functions)) : aws_iam_role.function[f].arn]
+}
+
+output "sweep_queue_urls" {
+  description = "Organization mode: the queue of (account, region) targets each sweep consumes."
+  value       = { for f in local.sweep_functions : f => aws_sqs_queue.targets[f].url }
+}

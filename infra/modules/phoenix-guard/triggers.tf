@@ -2,37 +2,60 @@
 # are the ones the functions print themselves (modules/catalog/rules).
 
 locals {
-  schedules = {
+  # The sweeps' schedules: in an organization the dispatcher receives them and queues one
+  # message per target ({"sweep": <function>, "time": <the schedule's time>}).
+  sweep_schedules = {
     "backup-freshness" = var.backup_freshness_schedule
     "readiness-audit"  = var.readiness_audit_schedule
-    # Event-driven, plus a schedule of its own: it tells each burst of deletions that went
-    # quiet its final count.
-    "s3-deletion-guard" = var.deletion_burst_schedule
   }
+  schedules = merge(
+    {
+      for sweep, expression in local.sweep_schedules : "${sweep}-schedule" => {
+        function   = local.org == null ? sweep : "sweep-dispatcher"
+        sweep      = local.org == null ? null : sweep
+        expression = expression
+      }
+    },
+    {
+      # Event-driven, plus a schedule of its own: it tells each burst of deletions that went
+      # quiet its final count.
+      "s3-deletion-guard-schedule" = { function = "s3-deletion-guard", sweep = null, expression = var.deletion_burst_schedule }
+    },
+  )
+  # Pattern rules on the default bus, and in an organization on the central bus too (the
+  # members' events arrive there).
+  buses = local.org == null ? { "" = null } : { "" = null, "central-" = aws_cloudwatch_event_bus.central[0].name }
   # Schedule rules and pattern rules, by rule name suffix.
   rules = merge(
     {
-      for function, expression in local.schedules : "${function}-schedule" => {
-        function            = function
-        schedule_expression = expression
+      for name, s in local.schedules : name => {
+        function            = s.function
+        sweep               = s.sweep
+        bus                 = null
+        schedule_expression = s.expression
         event_pattern       = null
-        description         = "Runs ${function} (${expression})"
+        description         = s.sweep == null ? "Runs ${s.function} (${s.expression})" : "Dispatches ${s.sweep} to every target of the organization (${s.expression})"
       }
     },
-    {
-      for name, r in module.catalog.event_rules : name => {
-        function            = r.function
-        schedule_expression = null
-        event_pattern       = r.pattern
-        description         = "Routes to ${r.function} the events it handles (${r.rule}), as the function prints them"
+    merge([
+      for prefix, bus in local.buses : {
+        for name, r in module.catalog.event_rules : "${prefix}${name}" => {
+          function            = r.function
+          sweep               = null
+          bus                 = bus
+          schedule_expression = null
+          event_pattern       = r.pattern
+          description         = "Routes to ${r.function} the events it handles (${r.rule}), as the function prints them"
+        }
       }
-    },
+    ]...),
   )
 }
 
 resource "aws_cloudwatch_event_rule" "function" {
   for_each            = local.rules
   name                = "${local.base_name}-${each.key}"
+  event_bus_name      = each.value.bus
   description         = each.value.description
   schedule_expression = each.value.schedule_expression
   event_pattern       = each.value.event_pattern
@@ -41,10 +64,19 @@ resource "aws_cloudwatch_event_rule" "function" {
 }
 
 resource "aws_cloudwatch_event_target" "function" {
-  for_each  = local.rules
-  rule      = aws_cloudwatch_event_rule.function[each.key].name
-  target_id = each.value.function
-  arn       = aws_lambda_function.function[each.value.function].arn
+  for_each       = local.rules
+  rule           = aws_cloudwatch_event_rule.function[each.key].name
+  event_bus_name = each.value.bus
+  target_id      = each.value.function
+  arn            = aws_lambda_function.function[each.value.function].arn
+
+  dynamic "input_transformer" {
+    for_each = each.value.sweep == null ? [] : [each.value.sweep]
+    content {
+      input_paths    = { time = "$.time" }
+      input_template = "{\"sweep\": \"${input_transformer.value}\", \"time\": <time>}"
+    }
+  }
 
   retry_policy {
     maximum_event_age_in_seconds = 86400

@@ -349,3 +349,30 @@ variable "restore_validators" {
     error_message = "restore_validators maps resource types restore testing supports to Lambda function ARNs."
   }
 }
+
+variable "organization" {
+  description = "Organization mode (null: this account and region only). accounts: organization, ou:<ids>, tag:<key>=<value> or a comma-separated list of account ids; regions: where to sweep (empty: this region); organization_id: the o-… id that may forward to the central bus; reader_role_name: the phoenix-guard-member module's role in every member; canary_minutes: the members' canary interval; sweep_concurrency and sweep_batch_size: how many targets are swept at once, and per invocation."
+  type = object({
+    organization_id   = string
+    accounts          = optional(string, "organization")
+    regions           = optional(list(string), [])
+    reader_role_name  = optional(string, "PhoenixGuardReader")
+    canary_minutes    = optional(number, 15)
+    sweep_concurrency = optional(number, 10)
+    sweep_batch_size  = optional(number, 5)
+  })
+  default = null
+
+  validation {
+    condition     = var.organization == null || can(regex("^o-[a-z0-9]{10,32}$", var.organization.organization_id))
+    error_message = "organization.organization_id must be the organization's id (o-…)."
+  }
+  validation {
+    condition     = var.organization == null || try(var.organization.sweep_concurrency >= 2 && var.organization.sweep_concurrency <= 1000, false)
+    error_message = "organization.sweep_concurrency must be between 2 and 1000 (an SQS event source's maximum concurrency)."
+  }
+  validation {
+    condition     = var.organization == null || try(var.organization.sweep_batch_size >= 1 && var.organization.sweep_batch_size <= 10, false)
+    error_message = "organization.sweep_batch_size must be between 1 and 10."
+  }
+}

@@ -29,14 +29,17 @@ struct Org {
     reports: String,
 }
 
-/// Central account `central` (the organization's management account), member A with its
-/// reader role, member B without one (never deployed, or its role deleted).
+/// Central account `central` (the organization's management account, with a reader role
+/// for its other regions), member A with its reader role, member B without one (never
+/// deployed, or its role deleted).
 async fn organization(label: &str, central: &str) -> Org {
     let mut world = World::in_account(label, central).await;
     let members = create_organization(&world.sdk, &["prod", "staging"]).await;
     let (member_a, member_b) = (members[0].clone(), members[1].clone());
     let sdk_a = sdk_in(&member_a).await;
     create_reader_role(&sdk_a, central).await;
+    // The central account runs a member part too, for its other regions.
+    create_reader_role(&world.sdk, central).await;
     let freshness_queue = create_queue(&world.sdk, &format!("freshness-{}", world.name)).await;
     let audit_queue = create_queue(&world.sdk, &format!("audit-{}", world.name)).await;
     let reports = format!("phoenix-reports-{central}");

@@ -8,50 +8,69 @@ terraform {
 
 locals {
   # One entry per crate under functions/. `schedule` marks the scheduled sweeps, whose
-  # Heartbeat metric is the dead-man's switch.
-  functions = {
+  # Heartbeat metric is the dead-man's switch; `organization` the ones that exist only in
+  # organization mode.
+  all_functions = {
     "backup-events" = {
-      description = "AWS Backup job, copy, restore, recovery point, vault, plan and region events turned into findings."
-      memory_size = 256
-      timeout     = 30
-      concurrency = 10
-      scheduled   = false
+      description  = "AWS Backup job, copy, restore, recovery point, vault, plan and region events turned into findings."
+      memory_size  = 256
+      timeout      = 30
+      concurrency  = 10
+      scheduled    = false
+      organization = false
     }
     "backup-freshness" = {
-      description = "Hourly sweep: the backup that never happened, and the data store no plan protects."
-      memory_size = 512
-      timeout     = 300
-      concurrency = 1
-      scheduled   = true
+      description  = "Hourly sweep: the backup that never happened, and the data store no plan protects."
+      memory_size  = 512
+      timeout      = 300
+      concurrency  = 1
+      scheduled    = true
+      organization = false
     }
     "protection-guard" = {
-      description = "CloudTrail calls that weaken destroy-protection, confirmed against the resource."
-      memory_size = 256
-      timeout     = 60
-      concurrency = 10
-      scheduled   = false
+      description  = "CloudTrail calls that weaken destroy-protection, confirmed against the resource."
+      memory_size  = 256
+      timeout      = 60
+      concurrency  = 10
+      scheduled    = false
+      organization = false
     }
     "s3-deletion-guard" = {
-      description = "Permanent deletions in data buckets, and data stores destroyed or keys regenerated in Terraform state."
-      memory_size = 512
-      timeout     = 60
-      concurrency = 20
-      scheduled   = false
+      description  = "Permanent deletions in data buckets, and data stores destroyed or keys regenerated in Terraform state."
+      memory_size  = 512
+      timeout      = 60
+      concurrency  = 20
+      scheduled    = false
+      organization = false
     }
     "restore-validator" = {
-      description = "Validates each AWS Backup restore test: the restored resource against its recovery point, reported to AWS Backup and paged when the data did not come back."
-      memory_size = 256
-      timeout     = 120
-      concurrency = 5
-      scheduled   = false
+      description  = "Validates each AWS Backup restore test: the restored resource against its recovery point, reported to AWS Backup and paged when the data did not come back."
+      memory_size  = 256
+      timeout      = 120
+      concurrency  = 5
+      scheduled    = false
+      organization = false
     }
     "readiness-audit" = {
-      description = "Hourly phoenix-readiness audit (0-100) with its stored report."
-      memory_size = 512
-      timeout     = 300
-      concurrency = 1
-      scheduled   = true
+      description  = "Hourly phoenix-readiness audit (0-100) with its stored report."
+      memory_size  = 512
+      timeout      = 300
+      concurrency  = 1
+      scheduled    = true
+      organization = false
     }
+    "sweep-dispatcher" = {
+      description  = "An organization's sweeps: one SQS message per account and region for each sweep, the members' canaries watched, the readiness roll-up."
+      memory_size  = 256
+      timeout      = 120
+      concurrency  = 1
+      scheduled    = true
+      organization = true
+    }
+  }
+
+  functions = {
+    for name, f in local.all_functions : name => f if var.organization != null || !f.organization
   }
 
   # The rules each routed function prints with `--print-event-pattern`, one file per
@@ -60,6 +79,7 @@ locals {
   printed = {
     for f in fileset("${path.module}/rules", "*.json") :
     trimsuffix(f, ".json") => jsondecode(file("${path.module}/rules/${f}"))
+    if contains(keys(local.functions), trimsuffix(f, ".json"))
   }
 
   # s3-deletion-guard's patterns name the buckets by placeholder.

@@ -22,3 +22,8 @@ output "restore_testing" {
   description = "The restore testing plan and its selections by resource type (null when restore testing is off); `untestable` lists required types restore testing cannot test."
   value       = local.restore_testing
 }
+
+output "reader_policy" {
+  description = "The reader role's IAM policy (JSON): what the sweeps read in a member account, and nothing else."
+  value       = local.reader_policy
+}

@@ -119,10 +119,108 @@ locals {
     },
   ]
 
+  # What the audit reads of an account beyond the backup reads (here and, through the reader
+  # role, in every member account).
+  audit_reads = [
+    {
+      # ListBackupVaults, ListRestoreJobs, ListRestoreTestingPlans, DescribeTrails,
+      # ListRules, ListSecrets, ListAllMyBuckets, tag:GetResources and GetMetricData
+      # accept no resource.
+      Sid    = "ListTheAccount"
+      Effect = "Allow"
+      Action = [
+        "backup:ListBackupVaults",
+        "backup:ListRestoreJobs",
+        "backup:ListRestoreTestingPlans",
+        "cloudtrail:DescribeTrails",
+        "cloudwatch:GetMetricData",
+        "events:ListRules",
+        "s3:ListAllMyBuckets",
+        "secretsmanager:ListSecrets",
+        "tag:GetResources",
+      ]
+      Resource = ["*"]
+    },
+    {
+      Sid      = "ReadRestoreTestingPlans"
+      Effect   = "Allow"
+      Action   = ["backup:ListRestoreTestingSelections"]
+      Resource = [local.arn.restore_testing_plans]
+    },
+    {
+      Sid      = "ReadVaultsKeysAndTrails"
+      Effect   = "Allow"
+      Action   = ["backup:GetBackupVaultAccessPolicy", "kms:DescribeKey", "cloudtrail:GetTrailStatus"]
+      Resource = [local.arn.backup_vaults, local.arn.keys, local.arn.trails]
+    },
+    {
+      Sid      = "ReadBucketProtection"
+      Effect   = "Allow"
+      Action   = ["s3:GetBucketObjectLockConfiguration", "s3:GetBucketVersioning", "s3:GetLifecycleConfiguration"]
+      Resource = [local.arn.buckets]
+    },
+    {
+      # A table's point-in-time recovery (DescribeTable, for its deletion protection, is
+      # among the backup reads).
+      Sid      = "ReadTableProtection"
+      Effect   = "Allow"
+      Action   = ["dynamodb:DescribeContinuousBackups"]
+      Resource = [local.arn.tables]
+    },
+    {
+      # What a destroy of each stack would lose: the objects a destroyed bucket holds,
+      # the recovery points a destroyed vault holds.
+      Sid      = "JudgeADestroy"
+      Effect   = "Allow"
+      Action   = ["s3:ListBucket", "backup:ListRecoveryPointsByBackupVault"]
+      Resource = [local.arn.buckets, local.arn.backup_vaults]
+    },
+  ]
+
+  # The Terraform states the audit judges as destroyed.
+  read_states = length(var.state_bucket_names) == 0 ? [] : [
+    {
+      Sid      = "ReadStates"
+      Effect   = "Allow"
+      Action   = ["s3:GetObject", "s3:ListBucket"]
+      Resource = concat([for b in var.state_bucket_names : "arn:${local.p}:s3:::${b}"], [for b in var.state_bucket_names : "arn:${local.p}:s3:::${b}/*"])
+    },
+  ]
+
+  # Organization mode: the sweeps read every member through its reader role, and take
+  # their targets from their queues (Lambda's event source mapping polls with the
+  # function's role).
+  org = var.organization
+  read_members = local.org == null ? [] : [
+    {
+      Sid      = "ReadMembers"
+      Effect   = "Allow"
+      Action   = ["sts:AssumeRole"]
+      Resource = ["arn:${local.p}:iam::*:role/${local.org.reader_role_name}"]
+    },
+  ]
+  take_sweeps = local.org == null ? {} : {
+    for function, queue in local.org.sweep_queue_arns : function => [
+      {
+        Sid      = "TakeSweeps"
+        Effect   = "Allow"
+        Action   = ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
+        Resource = [queue]
+      },
+    ]
+  }
+
+  # The reader role of a member account: the sweeps' reads, in every region, and nothing
+  # that writes (its ARNs come from the member module's own evaluation of this catalog).
+  reader_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = concat(local.backup_reads, local.audit_reads, local.read_states, local.decrypt_state)
+  })
+
   statements = {
     "backup-events" = local.pipeline
 
-    "backup-freshness" = concat(local.pipeline, local.list_open_findings, local.backup_reads)
+    "backup-freshness" = concat(local.pipeline, local.list_open_findings, local.backup_reads, local.read_members, try(local.take_sweeps["backup-freshness"], []))
 
     "protection-guard" = concat(local.pipeline, [
       {
@@ -227,60 +325,7 @@ locals {
       },
     ])
 
-    "readiness-audit" = concat(local.pipeline, local.list_open_findings, local.backup_reads, [
-      {
-        # ListBackupVaults, ListRestoreJobs, ListRestoreTestingPlans, DescribeTrails,
-        # ListRules, ListSecrets, ListAllMyBuckets, tag:GetResources and GetMetricData
-        # accept no resource.
-        Sid    = "ListTheAccount"
-        Effect = "Allow"
-        Action = [
-          "backup:ListBackupVaults",
-          "backup:ListRestoreJobs",
-          "backup:ListRestoreTestingPlans",
-          "cloudtrail:DescribeTrails",
-          "cloudwatch:GetMetricData",
-          "events:ListRules",
-          "s3:ListAllMyBuckets",
-          "secretsmanager:ListSecrets",
-          "tag:GetResources",
-        ]
-        Resource = ["*"]
-      },
-      {
-        Sid      = "ReadRestoreTestingPlans"
-        Effect   = "Allow"
-        Action   = ["backup:ListRestoreTestingSelections"]
-        Resource = [local.arn.restore_testing_plans]
-      },
-      {
-        Sid      = "ReadVaultsKeysAndTrails"
-        Effect   = "Allow"
-        Action   = ["backup:GetBackupVaultAccessPolicy", "kms:DescribeKey", "cloudtrail:GetTrailStatus"]
-        Resource = [local.arn.backup_vaults, local.arn.keys, local.arn.trails]
-      },
-      {
-        Sid      = "ReadBucketProtection"
-        Effect   = "Allow"
-        Action   = ["s3:GetBucketObjectLockConfiguration", "s3:GetBucketVersioning", "s3:GetLifecycleConfiguration"]
-        Resource = [local.arn.buckets]
-      },
-      {
-        # A table's point-in-time recovery (DescribeTable, for its deletion protection, is
-        # among the backup reads).
-        Sid      = "ReadTableProtection"
-        Effect   = "Allow"
-        Action   = ["dynamodb:DescribeContinuousBackups"]
-        Resource = [local.arn.tables]
-      },
-      {
-        # What a destroy of each stack would lose: the objects a destroyed bucket holds,
-        # the recovery points a destroyed vault holds.
-        Sid      = "JudgeADestroy"
-        Effect   = "Allow"
-        Action   = ["s3:ListBucket", "backup:ListRecoveryPointsByBackupVault"]
-        Resource = [local.arn.buckets, local.arn.backup_vaults]
-      },
+    "readiness-audit" = concat(local.pipeline, local.list_open_findings, local.backup_reads, local.audit_reads, [
       {
         Sid      = "KeepTheReport"
         Effect   = "Allow"
@@ -295,14 +340,44 @@ locals {
         Action   = ["s3:ListBucket"]
         Resource = ["arn:${local.p}:s3:::${var.resources.report_bucket_name}"]
       },
-      ], length(var.state_bucket_names) == 0 ? [] : [
+    ], local.read_states, local.decrypt_state, local.read_members, try(local.take_sweeps["readiness-audit"], []))
+
+    "sweep-dispatcher" = concat(local.pipeline, [
       {
-        Sid      = "ReadStates"
-        Effect   = "Allow"
-        Action   = ["s3:GetObject", "s3:ListBucket"]
-        Resource = concat([for b in var.state_bucket_names : "arn:${local.p}:s3:::${b}"], [for b in var.state_bucket_names : "arn:${local.p}:s3:::${b}/*"])
+        # Organizations' ListAccounts, ListAccountsForParent,
+        # ListOrganizationalUnitsForParent and ListTagsForResource are answered by the
+        # management account for accounts not known before the listing; GetMetricData
+        # accepts no resource.
+        Sid    = "ListTheOrganization"
+        Effect = "Allow"
+        Action = [
+          "cloudwatch:GetMetricData",
+          "organizations:ListAccounts",
+          "organizations:ListAccountsForParent",
+          "organizations:ListOrganizationalUnitsForParent",
+          "organizations:ListTagsForResource",
+        ]
+        Resource = ["*"]
       },
-    ], local.decrypt_state)
+      {
+        Sid      = "QueueSweeps"
+        Effect   = "Allow"
+        Action   = ["sqs:SendMessage"]
+        Resource = local.org == null ? [] : values(local.org.sweep_queue_arns)
+      },
+      {
+        Sid      = "KeepTheRollup"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject", "s3:PutObject"]
+        Resource = ["arn:${local.p}:s3:::${var.resources.report_bucket_name}/readiness/*"]
+      },
+      {
+        Sid      = "FindTheReports"
+        Effect   = "Allow"
+        Action   = ["s3:ListBucket"]
+        Resource = ["arn:${local.p}:s3:::${var.resources.report_bucket_name}"]
+      },
+    ])
   }
 
   # What the Lambda platform needs of every role: its log group, the dead-letter queue of

@@ -71,3 +71,12 @@ variable "restore_validator_function_arns" {
   type        = list(string)
   default     = []
 }
+
+variable "organization" {
+  description = "Organization mode, resolved by the root module (null: the one account): the reader role's name in every member account and the sweep queue of each function the dispatcher feeds."
+  type = object({
+    reader_role_name = string
+    sweep_queue_arns = map(string)
+  })
+  default = null
+}
