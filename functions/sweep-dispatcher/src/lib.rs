@@ -279,6 +279,7 @@ async fn dispatch(
         })
         .collect();
     let mut canaries_missing = 0_u32;
+    let mut unsent: Vec<String> = Vec::new();
     if org.spans_accounts() && !members.is_empty() {
         let window = org.canary_seconds * CANARY_MISSES;
         match canary::newest(
@@ -315,9 +316,12 @@ async fn dispatch(
                 }
             }
             Err(why) => {
-                // Not judged this time: nothing opens or resolves; the next dispatch tries.
-                tracing::error!(reason = %why, "the canaries could not be read; judged at the next dispatch");
+                // Not judged: the sweeps are still queued, then the invocation fails so
+                // that Lambda tries again (a target queued twice is swept twice and pages
+                // nothing twice); what keeps failing reaches the dead-letter queue.
+                tracing::error!(reason = %why, "the canaries could not be read");
                 metrics.count("ChecksUnknown", &[("Check", MEMBER_CANARY_MISSING)], 1);
+                unsent.push(format!("member canaries not judged: {why}"));
             }
         }
     }
@@ -346,7 +350,6 @@ async fn dispatch(
     }
 
     let mut sent = 0_usize;
-    let mut unsent: Vec<String> = Vec::new();
     for (sweep, queue) in &sweeps {
         let requests: Vec<Request> = targets
             .iter()
@@ -384,9 +387,9 @@ async fn dispatch(
     let alerts = report.sent.len();
     report.into_result()?;
     if !unsent.is_empty() {
-        // Retried whole: a target swept twice finds what it found, and pages nothing twice.
+        // Retried whole: a target queued twice is swept twice and pages nothing twice.
         return Err(HandlerError::Unavailable(format!(
-            "not every target was queued: {}",
+            "the dispatch is to be done again: {}",
             unsent.join("; ")
         )));
     }

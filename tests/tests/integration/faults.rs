@@ -45,6 +45,7 @@ enum Function {
     BackupFreshness,
     ReadinessAudit,
     RestoreValidator,
+    SweepDispatcher,
 }
 
 impl Function {
@@ -56,6 +57,7 @@ impl Function {
             Self::BackupFreshness => "backup-freshness",
             Self::ReadinessAudit => "readiness-audit",
             Self::RestoreValidator => "restore-validator",
+            Self::SweepDispatcher => "sweep-dispatcher",
         }
     }
 
@@ -182,6 +184,7 @@ async fn prepare(function: Function) -> Scenario {
                 .collect()
         }
         Function::S3DeletionGuard => s3_deletion_events(&world, &account).await,
+        Function::SweepDispatcher => dispatcher_events(&mut world).await,
         Function::RestoreValidator => {
             // The team's own check of restored file systems, which passes.
             world.config.restore_validators = vec![("EFS".to_owned(), "faults-check".to_owned())];
@@ -279,6 +282,18 @@ async fn prepare(function: Function) -> Scenario {
 /// token, backup plans by name), so that pages compare across scenarios.
 async fn aliases(sdk: &SdkConfig) -> Vec<(String, String)> {
     let mut out = Vec::new();
+    // An organization's member accounts (AWS Organizations picks their ids), by name.
+    if let Ok(accounts) = aws_sdk_organizations::Client::new(sdk)
+        .list_accounts()
+        .send()
+        .await
+    {
+        for a in accounts.accounts() {
+            if let (Some(id), Some(name)) = (a.id(), a.name()) {
+                out.push((id.to_owned(), format!("<account:{name}>")));
+            }
+        }
+    }
     let file_systems = aws_sdk_efs::Client::new(sdk)
         .describe_file_systems()
         .send()
@@ -367,6 +382,22 @@ async fn protection_guard_resources(sdk: &SdkConfig, account: &str) {
 /// Operations a function's code calls that its fault scenario does not reach, and why.
 const UNREACHED: &[(&str, &str)] = &[
     (
+        "sts:AssumeRole",
+        "the scenarios sweep their own account and region; the organization module throttles AssumeRole and sees the target returned to its queue alone",
+    ),
+    (
+        "organizations:ListAccountsForParent@sweep-dispatcher",
+        "the scenario selects the whole organization; the organization module lists an OU's accounts",
+    ),
+    (
+        "organizations:ListOrganizationalUnitsForParent@sweep-dispatcher",
+        "the scenario selects the whole organization; the organization module lists an OU's accounts",
+    ),
+    (
+        "organizations:ListTagsForResource@sweep-dispatcher",
+        "the scenario selects the whole organization; the organization module selects accounts by tag",
+    ),
+    (
         "rds:DescribeDBClusters@restore-validator",
         "the emulator restores no Aurora cluster (moto models no cluster restore from a backup); the judge's Aurora rule is table-tested",
     ),
@@ -392,6 +423,45 @@ fn unreached(function: Function, operation: &str) -> bool {
     UNREACHED
         .iter()
         .any(|(op, _)| *op == operation || *op == format!("{operation}@{}", function.name()))
+}
+
+/// The dispatcher in an organization of two accounts and two regions: one member's canary
+/// arrives from one region only (a page for the other, and one for the central account's
+/// other region), then the readiness audit is dispatched (the targets queued, the roll-up of
+/// the last round, with one stored report, written).
+async fn dispatcher_events(world: &mut World) -> Vec<Value> {
+    use phoenix_shared::config::TargetAccounts;
+    use phoenix_tests::organization::{
+        READER_ROLE, canary_event, create_organization, create_queue,
+    };
+    let member = create_organization(&world.sdk, &["faults-member"])
+        .await
+        .remove(0);
+    let queue = create_queue(&world.sdk, &format!("audit-{}", world.name)).await;
+    let reports = format!("phoenix-reports-{}", world.account);
+    create_bucket(&world.sdk, &reports, &[], true).await;
+    let report = json!({"account": member, "region": "eu-west-1", "score": 40,
+        "evaluatedAt": "2026-11-30T09:00:00Z", "items": []});
+    put_object(
+        &world.sdk,
+        &reports,
+        &format!(
+            "readiness/{}/accounts/{member}/eu-west-1/latest.json",
+            world.name
+        ),
+        &report.to_string(),
+    )
+    .await;
+    let org = &mut world.config.organization;
+    org.accounts = TargetAccounts::Organization;
+    org.regions = vec!["eu-west-1".to_owned(), "us-east-1".to_owned()];
+    org.reader_role = Some(READER_ROLE.to_owned());
+    org.sweep_queues = vec![("readiness-audit".to_owned(), queue)];
+    world.config.report_bucket = Some(reports);
+    vec![
+        canary_event(&member, "us-east-1", "2026-11-30T09:00:00Z"),
+        json!({"sweep": "readiness-audit"}),
+    ]
 }
 
 /// A monthly restore test of a file system, a database, a table and a bucket: the file
@@ -514,6 +584,12 @@ async fn deliver_event(
         Function::ReadinessAudit => {
             let clients = phoenix_account::audit::read::Clients::current(&s.sdk);
             readiness_audit::handle(&guard, &clients, event, invocation, now)
+                .await
+                .map(drop)
+        }
+        Function::SweepDispatcher => {
+            let clients = sweep_dispatcher::Clients::current(&s.sdk);
+            sweep_dispatcher::handle(&guard, &clients, event, &s.world.account, invocation, now)
                 .await
                 .map(drop)
         }
@@ -775,7 +851,10 @@ fn judge(
 fn faults_for(function: Function, index: usize) -> Vec<Fault> {
     let quick = matches!(
         function,
-        Function::BackupEvents | Function::S3DeletionGuard | Function::RestoreValidator
+        Function::BackupEvents
+            | Function::S3DeletionGuard
+            | Function::RestoreValidator
+            | Function::SweepDispatcher
     );
     if quick || std::env::var_os("PHOENIX_FAULTS_FULL").is_some() {
         FAULTS.to_vec()
@@ -882,6 +961,11 @@ async fn matrix(function: Function) {
         function.name(),
         problems.join("\n")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sweep_dispatcher_keeps_its_promises_under_every_fault() {
+    matrix(Function::SweepDispatcher).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

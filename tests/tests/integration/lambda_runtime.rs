@@ -495,3 +495,82 @@ async fn the_restore_validator_binary_fails_an_empty_restore_test_and_tells_aws_
         .expect("job");
     assert_eq!(job.validation_status().map(|s| s.as_str()), Some("FAILED"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dispatcher_binary_queues_the_organization_and_the_freshness_binary_sweeps_a_member_from_sqs()
+ {
+    use phoenix_tests::organization::{
+        READER_ROLE, canary_event, create_organization, create_queue, create_reader_role, drain,
+        sdk_in,
+    };
+    let emulator = Emulator::shared();
+    let world = World::in_account("e2e-org", "320000000001").await;
+    let prod = create_organization(&world.sdk, &["prod"]).await.remove(0);
+    let prod_sdk = sdk_in(&prod).await;
+    create_reader_role(&prod_sdk, &world.account).await;
+    let (efs, _) = phoenix_tests::account::create_efs(&prod_sdk, "e2e-org-prod", &[]).await;
+    let queue = create_queue(&world.sdk, &format!("freshness-{}", world.name)).await;
+    let mut env = world.lambda_env(&emulator.endpoint);
+    env.extend([
+        (
+            "PHOENIX_TARGET_ACCOUNTS".to_owned(),
+            "organization".to_owned(),
+        ),
+        ("PHOENIX_TARGET_REGIONS".to_owned(), "eu-west-1".to_owned()),
+        ("PHOENIX_READER_ROLE".to_owned(), READER_ROLE.to_owned()),
+        (
+            "PHOENIX_SWEEP_QUEUES".to_owned(),
+            format!("backup-freshness={queue}"),
+        ),
+    ]);
+    let watch = LambdaWatch::start(&env);
+    let now = phoenix_shared::Timestamp::now();
+
+    // The member part's canary reaches the central bus, and the dispatcher counts it.
+    let canary = watch.invoke_event(
+        "sweep-dispatcher",
+        &canary_event(&prod, "eu-west-1", &now.to_string()),
+    );
+    let counted = answer(&canary, &watch);
+    assert_eq!(counted["canary"]["account"], prod.as_str(), "{counted}");
+
+    // The hourly schedule, as its input transformer shapes it.
+    let dispatch = watch.invoke_event(
+        "sweep-dispatcher",
+        &serde_json::json!({"sweep": "backup-freshness", "time": now.to_string()}),
+    );
+    let dispatched = answer(&dispatch, &watch);
+    assert_eq!(dispatched["messages"], 2, "{dispatched}");
+    assert_eq!(dispatched["canariesMissing"], 0, "{dispatched}");
+
+    // Lambda's SQS event source hands the batch to backup-freshness.
+    let batches = drain(&world.sdk, &queue).await;
+    assert_eq!(batches.len(), 1);
+    let swept = watch.invoke_event("backup-freshness", &batches[0]);
+    let response = answer(&swept, &watch);
+    assert_eq!(
+        response["batchItemFailures"],
+        serde_json::json!([]),
+        "{response}"
+    );
+    let alerts = world.alerts().await;
+    assert!(
+        alerts.iter().any(
+            |a| a.dedup_key() == format!("phoenix:{prod}:eu-west-1:resource-unprotected:{efs}")
+        ),
+        "{alerts:#?}"
+    );
+
+    // A schedule naming a sweep with no queue is rejected, with the reason.
+    let rejected = watch.invoke(
+        "sweep-dispatcher",
+        &repo_root().join("functions/sweep-dispatcher/fixtures/rejected-unknown-sweep.json"),
+    );
+    let all = text(&rejected);
+    assert!(!rejected.status.success(), "{all}");
+    assert!(all.contains("PhoenixGuard.EventRejected"), "{all}");
+    assert!(
+        all.contains("no queue for sweep backup-everything"),
+        "{all}"
+    );
+}

@@ -500,3 +500,105 @@ async fn a_failed_backup_forwarded_from_a_member_pages_once_named_by_that_accoun
         alert.dedup_key()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn targets_are_the_accounts_an_ou_or_a_tag_selects_in_every_region() {
+    use phoenix_shared::config::Organization;
+    let central = "310000000005";
+    let sdk = sdk_in(central).await;
+    let members = create_organization(&sdk, &["prod", "staging", "sandbox"]).await;
+    let org = aws_sdk_organizations::Client::new(&sdk);
+    let root = org.list_roots().send().await.unwrap().roots()[0]
+        .id()
+        .unwrap()
+        .to_owned();
+    // prod in the Workloads OU, staging one level further down; sandbox stays at the root.
+    let workloads = org
+        .create_organizational_unit()
+        .parent_id(&root)
+        .name("Workloads")
+        .send()
+        .await
+        .unwrap()
+        .organizational_unit()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
+    let nested = org
+        .create_organizational_unit()
+        .parent_id(&workloads)
+        .name("Staging")
+        .send()
+        .await
+        .unwrap()
+        .organizational_unit()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
+    for (account, unit) in [(&members[0], &workloads), (&members[1], &nested)] {
+        org.move_account()
+            .account_id(account)
+            .source_parent_id(&root)
+            .destination_parent_id(unit)
+            .send()
+            .await
+            .unwrap();
+    }
+    org.tag_resource()
+        .resource_id(&members[2])
+        .tags(
+            aws_sdk_organizations::types::Tag::builder()
+                .key("phoenix:watch")
+                .value("TRUE")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let clients = phoenix_account::Clients::current(&sdk);
+    let targets = |accounts: TargetAccounts| {
+        let organization = Organization {
+            accounts,
+            regions: REGIONS.iter().map(|r| (*r).to_owned()).collect(),
+            ..Organization::default()
+        };
+        let clients = &clients;
+        async move {
+            phoenix_account::organization::targets(
+                clients.organizations(),
+                &organization,
+                central,
+                "eu-west-1",
+            )
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.account.unwrap(), t.region.unwrap()))
+            .collect::<Vec<_>>()
+        }
+    };
+    let both = |account: &str| {
+        REGIONS
+            .iter()
+            .map(|r| (account.to_owned(), (*r).to_owned()))
+            .collect::<Vec<_>>()
+    };
+    let mut under = targets(TargetAccounts::Units(vec![workloads.clone()])).await;
+    under.sort();
+    let mut want = [both(&members[0]), both(&members[1])].concat();
+    want.sort();
+    assert_eq!(under, want, "an OU's accounts at any depth");
+    assert_eq!(
+        targets(TargetAccounts::Tagged {
+            key: "phoenix:watch".to_owned(),
+            value: "true".to_owned()
+        })
+        .await,
+        both(&members[2]),
+        "a tag's value read by the one rule (any case)"
+    );
+    assert_eq!(targets(TargetAccounts::Organization).await.len(), 8);
+}
