@@ -99,7 +99,7 @@ ORGANIZATION_ONLY_ACTIONS = {"sts:AssumeRole"}
 
 
 def evaluate_catalog(data_buckets, state_buckets, state_keys, xray, restore_testing=None, validators=(VALIDATOR,),
-                     organization=ORGANIZATION):
+                     organization=ORGANIZATION, region=REGION):
     """The catalog's outputs for these inputs, computed by Terraform."""
     work = Path(tempfile.mkdtemp(prefix="phoenix-catalog-"))
     functions = function_crates()
@@ -108,7 +108,7 @@ def evaluate_catalog(data_buckets, state_buckets, state_keys, xray, restore_test
             "catalog": {
                 "source": str(CATALOG),
                 "partition": "aws",
-                "region": REGION,
+                "region": region,
                 "account_id": ACCOUNT,
                 "metric_namespace": "PhoenixGuard",
                 "resources": {
@@ -558,6 +558,60 @@ class Permissions(unittest.TestCase):
             if s["Action"] == ["cloudwatch:PutMetricData"]:
                 self.assertEqual(s["Condition"], {"StringEquals": {"cloudwatch:namespace": "PhoenixGuard"}})
         self.assertTrue({"WriteMetrics", "Trace", "ListTheAccount"} <= seen, seen)
+
+
+MEMBER = ROOT / "infra" / "modules" / "phoenix-guard-member"
+
+
+class Member(unittest.TestCase):
+    """The member part: forwards what the functions handle, sends the canary the dispatcher
+    waits for, and lets the central sweeps read, nothing more."""
+
+    @classmethod
+    def setUpClass(cls):
+        main = parse_hcl(MEMBER / "main.tf")
+        cls.resources = {}
+        for block in main["resource"]:
+            for rtype, named in block.items():
+                cls.resources.setdefault(rtype, {}).update(named)
+        cls.data = {}
+        for block in main["data"]:
+            for dtype, named in block.items():
+                cls.data.setdefault(dtype, {}).update(named)
+        cls.catalog = main["module"][0]["catalog"] if isinstance(main["module"], list) else main["module"]["catalog"]
+
+    def test_the_canary_is_the_rule_the_dispatcher_listens_for(self):
+        suffix = printed("sweep-dispatcher")["rules"]["member-canary"]["resources"][0]["suffix"]
+        canary = self.resources["aws_cloudwatch_event_rule"]["canary"]
+        self.assertTrue(canary["name"].endswith(suffix), canary["name"])
+        self.assertIn("rate(", canary["schedule_expression"])
+        for target in ("forward", "canary"):
+            t = self.resources["aws_cloudwatch_event_target"][target]
+            self.assertEqual(t["arn"], "${var.central_event_bus_arn}")
+            self.assertEqual(t["role_arn"], "${aws_iam_role.forward.arn}")
+        forward = self.data["aws_iam_policy_document"]["forward"]["statement"]
+        self.assertEqual(forward["actions"], ["events:PutEvents"])
+        self.assertEqual(forward["resources"], ["${var.central_event_bus_arn}"])
+
+    def test_the_reader_role_trusts_only_the_central_sweeps_within_the_organization(self):
+        trust = self.data["aws_iam_policy_document"]["reader_assume"]["statement"]
+        self.assertEqual(trust["principals"]["identifiers"], "${var.central_reader_principal_arns}")
+        self.assertEqual(trust["condition"]["variable"], "aws:PrincipalOrgID")
+        self.assertEqual(trust["condition"]["values"], ["${var.organization_id}"])
+        self.assertEqual(self.resources["aws_iam_role_policy"]["reader"]["policy"], "${module.catalog.reader_policy}")
+        self.assertEqual(self.catalog["region"], "*")
+        # The catalog as the member evaluates it: the reader reads every region of its own
+        # account, and the member forwards every routed function's patterns.
+        member = evaluate_catalog([], [], [], xray=False, organization=None, region="*")
+        reader = json.loads(member["reader_policy"])
+        arns = [r for st in reader["Statement"] for r in st["Resource"] if r != "*"]
+        self.assertTrue(arns)
+        for arn in arns:
+            parts = arn.split(":")
+            self.assertIn(parts[3], ("*", ""), arn)
+            self.assertIn(parts[4], (ACCOUNT, ""), arn)
+        routed = {r["function"] for r in member["event_rules"].values()}
+        self.assertEqual(routed, {"backup-events", "protection-guard", "restore-validator"})
 
 
 class Alarms(unittest.TestCase):

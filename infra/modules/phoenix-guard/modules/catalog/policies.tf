@@ -388,7 +388,7 @@ locals {
         Sid      = "WriteOwnLogs"
         Effect   = "Allow"
         Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-        Resource = ["${var.resources.log_group_arns[name]}:*"]
+        Resource = ["${lookup(var.resources.log_group_arns, name, "-")}:*"]
       },
       {
         Sid      = "DeadLetters"

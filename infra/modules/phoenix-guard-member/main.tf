@@ -1,0 +1,152 @@
+# Phoenix Guard's member part, for each account and region of an organization: the events
+# the central functions handle are forwarded to the central bus (AWS service events reach
+# only the default bus of their own account and region), a canary tells the central
+# dispatcher that forwarding works, and a read-only role lets the central sweeps read the
+# account. The patterns and the reader's policy come from the central module's catalog, so
+# the member forwards exactly what the functions handle and reads exactly what they read.
+#
+# Shaped for one instance per account and region: a Terraform loop over provider aliases
+# (examples/organization), or a per-account pipeline.
+
+data "aws_partition" "current" {}
+data "aws_caller_identity" "current" {}
+
+locals {
+  partition  = data.aws_partition.current.partition
+  account_id = data.aws_caller_identity.current.account_id
+  tags       = merge({ "phoenix:component" = "phoenix-guard-member" }, var.tags)
+  # Every pattern rule the functions print (the catalog outside organization mode holds no
+  # dispatcher rule: the canary below is what reaches it).
+  forwarded = module.catalog.event_rules
+}
+
+module "catalog" {
+  source = "../phoenix-guard/modules/catalog"
+
+  partition = local.partition
+  # The reader role is global: it reads every region of the account.
+  region           = "*"
+  account_id       = local.account_id
+  metric_namespace = "PhoenixGuard"
+  # The central module's own resources play no part here.
+  resources = {
+    findings_table_arn    = "-"
+    alert_topic_arn       = "-"
+    guard_key_arn         = "-"
+    dead_letter_queue_arn = "-"
+    report_bucket_name    = "-"
+    log_group_arns        = {}
+  }
+  data_bucket_names         = var.data_bucket_names
+  state_bucket_names        = var.state_bucket_names
+  state_bucket_kms_key_arns = []
+  enable_xray               = false
+}
+
+data "aws_iam_policy_document" "forward_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "forward" {
+  statement {
+    sid       = "ForwardToTheCentralBus"
+    actions   = ["events:PutEvents"]
+    resources = [var.central_event_bus_arn]
+  }
+}
+
+resource "aws_iam_role" "forward" {
+  name_prefix          = "${var.name_prefix}-fwd-"
+  description          = "Phoenix Guard member: forwards this region's events and canary to the central bus"
+  assume_role_policy   = data.aws_iam_policy_document.forward_assume.json
+  max_session_duration = 3600
+  tags                 = local.tags
+}
+
+resource "aws_iam_role_policy" "forward" {
+  name   = "forward"
+  role   = aws_iam_role.forward.id
+  policy = data.aws_iam_policy_document.forward.json
+}
+
+resource "aws_cloudwatch_event_rule" "forward" {
+  for_each      = local.forwarded
+  name          = "${var.name_prefix}-${each.key}"
+  description   = "Forwards to the central Phoenix Guard the events ${each.value.function} handles (${each.value.rule})"
+  event_pattern = each.value.pattern
+  state         = "ENABLED"
+  tags          = local.tags
+}
+
+resource "aws_cloudwatch_event_target" "forward" {
+  for_each  = local.forwarded
+  rule      = aws_cloudwatch_event_rule.forward[each.key].name
+  target_id = "central"
+  arn       = var.central_event_bus_arn
+  role_arn  = aws_iam_role.forward.arn
+}
+
+# The dispatcher pages member-canary-missing for this account and region when these stop
+# arriving (a forwarding rule deleted, the role or the bus policy changed).
+resource "aws_cloudwatch_event_rule" "canary" {
+  name                = "${var.name_prefix}-member-canary"
+  description         = "Tells the central Phoenix Guard every ${var.canary_minutes} minute(s) that this region's events reach it"
+  schedule_expression = var.canary_minutes == 1 ? "rate(1 minute)" : "rate(${var.canary_minutes} minutes)"
+  state               = "ENABLED"
+  tags                = local.tags
+}
+
+resource "aws_cloudwatch_event_target" "canary" {
+  rule      = aws_cloudwatch_event_rule.canary.name
+  target_id = "central"
+  arn       = var.central_event_bus_arn
+  role_arn  = aws_iam_role.forward.arn
+}
+
+resource "aws_s3_bucket_notification" "eventbridge" {
+  for_each    = var.manage_bucket_notifications ? module.catalog.eventbridge_buckets : toset([])
+  bucket      = each.value
+  eventbridge = true
+}
+
+data "aws_iam_policy_document" "reader_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "AWS"
+      identifiers = var.central_reader_principal_arns
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:PrincipalOrgID"
+      values   = [var.organization_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "reader" {
+  count                = var.create_reader_role ? 1 : 0
+  name                 = var.reader_role_name
+  description          = "Phoenix Guard member: what the central sweeps read in this account, and nothing that writes"
+  assume_role_policy   = data.aws_iam_policy_document.reader_assume.json
+  max_session_duration = 3600
+  tags                 = local.tags
+}
+
+resource "aws_iam_role_policy" "reader" {
+  count  = var.create_reader_role ? 1 : 0
+  name   = "reads"
+  role   = aws_iam_role.reader[0].id
+  policy = module.catalog.reader_policy
+}

@@ -1,0 +1,9 @@
+output "reader_role_arn" {
+  description = "The reader role the central sweeps assume (null where create_reader_role is false)."
+  value       = var.create_reader_role ? aws_iam_role.reader[0].arn : null
+}
+
+output "forwarding_rule_names" {
+  description = "The rules that forward this region's events to the central bus, and the canary's."
+  value       = concat([for r in aws_cloudwatch_event_rule.forward : r.name], [aws_cloudwatch_event_rule.canary.name])
+}

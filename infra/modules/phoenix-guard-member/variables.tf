@@ -1,0 +1,77 @@
+variable "central_event_bus_arn" {
+  description = "The central account's bus (the phoenix-guard module's central_event_bus_arn output) that this account's events and canary are forwarded to."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:event-bus/.+$", var.central_event_bus_arn))
+    error_message = "central_event_bus_arn must be an EventBridge bus ARN."
+  }
+}
+
+variable "central_reader_principal_arns" {
+  description = "The central sweeps' roles (the phoenix-guard module's reader_principal_arns output): the only principals the reader role trusts."
+  type        = list(string)
+}
+
+variable "organization_id" {
+  description = "The organization's id (o-…): the reader role trusts the central roles only as members of it."
+  type        = string
+
+  validation {
+    condition     = can(regex("^o-[a-z0-9]{10,32}$", var.organization_id))
+    error_message = "organization_id must be the organization's id (o-…)."
+  }
+}
+
+variable "name_prefix" {
+  description = "Prefix of the forwarding rules, the canary and the forwarding role (the central module's name_prefix: its audit of this account judges the rules with this prefix)."
+  type        = string
+  default     = "phoenix-guard"
+}
+
+variable "create_reader_role" {
+  description = "Create the reader role (IAM is global: true in one region of the account, false in the others)."
+  type        = bool
+  default     = true
+}
+
+variable "reader_role_name" {
+  description = "The reader role's name (the central module's organization.reader_role_name)."
+  type        = string
+  default     = "PhoenixGuardReader"
+}
+
+variable "canary_minutes" {
+  description = "How often the canary is sent to the central bus (the central module's organization.canary_minutes)."
+  type        = number
+  default     = 15
+
+  validation {
+    condition     = var.canary_minutes >= 1 && var.canary_minutes <= 1440 && floor(var.canary_minutes) == var.canary_minutes
+    error_message = "canary_minutes must be a whole number from 1 to 1440."
+  }
+}
+
+variable "data_bucket_names" {
+  description = "This account's buckets whose data must survive (names or * patterns): their object deletions are forwarded."
+  type        = list(string)
+  default     = []
+}
+
+variable "state_bucket_names" {
+  description = "This account's buckets holding Terraform state (names or * patterns): their object events are forwarded, and the reader role may read them."
+  type        = list(string)
+  default     = []
+}
+
+variable "manage_bucket_notifications" {
+  description = "Switch on S3-to-EventBridge delivery for the exact bucket names (owns their notification configuration)."
+  type        = bool
+  default     = true
+}
+
+variable "tags" {
+  description = "Tags for every resource."
+  type        = map(string)
+  default     = {}
+}
