@@ -13,6 +13,9 @@ Examples:
   phoenix verify --pre-destroy --format table|json the gate to run before `terraform destroy`
   phoenix verify --pre-destroy --state s3://cochlearis-tfstate/dev/terraform.tfstate
                                                    what destroying that stack would lose
+  phoenix verify --org --report-bucket phoenix-guard-org-reports
+                                                   every account and region of the organization,
+                                                   the least ready first (from the central account)
   phoenix completions bash > /etc/bash_completion.d/phoenix
 
 Exit status: 0 ready; 1 not ready (score below --min-score, a check unknown, or with
@@ -102,6 +105,18 @@ pub struct Verify {
     /// the same rules as check-plan (a file, or s3://BUCKET/KEY)
     #[arg(long, value_name = "s3://BUCKET/KEY|FILE", requires = "pre_destroy")]
     pub state: Option<String>,
+    /// The organization's readiness, from the central account: every (account, region)
+    /// target's latest report in the report bucket, the least ready first
+    #[arg(long, conflicts_with = "pre_destroy")]
+    pub org: bool,
+    /// With --org: the report bucket the central readiness-audit writes to
+    #[arg(
+        long,
+        value_name = "BUCKET",
+        env = "PHOENIX_REPORT_BUCKET",
+        hide_env_values = true
+    )]
+    pub report_bucket: Option<String>,
     /// Newest recovery point allowed before a destroy (default 24h; e.g. 6h, 2d, PT12H)
     #[arg(long, value_name = "DURATION")]
     pub max_age: Option<String>,
@@ -184,6 +199,8 @@ impl CheckPlan {
         Verify {
             pre_destroy: false,
             state: None,
+            org: false,
+            report_bucket: None,
             max_age: self.max_age.clone(),
             min_score: None,
             format: Format::Table,
@@ -207,6 +224,7 @@ impl Verify {
     pub fn overrides(&self) -> BTreeMap<String, String> {
         [
             ("PHOENIX_ENVIRONMENT", &self.environment),
+            ("PHOENIX_REPORT_BUCKET", &self.report_bucket),
             ("AWS_REGION", &self.reach.region),
             ("AWS_ENDPOINT_URL", &self.reach.endpoint_url),
         ]

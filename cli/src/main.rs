@@ -282,6 +282,9 @@ async fn run(verify: Verify, color: bool) -> u8 {
     };
     let config = settings.config.clone();
     let clients = Clients::current(&sdk);
+    if verify.org {
+        return organization(&clients, &config, &settings, verify.format).await;
+    }
     let destroy = match (&verify.state, state_file) {
         (Some(_), Some(destroy)) => Some(destroy),
         (Some(source), None) => match read_s3_state(&clients, source).await {
@@ -409,6 +412,47 @@ async fn run(verify: Verify, color: bool) -> u8 {
                 );
             }
         }
+    }
+    if ready { READY } else { NOT_READY }
+}
+
+/// `verify --org`: the targets' latest reports in the report bucket, the least ready first.
+/// Ready when every target was read and scores at least `--min-score`.
+async fn organization(
+    clients: &Clients,
+    config: &Config,
+    settings: &Settings,
+    format: Format,
+) -> u8 {
+    let Some(bucket) = config.report_bucket.as_deref() else {
+        eprintln!(
+            "phoenix: configuration error: --org needs --report-bucket (PHOENIX_REPORT_BUCKET), the bucket the central readiness-audit writes to"
+        );
+        return USAGE;
+    };
+    let environment = config.environment.as_str();
+    let rollup = match phoenix_account::rollup::read(clients.s3(), bucket, environment).await {
+        Ok(rollup) => rollup,
+        Err(failure) => {
+            eprintln!("phoenix: the organization's reports could not be read: {failure}");
+            return NOT_READY;
+        }
+    };
+    let ready = !rollup.targets.is_empty()
+        && rollup.unreadable.is_empty()
+        && rollup
+            .targets
+            .iter()
+            .all(|t| t.reachable && t.score >= settings.min_score);
+    match format {
+        Format::Json => {
+            let mut doc = rollup.to_json();
+            doc["environment"] = json!(environment);
+            doc["minScore"] = json!(settings.min_score);
+            doc["ready"] = json!(ready);
+            println!("{doc:#}");
+        }
+        Format::Table => print!("{}", render::organization(&rollup, environment, bucket)),
     }
     if ready { READY } else { NOT_READY }
 }

@@ -183,6 +183,56 @@ pub fn table(
     out
 }
 
+/// `verify --org`'s table: one line per target, the least ready first, then each target's
+/// worst items.
+pub fn organization(
+    rollup: &phoenix_account::rollup::Rollup,
+    environment: &str,
+    bucket: &str,
+) -> String {
+    let mut out = String::new();
+    if rollup.targets.is_empty() {
+        let _ = writeln!(
+            out,
+            "No readiness report under s3://{bucket}/{} yet: the central readiness-audit has not swept the organization.",
+            phoenix_account::rollup::prefix(environment)
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "Phoenix readiness of the organization ({environment}): {} / 100, its least ready target's; {} target(s)\n",
+            rollup.score().unwrap_or_default(),
+            rollup.targets.len()
+        );
+        let _ = writeln!(
+            out,
+            "{:<14} {:<16} {:>7} {:>12}  evaluated",
+            "account", "region", "score", "not passing"
+        );
+        for t in &rollup.targets {
+            let _ = writeln!(
+                out,
+                "{:<14} {:<16} {:>7} {:>12}  {}",
+                t.account,
+                t.region,
+                t.score_text(),
+                t.failing_count,
+                t.evaluated_at
+            );
+        }
+        for t in rollup.targets.iter().filter(|t| !t.failing.is_empty()) {
+            let _ = writeln!(out, "\n{} {} ({}):", t.account, t.region, t.score_text());
+            for f in &t.failing {
+                let _ = writeln!(out, "  - {f}");
+            }
+        }
+    }
+    for (key, why) in &rollup.unreadable {
+        let _ = writeln!(out, "\nunreadable report s3://{bucket}/{key}: {why}");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

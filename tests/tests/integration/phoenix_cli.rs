@@ -674,3 +674,76 @@ async fn verify_pre_destroy_judges_the_destroy_of_a_stack_from_its_state() {
         assert!(out.stdout.is_empty(), "{args:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_org_lists_every_target_the_least_ready_first_and_exits_by_the_weakest() {
+    let world = World::in_account("cli-org", "330000000001").await;
+    let bucket = "phoenix-reports-330000000001";
+    phoenix_tests::account::create_bucket(&world.sdk, bucket, &[], true).await;
+    let put = |account: &str, region: &str, doc: Value| {
+        let key = format!(
+            "{}{account}/{region}/latest.json",
+            phoenix_account::rollup::prefix(&world.name)
+        );
+        let sdk = world.sdk.clone();
+        async move {
+            phoenix_tests::account::put_object(&sdk, bucket, &key, &doc.to_string()).await;
+        }
+    };
+    let item = |status: &str, severity: &str, check: &str, name: &str, detail: &str| json!({"status": status, "severity": severity, "check": check, "name": name, "detail": detail});
+    put("111111111111", "eu-west-1", json!({"account": "111111111111", "region": "eu-west-1",
+        "score": 92, "evaluatedAt": "2026-11-30T10:35:00Z",
+        "items": [item("fail", "warning", "copy-missing", "zulip-data", "no copy outside eu-west-1")]}))
+    .await;
+    put(
+        "222222222222",
+        "us-east-1",
+        json!({"account": "222222222222", "region": "us-east-1",
+        "score": 38, "evaluatedAt": "2026-11-30T10:35:00Z",
+        "items": [item("fail", "critical", "resource-unprotected", "fs-0abc", "in no backup plan"),
+                  item("pass", "critical", "bucket-unversioned", "uploads", "versioned")]}),
+    )
+    .await;
+
+    let args = ["verify", "--org", "--report-bucket", bucket];
+    let table = phoenix(&world, &args);
+    assert_eq!(table.status.code(), Some(1), "{}", text_of(&table));
+    let text = text_of(&table);
+    assert!(
+        text.starts_with("Phoenix readiness of the organization"),
+        "{text}"
+    );
+    let weakest = text.find("222222222222").unwrap_or(usize::MAX);
+    assert!(weakest < text.find("111111111111").unwrap_or(0), "{text}");
+    assert!(
+        text.contains("resource-unprotected fs-0abc: in no backup plan"),
+        "{text}"
+    );
+
+    // The JSON a CI job reads; with the bar at 30 every target passes.
+    let json = phoenix(
+        &world,
+        &[
+            "verify",
+            "--org",
+            "--report-bucket",
+            bucket,
+            "--format",
+            "json",
+            "--min-score",
+            "30",
+        ],
+    );
+    assert_eq!(json.status.code(), Some(0), "{}", text_of(&json));
+    let doc = json_of(&json);
+    assert_eq!(doc["score"], 38);
+    assert_eq!(doc["targets"][0]["account"], "222222222222");
+    assert_eq!(doc["ready"], true);
+
+    // --org without a bucket is a usage error, in one line.
+    let usage = phoenix(&world, &["verify", "--org"]);
+    assert_eq!(usage.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&usage.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("--report-bucket"), "{err}");
+}
