@@ -516,7 +516,7 @@ class Permissions(unittest.TestCase):
         single = SINGLE_ACCOUNT_OUT
         self.assertEqual(sorted(single["functions"]), [f for f in function_crates() if f != "sweep-dispatcher"])
         self.assertNotIn("sweep-dispatcher", json.dumps(single["event_rules"]))
-        for function in ORGANIZATION["sweep_queue_arns"]:
+        for function in [*ORGANIZATION["sweep_queue_arns"], "protection-guard"]:
             with self.subTest(function=function):
                 policy = json.loads(single["policies"][function])
                 granted = {a for s in policy["Statement"] for a in s["Action"]}
@@ -527,16 +527,17 @@ class Permissions(unittest.TestCase):
         assume = [s for s in policy["Statement"] if "sts:AssumeRole" in s["Action"]]
         self.assertEqual([s["Resource"] for s in assume], [["arn:aws:iam::*:role/PhoenixGuardReader"]])
 
-    def test_the_reader_role_only_reads_what_the_sweeps_read(self):
+    def test_the_reader_role_only_reads_what_the_sweeps_and_the_confirmations_read(self):
         reader = json.loads(CATALOG_OUT["reader_policy"])
         granted = {a for s in reader["Statement"] for a in s["Action"]}
         swept = set()
-        for function in ORGANIZATION["sweep_queue_arns"]:
+        for function in [*ORGANIZATION["sweep_queue_arns"], "protection-guard"]:
             swept |= set().union(*recorded_calls(function).values())
         self.assertLessEqual(granted, swept)
         writes = re.compile(r":(Put|Create|Update|Delete|Publish|Send|Start|Stop|Tag|Untag)")
         self.assertEqual([a for a in granted if writes.search(a)], [])
-        for needed in ("backup:ListBackupJobs", "elasticfilesystem:DescribeFileSystems", "events:ListRules"):
+        for needed in ("backup:ListBackupJobs", "elasticfilesystem:DescribeFileSystems", "events:ListRules",
+                       "s3:GetBucketTagging", "events:ListTargetsByRule"):
             self.assertIn(needed, granted)
 
     def test_every_wildcard_resource_names_the_apis_that_require_it(self):

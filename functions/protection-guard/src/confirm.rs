@@ -81,6 +81,12 @@ impl Reading {
         Self::new(Verdict::Restored, seen)
     }
 
+    /// No read could be made: the call's account could not be reached (its reader role
+    /// refused). The page goes out on the call's own facts.
+    pub fn unreachable(why: &str) -> Self {
+        Self::failed("reaching the call's account", why.to_owned())
+    }
+
     fn failed(what: &str, why: String) -> Self {
         let text = format!("{what} failed: {why}");
         Self::new(Verdict::Unconfirmed(text.clone()), text)

@@ -25,8 +25,9 @@ pub mod rules;
 use call::ApiCall;
 use catalog::{Class, Role};
 use confirm::{Clients, Reading, Verdict};
+use phoenix_account::reach::Reach;
 use phoenix_shared::checks::{self, Target};
-use phoenix_shared::event::{Envelope, Rejection};
+use phoenix_shared::event::{Envelope, Rejection, text};
 use phoenix_shared::runtime;
 use phoenix_shared::{
     Config, Finding, Guard, HandlerError, MetricBatch, Observation, Severity, Timestamp, tags,
@@ -304,34 +305,64 @@ pub fn denied_finding(call: &ApiCall, suspect: &Suspect, now: Timestamp) -> Find
     finding
 }
 
-/// The Lambda edge: the confirming reads' clients.
-pub const EDGE: runtime::Function<Clients> = runtime::Function {
+/// The Lambda edge: the confirming reads' clients, for the function's own account and, in
+/// an organization, for each member's through its reader role (`PHOENIX_READER_ROLE`).
+pub const EDGE: runtime::Function<Reach> = runtime::Function {
     name: FUNCTION,
     describe: Some(catalog::describe),
     sweep: false,
-    clients: |sdk, _| Ok(Clients::current(sdk)),
+    clients: |sdk, config| {
+        Ok(Reach::new(
+            sdk,
+            config.organization.reader_role.clone(),
+            "phoenix-guard-protection-guard",
+        ))
+    },
 };
 
-/// One Lambda invocation ([`handle`] with the invocation's facts).
+/// One Lambda invocation: the call is confirmed in its own account and region (a member's
+/// call, forwarded to the central bus, through the member's reader role).
 pub async fn invoke(
     guard: &Guard,
-    clients: &Clients,
+    reach: &Reach,
     invocation: runtime::Invocation,
 ) -> Result<Outcome, HandlerError> {
-    handle(
-        guard,
-        clients,
-        &invocation.payload,
-        &invocation.id,
-        invocation.now,
-    )
-    .await
+    let payload = &invocation.payload;
+    let target = phoenix_account::Target {
+        account: text(payload, &["account"]),
+        region: text(payload, &["region"]),
+    };
+    match reach
+        .clients(&invocation.account, &target, std::time::SystemTime::now())
+        .await
+    {
+        Ok(clients) => {
+            handle_reaching(guard, Ok(&clients), payload, &invocation.id, invocation.now).await
+        }
+        Err(failure) if failure.transient => Err(HandlerError::Unavailable(failure.to_string())),
+        Err(failure) => {
+            let why = failure.to_string();
+            handle_reaching(guard, Err(&why), payload, &invocation.id, invocation.now).await
+        }
+    }
 }
 
 /// Handles one event end to end: classify, confirm, deliver, write metrics.
 pub async fn handle(
     guard: &Guard,
     clients: &Clients,
+    event: &Value,
+    invocation: &str,
+    now: Timestamp,
+) -> Result<Outcome, HandlerError> {
+    handle_reaching(guard, Ok(clients), event, invocation, now).await
+}
+
+/// [`handle`], with the call's account reached (`Ok`) or why it could not be (`Err`: every
+/// confirmation is then unconfirmed, and the page goes out on the call's facts).
+async fn handle_reaching(
+    guard: &Guard,
+    clients: Result<&Clients, &str>,
     event: &Value,
     invocation: &str,
     now: Timestamp,
@@ -364,7 +395,10 @@ pub async fn handle(
                 Plan::Suspects(suspects) => {
                     let at = call.time.unwrap_or(now);
                     for suspect in &suspects {
-                        let mut reading = confirm::read(clients, suspect, &guard.config, at).await;
+                        let mut reading = match clients {
+                            Ok(clients) => confirm::read(clients, suspect, &guard.config, at).await,
+                            Err(why) => Reading::unreachable(why),
+                        };
                         if reading.key_versions.is_some() {
                             // Re-judged against the open incident: a second new value loses
                             // the key the first one kept as AWSPREVIOUS.

@@ -602,3 +602,74 @@ async fn targets_are_the_accounts_an_ou_or_a_tag_selects_in_every_region() {
     );
     assert_eq!(targets(TargetAccounts::Organization).await.len(), 8);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_call_is_confirmed_in_the_member_account_or_paged_on_its_facts_when_unreachable() {
+    let org = organization("org-guard", "310000000006").await;
+    let (a, b) = (org.member_a.clone(), org.member_b.clone());
+    let bucket = "cochlearis-prod-zulip-uploads";
+    // Member A's data bucket, its versioning suspended (as the forwarded call says).
+    phoenix_tests::account::create_bucket(&org.sdk_a, bucket, &[("phoenix:data", "true")], true)
+        .await;
+    phoenix_tests::account::set_versioning(&org.sdk_a, bucket, false).await;
+    let call = |account: &str| {
+        let text = phoenix_tests::fixture(
+            "protection-guard",
+            "s3-put-bucket-versioning-suspended.json",
+        )
+        .to_string()
+        .replace("123456789012", account)
+        .replace("cochlearis-dev-zulip-uploads", bucket);
+        serde_json::from_str::<Value>(&text).unwrap()
+    };
+    let reach = Reach::new(
+        &org.central.sdk,
+        Some(READER_ROLE.to_owned()),
+        "phoenix-guard-protection-guard",
+    );
+    let now = Timestamp::now();
+    let confirmed = protection_guard::invoke(
+        &org.central.guard(),
+        &reach,
+        org.invocation(call(&a), "guard-a", now),
+    )
+    .await
+    .expect("delivered");
+    assert_eq!(confirmed.observations, 1, "{confirmed:?}");
+    let alerts = org.central.alerts().await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert!(
+        alerts[0]
+            .dedup_key()
+            .starts_with(&format!("phoenix:{a}:eu-west-1:s3-versioning-suspended:"))
+    );
+    let details = &alerts[0].body["finding"]["details"];
+    assert!(
+        !details.to_string().contains("reaching the call's account"),
+        "read in member A: {details}"
+    );
+
+    // Member B has no reader role: the same call pages on its own facts, saying why.
+    protection_guard::invoke(
+        &org.central.guard(),
+        &reach,
+        org.invocation(call(&b), "guard-b", now),
+    )
+    .await
+    .expect("delivered");
+    let alerts = org.central.alerts().await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert!(
+        alerts[0]
+            .dedup_key()
+            .starts_with(&format!("phoenix:{b}:eu-west-1:"))
+    );
+    assert!(
+        alerts[0]
+            .body
+            .to_string()
+            .contains("reaching the call's account failed"),
+        "{:#}",
+        alerts[0].body
+    );
+}

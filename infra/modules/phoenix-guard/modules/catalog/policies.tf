@@ -210,11 +210,54 @@ locals {
     ]
   }
 
-  # The reader role of a member account: the sweeps' reads, in every region, and nothing
-  # that writes (its ARNs come from the member module's own evaluation of this catalog).
+  # protection-guard's reads of the resource a call changed (here and, through the reader
+  # role, in the member account the call was made in).
+  confirm_reads = [
+    {
+      # DescribeRegionSettings accepts no resource.
+      Sid      = "ReadRegionSettings"
+      Effect   = "Allow"
+      Action   = ["backup:DescribeRegionSettings"]
+      Resource = ["*"]
+    },
+    {
+      Sid      = "ConfirmBackupChanges"
+      Effect   = "Allow"
+      Action   = ["backup:DescribeBackupVault", "backup:DescribeRecoveryPoint", "backup:GetBackupPlan", "backup:GetBackupSelection", "backup:ListTags"]
+      Resource = [local.arn.backup_plans, local.arn.backup_vaults, local.arn.recovery_points]
+    },
+    {
+      Sid      = "ConfirmDataStoreChanges"
+      Effect   = "Allow"
+      Action   = ["dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTable", "elasticfilesystem:DescribeBackupPolicy", "elasticfilesystem:DescribeFileSystems", "rds:DescribeDBClusters", "rds:DescribeDBInstances"]
+      Resource = [local.arn.file_systems, local.arn.db_instances, local.arn.db_clusters, local.arn.tables]
+    },
+    {
+      Sid      = "ConfirmBucketChanges"
+      Effect   = "Allow"
+      Action   = ["s3:GetBucketObjectLockConfiguration", "s3:GetBucketTagging", "s3:GetBucketVersioning", "s3:GetLifecycleConfiguration"]
+      Resource = [local.arn.buckets]
+    },
+    {
+      Sid      = "ConfirmKeyAndSecretChanges"
+      Effect   = "Allow"
+      Action   = ["kms:DescribeKey", "kms:ListResourceTags", "secretsmanager:DescribeSecret"]
+      Resource = [local.arn.keys, local.arn.secrets]
+    },
+    {
+      Sid      = "ConfirmTrailAndRuleChanges"
+      Effect   = "Allow"
+      Action   = ["cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus", "events:DescribeRule", "events:ListTargetsByRule"]
+      Resource = [local.arn.trails, local.arn.rules]
+    },
+  ]
+
+  # The reader role of a member account: the sweeps' reads and protection-guard's
+  # confirming reads, in every region, and nothing that writes (its ARNs come from the
+  # member module's own evaluation of this catalog).
   reader_policy = jsonencode({
     Version   = "2012-10-17"
-    Statement = concat(local.backup_reads, local.audit_reads, local.read_states, local.decrypt_state)
+    Statement = concat(local.backup_reads, local.audit_reads, local.read_states, local.decrypt_state, local.confirm_reads)
   })
 
   statements = {
@@ -230,44 +273,7 @@ locals {
         Action   = ["dynamodb:GetItem"]
         Resource = [var.resources.findings_table_arn]
       },
-      {
-        # DescribeRegionSettings accepts no resource.
-        Sid      = "ReadRegionSettings"
-        Effect   = "Allow"
-        Action   = ["backup:DescribeRegionSettings"]
-        Resource = ["*"]
-      },
-      {
-        Sid      = "ConfirmBackupChanges"
-        Effect   = "Allow"
-        Action   = ["backup:DescribeBackupVault", "backup:DescribeRecoveryPoint", "backup:GetBackupPlan", "backup:GetBackupSelection", "backup:ListTags"]
-        Resource = [local.arn.backup_plans, local.arn.backup_vaults, local.arn.recovery_points]
-      },
-      {
-        Sid      = "ConfirmDataStoreChanges"
-        Effect   = "Allow"
-        Action   = ["dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTable", "elasticfilesystem:DescribeBackupPolicy", "elasticfilesystem:DescribeFileSystems", "rds:DescribeDBClusters", "rds:DescribeDBInstances"]
-        Resource = [local.arn.file_systems, local.arn.db_instances, local.arn.db_clusters, local.arn.tables]
-      },
-      {
-        Sid      = "ConfirmBucketChanges"
-        Effect   = "Allow"
-        Action   = ["s3:GetBucketObjectLockConfiguration", "s3:GetBucketTagging", "s3:GetBucketVersioning", "s3:GetLifecycleConfiguration"]
-        Resource = [local.arn.buckets]
-      },
-      {
-        Sid      = "ConfirmKeyAndSecretChanges"
-        Effect   = "Allow"
-        Action   = ["kms:DescribeKey", "kms:ListResourceTags", "secretsmanager:DescribeSecret"]
-        Resource = [local.arn.keys, local.arn.secrets]
-      },
-      {
-        Sid      = "ConfirmTrailAndRuleChanges"
-        Effect   = "Allow"
-        Action   = ["cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus", "events:DescribeRule", "events:ListTargetsByRule"]
-        Resource = [local.arn.trails, local.arn.rules]
-      },
-    ])
+    ], local.confirm_reads, local.read_members)
 
     "s3-deletion-guard" = concat(local.pipeline, [
       {
