@@ -613,6 +613,10 @@ class Member(unittest.TestCase):
             self.assertIn(parts[4], (ACCOUNT, ""), arn)
         routed = {r["function"] for r in member["event_rules"].values()}
         self.assertEqual(routed, {"backup-events", "protection-guard", "restore-validator"})
+        # Forwarded: the functions that act on a member's event in the member's account.
+        forwarded = parse_hcl(MEMBER / "main.tf")["locals"]
+        forwarded = forwarded[0] if isinstance(forwarded, list) else forwarded
+        self.assertEqual(forwarded["central_acts_on"], ["backup-events", "protection-guard"])
 
 
 class Alarms(unittest.TestCase):

@@ -15,9 +15,12 @@ locals {
   partition  = data.aws_partition.current.partition
   account_id = data.aws_caller_identity.current.account_id
   tags       = merge({ "phoenix:component" = "phoenix-guard-member" }, var.tags)
-  # Every pattern rule the functions print (the catalog outside organization mode holds no
-  # dispatcher rule: the canary below is what reaches it).
-  forwarded = module.catalog.event_rules
+  # The patterns of the functions that act on a member's event in the member's own account:
+  # backup-events (which reads nothing) and protection-guard (which confirms through the
+  # reader role). s3-deletion-guard and restore-validator still read and write in the
+  # account they run in, so a member's bucket and restore-test events are not forwarded yet.
+  central_acts_on = ["backup-events", "protection-guard"]
+  forwarded       = { for name, r in module.catalog.event_rules : name => r if contains(local.central_acts_on, r.function) }
 }
 
 module "catalog" {
