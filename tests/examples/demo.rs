@@ -23,6 +23,10 @@
 //!    proves it whole and on time; a month later the restore comes back empty and pages.
 //! 8. The risk matrix's last row, a region outage: the EFS has no copy in another region
 //!    (paged since Phase 1); a copy rule and its first copy resolve it.
+//! 9. Production and staging join, each its own AWS account: `sweep-dispatcher` queues one
+//!    sweep per account, `backup-freshness` takes them from SQS and reads each member
+//!    through its reader role; staging, whose member part is not deployed yet, pages its
+//!    missing canary and an unknown (never a pass) until it is.
 //!
 //! Prints the alerts, the metrics and the ledger read back from the emulator.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
@@ -99,6 +103,7 @@ async fn main() {
     freshness_chapter(&world, &watch).await;
     restore_test_chapter(&world, &watch).await;
     region_outage_chapter(&world, &watch, &cochlearis).await;
+    organization_chapter(&world).await;
 
     println!(
         "\n== Metrics read back from CloudWatch (namespace {}, Environment={})",
@@ -677,5 +682,115 @@ async fn phase_one_chapter(world: &World, watch: &LambdaWatch, env: &Cochlearis)
     );
     for line in String::from_utf8_lossy(&text).lines() {
         println!("   | {line}");
+    }
+}
+
+/// Writes an event for one step of the story and runs it.
+async fn run_event(world: &World, watch: &LambdaWatch, step: &str, function: &str, event: &Value) {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let file = std::env::temp_dir().join(format!(
+        "phoenix-demo-{function}-{}-{n}.json",
+        std::process::id()
+    ));
+    std::fs::write(&file, event.to_string()).expect("event file");
+    run_step(world, watch, step, function, &file, true).await;
+}
+
+/// Production and staging, each an account of the organization, watched from this one.
+async fn organization_chapter(world: &World) {
+    use phoenix_tests::organization::{
+        READER_ROLE, canary_event, create_organization, create_queue, create_reader_role, drain,
+        sdk_in,
+    };
+    println!("\n== 9. Production and staging join: one guard for the organization");
+    let members = create_organization(&world.sdk, &["cochlearis-prod", "cochlearis-staging"]).await;
+    let (prod, staging) = (members[0].clone(), members[1].clone());
+    let prod_sdk = sdk_in(&prod).await;
+    println!("   AWS Organizations: this account manages prod ({prod}) and staging ({staging}).");
+    println!("   prod deployed the phoenix-guard-member module (reader role, forwarding rules,");
+    println!("   canary); staging has not yet. prod's Zulip EFS is in no backup plan.");
+    create_reader_role(&prod_sdk, &world.account).await;
+    create_reader_role(&world.sdk, &world.account).await;
+    create_efs(&prod_sdk, "zulip-data-prod", &[("Name", "zulip-data")]).await;
+    let queue = create_queue(&world.sdk, &format!("sweeps-{}", world.name)).await;
+    let emulator = Emulator::shared();
+    let mut env = world.lambda_env(&emulator.endpoint);
+    env.extend([
+        ("PHOENIX_REPORT_BUCKET".to_owned(), REPORTS.to_owned()),
+        (
+            "PHOENIX_TARGET_ACCOUNTS".to_owned(),
+            "organization".to_owned(),
+        ),
+        ("PHOENIX_TARGET_REGIONS".to_owned(), "eu-west-1".to_owned()),
+        ("PHOENIX_READER_ROLE".to_owned(), READER_ROLE.to_owned()),
+        (
+            "PHOENIX_SWEEP_QUEUES".to_owned(),
+            format!("backup-freshness={queue}"),
+        ),
+    ]);
+    println!(
+        "   The guard's functions in organization mode (PHOENIX_TARGET_ACCOUNTS=organization):"
+    );
+    let watch = LambdaWatch::start(&env);
+    let now = phoenix_shared::Timestamp::now();
+    run_event(
+        world,
+        &watch,
+        "prod's canary reaches the central bus",
+        "sweep-dispatcher",
+        &canary_event(&prod, "eu-west-1", &now.to_string()),
+    )
+    .await;
+    let schedule = |n: i64| serde_json::json!({"sweep": "backup-freshness", "time": now.plus_seconds(n * 60).to_string()});
+    run_event(
+        world,
+        &watch,
+        "The hourly schedule: sweep-dispatcher queues one sweep per account",
+        "sweep-dispatcher",
+        &schedule(0),
+    )
+    .await;
+    for batch in drain(&world.sdk, &queue).await {
+        run_event(
+            world,
+            &watch,
+            "Lambda's SQS event source hands the batch to backup-freshness",
+            "backup-freshness",
+            &batch,
+        )
+        .await;
+    }
+    println!("\n   staging deploys the member module: its reader role and canary.");
+    let staging_sdk = sdk_in(&staging).await;
+    create_reader_role(&staging_sdk, &world.account).await;
+    let later = now.plus_seconds(30);
+    for account in [&prod, &staging] {
+        run_event(
+            world,
+            &watch,
+            "A member's canary reaches the central bus",
+            "sweep-dispatcher",
+            &canary_event(account, "eu-west-1", &later.to_string()),
+        )
+        .await;
+    }
+    run_event(
+        world,
+        &watch,
+        "The next schedule",
+        "sweep-dispatcher",
+        &schedule(1),
+    )
+    .await;
+    for batch in drain(&world.sdk, &queue).await {
+        run_event(
+            world,
+            &watch,
+            "backup-freshness sweeps the batch",
+            "backup-freshness",
+            &batch,
+        )
+        .await;
     }
 }

@@ -4,8 +4,8 @@
 //! tables, the rest EFS file systems) and 50 daily plans
 //! that select them by tag, with recovery points through real `StartBackupJob` calls: 97%
 //! fresh, 2% stale, 1% never backed up. Then runs one evaluation and prints resources
-//! evaluated, AWS API calls made (counted by the emulator, by operation and per resource)
-//! and wall time. Run with `tests/bench/freshness [N]`.
+//! evaluated, AWS API calls made (counted by the emulator, by operation and per resource),
+//! wall time and the process's peak memory during the evaluation. Run with `tests/bench/freshness [N]`.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // benchmark code
 
 use futures_util::stream::{self, StreamExt};
@@ -164,6 +164,8 @@ async fn main() {
     let clients = Clients::current(&sdk);
     let guard = world.guard();
     let now = Timestamp::now();
+    let before_mb = phoenix_tests::memory::resident_mb();
+    phoenix_tests::memory::reset_peak();
     let started = Instant::now();
     let result = backup_freshness::handle(
         &guard,
@@ -174,6 +176,7 @@ async fn main() {
     )
     .await;
     let wall = started.elapsed();
+    let peak_mb = phoenix_tests::memory::peak_mb();
     let stats = emulator.control("GET", "/_phoenix/stats", &serde_json::json!({}));
 
     let mut calls: Vec<(String, u64)> = stats["Calls"]
@@ -211,6 +214,10 @@ async fn main() {
         Err(err) => println!("result: error {err}"),
     }
     println!("wall time of one evaluation: {:.2} s", wall.as_secs_f64());
+    println!(
+        "memory: {before_mb:.0} MB resident before the evaluation (the seeding's clients), peak {peak_mb:.0} MB during it (+{:.0} MB)",
+        peak_mb - before_mb
+    );
     println!(
         "AWS API calls: {total} in all, {aws_reads} reads of the account ({:.3} per resource)",
         aws_reads as f64 / n.max(1) as f64

@@ -185,8 +185,10 @@ async fn sweep_one(
     {
         Ok(open) => {
             let mut resolved = resolutions(&snapshot, &judgement, &open, config);
-            // Read now: an account that could not be reached before can be.
+            // Read now: an account that could not be reached before can be (said so, rather
+            // than as a resource that is gone).
             let scope = reach::scope(&snapshot.account);
+            resolved.retain(|o| o.finding.resource_arn != scope);
             resolved.extend(
                 open.iter()
                     .filter(|o| o.check == FRESHNESS_UNKNOWN && o.resource_arn == scope)
