@@ -6,7 +6,7 @@
 //! A target that keeps failing reaches the queue's dead-letter queue, whose alarm pages.
 
 use crate::event::{text, timestamp};
-use crate::{HandlerError, MetricBatch, Timestamp};
+use crate::{Finding, Guard, HandlerError, MetricBatch, Observation, Timestamp};
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use futures_util::{StreamExt, stream};
 use serde_json::{Value, json};
@@ -33,6 +33,12 @@ impl Request {
             "region": self.region,
             "time": self.time.map(|t| t.to_string()),
         })
+    }
+
+    /// The id a target's alerts are claimed under: the invocation's, and the target's, so
+    /// that the targets of one batch never share a claim.
+    pub fn claim(&self, invocation: &str) -> String {
+        format!("{invocation}:{}:{}", self.account, self.region)
     }
 
     /// A message body, leniently: the account and region are required.
@@ -66,6 +72,43 @@ pub fn is_batch(payload: &Value) -> bool {
         .and_then(|r| r.get("eventSource"))
         .and_then(Value::as_str)
         == Some("aws:sqs")
+}
+
+/// [`each`] as a function's invocation: its metrics flushed, the response as its result.
+pub async fn batch<F, Fut>(
+    function: &str,
+    guard: &Guard,
+    payload: Value,
+    now: Timestamp,
+    sweep: F,
+) -> Result<Value, HandlerError>
+where
+    F: Fn(Request) -> Fut,
+    Fut: Future<Output = Result<(), HandlerError>>,
+{
+    let mut metrics = MetricBatch::default();
+    let response = each(function, payload, &mut metrics, sweep).await;
+    guard.flush_metrics(&metrics, now).await;
+    serde_json::to_value(response?).map_err(|e| HandlerError::Unavailable(e.to_string()))
+}
+
+/// Pages that a target could not be read (`finding`, a `check-unknown` about it): logged,
+/// counted in `TargetsUnreachable`, delivered once.
+pub async fn unreachable(
+    function: &str,
+    guard: &Guard,
+    finding: Finding,
+    claim: &str,
+    now: Timestamp,
+) -> Result<(), HandlerError> {
+    tracing::error!(function, account = %finding.account, region = %finding.region, reason = %finding.summary, "target unreachable: reported unknown");
+    let mut metrics = MetricBatch::default();
+    metrics.count("TargetsUnreachable", &[("Function", function)], 1);
+    let report = guard
+        .deliver(&[Observation::open(finding)], claim, now, &mut metrics)
+        .await;
+    guard.flush_metrics(&metrics, now).await;
+    report.into_result().map(|_| ()).map_err(HandlerError::from)
 }
 
 /// Sweeps each target of a batch with `sweep`, [`TARGETS_AT_ONCE`] at a time, and reports

@@ -156,6 +156,22 @@ impl Drop for Emulator {
     }
 }
 
+/// Credentials in `account`, from an STS AssumeRole of the harness's role there (which is
+/// how moto tells accounts apart).
+pub async fn credentials_in(account: &str) -> Credentials {
+    use aws_config::sts::AssumeRoleProvider;
+    use aws_sdk_sns::config::ProvideCredentials;
+    let base = Emulator::shared().sdk_config().await;
+    AssumeRoleProvider::builder(format!("arn:aws:iam::{account}:role/phoenix-tests"))
+        .session_name("phoenix-tests")
+        .configure(&base)
+        .build()
+        .await
+        .provide_credentials()
+        .await
+        .expect("assume the harness role in the emulator")
+}
+
 /// An alert as an SQS subscriber of the topic receives it (raw delivery: the `sqs` part of
 /// the message, and the message attributes).
 #[derive(Debug, Clone)]
@@ -246,19 +262,8 @@ impl World {
     /// readiness audit lists every bucket). Its credentials come from an STS AssumeRole
     /// into that account, which is how moto tells accounts apart.
     pub async fn in_account(label: &str, account: &str) -> Self {
-        use aws_config::sts::AssumeRoleProvider;
-        use aws_sdk_sns::config::ProvideCredentials;
         let base = Emulator::shared().sdk_config().await;
-        let provider =
-            AssumeRoleProvider::builder(format!("arn:aws:iam::{account}:role/phoenix-tests"))
-                .session_name("phoenix-tests")
-                .configure(&base)
-                .build()
-                .await;
-        let credentials = provider
-            .provide_credentials()
-            .await
-            .expect("assume role in the emulator");
+        let credentials = credentials_in(account).await;
         let sdk = base
             .to_builder()
             .credentials_provider(aws_sdk_sns::config::SharedCredentialsProvider::new(

@@ -11,20 +11,12 @@ pub const READER_ROLE: &str = "PhoenixGuardReader";
 /// An SDK configuration in `account`, through the harness's role there (moto tells
 /// accounts apart by the credentials).
 pub async fn sdk_in(account: &str) -> SdkConfig {
-    use aws_config::sts::AssumeRoleProvider;
-    use aws_sdk_sns::config::{ProvideCredentials, SharedCredentialsProvider};
-    let base = crate::Emulator::shared().sdk_config().await;
-    let provider =
-        AssumeRoleProvider::builder(format!("arn:aws:iam::{account}:role/phoenix-tests"))
-            .session_name("phoenix-tests")
-            .configure(&base)
-            .build()
-            .await;
-    let credentials = provider
-        .provide_credentials()
+    use aws_sdk_sns::config::SharedCredentialsProvider;
+    let credentials = crate::credentials_in(account).await;
+    crate::Emulator::shared()
+        .sdk_config()
         .await
-        .expect("assume the harness role in the emulator");
-    base.to_builder()
+        .to_builder()
         .credentials_provider(SharedCredentialsProvider::new(credentials))
         .build()
 }

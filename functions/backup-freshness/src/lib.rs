@@ -25,7 +25,7 @@ use phoenix_account::freshness::{CHECKS, Judgement, judge, resolutions, trigger}
 use phoenix_account::reach::{self, Reach};
 use phoenix_shared::checks::FRESHNESS_UNKNOWN;
 use phoenix_shared::metrics::Unit;
-use phoenix_shared::{Guard, HandlerError, MetricBatch, Observation, Timestamp};
+use phoenix_shared::{Guard, HandlerError, Observation, Timestamp};
 use phoenix_shared::{runtime, sweep};
 use serde_json::{Value, json};
 
@@ -72,20 +72,19 @@ pub async fn handle_batch(
     reach: &Reach,
     invocation: runtime::Invocation,
 ) -> Result<Value, HandlerError> {
-    let mut metrics = MetricBatch::default();
-    let own = invocation.account.as_str();
-    let id = invocation.id.as_str();
-    let now = invocation.now;
-    let response = sweep::each(
+    let (own, id, now) = (
+        invocation.account.as_str(),
+        invocation.id.as_str(),
+        invocation.now,
+    );
+    sweep::batch(
         FUNCTION,
+        guard,
         invocation.payload,
-        &mut metrics,
+        now,
         |request| async move { sweep_target(guard, reach, own, &request, id, now).await },
     )
-    .await;
-    guard.flush_metrics(&metrics, now).await;
-    let response = response?;
-    serde_json::to_value(response).map_err(|e| HandlerError::Unavailable(e.to_string()))
+    .await
 }
 
 /// One target of a batch: reached (or `check-unknown` about it), then swept as [`handle`].
@@ -102,35 +101,21 @@ pub async fn sweep_target(
         account: Some(request.account.clone()),
         region: Some(request.region.clone()),
     };
-    // Each target's alerts are claimed under an invocation id of their own.
-    let claim = format!("{invocation}:{}:{}", request.account, request.region);
+    let claim = request.claim(invocation);
     match reach
         .clients(own_account, &target, std::time::SystemTime::now())
         .await
     {
-        Ok(clients) => sweep_one(
-            guard,
-            &clients,
-            Some(request.account.clone()),
-            &request.region,
-            at,
-            &claim,
-            now,
-        )
-        .await
-        .map(|_| ()),
+        Ok(clients) => {
+            let account = Some(request.account.clone());
+            sweep_one(guard, &clients, account, &request.region, at, &claim, now)
+                .await
+                .map(|_| ())
+        }
         Err(failure) if failure.transient => Err(HandlerError::Unavailable(failure.to_string())),
         Err(failure) => {
             let finding = reach::unreachable(&failure, &request.account, &request.region, at);
-            let mut metrics = MetricBatch::default();
-            metrics.count("ChecksUnknown", &[], 1);
-            metrics.count("TargetsUnreachable", &[("Function", FUNCTION)], 1);
-            tracing::error!(account = %request.account, region = %request.region, reason = %failure, "target unreachable: reported unknown");
-            let report = guard
-                .deliver(&[Observation::open(finding)], &claim, now, &mut metrics)
-                .await;
-            guard.flush_metrics(&metrics, now).await;
-            report.into_result().map(|_| ()).map_err(HandlerError::from)
+            sweep::unreachable(FUNCTION, guard, finding, &claim, now).await
         }
     }
 }

@@ -454,20 +454,19 @@ pub async fn handle_batch(
     reach: &Reach,
     invocation: runtime::Invocation,
 ) -> Result<Value, HandlerError> {
-    let mut metrics = MetricBatch::default();
-    let own = invocation.account.as_str();
-    let id = invocation.id.as_str();
-    let now = invocation.now;
-    let response = sweep::each(
+    let (own, id, now) = (
+        invocation.account.as_str(),
+        invocation.id.as_str(),
+        invocation.now,
+    );
+    sweep::batch(
         FUNCTION,
+        guard,
         invocation.payload,
-        &mut metrics,
+        now,
         |request| async move { audit_target(guard, reach, own, &request, id, now).await },
     )
-    .await;
-    guard.flush_metrics(&metrics, now).await;
-    let response = response?;
-    serde_json::to_value(response).map_err(|e| HandlerError::Unavailable(e.to_string()))
+    .await
 }
 
 /// One target of a batch: reached (or `check-unknown` about it), audited, its report stored
@@ -485,7 +484,7 @@ pub async fn audit_target(
         account: Some(request.account.clone()),
         region: Some(request.region.clone()),
     };
-    let claim = format!("{invocation}:{}:{}", request.account, request.region);
+    let claim = request.claim(invocation);
     let clients = match reach
         .clients(own_account, &target, std::time::SystemTime::now())
         .await
@@ -496,19 +495,7 @@ pub async fn audit_target(
         }
         Err(failure) => {
             let finding = reach::unreachable(&failure, &request.account, &request.region, at);
-            let mut metrics = MetricBatch::default();
-            metrics.count("TargetsUnreachable", &[("Function", FUNCTION)], 1);
-            tracing::error!(account = %request.account, region = %request.region, reason = %failure, "target unreachable: reported unknown");
-            let report = guard
-                .deliver(
-                    &[Observation::open(finding.clone())],
-                    &claim,
-                    now,
-                    &mut metrics,
-                )
-                .await;
-            guard.flush_metrics(&metrics, now).await;
-            report.into_result().map_err(HandlerError::from)?;
+            sweep::unreachable(FUNCTION, guard, finding.clone(), &claim, now).await?;
             // The roll-up lists it too, as unknown: not ready until shown to be.
             let place = Place::target(&guard.config.environment, &request.account, &request.region);
             let body = json!({

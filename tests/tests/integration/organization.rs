@@ -673,3 +673,50 @@ async fn a_member_call_is_confirmed_in_the_member_account_or_paged_on_its_facts_
         alerts[0].body
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_members_credentials_are_kept_while_they_last_and_assumed_again_before_they_expire() {
+    use std::time::{Duration, SystemTime};
+    let central = "310000000007";
+    let sdk = sdk_in(central).await;
+    let member = create_organization(&sdk, &["prod"]).await.remove(0);
+    create_reader_role(&sdk_in(&member).await, central).await;
+    let reach = Reach::new(&sdk, Some(READER_ROLE.to_owned()), "phoenix-guard-test");
+    let target = phoenix_account::Target {
+        account: Some(member.clone()),
+        region: Some("eu-west-1".to_owned()),
+    };
+    let assumed = || {
+        phoenix_tests::Emulator::shared()
+            .calls_in(central)
+            .get("sts.AssumeRole")
+            .copied()
+            .unwrap_or(0)
+    };
+    let before = assumed();
+    let now = SystemTime::now();
+    let first = reach.clients(central, &target, now).await.unwrap();
+    let again = reach
+        .clients(central, &target, now + Duration::from_secs(40 * 60))
+        .await
+        .unwrap();
+    assert_eq!(assumed() - before, 1, "kept while the credentials last");
+    assert!(std::sync::Arc::ptr_eq(&first, &again));
+    // The session lasts an hour; 15 minutes before it ends, the role is assumed again.
+    let renewed = reach
+        .clients(central, &target, now + Duration::from_secs(46 * 60))
+        .await
+        .unwrap();
+    assert_eq!(assumed() - before, 2);
+    assert!(!std::sync::Arc::ptr_eq(&first, &renewed));
+    assert_eq!(reach.held(), 1, "one target, one set of clients");
+    // What it reads is the member's: its file systems, not the central account's.
+    let (efs, _) = create_efs(&sdk_in(&member).await, "kept-prod", &[]).await;
+    let listed = renewed.efs().describe_file_systems().send().await.unwrap();
+    assert!(
+        listed
+            .file_systems()
+            .iter()
+            .any(|f| f.file_system_arn() == Some(efs.as_str()))
+    );
+}
