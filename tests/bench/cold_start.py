@@ -58,6 +58,8 @@ EVENTS = {
     # A restore test of a 1 GiB EFS recovery point that came back whole: reads the job, the
     # recovery point and the restored file system, reports SUCCESSFUL, resolves (quietly).
     "restore-validator": "restore-test",
+    # A member's canary reaching the central bus: counted (one PutMetricData), nothing else.
+    "sweep-dispatcher": ROOT / "functions/sweep-dispatcher/fixtures/member-canary.json",
 }
 BASELINE = "hello-world"
 SCHEDULED_EVENT = {
@@ -200,10 +202,13 @@ def world(endpoint: str) -> dict[str, str]:
     session.client("s3", endpoint_url=endpoint).create_bucket(
         Bucket="bench-reports", CreateBucketConfiguration={"LocationConstraint": REGION}
     )
+    queue = session.client("sqs", endpoint_url=endpoint).create_queue(QueueName="bench-targets")["QueueUrl"]
     return {
         "PHOENIX_ALERT_TOPIC_ARN": topic,
         "PHOENIX_FINDINGS_TABLE": "bench-findings",
         "PHOENIX_REPORT_BUCKET": "bench-reports",
+        # The dispatcher's queue (the other functions ignore it).
+        "PHOENIX_SWEEP_QUEUES": f"backup-freshness={queue}",
     }
 
 
