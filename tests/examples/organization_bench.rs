@@ -122,7 +122,7 @@ async fn main() {
                 let (mut busy, mut invocations, mut targets, mut failed) =
                     (Duration::ZERO, 0, 0, 0);
                 loop {
-                    let (batch, handles) = receive_batch(sdk, queue, BATCH).await;
+                    let (batch, handles) = receive_batch(sdk, queue, BATCH, 900).await;
                     if handles.is_empty() {
                         break;
                     }

@@ -92,18 +92,20 @@ pub async fn create_queue(sdk: &SdkConfig, name: &str) -> String {
         .expect("queue url")
 }
 
-/// Up to `max` messages from a queue, as the SQS event Lambda's event source mapping
-/// delivers them (with the receipt handles kept for deleting the ones that succeeded).
+/// Up to `max` messages from a queue, hidden from other receivers for `hidden_seconds`, as
+/// the SQS event Lambda's event source mapping delivers them (with the receipt handles kept
+/// for deleting the ones that succeeded).
 pub async fn receive_batch(
     sdk: &SdkConfig,
     queue: &str,
     max: i32,
+    hidden_seconds: i32,
 ) -> (Value, Vec<(String, String)>) {
     let out = aws_sdk_sqs::Client::new(sdk)
         .receive_message()
         .queue_url(queue)
         .max_number_of_messages(max)
-        .visibility_timeout(0)
+        .visibility_timeout(hidden_seconds)
         .send()
         .await
         .expect("receive");
@@ -135,7 +137,7 @@ pub async fn drain(sdk: &SdkConfig, queue: &str) -> Vec<Value> {
     let sqs = aws_sdk_sqs::Client::new(sdk);
     let mut batches = Vec::new();
     loop {
-        let (batch, handles) = receive_batch(sdk, queue, 10).await;
+        let (batch, handles) = receive_batch(sdk, queue, 10, 0).await;
         if handles.is_empty() {
             return batches;
         }
