@@ -39,6 +39,10 @@ Not AWS, under ``/_phoenix/`` (no signature needed):
   (the answer comes after ``DelaySeconds``: a slow AWS, for the SDK's timeouts) or
   ``drop`` (the connection is closed without an answer). ``Times`` limits the fault to
   that many calls; ``DELETE /_phoenix/faults/<id>`` lifts it;
+* ``POST /_phoenix/events/schedules/fire`` with ``{"Account", "Region", "Time"?}``: every
+  enabled scheduled rule there emits its ``Scheduled Event`` now (moto runs no schedules);
+  answers ``{"Fired": [rule names]}``. A rule's event bus targets receive the event itself,
+  across accounts only as the target bus's policy allows (``events.py``);
 * ``GET /_phoenix/stats``: requests served per ``service.Operation`` (``?account=<id>``:
   only that account's requests); ``DELETE`` resets.
 
@@ -67,6 +71,7 @@ from urllib.parse import parse_qs, unquote
 
 import cbor2
 from backup import ApiError, BackupService, read_json, read_query
+import events as eventbridge
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_server.werkzeug_app import (
@@ -385,6 +390,13 @@ class PhoenixEmulator:
                 with self.lock:
                     received = list(self.lambda_invocations.get(key, []))
                 return json_response(start_response, "200 OK", {"Payloads": received})
+            if path == "/_phoenix/events/schedules/fire" and method == "POST":
+                account, region = body.get("Account"), body.get("Region")
+                if not account or not region:
+                    raise ApiError(400, "MissingParameterValueException", "Account and Region are required")
+                time_now = body.get("Time") or dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+                return json_response(start_response, "200 OK",
+                                     {"Fired": eventbridge.fire_schedules(account, region, time_now)})
             run = re.fullmatch(r"/_phoenix/backup/restore-testing/plans/([^/]+)/run", path)
             if run and method == "POST":
                 account, region = body.get("Account"), body.get("Region")
@@ -671,6 +683,7 @@ def main() -> None:
     parser.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate")
     parser.add_argument("--tls-key", help="the certificate's PEM private key")
     args = parser.parse_args()
+    eventbridge.install()
     app = PhoenixEmulator(DomainDispatcherApplication(create_backend_app))
     tls = (args.tls_cert, args.tls_key) if args.tls_cert else None
     server = make_server(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler,

@@ -720,3 +720,181 @@ async fn a_members_credentials_are_kept_while_they_last_and_assumed_again_before
             .any(|f| f.file_system_arn() == Some(efs.as_str()))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_member_rule_is_paged_through_its_missing_canary() {
+    use aws_sdk_eventbridge::types::Target as RuleTarget;
+    let mut org = organization("org-canary", "310000000008").await;
+    org.central.config.organization.regions = vec!["eu-west-1".to_owned()];
+    let (a, b) = (org.member_a.clone(), org.member_b.clone());
+    let central_events = aws_sdk_eventbridge::Client::new(&org.central.sdk);
+    let organization_id = aws_sdk_organizations::Client::new(&org.central.sdk)
+        .describe_organization()
+        .send()
+        .await
+        .unwrap()
+        .organization()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
+    // The central bus, open to the organization only, and the dispatcher's rule on it (its
+    // own printed pattern), delivering to a queue that stands for the function.
+    let bus = central_events
+        .create_event_bus()
+        .name("phoenix-guard-central")
+        .send()
+        .await
+        .unwrap()
+        .event_bus_arn()
+        .unwrap()
+        .to_owned();
+    let policy = json!({"Version": "2012-10-17", "Statement": [{
+        "Sid": "MembersForward", "Effect": "Allow", "Principal": "*",
+        "Action": "events:PutEvents", "Resource": bus,
+        "Condition": {"StringEquals": {"aws:PrincipalOrgID": organization_id}}}]});
+    central_events
+        .put_permission()
+        .event_bus_name("phoenix-guard-central")
+        .policy(policy.to_string())
+        .send()
+        .await
+        .unwrap();
+    let arrivals = create_queue(&org.central.sdk, &format!("canaries-{}", org.central.name)).await;
+    let arrivals_arn = format!(
+        "arn:aws:sqs:eu-west-1:{}:canaries-{}",
+        org.central.account, org.central.name
+    );
+    let pattern = sweep_dispatcher::describe()["rules"]["member-canary"].to_string();
+    central_events
+        .put_rule()
+        .name("phoenix-guard-central-sweep-dispatcher-member-canary")
+        .event_bus_name("phoenix-guard-central")
+        .event_pattern(pattern)
+        .send()
+        .await
+        .unwrap();
+    central_events
+        .put_targets()
+        .rule("phoenix-guard-central-sweep-dispatcher-member-canary")
+        .event_bus_name("phoenix-guard-central")
+        .targets(
+            RuleTarget::builder()
+                .id("dispatcher")
+                .arn(&arrivals_arn)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    // Each member part's canary rule; and an account outside the organization that tries.
+    let outsider = "310000000098";
+    for account in [&a, &b, &outsider.to_owned()] {
+        let events = aws_sdk_eventbridge::Client::new(&sdk_in(account).await);
+        events
+            .put_rule()
+            .name("phoenix-guard-member-canary")
+            .schedule_expression("rate(15 minutes)")
+            .send()
+            .await
+            .unwrap();
+        events
+            .put_targets()
+            .rule("phoenix-guard-member-canary")
+            .targets(
+                RuleTarget::builder()
+                    .id("central")
+                    .arn(&bus)
+                    .role_arn(format!("arn:aws:iam::{account}:role/phoenix-guard-fwd"))
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    let emulator = phoenix_tests::Emulator::shared();
+    let tick = |at: Timestamp| {
+        for account in [&a, &b, &outsider.to_owned()] {
+            emulator.control(
+                "POST",
+                "/_phoenix/events/schedules/fire",
+                &json!({"Account": account, "Region": "eu-west-1", "Time": at.to_string()}),
+            );
+        }
+    };
+    // What reached the central bus's rule, handed to the dispatcher as Lambda would.
+    let deliver = |at: Timestamp| {
+        let org = &org;
+        let arrivals = &arrivals;
+        async move {
+            let mut accounts = Vec::new();
+            for batch in drain(&org.central.sdk, arrivals).await {
+                for record in batch["Records"].as_array().unwrap() {
+                    let event: Value =
+                        serde_json::from_str(record["body"].as_str().unwrap()).unwrap();
+                    accounts.push(event["account"].as_str().unwrap().to_owned());
+                    org.canary(
+                        event["account"].as_str().unwrap(),
+                        event["region"].as_str().unwrap(),
+                        at,
+                    )
+                    .await;
+                }
+            }
+            accounts.sort();
+            accounts
+        }
+    };
+
+    let t0 = Timestamp::now();
+    tick(t0);
+    let mut both = vec![a.clone(), b.clone()];
+    both.sort();
+    assert_eq!(
+        deliver(t0).await,
+        both,
+        "each member's canary arrives named by its own account; the outsider's is refused by the bus policy"
+    );
+    let first = org.dispatch("backup-freshness", t0.plus_seconds(60)).await;
+    assert_eq!(first["canariesMissing"], 0, "{first}");
+
+    // Someone deletes member A's rule; three quarters of an hour later only B's arrives.
+    let a_events = aws_sdk_eventbridge::Client::new(&org.sdk_a);
+    a_events
+        .remove_targets()
+        .rule("phoenix-guard-member-canary")
+        .ids("central")
+        .send()
+        .await
+        .unwrap();
+    a_events
+        .delete_rule()
+        .name("phoenix-guard-member-canary")
+        .send()
+        .await
+        .unwrap();
+    org.central.alerts().await;
+    let t1 = t0.plus_seconds(46 * 60);
+    tick(t1);
+    assert_eq!(deliver(t1).await, vec![b.clone()]);
+    let second = org.dispatch("backup-freshness", t1.plus_seconds(60)).await;
+    assert_eq!(second["canariesMissing"], 1, "{second}");
+    let alerts = org.central.alerts().await;
+    let missing: Vec<&str> = alerts
+        .iter()
+        .filter(|x| x.check() == "member-canary-missing")
+        .map(|x| x.dedup_key())
+        .collect();
+    assert_eq!(
+        missing,
+        [org.key(
+            &a,
+            "eu-west-1",
+            "member-canary-missing",
+            &format!("canary:{a}:eu-west-1")
+        )],
+        "{alerts:#?}"
+    );
+}
