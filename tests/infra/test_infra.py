@@ -619,6 +619,54 @@ class Member(unittest.TestCase):
         self.assertEqual(forwarded["central_acts_on"], ["backup-events", "protection-guard"])
 
 
+    def test_the_stackset_template_is_the_member_module_as_cloudformation(self):
+        bus = f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/phoenix-guard-org-central"
+        sweeps = [f"arn:aws:iam::{ACCOUNT}:role/phoenix-guard-org-backup-freshness"]
+        work = Path(tempfile.mkdtemp(prefix="phoenix-stackset-"))
+        (work / "main.tf.json").write_text(json.dumps({
+            "module": {"member": {
+                # A relative path: an absolute one is a package the template's own
+                # relative source to the catalog may not leave.
+                "source": os.path.relpath(MEMBER / "modules" / "template", work),
+                "central_event_bus_arn": bus,
+                "central_reader_principal_arns": sweeps,
+                "organization_id": "o-exampleorgid",
+                "reader_region": REGION,
+            }},
+            "output": {"template": {"value": "${module.member.template_body}"}},
+        }))
+        terraform(["init", "-input=false", "-backend=false"], work)
+        terraform(["apply", "-input=false", "-auto-approve"], work)
+        template = json.loads(json.loads(terraform(["output", "-json", "template"], work)))
+        resources = template["Resources"]
+        suffix = printed("sweep-dispatcher")["rules"]["member-canary"]["resources"][0]["suffix"]
+        canary = resources["Canary"]["Properties"]
+        self.assertTrue(canary["Name"].endswith(suffix))
+        self.assertEqual(canary["Targets"], [{"Arn": bus, "Id": "central", "RoleArn": {"Fn::GetAtt": ["ForwardRole", "Arn"]}}])
+        # The reader role: once per account (its reader region), trusted by the central
+        # sweeps within the organization, its policy the catalog's reads.
+        reader = resources["ReaderRole"]
+        self.assertEqual(reader["Condition"], "ReaderRegion")
+        self.assertEqual(template["Conditions"]["ReaderRegion"], {"Fn::Equals": [{"Ref": "AWS::Region"}, REGION]})
+        trust = reader["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+        self.assertEqual(trust["Principal"], {"AWS": sweeps})
+        self.assertEqual(trust["Condition"], {"StringEquals": {"aws:PrincipalOrgID": "o-exampleorgid"}})
+        policy = reader["Properties"]["Policies"][0]["PolicyDocument"]
+        granted = {a for st in policy["Statement"] for a in st["Action"]}
+        writes = re.compile(r":(Put|Create|Update|Delete|Publish|Send|Start|Stop|Tag|Untag)")
+        self.assertEqual([a for a in granted if writes.search(a)], [])
+        # The same forwarded patterns as the Terraform member module.
+        member = evaluate_catalog([], [], [], xray=False, organization=None, region="*")
+        want = sorted(r["pattern"] for r in member["event_rules"].values()
+                      if r["function"] in ("backup-events", "protection-guard"))
+        got = sorted(json.dumps(r["Properties"]["EventPattern"], separators=(",", ":"))
+                     for k, r in resources.items() if k.startswith("Forward") and k != "ForwardRole")
+        self.assertEqual([json.loads(p) for p in got], [json.loads(p) for p in want])
+        for key, r in resources.items():
+            if key.startswith("Forward") and key != "ForwardRole":
+                self.assertEqual(r["Properties"]["Targets"], canary["Targets"], key)
+
+
 class Alarms(unittest.TestCase):
     def test_a_heartbeat_alarm_per_scheduled_function_treats_silence_as_breaching(self):
         alarm = resources("aws_cloudwatch_metric_alarm")["heartbeat"]
