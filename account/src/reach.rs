@@ -235,9 +235,7 @@ pub fn unreachable(
     finding
 }
 
-/// `check-unknown` about a whole account and region, with `summary`: what
-/// [`unreachable`] opens and a sweep that read the target resolves.
-pub fn about(
+fn about(
     account: &str,
     region: &str,
     at: phoenix_shared::Timestamp,
@@ -260,6 +258,43 @@ pub fn about(
         summary,
         at,
     )
+}
+
+/// A queued target, as a sweep finds it.
+#[derive(Debug)]
+pub enum Reached {
+    /// Its clients.
+    Clients(Arc<Clients>),
+    /// Refused for good: its `check-unknown`, to page.
+    Unknown(Box<phoenix_shared::Finding>),
+    /// Not now (throttled, timed out): the message is to be delivered again.
+    Later(Failure),
+}
+
+impl Reach {
+    /// The clients for the target a sweep request names, seen from `own_account`; a refusal
+    /// is the target's `check-unknown` at `at`.
+    pub async fn request(
+        &self,
+        own_account: &str,
+        request: &phoenix_shared::sweep::Request,
+        at: phoenix_shared::Timestamp,
+    ) -> Reached {
+        let target = Target {
+            account: Some(request.account.clone()),
+            region: Some(request.region.clone()),
+        };
+        match self.clients(own_account, &target, SystemTime::now()).await {
+            Ok(clients) => Reached::Clients(clients),
+            Err(failure) if failure.transient => Reached::Later(failure),
+            Err(failure) => Reached::Unknown(Box::new(unreachable(
+                &failure,
+                &request.account,
+                &request.region,
+                at,
+            ))),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -590,6 +590,9 @@ fn resolution(
             Verdict::InProgress { job, .. } => format!("backup job {} is running", job.id),
             _ => "this condition no longer holds".to_owned(),
         })
+    } else if resource == crate::reach::scope(&snapshot.account) {
+        // The account's reader role was refused before; this run read the account.
+        Some("the account can be read again".to_owned())
     } else if let Some(label) = resource.strip_prefix("inventory:") {
         (!snapshot.inventory_failures.contains_key(label)).then(|| "listed again".to_owned())
     } else if resource == "backup-plans" {

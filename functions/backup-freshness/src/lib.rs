@@ -19,13 +19,11 @@
 //! that failed are returned to the queue. A target whose role cannot be assumed is
 //! `check-unknown` about the whole account and region.
 
-use phoenix_account::Target;
 use phoenix_account::freshness::collect::{self, Clients};
 use phoenix_account::freshness::{CHECKS, Judgement, judge, resolutions, trigger};
-use phoenix_account::reach::{self, Reach};
-use phoenix_shared::checks::FRESHNESS_UNKNOWN;
+use phoenix_account::reach::{Reach, Reached};
 use phoenix_shared::metrics::Unit;
-use phoenix_shared::{Guard, HandlerError, Observation, Timestamp};
+use phoenix_shared::{Guard, HandlerError, Timestamp};
 use phoenix_shared::{runtime, sweep};
 use serde_json::{Value, json};
 
@@ -97,25 +95,17 @@ pub async fn sweep_target(
     now: Timestamp,
 ) -> Result<(), HandlerError> {
     let at = request.time.unwrap_or(now);
-    let target = Target {
-        account: Some(request.account.clone()),
-        region: Some(request.region.clone()),
-    };
     let claim = request.claim(invocation);
-    match reach
-        .clients(own_account, &target, std::time::SystemTime::now())
-        .await
-    {
-        Ok(clients) => {
+    match reach.request(own_account, request, at).await {
+        Reached::Clients(clients) => {
             let account = Some(request.account.clone());
             sweep_one(guard, &clients, account, &request.region, at, &claim, now)
                 .await
                 .map(|_| ())
         }
-        Err(failure) if failure.transient => Err(HandlerError::Unavailable(failure.to_string())),
-        Err(failure) => {
-            let finding = reach::unreachable(&failure, &request.account, &request.region, at);
-            sweep::unreachable(FUNCTION, guard, finding, &claim, now).await
+        Reached::Later(failure) => Err(HandlerError::Unavailable(failure.to_string())),
+        Reached::Unknown(finding) => {
+            sweep::unreachable(FUNCTION, guard, *finding, &claim, now).await
         }
     }
 }
@@ -168,29 +158,7 @@ async fn sweep_one(
         .open_findings(&snapshot.account, &snapshot.region, &CHECKS)
         .await
     {
-        Ok(open) => {
-            let mut resolved = resolutions(&snapshot, &judgement, &open, config);
-            // Read now: an account that could not be reached before can be (said so, rather
-            // than as a resource that is gone).
-            let scope = reach::scope(&snapshot.account);
-            resolved.retain(|o| o.finding.resource_arn != scope);
-            resolved.extend(
-                open.iter()
-                    .filter(|o| o.check == FRESHNESS_UNKNOWN && o.resource_arn == scope)
-                    .map(|_| {
-                        Observation::resolved(reach::about(
-                            &snapshot.account,
-                            &snapshot.region,
-                            at,
-                            format!(
-                                "Account {} in {} can be read again",
-                                snapshot.account, snapshot.region
-                            ),
-                        ))
-                    }),
-            );
-            resolved
-        }
+        Ok(open) => resolutions(&snapshot, &judgement, &open, config),
         Err(err) => {
             tracing::error!(error = %err, "open findings could not be listed; nothing is resolved this run");
             judgement.metrics.count("LedgerErrors", &[], 1);

@@ -13,7 +13,7 @@ use phoenix_account::audit::read::{Clients, Scope};
 use phoenix_account::audit::report::Report;
 use phoenix_account::audit::{Audit, audit_scope};
 use phoenix_account::freshness;
-use phoenix_account::reach::{self, Reach};
+use phoenix_account::reach::{Reach, Reached};
 use phoenix_shared::finding::Severity;
 use phoenix_shared::ledger::OpenFinding;
 use phoenix_shared::metrics::Unit;
@@ -232,7 +232,7 @@ fn score_summary(audit: &Audit, previous: Option<u32>, place: &Place) -> Option<
     f.occurrence = Some(audit.facts.at.compact());
     f.summary = format!(
         "Phoenix readiness of {} {verb}; {} check(s) not passing",
-        place.label,
+        place.label(),
         failing.len()
     );
     f.details.insert("score".to_owned(), json!(now));
@@ -312,55 +312,52 @@ pub fn target_report_key(environment: &str, account: &str, region: &str, name: &
     )
 }
 
-/// Where one audit's results go: its report's keys, the name its score summary uses, the
-/// dimensions of its score.
+/// Where one audit's results go: the environment, and for an organization's target its
+/// account and region (its report's keys, its score's dimensions, its summary's name).
 #[derive(Debug, Clone)]
 struct Place {
     environment: String,
-    account: String,
-    region: String,
-    /// How the score summary names what it scored.
-    label: String,
-    org: bool,
+    target: Option<(String, String)>,
 }
 
 impl Place {
     fn own(environment: &str) -> Self {
         Self {
             environment: environment.to_owned(),
-            account: String::new(),
-            region: String::new(),
-            label: environment.to_owned(),
-            org: false,
+            target: None,
         }
     }
 
     fn target(environment: &str, account: &str, region: &str) -> Self {
         Self {
             environment: environment.to_owned(),
-            account: account.to_owned(),
-            region: region.to_owned(),
-            label: format!("{environment} (account {account}, {region})"),
-            org: true,
+            target: Some((account.to_owned(), region.to_owned())),
         }
     }
 
     fn key(&self, name: &str) -> String {
-        if self.org {
-            target_report_key(&self.environment, &self.account, &self.region, name)
-        } else {
-            report_key(&self.environment, name)
+        match &self.target {
+            Some((account, region)) => target_report_key(&self.environment, account, region, name),
+            None => report_key(&self.environment, name),
         }
     }
 
     fn dimensions(&self) -> Vec<(&str, &str)> {
-        if self.org {
-            vec![
-                ("Account", self.account.as_str()),
-                ("Region", self.region.as_str()),
-            ]
-        } else {
-            Vec::new()
+        match &self.target {
+            Some((account, region)) => {
+                vec![("Account", account.as_str()), ("Region", region.as_str())]
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// How the score summary names what it scored.
+    fn label(&self) -> String {
+        match &self.target {
+            Some((account, region)) => {
+                format!("{} (account {account}, {region})", self.environment)
+            }
+            None => self.environment.clone(),
         }
     }
 }
@@ -480,22 +477,12 @@ pub async fn audit_target(
     now: Timestamp,
 ) -> Result<(), HandlerError> {
     let at = request.time.unwrap_or(now);
-    let target = phoenix_account::Target {
-        account: Some(request.account.clone()),
-        region: Some(request.region.clone()),
-    };
     let claim = request.claim(invocation);
-    let clients = match reach
-        .clients(own_account, &target, std::time::SystemTime::now())
-        .await
-    {
-        Ok(clients) => clients,
-        Err(failure) if failure.transient => {
-            return Err(HandlerError::Unavailable(failure.to_string()));
-        }
-        Err(failure) => {
-            let finding = reach::unreachable(&failure, &request.account, &request.region, at);
-            sweep::unreachable(FUNCTION, guard, finding.clone(), &claim, now).await?;
+    let clients = match reach.request(own_account, request, at).await {
+        Reached::Clients(clients) => clients,
+        Reached::Later(failure) => return Err(HandlerError::Unavailable(failure.to_string())),
+        Reached::Unknown(finding) => {
+            sweep::unreachable(FUNCTION, guard, (*finding).clone(), &claim, now).await?;
             // The roll-up lists it too, as unknown: not ready until shown to be.
             let place = Place::target(&guard.config.environment, &request.account, &request.region);
             let body = json!({
