@@ -28,6 +28,7 @@ pub mod freshness;
 pub mod gate;
 pub mod keys;
 pub mod lifecycle;
+pub mod metrics;
 pub mod object_lock;
 pub mod organization;
 pub mod policy;

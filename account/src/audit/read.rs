@@ -889,82 +889,42 @@ async fn read_heartbeats(
     at: Timestamp,
     this_function: Option<&str>,
 ) -> BTreeMap<String, Read<Option<Timestamp>>> {
-    use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
     let functions: Vec<&str> = SCHEDULED_FUNCTIONS
         .into_iter()
         .filter(|f| Some(*f) != this_function)
         .filter(|f| *f != ORGANIZATION_ONLY || config.organization.spans_accounts())
         .collect();
     let period = 300;
-    let queries: Vec<MetricDataQuery> = functions
+    let metrics: Vec<crate::metrics::Metric> = functions
         .iter()
-        .enumerate()
-        .map(|(i, function)| {
-            let metric = Metric::builder()
-                .namespace(&config.metric_namespace)
-                .metric_name("Heartbeat")
-                .dimensions(
-                    Dimension::builder()
-                        .name("Environment")
-                        .value(&config.environment)
-                        .build(),
-                )
-                .dimensions(
-                    Dimension::builder()
-                        .name("Function")
-                        .value(*function)
-                        .build(),
-                )
-                .build();
-            MetricDataQuery::builder()
-                .id(format!("h{i}"))
-                .metric_stat(
-                    MetricStat::builder()
-                        .metric(metric)
-                        .period(period)
-                        .stat("Sum")
-                        .build(),
-                )
-                .build()
+        .map(|function| crate::metrics::Metric {
+            name: "Heartbeat".to_owned(),
+            dimensions: vec![
+                ("Environment".to_owned(), config.environment.clone()),
+                ("Function".to_owned(), (*function).to_owned()),
+            ],
         })
         .collect();
-    let start = at.plus_seconds(-config.heartbeat_max_age_seconds);
-    let end = at.plus_seconds(i64::from(period));
-    let answer = cloudwatch
-        .get_metric_data()
-        .set_metric_data_queries(Some(queries))
-        .start_time(aws_sdk_s3::primitives::DateTime::from_secs(
-            start.epoch_seconds(),
-        ))
-        .end_time(aws_sdk_s3::primitives::DateTime::from_secs(
-            end.epoch_seconds(),
-        ))
-        .send()
-        .await;
-    let mut out = BTreeMap::new();
+    let answer = crate::metrics::newest(
+        cloudwatch,
+        &config.metric_namespace,
+        &metrics,
+        period,
+        at.plus_seconds(-config.heartbeat_max_age_seconds),
+        at.plus_seconds(i64::from(period)),
+    )
+    .await;
     match answer {
-        Ok(data) => {
-            for (i, function) in functions.iter().enumerate() {
-                let id = format!("h{i}");
-                let newest = data
-                    .metric_data_results()
-                    .iter()
-                    .filter(|r| r.id() == Some(id.as_str()))
-                    .flat_map(|r| r.timestamps().iter().zip(r.values()))
-                    .filter(|(_, v)| **v > 0.0)
-                    .filter_map(|(t, _)| ts(Some(t)))
-                    .max();
-                out.insert((*function).to_owned(), Ok(newest));
-            }
-        }
-        Err(err) => {
-            let why = format!("GetMetricData: {}", reason(&err));
-            for function in functions {
-                out.insert(function.to_owned(), Err(why.clone()));
-            }
-        }
+        Ok(newest) => functions
+            .iter()
+            .zip(newest)
+            .map(|(function, newest)| ((*function).to_owned(), Ok(newest)))
+            .collect(),
+        Err(why) => functions
+            .iter()
+            .map(|function| ((*function).to_owned(), Err(why.clone())))
+            .collect(),
     }
-    out
 }
 
 #[cfg(test)]
