@@ -233,6 +233,10 @@ pub struct Organization {
     pub regions: Vec<String>,
     /// `PHOENIX_READER_ROLE`: the read-only role's name in every member account.
     pub reader_role: Option<String>,
+    /// `PHOENIX_VALIDATOR_ROLE`: the role in every member account that reads a restore
+    /// test's restored resource and reports its validation to AWS Backup (the one write
+    /// the central account makes in a member).
+    pub validator_role: Option<String>,
     /// `PHOENIX_SWEEP_QUEUES`: `function=queue URL` per sweep the dispatcher feeds.
     pub sweep_queues: Vec<(String, String)>,
     /// `PHOENIX_CANARY_MINUTES`: the members' canary interval.
@@ -291,6 +295,7 @@ impl Organization {
             accounts,
             regions,
             reader_role: get("PHOENIX_READER_ROLE"),
+            validator_role: get("PHOENIX_VALIDATOR_ROLE"),
             sweep_queues,
             canary_seconds,
         })
@@ -756,6 +761,7 @@ mod tests {
             ("PHOENIX_TARGET_ACCOUNTS", " Organization "),
             ("PHOENIX_TARGET_REGIONS", "eu-west-1, us-east-1"),
             ("PHOENIX_READER_ROLE", "PhoenixGuardReader"),
+            ("PHOENIX_VALIDATOR_ROLE", "PhoenixGuardRestoreValidator"),
             (
                 "PHOENIX_SWEEP_QUEUES",
                 "backup-freshness=https://sqs.eu-west-1.amazonaws.com/1/q",
@@ -767,6 +773,10 @@ mod tests {
         assert_eq!(all.accounts, TargetAccounts::Organization);
         assert_eq!(all.regions, ["eu-west-1", "us-east-1"]);
         assert_eq!(all.reader_role.as_deref(), Some("PhoenixGuardReader"));
+        assert_eq!(
+            all.validator_role.as_deref(),
+            Some("PhoenixGuardRestoreValidator")
+        );
         assert_eq!(all.sweep_queues.len(), 1);
         assert_eq!(all.canary_seconds, 300);
         assert_eq!(

@@ -89,6 +89,7 @@ VALIDATOR = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:zulip-restore-check"
 
 ORGANIZATION = {
     "reader_role_name": "PhoenixGuardReader",
+    "validator_role_name": "PhoenixGuardRestoreValidator",
     "sweep_queue_arns": {
         f: f"arn:aws:sqs:{REGION}:{ACCOUNT}:phoenix-guard-{f}-targets" for f in ("backup-freshness", "readiness-audit")
     },
@@ -516,29 +517,47 @@ class Permissions(unittest.TestCase):
         single = SINGLE_ACCOUNT_OUT
         self.assertEqual(sorted(single["functions"]), [f for f in function_crates() if f != "sweep-dispatcher"])
         self.assertNotIn("sweep-dispatcher", json.dumps(single["event_rules"]))
-        for function in [*ORGANIZATION["sweep_queue_arns"], "protection-guard"]:
+        members = [*ORGANIZATION["sweep_queue_arns"], "protection-guard", "s3-deletion-guard", "restore-validator"]
+        for function in members:
             with self.subTest(function=function):
                 policy = json.loads(single["policies"][function])
                 granted = {a for s in policy["Statement"] for a in s["Action"]}
                 needed = set().union(*recorded_calls(function).values()) | PLATFORM_ACTIONS
                 self.assertEqual(granted, needed - ORGANIZATION_ONLY_ACTIONS)
-        # In an organization the sweeps may assume exactly the reader role, in any account.
-        policy = json.loads(CATALOG_OUT["policies"]["backup-freshness"])
-        assume = [s for s in policy["Statement"] if "sts:AssumeRole" in s["Action"]]
-        self.assertEqual([s["Resource"] for s in assume], [["arn:aws:iam::*:role/PhoenixGuardReader"]])
+        # In an organization each may assume exactly one member role, in any account:
+        # restore-validator the validator role, the others the reader role.
+        for function in members:
+            with self.subTest(assumes=function):
+                policy = json.loads(CATALOG_OUT["policies"][function])
+                assume = [s for s in policy["Statement"] if "sts:AssumeRole" in s["Action"]]
+                role = "PhoenixGuardRestoreValidator" if function == "restore-validator" else "PhoenixGuardReader"
+                self.assertEqual([s["Resource"] for s in assume], [[f"arn:aws:iam::*:role/{role}"]])
+        # The central bus takes what members forward: the deletion rules name no bucket
+        # (each member's rules chose its own), and the state rule keeps its suffix.
+        central = {n: json.loads(r["pattern"]) for n, r in CATALOG_OUT["central_event_rules"].items()}
+        self.assertEqual(set(central), set(CATALOG_OUT["event_rules"]))
+        self.assertNotIn("detail", central["s3-deletion-guard-deletions"])
+        self.assertEqual(central["s3-deletion-guard-state-writes"]["detail"],
+                         {"object": {"key": [{"suffix": ".tfstate"}]}})
+        self.assertIn("module.catalog.central_event_rules", (MODULE / "triggers.tf").read_text())
 
     def test_the_reader_role_only_reads_what_the_sweeps_and_the_confirmations_read(self):
         reader = json.loads(CATALOG_OUT["reader_policy"])
         granted = {a for s in reader["Statement"] for a in s["Action"]}
         swept = set()
-        for function in [*ORGANIZATION["sweep_queue_arns"], "protection-guard"]:
+        for function in [*ORGANIZATION["sweep_queue_arns"], "protection-guard", "s3-deletion-guard"]:
             swept |= set().union(*recorded_calls(function).values())
         self.assertLessEqual(granted, swept)
         writes = re.compile(r":(Put|Create|Update|Delete|Publish|Send|Start|Stop|Tag|Untag)")
         self.assertEqual([a for a in granted if writes.search(a)], [])
         for needed in ("backup:ListBackupJobs", "elasticfilesystem:DescribeFileSystems", "events:ListRules",
-                       "s3:GetBucketTagging", "events:ListTargetsByRule"):
+                       "s3:GetBucketTagging", "events:ListTargetsByRule", "s3:ListBucketVersions"):
             self.assertIn(needed, granted)
+        # The validator role: restore-validator's reads, and its one write, the verdict.
+        validator = json.loads(CATALOG_OUT["validator_policy"])
+        granted = {a for s in validator["Statement"] for a in s["Action"]}
+        self.assertLessEqual(granted, set().union(*recorded_calls("restore-validator").values()))
+        self.assertEqual([a for a in granted if writes.search(a)], ["backup:PutRestoreValidationResult"])
 
     def test_every_wildcard_resource_names_the_apis_that_require_it(self):
         source = (CATALOG / "policies.tf").read_text()
@@ -613,15 +632,34 @@ class Member(unittest.TestCase):
             self.assertIn(parts[4], (ACCOUNT, ""), arn)
         routed = {r["function"] for r in member["event_rules"].values()}
         self.assertEqual(routed, {"backup-events", "protection-guard", "restore-validator"})
-        # Forwarded: the functions that act on a member's event in the member's account.
+        with_buckets = evaluate_catalog(["*-uploads"], ["*-tfstate"], [], xray=False, organization=None, region="*")
+        self.assertIn("s3-deletion-guard", {r["function"] for r in with_buckets["event_rules"].values()})
+        # Forwarded: every pattern, each function acting on a member's event in the
+        # member's account.
         forwarded = parse_hcl(MEMBER / "main.tf")["locals"]
         forwarded = forwarded[0] if isinstance(forwarded, list) else forwarded
-        self.assertEqual(forwarded["central_acts_on"], ["backup-events", "protection-guard"])
+        self.assertEqual(forwarded["forwarded"], "${module.catalog.event_rules}")
+
+    def test_the_validator_role_trusts_only_the_central_validator_and_holds_its_policy(self):
+        trust = self.data["aws_iam_policy_document"]["validator_assume"]["statement"]
+        self.assertEqual(trust["principals"]["identifiers"], "${var.central_validator_principal_arns}")
+        self.assertEqual(trust["condition"]["variable"], "aws:PrincipalOrgID")
+        self.assertEqual(self.resources["aws_iam_role_policy"]["validator"]["policy"],
+                         "${module.catalog.validator_policy}")
+        self.assertEqual(self.resources["aws_iam_role"]["validator"]["count"],
+                         "${local.create_validator_role ? 1 : 0}")
+        # The central side names the member roles by the same defaults.
+        variables = parse_hcl(MODULE / "variables.tf")["variable"]
+        org = next(v["organization"] for v in variables if "organization" in v)
+        member = {k: v for block in parse_hcl(MEMBER / "variables.tf")["variable"] for k, v in block.items()}
+        for name in ("reader_role_name", "validator_role_name"):
+            self.assertIn(f'"{member[name]["default"]}"', org["type"], name)
 
 
     def test_the_stackset_template_is_the_member_module_as_cloudformation(self):
         bus = f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/phoenix-guard-org-central"
         sweeps = [f"arn:aws:iam::{ACCOUNT}:role/phoenix-guard-org-backup-freshness"]
+        validator = [f"arn:aws:iam::{ACCOUNT}:role/phoenix-guard-org-restore-validator"]
         work = Path(tempfile.mkdtemp(prefix="phoenix-stackset-"))
         (work / "main.tf.json").write_text(json.dumps({
             "module": {"member": {
@@ -630,6 +668,7 @@ class Member(unittest.TestCase):
                 "source": os.path.relpath(MEMBER / "modules" / "template", work),
                 "central_event_bus_arn": bus,
                 "central_reader_principal_arns": sweeps,
+                "central_validator_principal_arns": validator,
                 "organization_id": "o-exampleorgid",
                 "reader_region": REGION,
             }},
@@ -657,14 +696,21 @@ class Member(unittest.TestCase):
         self.assertEqual([a for a in granted if writes.search(a)], [])
         # The same forwarded patterns as the Terraform member module.
         member = evaluate_catalog([], [], [], xray=False, organization=None, region="*")
-        want = sorted(r["pattern"] for r in member["event_rules"].values()
-                      if r["function"] in ("backup-events", "protection-guard"))
+        want = sorted(r["pattern"] for r in member["event_rules"].values())
         got = sorted(json.dumps(r["Properties"]["EventPattern"], separators=(",", ":"))
                      for k, r in resources.items() if k.startswith("Forward") and k != "ForwardRole")
         self.assertEqual([json.loads(p) for p in got], [json.loads(p) for p in want])
         for key, r in resources.items():
             if key.startswith("Forward") and key != "ForwardRole":
                 self.assertEqual(r["Properties"]["Targets"], canary["Targets"], key)
+        # The validator role: once per account too, trusted by the central validator only.
+        role = resources["ValidatorRole"]
+        self.assertEqual(role["Condition"], "ReaderRegion")
+        trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+        self.assertEqual(trust["Principal"], {"AWS": validator})
+        actions = lambda doc: sorted(a for st in doc["Statement"] for a in st["Action"])  # noqa: E731
+        self.assertEqual(actions(role["Properties"]["Policies"][0]["PolicyDocument"]),
+                         actions(json.loads(member["validator_policy"])))
 
 
 class Alarms(unittest.TestCase):

@@ -7,6 +7,8 @@ use serde_json::{Value, json};
 
 /// The reader role's name, as the member module creates it.
 pub const READER_ROLE: &str = "PhoenixGuardReader";
+/// The restore validator role's name, as the member module creates it.
+pub const VALIDATOR_ROLE: &str = "PhoenixGuardRestoreValidator";
 
 /// An SDK configuration in `account`, through the harness's role there (moto tells
 /// accounts apart by the credentials).
@@ -63,6 +65,16 @@ pub async fn create_organization(sdk: &SdkConfig, members: &[&str]) -> Vec<Strin
 
 /// The member module's reader role in the account `sdk` is in, trusting `central`.
 pub async fn create_reader_role(sdk: &SdkConfig, central: &str) {
+    create_role_trusting(sdk, READER_ROLE, central).await;
+}
+
+/// The member module's restore validator role in the account `sdk` is in, trusting
+/// `central`.
+pub async fn create_validator_role(sdk: &SdkConfig, central: &str) {
+    create_role_trusting(sdk, VALIDATOR_ROLE, central).await;
+}
+
+async fn create_role_trusting(sdk: &SdkConfig, name: &str, central: &str) {
     let trust = json!({
         "Version": "2012-10-17",
         "Statement": [{
@@ -73,11 +85,11 @@ pub async fn create_reader_role(sdk: &SdkConfig, central: &str) {
     });
     aws_sdk_iam::Client::new(sdk)
         .create_role()
-        .role_name(READER_ROLE)
+        .role_name(name)
         .assume_role_policy_document(trust.to_string())
         .send()
         .await
-        .expect("create the reader role");
+        .unwrap_or_else(|e| panic!("create the role {name}: {e:?}"));
 }
 
 /// A standard queue; its URL.

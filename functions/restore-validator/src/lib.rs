@@ -23,6 +23,11 @@
 //! With a validator of the team's own for the type (`PHOENIX_RESTORE_VALIDATORS`, [`own`]),
 //! the restore validates only when both agree; its message joins ours.
 //!
+//! A member account's restore test (forwarded to the central bus in an organization) is
+//! read and reported in that account, through its validator role
+//! (`PHOENIX_VALIDATOR_ROLE`); a member that refuses the role leaves a completed test
+//! `restore-validation-unknown`, judged from its event alone.
+//!
 //! Metrics: `RestoreTimeSeconds` (ResourceType), `RestoreValidations` (ResourceType,
 //! Result = Successful | Failed | Unknown | Unsupported), `RestoreJobs` (State, ResourceType).
 
@@ -30,6 +35,7 @@ pub mod judge;
 pub mod own;
 pub mod read;
 
+use phoenix_account::reach::Reach;
 use phoenix_account::schedule::format_duration;
 use phoenix_shared::alert::short_resource;
 use phoenix_shared::checks::{
@@ -42,7 +48,7 @@ use phoenix_shared::runtime;
 use phoenix_shared::{Config, Guard, HandlerError, MetricBatch, Observation, Severity, Timestamp};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 pub const FUNCTION: &str = "restore-validator";
 
@@ -64,22 +70,22 @@ pub fn describe() -> Value {
     })
 }
 
-/// The clients a validation reads through: the account's, each built on first use, and
-/// Lambda's for the team's own validators.
+/// The clients a validation reads through: the restore test's account's, each built on
+/// first use, and Lambda's (in the function's own account) for the team's own validators.
 #[derive(Debug, Clone)]
 pub struct Clients {
-    pub account: phoenix_account::Clients,
+    pub account: Arc<phoenix_account::Clients>,
+    lambda: Arc<OnceLock<aws_sdk_lambda::Client>>,
     sdk: aws_config::SdkConfig,
-    lambda: OnceLock<aws_sdk_lambda::Client>,
 }
 
 impl Clients {
     /// The target the SDK configuration reaches.
     pub fn current(sdk: &aws_config::SdkConfig) -> Self {
         Self {
-            account: phoenix_account::Clients::current(sdk),
+            account: Arc::new(phoenix_account::Clients::current(sdk)),
+            lambda: Arc::new(OnceLock::new()),
             sdk: sdk.clone(),
-            lambda: OnceLock::new(),
         }
     }
 
@@ -89,13 +95,52 @@ impl Clients {
     }
 }
 
-/// The Lambda edge: clients for the function's own account and region, each built on first
-/// use.
-pub const EDGE: runtime::Function<Clients> = runtime::Function {
+/// Every account's clients: the function's own, and a member's through its validator role
+/// (`PHOENIX_VALIDATOR_ROLE`), which reads the restored resource and reports the verdict
+/// to that member's AWS Backup.
+#[derive(Debug)]
+pub struct Accounts {
+    reach: Reach,
+    home: Clients,
+}
+
+impl Accounts {
+    pub fn new(sdk: &aws_config::SdkConfig, config: &Config) -> Self {
+        Self {
+            reach: Reach::new(
+                sdk,
+                config.organization.validator_role.clone(),
+                "phoenix-guard-restore-validator",
+            ),
+            home: Clients::current(sdk),
+        }
+    }
+
+    /// The clients of the restore test's `account` and `region`, seen from `own`.
+    pub async fn reach(
+        &self,
+        own: &str,
+        account: Option<String>,
+        region: Option<String>,
+    ) -> Result<Clients, phoenix_account::failure::Failure> {
+        let target = phoenix_account::Target { account, region };
+        let account = self
+            .reach
+            .clients(own, &target, std::time::SystemTime::now())
+            .await?;
+        Ok(Clients {
+            account,
+            ..self.home.clone()
+        })
+    }
+}
+
+/// The Lambda edge: the restore test's account's clients, each built on first use.
+pub const EDGE: runtime::Function<Accounts> = runtime::Function {
     name: FUNCTION,
     describe: Some(describe),
     sweep: false,
-    clients: |sdk, _| Ok(Clients::current(sdk)),
+    clients: |sdk, config| Ok(Accounts::new(sdk, config)),
 };
 
 /// The Lambda response: what the invocation did.
@@ -202,26 +247,48 @@ pub fn merged(event: read::Job, described: read::Job) -> read::Job {
     }
 }
 
-/// One Lambda invocation ([`handle`] with the invocation's facts).
+/// One Lambda invocation: the restore test is judged in its own account (a member's,
+/// forwarded to the central bus, through its validator role).
 pub async fn invoke(
     guard: &Guard,
-    clients: &Clients,
+    accounts: &Accounts,
     invocation: runtime::Invocation,
 ) -> Result<Outcome, HandlerError> {
-    handle(
-        guard,
-        clients,
-        &invocation.payload,
-        &invocation.id,
-        invocation.now,
-    )
-    .await
+    let payload = &invocation.payload;
+    let reached = accounts
+        .reach(
+            &invocation.account,
+            text(payload, &["account"]),
+            text(payload, &["region"]),
+        )
+        .await;
+    match reached {
+        Ok(clients) => handle(guard, &clients, payload, &invocation.id, invocation.now).await,
+        Err(failure) if failure.transient => Err(HandlerError::Unavailable(failure.to_string())),
+        Err(failure) => {
+            let why = failure.to_string();
+            tracing::error!(function = FUNCTION, reason = %why, "the restore test's account cannot be reached");
+            judge_reaching(guard, Err(&why), payload, &invocation.id, invocation.now).await
+        }
+    }
 }
 
 /// Handles one event end to end: read, judge, report, deliver, count.
 pub async fn handle(
     guard: &Guard,
     clients: &Clients,
+    event: &Value,
+    invocation: &str,
+    now: Timestamp,
+) -> Result<Outcome, HandlerError> {
+    judge_reaching(guard, Ok(clients), event, invocation, now).await
+}
+
+/// [`handle`], with the restore test's account reached (`Ok`) or why it could not be
+/// (`Err`: the test is judged from its event alone, and a completed one is unknown).
+async fn judge_reaching(
+    guard: &Guard,
+    clients: Result<&Clients, &str>,
     event: &Value,
     invocation: &str,
     now: Timestamp,
@@ -234,7 +301,7 @@ pub async fn handle(
 
 async fn run(
     guard: &Guard,
-    clients: &Clients,
+    clients: Result<&Clients, &str>,
     event: &Value,
     invocation: &str,
     now: Timestamp,
@@ -258,7 +325,12 @@ async fn run(
         job,
         observed_at,
     } = parsed;
-    let job = match read::restore_job(clients.account.backup(), &job.id).await {
+    let described = match clients {
+        Ok(clients) => read::restore_job(clients.account.backup(), &job.id).await,
+        // Unreachable: the event's own account of the job.
+        Err(_) => Ok(Some(job.clone())),
+    };
+    let job = match described {
         Ok(Some(described)) => merged(job, described),
         Ok(None) => {
             let rejection = Rejection(format!("AWS Backup knows no restore job {}", job.id));
@@ -349,7 +421,13 @@ async fn run(
             format!("{rtype} restore test of {short} FAILED: {why}"),
         )));
     } else {
-        let verdict = validate(clients, config, &job, &rtype).await;
+        let verdict = match clients {
+            Ok(clients) => validate(clients, config, &job, &rtype).await,
+            Err(_) if !read::VALIDATED_TYPES.contains(&rtype.as_str()) => Validation::Unsupported,
+            Err(why) => Validation::Unknown(format!(
+                "account {account} could not be reached to read the restored resource: {why}"
+            )),
+        };
         if let Validation::Retry(why) = &verdict {
             // Nothing is delivered: the retry judges the whole test again.
             tracing::error!(function = FUNCTION, restore_job = %job.id, reason = %why, "a read failed; retrying");
@@ -460,7 +538,7 @@ async fn run(
     outcome.notified = delivered.notified();
     outcome.quiet = delivered.quiet.len();
     delivered.into_result()?;
-    if let Some((valid, message)) = report {
+    if let (Some((valid, message)), Ok(clients)) = (report, clients) {
         let status = if valid { "SUCCESSFUL" } else { "FAILED" };
         put_result(clients.account.backup(), &job.id, status, &message)
             .await

@@ -1,6 +1,7 @@
 //! What a bucket is (data, Terraform state, neither) and whether it is versioned, read through
-//! S3 and kept briefly per warm container: a burst of thousands of deletions in one bucket
-//! costs two reads a minute, not two per object.
+//! S3 in the bucket's own account and kept briefly per warm container: a burst of thousands
+//! of deletions in one bucket costs two reads a minute, not two per object. Bucket names are
+//! global, so one cache serves every account.
 
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use phoenix_shared::aws::reason;
@@ -42,24 +43,27 @@ fn code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> &str {
     err.code().unwrap_or_default()
 }
 
-/// S3 reads with a per-container cache.
-#[derive(Debug)]
+/// What the buckets were read through: S3 in the bucket's account, or why that account
+/// could not be reached (its reader role refused).
+pub type Reader<'a> = Result<&'a aws_sdk_s3::Client, &'a str>;
+
+/// The facts read about buckets, kept per container.
+#[derive(Debug, Default)]
 pub struct Buckets {
-    pub s3: aws_sdk_s3::Client,
     cache: Mutex<HashMap<String, (Instant, BucketFacts)>>,
 }
 
 impl Buckets {
-    pub fn new(s3: aws_sdk_s3::Client) -> Self {
-        Self {
-            s3,
-            cache: Mutex::new(HashMap::new()),
-        }
+    pub fn new() -> Self {
+        Self::default()
     }
 
-    /// The bucket's facts and whether they were read just now (not from the cache).
+    /// The bucket's facts and whether they were read just now (not from the cache). An
+    /// account that cannot be reached leaves only what configuration says: a bucket it
+    /// names is judged with its versioning unknown, any other is neither.
     pub async fn facts(
         &self,
+        s3: Reader<'_>,
         bucket: &str,
         config: &Config,
     ) -> Result<(BucketFacts, bool), Unreadable> {
@@ -69,7 +73,25 @@ impl Buckets {
         {
             return Ok((facts.clone(), false));
         }
-        Ok((self.read(bucket, config).await?, true))
+        match s3 {
+            Ok(s3) => Ok((Self::read(s3, bucket, config).await?, true)),
+            Err(why) => Ok((Self::configured(bucket, config, why), true)),
+        }
+    }
+
+    fn configured(bucket: &str, config: &Config, why: &str) -> BucketFacts {
+        let data = config.is_configured_data_bucket(bucket);
+        let state = config.is_configured_state_bucket(bucket);
+        BucketFacts {
+            data,
+            state,
+            because: if data || state {
+                "configuration".to_owned()
+            } else {
+                String::new()
+            },
+            versioning: Err(format!("not read: {why}")),
+        }
     }
 
     /// Keeps facts read just now, once what they called for was delivered: were they kept
@@ -81,10 +103,14 @@ impl Buckets {
         }
     }
 
-    async fn read(&self, bucket: &str, config: &Config) -> Result<BucketFacts, Unreadable> {
+    async fn read(
+        s3: &aws_sdk_s3::Client,
+        bucket: &str,
+        config: &Config,
+    ) -> Result<BucketFacts, Unreadable> {
         let configured_data = config.is_configured_data_bucket(bucket);
         let configured_state = config.is_configured_state_bucket(bucket);
-        let tags = match self.s3.get_bucket_tagging().bucket(bucket).send().await {
+        let tags = match s3.get_bucket_tagging().bucket(bucket).send().await {
             Ok(out) => out
                 .tag_set()
                 .iter()
@@ -119,7 +145,7 @@ impl Buckets {
             because.push("tag");
         }
         let versioning = if data || state {
-            match phoenix_account::buckets::versioning(&self.s3, bucket).await {
+            match phoenix_account::buckets::versioning(s3, bucket).await {
                 Ok(v) => Ok(v),
                 Err(f) if f.transient => {
                     return Err(Unreadable(format!(

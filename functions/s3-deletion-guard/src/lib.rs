@@ -13,6 +13,12 @@
 //! | any event, at most once a minute per bucket and container | versioning read: not Enabled opens `bucket-unversioned` or `s3-versioning-suspended` (critical); Enabled resolves them |
 //! | a new version of a `.tfstate` object in a state bucket | compared with the previous version ([`state`]): a data store gone opens `protected-resource-destroyed`, a regenerated encryption key `encryption-key-regenerated`; state that cannot be compared opens `state-unreadable` |
 
+//!
+//! A member account's event (forwarded to the central bus in an organization) is judged in
+//! that account: its buckets are read through its reader role. A member that refuses the
+//! role is `check-unknown` about `account:<id>`, and its event is still judged on what
+//! configuration says of the bucket (versioning unknown).
+
 pub mod buckets;
 pub mod notice;
 pub mod state;
@@ -20,6 +26,7 @@ pub mod tally;
 
 use buckets::{BucketFacts, Buckets, Versioning};
 use notice::{Change, Notice, Parsed};
+use phoenix_account::reach::{self, Reach};
 use phoenix_shared::event::Rejection;
 use phoenix_shared::finding::PROGRESS_ENDED;
 use phoenix_shared::runtime;
@@ -90,9 +97,12 @@ pub fn describe() -> Value {
     })
 }
 
-/// Clients and caches, built once per cold start.
+/// Clients and caches, built once per cold start: the buckets are read in their own
+/// account (a member's, forwarded to the central bus, through its reader role); the tally
+/// is kept here.
 #[derive(Debug)]
 pub struct Clients {
+    pub reach: Reach,
     pub buckets: Buckets,
     pub tally: Tally,
 }
@@ -100,7 +110,12 @@ pub struct Clients {
 impl Clients {
     pub fn new(sdk: &aws_config::SdkConfig, config: &Config) -> Self {
         Self {
-            buckets: Buckets::new(phoenix_shared::aws::s3_client(sdk)),
+            reach: Reach::new(
+                sdk,
+                config.organization.reader_role.clone(),
+                "phoenix-guard-s3-deletion-guard",
+            ),
+            buckets: Buckets::new(),
             tally: Tally::new(
                 aws_sdk_dynamodb::Client::new(sdk),
                 config.findings_table().to_owned(),
@@ -285,7 +300,34 @@ async fn run(
                 .unwrap_or_else(|| config.region().to_owned()),
             now: invocation.now,
         };
-        let (facts, fresh) = match clients.buckets.facts(bucket, config).await {
+        // The bucket's own account: a member's is reached through its reader role; one
+        // that refuses is unknown (paged), and what configuration says is still judged.
+        let target = phoenix_account::Target {
+            account: first.account.clone(),
+            region: first.region.clone(),
+        };
+        let reached = match clients
+            .reach
+            .clients(invocation.account, &target, std::time::SystemTime::now())
+            .await
+        {
+            Ok(reached) => Ok(reached),
+            Err(failure) if failure.transient => {
+                return Err(HandlerError::Unavailable(failure.to_string()));
+            }
+            Err(failure) => {
+                tracing::error!(function = FUNCTION, bucket, account = %scope.account, reason = %failure, "the bucket's account cannot be read");
+                observations.push(Observation::open(reach::unreachable(
+                    &failure,
+                    &scope.account,
+                    &scope.region,
+                    invocation.now,
+                )));
+                Err(failure.to_string())
+            }
+        };
+        let s3 = reached.as_ref().map(|c| c.s3()).map_err(String::as_str);
+        let (facts, fresh) = match clients.buckets.facts(s3, bucket, config).await {
             Ok(read) => read,
             Err(buckets::Unreadable(why)) => {
                 tracing::error!(function = FUNCTION, bucket, reason = %why, "cannot tell whether the bucket holds data; the invocation will be retried");
@@ -328,7 +370,7 @@ async fn run(
             {
                 outcome.state_changes += 1;
                 metrics.count("StateChangesChecked", &[], 1);
-                observations.extend(state_change(&scope, clients, &facts, n, metrics).await?);
+                observations.extend(state_change(&scope, s3, &facts, n, metrics).await?);
             }
         }
     }
@@ -683,7 +725,7 @@ fn burst_observation(
 /// Compares a new state version with the previous one.
 async fn state_change(
     scope: &Scope<'_>,
-    clients: &Clients,
+    s3: buckets::Reader<'_>,
     facts: &BucketFacts,
     n: &Notice,
     metrics: &mut MetricBatch,
@@ -704,6 +746,10 @@ async fn state_change(
         f.details.insert("state".to_owned(), json!(object));
         vec![Observation::open(f)]
     };
+    let s3 = match s3 {
+        Ok(s3) => s3,
+        Err(why) => return Ok(unreadable(format!("its account could not be read: {why}"))),
+    };
     if facts.versioning != Ok(Versioning::Enabled) {
         return Ok(unreadable(format!(
             "the state bucket keeps no previous version (versioning {})",
@@ -722,7 +768,7 @@ async fn state_change(
             Ok(unreadable(format!("{about}{err}")))
         }
     };
-    let versions = match state::versions_around(&clients.buckets.s3, n).await {
+    let versions = match state::versions_around(s3, n).await {
         Ok(v) => v,
         Err(err) => return retry_or(err, String::new()),
     };
@@ -730,11 +776,11 @@ async fn state_change(
         tracing::info!(function = FUNCTION, state = %object, "first version of this state: nothing to compare");
         return Ok(Vec::new());
     };
-    let before = match state::summarize_version(&clients.buckets.s3, n, &previous).await {
+    let before = match state::summarize_version(s3, n, &previous).await {
         Ok(s) => s,
         Err(err) => return retry_or(err, format!("previous version {previous}: ")),
     };
-    let after = match state::summarize_version(&clients.buckets.s3, n, &new_version).await {
+    let after = match state::summarize_version(s3, n, &new_version).await {
         Ok(s) => s,
         Err(err) => return retry_or(err, format!("version {new_version}: ")),
     };

@@ -8,7 +8,8 @@
 #   terraform init && terraform apply -var organization_id=o-exampleorgid \
 #     -var 'target_ou_ids=["ou-ab12-workloads"]' \
 #     -var central_event_bus_arn=arn:aws:events:eu-west-1:123456789012:event-bus/phoenix-guard-org-central \
-#     -var 'central_reader_principal_arns=["arn:aws:iam::123456789012:role/phoenix-guard-org-backup-freshness"]'
+#     -var 'central_reader_principal_arns=["arn:aws:iam::123456789012:role/phoenix-guard-org-backup-freshness"]' \
+#     -var 'central_validator_principal_arns=["arn:aws:iam::123456789012:role/phoenix-guard-org-restore-validator"]'
 
 provider "aws" {
   region = "eu-west-1"
@@ -17,9 +18,10 @@ provider "aws" {
 module "member_template" {
   source = "../../modules/phoenix-guard-member/modules/template"
 
-  central_event_bus_arn         = var.central_event_bus_arn
-  central_reader_principal_arns = var.central_reader_principal_arns
-  organization_id               = var.organization_id
+  central_event_bus_arn            = var.central_event_bus_arn
+  central_reader_principal_arns    = var.central_reader_principal_arns
+  central_validator_principal_arns = var.central_validator_principal_arns
+  organization_id                  = var.organization_id
   # The reader role is created by the stack instance in this region of each account.
   reader_region = "eu-west-1"
 }

@@ -23,3 +23,9 @@ variable "central_reader_principal_arns" {
   description = "The central module's reader_principal_arns output."
   type        = list(string)
 }
+
+variable "central_validator_principal_arns" {
+  description = "The central module's validator_principal_arns output."
+  type        = list(string)
+  default     = []
+}

@@ -24,14 +24,20 @@ module "phoenix_guard" {
     regions         = ["eu-west-1", "us-east-1"]
   }
 
+  # The members' uploads and states, by name pattern (the central s3-deletion-guard judges a
+  # member's bucket by these or by its phoenix:data / phoenix:terraform-state tag).
+  data_bucket_names  = ["cochlearis-*-uploads"]
+  state_bucket_names = ["cochlearis-*-tfstate"]
+
   alert_emails = var.alert_emails
 }
 
 locals {
   member = {
-    central_event_bus_arn         = module.phoenix_guard.central_event_bus_arn
-    central_reader_principal_arns = module.phoenix_guard.reader_principal_arns
-    organization_id               = var.organization_id
+    central_event_bus_arn            = module.phoenix_guard.central_event_bus_arn
+    central_reader_principal_arns    = module.phoenix_guard.reader_principal_arns
+    central_validator_principal_arns = module.phoenix_guard.validator_principal_arns
+    organization_id                  = var.organization_id
   }
 }
 
@@ -72,20 +78,22 @@ module "member_prod_eu_west_1" {
   source    = "../../modules/phoenix-guard-member"
   providers = { aws = aws.prod_eu_west_1 }
 
-  central_event_bus_arn         = local.member.central_event_bus_arn
-  central_reader_principal_arns = local.member.central_reader_principal_arns
-  organization_id               = local.member.organization_id
-  data_bucket_names             = ["cochlearis-prod-zulip-uploads", "cochlearis-prod-bookstack-uploads"]
-  state_bucket_names            = ["cochlearis-prod-tfstate"]
+  central_event_bus_arn            = local.member.central_event_bus_arn
+  central_reader_principal_arns    = local.member.central_reader_principal_arns
+  central_validator_principal_arns = local.member.central_validator_principal_arns
+  organization_id                  = local.member.organization_id
+  data_bucket_names                = ["cochlearis-prod-zulip-uploads", "cochlearis-prod-bookstack-uploads"]
+  state_bucket_names               = ["cochlearis-prod-tfstate"]
 }
 
 module "member_prod_us_east_1" {
   source    = "../../modules/phoenix-guard-member"
   providers = { aws = aws.prod_us_east_1 }
 
-  central_event_bus_arn         = local.member.central_event_bus_arn
-  central_reader_principal_arns = local.member.central_reader_principal_arns
-  organization_id               = local.member.organization_id
+  central_event_bus_arn            = local.member.central_event_bus_arn
+  central_reader_principal_arns    = local.member.central_reader_principal_arns
+  central_validator_principal_arns = local.member.central_validator_principal_arns
+  organization_id                  = local.member.organization_id
   # The account's reader role is made once, in eu-west-1.
   create_reader_role = false
 }
@@ -94,17 +102,19 @@ module "member_staging_eu_west_1" {
   source    = "../../modules/phoenix-guard-member"
   providers = { aws = aws.staging_eu_west_1 }
 
-  central_event_bus_arn         = local.member.central_event_bus_arn
-  central_reader_principal_arns = local.member.central_reader_principal_arns
-  organization_id               = local.member.organization_id
+  central_event_bus_arn            = local.member.central_event_bus_arn
+  central_reader_principal_arns    = local.member.central_reader_principal_arns
+  central_validator_principal_arns = local.member.central_validator_principal_arns
+  organization_id                  = local.member.organization_id
 }
 
 module "member_staging_us_east_1" {
   source    = "../../modules/phoenix-guard-member"
   providers = { aws = aws.staging_us_east_1 }
 
-  central_event_bus_arn         = local.member.central_event_bus_arn
-  central_reader_principal_arns = local.member.central_reader_principal_arns
-  organization_id               = local.member.organization_id
-  create_reader_role            = false
+  central_event_bus_arn            = local.member.central_event_bus_arn
+  central_reader_principal_arns    = local.member.central_reader_principal_arns
+  central_validator_principal_arns = local.member.central_validator_principal_arns
+  organization_id                  = local.member.organization_id
+  create_reader_role               = false
 }

@@ -1,8 +1,8 @@
 # Phoenix Guard's member part, for each account and region of an organization: the events
 # the central functions handle are forwarded to the central bus (AWS service events reach
 # only the default bus of their own account and region), a canary tells the central
-# dispatcher that forwarding works, and a read-only role lets the central sweeps read the
-# account. The patterns and the reader's policy come from the central module's catalog, so
+# dispatcher that forwarding works, a read-only role lets the central functions read the
+# account, and a validator role lets restore-validator report on its restore tests. The patterns and the reader's policy come from the central module's catalog, so
 # the member forwards exactly what the functions handle and reads exactly what they read.
 #
 # Shaped for one instance per account and region: a Terraform loop over provider aliases
@@ -15,12 +15,13 @@ locals {
   partition  = data.aws_partition.current.partition
   account_id = data.aws_caller_identity.current.account_id
   tags       = merge({ "phoenix:component" = "phoenix-guard-member" }, var.tags)
-  # The patterns of the functions that act on a member's event in the member's own account:
-  # backup-events (which reads nothing) and protection-guard (which confirms through the
-  # reader role). s3-deletion-guard and restore-validator still read and write in the
-  # account they run in, so a member's bucket and restore-test events are not forwarded yet.
-  central_acts_on = ["backup-events", "protection-guard"]
-  forwarded       = { for name, r in module.catalog.event_rules : name => r if contains(local.central_acts_on, r.function) }
+  # Every pattern a central function handles: each acts on a member's event in the member's
+  # own account (backup-events reads nothing; protection-guard and s3-deletion-guard read
+  # through the reader role; restore-validator reads and reports through the validator
+  # role). The bucket-scoped patterns name this account's buckets.
+  forwarded = module.catalog.event_rules
+  # IAM is global: both roles are made once per account, where create_reader_role is true.
+  create_validator_role = var.create_reader_role && length(var.central_validator_principal_arns) > 0
 }
 
 module "catalog" {
@@ -152,4 +153,37 @@ resource "aws_iam_role_policy" "reader" {
   name   = "reads"
   role   = aws_iam_role.reader[0].id
   policy = module.catalog.reader_policy
+}
+
+data "aws_iam_policy_document" "validator_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "AWS"
+      identifiers = var.central_validator_principal_arns
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:PrincipalOrgID"
+      values   = [var.organization_id]
+    }
+  }
+}
+
+# What restore-validator reads of this account's restore tests, and its one write here: the
+# verdict AWS Backup shows on each test.
+resource "aws_iam_role" "validator" {
+  count                = local.create_validator_role ? 1 : 0
+  name                 = var.validator_role_name
+  description          = "Phoenix Guard member: reads a restore test's restored resource and reports the validation result to AWS Backup"
+  assume_role_policy   = data.aws_iam_policy_document.validator_assume.json
+  max_session_duration = 3600
+  tags                 = local.tags
+}
+
+resource "aws_iam_role_policy" "validator" {
+  count  = local.create_validator_role ? 1 : 0
+  name   = "validate-restores"
+  role   = aws_iam_role.validator[0].id
+  policy = module.catalog.validator_policy
 }

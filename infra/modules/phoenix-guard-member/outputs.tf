@@ -1,6 +1,11 @@
 output "reader_role_arn" {
-  description = "The reader role the central sweeps assume (null where create_reader_role is false)."
+  description = "The reader role the central functions assume (null where create_reader_role is false)."
   value       = var.create_reader_role ? aws_iam_role.reader[0].arn : null
+}
+
+output "validator_role_arn" {
+  description = "The restore validator role restore-validator assumes (null where it is not created)."
+  value       = local.create_validator_role ? aws_iam_role.validator[0].arn : null
 }
 
 output "forwarding_rule_names" {

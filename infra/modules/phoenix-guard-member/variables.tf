@@ -9,8 +9,14 @@ variable "central_event_bus_arn" {
 }
 
 variable "central_reader_principal_arns" {
-  description = "The central sweeps' roles (the phoenix-guard module's reader_principal_arns output): the only principals the reader role trusts."
+  description = "The central functions' roles that read members (the phoenix-guard module's reader_principal_arns output): the only principals the reader role trusts."
   type        = list(string)
+}
+
+variable "central_validator_principal_arns" {
+  description = "The central restore-validator's role (the phoenix-guard module's validator_principal_arns output): the only principal the validator role trusts. Empty: no validator role, and this account's restore tests are paged as restore-validation-unknown."
+  type        = list(string)
+  default     = []
 }
 
 variable "organization_id" {
@@ -30,7 +36,7 @@ variable "name_prefix" {
 }
 
 variable "create_reader_role" {
-  description = "Create the reader role (IAM is global: true in one region of the account, false in the others)."
+  description = "Create the account's roles, the reader and (with central_validator_principal_arns) the restore validator (IAM is global: true in one region of the account, false in the others)."
   type        = bool
   default     = true
 }
@@ -39,6 +45,12 @@ variable "reader_role_name" {
   description = "The reader role's name (the central module's organization.reader_role_name)."
   type        = string
   default     = "PhoenixGuardReader"
+}
+
+variable "validator_role_name" {
+  description = "The restore validator role's name (the central module's organization.validator_role_name)."
+  type        = string
+  default     = "PhoenixGuardRestoreValidator"
 }
 
 variable "canary_minutes" {
@@ -53,7 +65,7 @@ variable "canary_minutes" {
 }
 
 variable "data_bucket_names" {
-  description = "This account's buckets whose data must survive (names or * patterns): their object deletions are forwarded."
+  description = "This account's buckets whose data must survive (names or * patterns): their object deletions are forwarded. The central s3-deletion-guard judges a bucket by its phoenix:data=true tag or by the central module's data_bucket_names, so tag them or name them there too."
   type        = list(string)
   default     = []
 }

@@ -31,8 +31,9 @@ module "catalog" {
   account_id       = local.account_id
   metric_namespace = var.metric_namespace
   organization = local.org == null ? null : {
-    reader_role_name = local.org.reader_role_name
-    sweep_queue_arns = { for f in local.sweep_functions : f => aws_sqs_queue.targets[f].arn }
+    reader_role_name    = local.org.reader_role_name
+    validator_role_name = local.org.validator_role_name
+    sweep_queue_arns    = { for f in local.sweep_functions : f => aws_sqs_queue.targets[f].arn }
   }
   resources = {
     findings_table_arn    = aws_dynamodb_table.findings.arn

@@ -5,11 +5,15 @@
 locals {
   org             = var.organization
   sweep_functions = local.org == null ? toset([]) : toset(["backup-freshness", "readiness-audit"])
+  # The functions that read a member account through its reader role: the sweeps, and the
+  # two that act on a member's forwarded events in that member's account.
+  member_readers = local.org == null ? [] : concat(sort(tolist(local.sweep_functions)), ["protection-guard", "s3-deletion-guard"])
   # The organization's settings, for the sweeps and the dispatcher (README: Configuration).
   organization_environment = local.org == null ? {} : {
     PHOENIX_TARGET_ACCOUNTS = local.org.accounts
     PHOENIX_TARGET_REGIONS  = join(",", local.org.regions)
     PHOENIX_READER_ROLE     = local.org.reader_role_name
+    PHOENIX_VALIDATOR_ROLE  = local.org.validator_role_name
     PHOENIX_CANARY_MINUTES  = tostring(local.org.canary_minutes)
     PHOENIX_SWEEP_QUEUES    = join(",", [for f in sort(tolist(local.sweep_functions)) : "${f}=${aws_sqs_queue.targets[f].url}"])
   }

@@ -67,7 +67,12 @@ output "central_event_bus_arn" {
 
 output "reader_principal_arns" {
   description = "Organization mode: the roles each member's reader role must trust (the member module's central_reader_principal_arns); empty otherwise."
-  value       = [for f in sort(tolist(local.sweep_functions)) : aws_iam_role.function[f].arn]
+  value       = [for f in local.member_readers : aws_iam_role.function[f].arn]
+}
+
+output "validator_principal_arns" {
+  description = "Organization mode: the role each member's restore validator role must trust (the member module's central_validator_principal_arns); empty otherwise."
+  value       = local.org == null ? [] : [aws_iam_role.function["restore-validator"].arn]
 }
 
 output "sweep_queue_urls" {

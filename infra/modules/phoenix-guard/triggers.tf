@@ -23,7 +23,7 @@ locals {
     },
   )
   # Pattern rules on the default bus, and in an organization on the central bus too (the
-  # members' events arrive there).
+  # members' events arrive there, already chosen by each member's rules: no bucket names).
   buses = local.org == null ? { "" = null } : { "" = null, "central-" = aws_cloudwatch_event_bus.central[0].name }
   # Schedule rules and pattern rules, by rule name suffix.
   rules = merge(
@@ -39,7 +39,7 @@ locals {
     },
     merge([
       for prefix, bus in local.buses : {
-        for name, r in module.catalog.event_rules : "${prefix}${name}" => {
+        for name, r in(prefix == "" ? module.catalog.event_rules : module.catalog.central_event_rules) : "${prefix}${name}" => {
           function            = r.function
           sweep               = null
           bus                 = bus

@@ -351,15 +351,16 @@ variable "restore_validators" {
 }
 
 variable "organization" {
-  description = "Organization mode (null: this account and region only). accounts: organization, ou:<ids>, tag:<key>=<value> or a comma-separated list of account ids; regions: where to sweep (empty: this region); organization_id: the o-… id that may forward to the central bus; reader_role_name: the phoenix-guard-member module's role in every member; canary_minutes: the members' canary interval; sweep_concurrency and sweep_batch_size: how many targets are swept at once, and per invocation."
+  description = "Organization mode (null: this account and region only). accounts: organization, ou:<ids>, tag:<key>=<value> or a comma-separated list of account ids; regions: where to sweep (empty: this region); organization_id: the o-… id that may forward to the central bus; reader_role_name and validator_role_name: the phoenix-guard-member module's read-only role and restore validator role in every member; canary_minutes: the members' canary interval; sweep_concurrency and sweep_batch_size: how many targets are swept at once, and per invocation."
   type = object({
-    organization_id   = string
-    accounts          = optional(string, "organization")
-    regions           = optional(list(string), [])
-    reader_role_name  = optional(string, "PhoenixGuardReader")
-    canary_minutes    = optional(number, 15)
-    sweep_concurrency = optional(number, 10)
-    sweep_batch_size  = optional(number, 5)
+    organization_id     = string
+    accounts            = optional(string, "organization")
+    regions             = optional(list(string), [])
+    reader_role_name    = optional(string, "PhoenixGuardReader")
+    validator_role_name = optional(string, "PhoenixGuardRestoreValidator")
+    canary_minutes      = optional(number, 15)
+    sweep_concurrency   = optional(number, 10)
+    sweep_batch_size    = optional(number, 5)
   })
   default = null
 

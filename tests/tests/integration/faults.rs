@@ -516,6 +516,8 @@ async fn s3_deletion_events(world: &World, account: &str) -> Vec<Value> {
         "s3-deletion-guard",
         "eventbridge-object-created-tfstate.json",
     );
+    // The state is in this account: EventBridge names the account the write was made in.
+    written["account"] = json!(account);
     written["detail"]["bucket"]["name"] = json!(states);
     written["detail"]["object"]["key"] = json!(key);
     written["detail"]["object"]["version-id"] = json!(version.expect("versioned bucket"));

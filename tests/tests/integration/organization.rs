@@ -898,3 +898,164 @@ async fn a_deleted_member_rule_is_paged_through_its_missing_canary() {
         "{alerts:#?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_members_permanent_deletion_is_judged_in_its_account_or_paged_with_it_unknown() {
+    let mut org = organization("org-deletion", "310000000010").await;
+    let (a, b) = (org.member_a.clone(), org.member_b.clone());
+    // Member A's uploads, a data bucket by its tag and never versioned; member B's, named
+    // a data bucket by configuration, in an account that has no reader role.
+    let uploads_a = "org-deletion-prod-uploads";
+    let uploads_b = "org-deletion-staging-uploads";
+    create_bucket(&org.sdk_a, uploads_a, &[("phoenix:data", "true")], false).await;
+    org.central.config.data_buckets = vec!["*-staging-uploads".to_owned()];
+    let deleted = |account: &str, bucket: &str| {
+        let text = phoenix_tests::fixture(
+            "s3-deletion-guard",
+            "eventbridge-object-deleted-permanent.json",
+        )
+        .to_string()
+        .replace("123456789012", account)
+        .replace("cochlearis-dev-zulip-uploads", bucket);
+        serde_json::from_str::<Value>(&text).unwrap()
+    };
+    let clients = s3_deletion_guard::Clients::new(&org.central.sdk, &org.central.config);
+    let now = Timestamp::now();
+    for attempt in ["first", "redelivered"] {
+        s3_deletion_guard::invoke(
+            &org.central.guard(),
+            &clients,
+            org.invocation(deleted(&a, uploads_a), &format!("a-{attempt}"), now),
+        )
+        .await
+        .expect("delivered");
+    }
+    let paged = |alerts: &[phoenix_tests::ReceivedAlert], account: &str| {
+        let mut checks: Vec<String> = alerts
+            .iter()
+            .filter(|x| x.event_action() == "trigger")
+            .filter(|x| {
+                x.dedup_key()
+                    .starts_with(&format!("phoenix:{account}:eu-west-1:"))
+            })
+            .map(|x| x.check().to_owned())
+            .collect();
+        checks.sort();
+        checks
+    };
+    let alerts = org.central.alerts().await;
+    assert_eq!(
+        paged(&alerts, &a),
+        ["bucket-unversioned", "data-permanently-deleted"],
+        "read in member A, paged once: {alerts:#?}"
+    );
+    assert!(
+        paged(&alerts, &org.central.account).is_empty(),
+        "nothing is about the central account: {alerts:#?}"
+    );
+
+    s3_deletion_guard::invoke(
+        &org.central.guard(),
+        &clients,
+        org.invocation(deleted(&b, uploads_b), "b-first", now),
+    )
+    .await
+    .expect("delivered");
+    let alerts = org.central.alerts().await;
+    let about_b = paged(&alerts, &b);
+    assert!(
+        about_b.contains(&"check-unknown".to_owned())
+            && about_b.contains(&"data-permanently-deleted".to_owned()),
+        "member B: its account unknown, and the deletion in a configured data bucket paged anyway: {about_b:?}"
+    );
+    let unknown = alerts
+        .iter()
+        .find(|x| {
+            x.dedup_key() == org.key(&b, "eu-west-1", "check-unknown", &format!("account:{b}"))
+        })
+        .expect("the account's check-unknown");
+    assert!(
+        unknown.body.to_string().contains("sts:AssumeRole"),
+        "{:#}",
+        unknown.body
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_members_restore_test_is_validated_and_reported_in_that_account() {
+    use phoenix_tests::account::{
+        create_vault, finish_restore, restore_event, restore_testing_plan, run_restore_tests,
+        sized_backup,
+    };
+    use phoenix_tests::organization::{VALIDATOR_ROLE, create_validator_role};
+    let mut org = organization("org-restore", "310000000011").await;
+    let (a, b) = (org.member_a.clone(), org.member_b.clone());
+    create_validator_role(&org.sdk_a, &org.central.account).await;
+    org.central.config.organization.validator_role = Some(VALIDATOR_ROLE.to_owned());
+    // Member A's monthly drill restores its file system (2 GiB in the recovery point).
+    let (fs, _) = create_efs(&org.sdk_a, "org-restore-zulip", &[]).await;
+    create_vault(&org.sdk_a, "drills", None).await;
+    sized_backup(&org.sdk_a, "drills", &fs, 2 << 30, 20.0).await;
+    restore_testing_plan(&org.sdk_a, "zulip_monthly", &["EFS"]).await;
+    let jobs = run_restore_tests(&a, "zulip_monthly");
+    finish_restore(&jobs[0], "COMPLETED", 7.5, json!({}));
+    let event = restore_event(&org.sdk_a, &a, &jobs[0]).await;
+    let accounts = restore_validator::Accounts::new(&org.central.sdk, &org.central.config);
+    let now = Timestamp::now();
+    let outcome = restore_validator::invoke(
+        &org.central.guard(),
+        &accounts,
+        org.invocation(event.clone(), "validate-a", now),
+    )
+    .await
+    .expect("validated");
+    assert_eq!(
+        outcome.validation.as_deref(),
+        Some("SUCCESSFUL"),
+        "{outcome:?}"
+    );
+    let described = aws_sdk_backup::Client::new(&org.sdk_a)
+        .describe_restore_job()
+        .restore_job_id(&jobs[0])
+        .send()
+        .await
+        .expect("the job in member A");
+    assert_eq!(
+        described.validation_status().map(|s| s.as_str()),
+        Some("SUCCESSFUL"),
+        "AWS Backup in member A shows the verdict"
+    );
+    assert!(
+        org.central.alerts().await.is_empty(),
+        "a good restore pages nobody"
+    );
+
+    // Member B has no validator role: its completed test is unknown, paged under its name.
+    let event_b: Value =
+        serde_json::from_str(&event.to_string().replace(&a, &b)).expect("the same test in B");
+    let outcome = restore_validator::invoke(
+        &org.central.guard(),
+        &accounts,
+        org.invocation(event_b, "validate-b", now),
+    )
+    .await
+    .expect("delivered");
+    assert_eq!(
+        outcome.validation, None,
+        "nothing reported where nothing was read"
+    );
+    let alert = org.central.only_alert().await;
+    assert_eq!(alert.check(), "restore-validation-unknown");
+    assert!(
+        alert
+            .dedup_key()
+            .starts_with(&format!("phoenix:{b}:eu-west-1:")),
+        "{}",
+        alert.dedup_key()
+    );
+    assert!(
+        alert.body.to_string().contains(VALIDATOR_ROLE),
+        "says which role was refused: {:#}",
+        alert.body
+    );
+}

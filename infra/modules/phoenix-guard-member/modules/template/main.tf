@@ -1,7 +1,7 @@
 # The member part as a CloudFormation template (JSON), for a service-managed StackSet that
 # AWS Organizations deploys to every account and region of the chosen OUs, including
 # accounts created later. It is the Terraform member module's twin: the same patterns and
-# the same reader policy, both from the central module's catalog. Pure (no provider), so
+# the same reader and validator policies, all from the central module's catalog. Pure (no provider), so
 # tests/infra evaluates it.
 
 terraform {
@@ -32,9 +32,9 @@ module "catalog" {
 }
 
 locals {
-  # As the Terraform member module: the events the central functions judge in the member.
-  central_acts_on = ["backup-events", "protection-guard"]
-  forwarded       = { for name, r in module.catalog.event_rules : name => r if contains(local.central_acts_on, r.function) }
+  # As the Terraform member module: every pattern a central function handles.
+  forwarded = module.catalog.event_rules
+  validator = length(var.central_validator_principal_arns) > 0
   # CloudFormation logical ids: letters and digits.
   logical = { for name, _ in local.forwarded : name => join("", [for w in split("-", name) : title(w)]) }
 
@@ -102,6 +102,27 @@ locals {
               }]
             }
             Policies = [{ PolicyName = "reads", PolicyDocument = jsondecode(module.catalog.reader_policy) }]
+          }
+        }
+      },
+      !local.validator ? {} : {
+        ValidatorRole = {
+          Type      = "AWS::IAM::Role"
+          Condition = "ReaderRegion"
+          Properties = {
+            RoleName           = var.validator_role_name
+            Description        = "Phoenix Guard member: reads a restore test's restored resource and reports the validation result to AWS Backup"
+            MaxSessionDuration = 3600
+            AssumeRolePolicyDocument = {
+              Version = "2012-10-17"
+              Statement = [{
+                Effect    = "Allow"
+                Principal = { AWS = var.central_validator_principal_arns }
+                Action    = "sts:AssumeRole"
+                Condition = { StringEquals = { "aws:PrincipalOrgID" = var.organization_id } }
+              }]
+            }
+            Policies = [{ PolicyName = "validate-restores", PolicyDocument = jsondecode(module.catalog.validator_policy) }]
           }
         }
       },

@@ -14,6 +14,12 @@ variable "central_reader_principal_arns" {
   type        = list(string)
 }
 
+variable "central_validator_principal_arns" {
+  description = "The central module's validator_principal_arns: the only principal the restore validator role trusts (empty: no validator role)."
+  type        = list(string)
+  default     = []
+}
+
 variable "organization_id" {
   description = "The organization's id (o-…), required of the reader role's callers."
   type        = string
@@ -34,6 +40,12 @@ variable "reader_role_name" {
   description = "The central module's organization.reader_role_name."
   type        = string
   default     = "PhoenixGuardReader"
+}
+
+variable "validator_role_name" {
+  description = "The central module's organization.validator_role_name."
+  type        = string
+  default     = "PhoenixGuardRestoreValidator"
 }
 
 variable "canary_minutes" {

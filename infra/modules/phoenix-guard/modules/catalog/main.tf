@@ -120,6 +120,22 @@ locals {
     if r.buckets == null || length(coalesce(r.buckets, [])) > 0
   }
 
+  # The central bus takes whatever the members forward: each member's rules already chose
+  # its buckets, by the names the member module was given. A rule scoped to buckets loses
+  # its bucket names here (and keeps the rest of its pattern, such as the state suffix).
+  central_event_rules = {
+    for name, r in local.rules : name => {
+      function = r.function
+      rule     = r.rule
+      pattern = jsonencode(merge(
+        { for k, v in r.original : k => v if k != "detail" },
+        length({ for k, v in try(r.original.detail, {}) : k => v if k != "bucket" }) == 0 ? {} : {
+          detail = { for k, v in r.original.detail : k => v if k != "bucket" }
+        },
+      ))
+    }
+  }
+
   # Buckets S3 must deliver events to EventBridge for (exact names only: a * pattern cannot
   # be configured, it is the user's to switch on).
   eventbridge_buckets = toset([

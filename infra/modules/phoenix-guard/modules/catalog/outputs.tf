@@ -24,6 +24,16 @@ output "restore_testing" {
 }
 
 output "reader_policy" {
-  description = "The reader role's IAM policy (JSON): what the sweeps read in a member account, and nothing else."
+  description = "The reader role's IAM policy (JSON): what the central functions read in a member account, and nothing that writes."
   value       = local.reader_policy
+}
+
+output "validator_policy" {
+  description = "The restore validator role's IAM policy (JSON): what restore-validator reads of a member's restore test, and the verdict it reports there."
+  value       = local.validator_policy
+}
+
+output "central_event_rules" {
+  description = "The pattern rules of the central bus in organization mode: event_rules with no bucket names (each member's own rules chose its buckets)."
+  value       = local.central_event_rules
 }

@@ -199,6 +199,14 @@ locals {
       Resource = ["arn:${local.p}:iam::*:role/${local.org.reader_role_name}"]
     },
   ]
+  validate_in_members = local.org == null ? [] : [
+    {
+      Sid      = "ValidateInMembers"
+      Effect   = "Allow"
+      Action   = ["sts:AssumeRole"]
+      Resource = ["arn:${local.p}:iam::*:role/${local.org.validator_role_name}"]
+    },
+  ]
   take_sweeps = local.org == null ? {} : {
     for function, queue in local.org.sweep_queue_arns : function => [
       {
@@ -252,12 +260,55 @@ locals {
     },
   ]
 
-  # The reader role of a member account: the sweeps' reads and protection-guard's
-  # confirming reads, in every region, and nothing that writes (its ARNs come from the
-  # member module's own evaluation of this catalog).
+  # s3-deletion-guard's comparison of a state file's new version with the one before it
+  # (here and, through the reader role, in the member account the state is in).
+  compare_states = length(var.state_bucket_names) == 0 ? [] : [
+    {
+      Sid      = "CompareStateVersions"
+      Effect   = "Allow"
+      Action   = ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucketVersions"]
+      Resource = concat([for b in var.state_bucket_names : "arn:${local.p}:s3:::${b}"], [for b in var.state_bucket_names : "arn:${local.p}:s3:::${b}/*"])
+    },
+  ]
+
+  # What restore-validator reads of a restore test and the one write it makes: the verdict
+  # (here and, through the validator role, in the member account the test ran in).
+  validate_restores = [
+    {
+      # DescribeRestoreJob and PutRestoreValidationResult accept no resource.
+      Sid      = "JudgeRestoreJobs"
+      Effect   = "Allow"
+      Action   = ["backup:DescribeRestoreJob", "backup:PutRestoreValidationResult"]
+      Resource = ["*"]
+    },
+    {
+      Sid      = "ReadRecoveryPoints"
+      Effect   = "Allow"
+      Action   = ["backup:DescribeRecoveryPoint"]
+      Resource = [local.arn.recovery_points]
+    },
+    {
+      # The restored resource and, for a database, its source.
+      Sid      = "ReadRestoredResources"
+      Effect   = "Allow"
+      Action   = ["elasticfilesystem:DescribeFileSystems", "rds:DescribeDBClusters", "rds:DescribeDBInstances", "dynamodb:DescribeTable", "s3:ListBucket"]
+      Resource = [local.arn.file_systems, local.arn.db_instances, local.arn.db_clusters, local.arn.tables, local.arn.buckets]
+    },
+  ]
+
+  # The reader role of a member account: the sweeps' reads, protection-guard's confirming
+  # reads and s3-deletion-guard's bucket and state reads, in every region, and nothing that
+  # writes (its ARNs come from the member module's own evaluation of this catalog).
   reader_policy = jsonencode({
     Version   = "2012-10-17"
-    Statement = concat(local.backup_reads, local.audit_reads, local.read_states, local.decrypt_state, local.confirm_reads)
+    Statement = concat(local.backup_reads, local.audit_reads, local.read_states, local.decrypt_state, local.confirm_reads, local.compare_states)
+  })
+
+  # The restore validator role of a member account: restore-validator's reads and its one
+  # write, the verdict on a restore test.
+  validator_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = local.validate_restores
   })
 
   statements = {
@@ -291,37 +342,9 @@ locals {
         Action   = ["s3:GetBucketTagging", "s3:GetBucketVersioning"]
         Resource = [for b in local.watched_buckets : "arn:${local.p}:s3:::${b}"]
       },
-      ], length(var.state_bucket_names) == 0 ? [] : [
-      {
-        Sid      = "CompareStateVersions"
-        Effect   = "Allow"
-        Action   = ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucketVersions"]
-        Resource = concat([for b in var.state_bucket_names : "arn:${local.p}:s3:::${b}"], [for b in var.state_bucket_names : "arn:${local.p}:s3:::${b}/*"])
-      },
-    ], local.decrypt_state)
+    ], local.compare_states, local.decrypt_state, local.read_members)
 
-    "restore-validator" = concat(local.pipeline, [
-      {
-        # DescribeRestoreJob and PutRestoreValidationResult accept no resource.
-        Sid      = "JudgeRestoreJobs"
-        Effect   = "Allow"
-        Action   = ["backup:DescribeRestoreJob", "backup:PutRestoreValidationResult"]
-        Resource = ["*"]
-      },
-      {
-        Sid      = "ReadRecoveryPoints"
-        Effect   = "Allow"
-        Action   = ["backup:DescribeRecoveryPoint"]
-        Resource = [local.arn.recovery_points]
-      },
-      {
-        # The restored resource and, for a database, its source.
-        Sid      = "ReadRestoredResources"
-        Effect   = "Allow"
-        Action   = ["elasticfilesystem:DescribeFileSystems", "rds:DescribeDBClusters", "rds:DescribeDBInstances", "dynamodb:DescribeTable", "s3:ListBucket"]
-        Resource = [local.arn.file_systems, local.arn.db_instances, local.arn.db_clusters, local.arn.tables, local.arn.buckets]
-      },
-      ], length(var.restore_validator_function_arns) == 0 ? [] : [
+    "restore-validator" = concat(local.pipeline, local.validate_restores, local.validate_in_members, length(var.restore_validator_function_arns) == 0 ? [] : [
       {
         # The team's own checks of the restored data, and nothing else.
         Sid      = "AskTheTeamsValidators"

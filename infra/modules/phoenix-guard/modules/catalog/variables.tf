@@ -73,10 +73,11 @@ variable "restore_validator_function_arns" {
 }
 
 variable "organization" {
-  description = "Organization mode, resolved by the root module (null: the one account): the reader role's name in every member account and the sweep queue of each function the dispatcher feeds."
+  description = "Organization mode, resolved by the root module (null: the one account): the reader and the restore validator roles' names in every member account and the sweep queue of each function the dispatcher feeds."
   type = object({
-    reader_role_name = string
-    sweep_queue_arns = map(string)
+    reader_role_name    = string
+    validator_role_name = string
+    sweep_queue_arns    = map(string)
   })
   default = null
 }
