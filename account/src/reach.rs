@@ -43,9 +43,10 @@ pub struct Reach {
 }
 
 impl Reach {
-    /// From the function's SDK configuration: `role_name` is the reader role in every other
-    /// account (`None`: only the own account is reachable), `session` names the assumed
-    /// sessions in the members' CloudTrail.
+    /// From the function's SDK configuration: `role_name` is the role assumed in every other
+    /// account, the reader role (restore-validator's is its validator role; `None`: only the
+    /// own account is reachable), `session` names the assumed sessions in the members'
+    /// CloudTrail.
     pub fn new(sdk: &SdkConfig, role_name: Option<String>, session: &str) -> Self {
         Self {
             sdk: sdk.clone(),
