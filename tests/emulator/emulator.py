@@ -676,6 +676,20 @@ def exit_with_parent() -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
+# The moto services the project calls. moto builds a service's application on its first
+# request, under a lock every other request waits on (the file system one takes most of a
+# second on a warm machine, seconds on a cold, loaded one): built before the server answers,
+# no request waits for another service's first.
+WARM_SERVICES = ("backup", "cloudtrail", "cloudwatch", "dynamodb", "efs", "events", "iam", "kms",
+                 "lambda", "organizations", "rds", "resourcegroupstaggingapi", "s3", "secretsmanager",
+                 "sns", "sqs", "sts")
+
+
+def warm(moto_app: DomainDispatcherApplication) -> None:
+    for service in WARM_SERVICES:
+        moto_app.app_instances[service] = create_backend_app(service)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
@@ -684,7 +698,9 @@ def main() -> None:
     parser.add_argument("--tls-key", help="the certificate's PEM private key")
     args = parser.parse_args()
     eventbridge.install()
-    app = PhoenixEmulator(DomainDispatcherApplication(create_backend_app))
+    moto_app = DomainDispatcherApplication(create_backend_app)
+    warm(moto_app)
+    app = PhoenixEmulator(moto_app)
     tls = (args.tls_cert, args.tls_key) if args.tls_cert else None
     server = make_server(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler,
                          ssl_context=tls)
