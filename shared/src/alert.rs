@@ -5,8 +5,13 @@
 //!   a rebuild, what to do);
 //! - `https`: CloudWatch-alarm-shaped JSON whose `AlarmName` is the dedup key, so PagerDuty's
 //!   Amazon CloudWatch integration opens one incident per finding and resolves it on `OK`;
-//! - `sqs` and `lambda`: the whole finding with PagerDuty Events API v2 fields, for chat
-//!   bots, ticketing, or a forwarder to the Events API.
+//! - `sqs` and `lambda`: the whole finding with PagerDuty Events API v2 fields (`links` to
+//!   the resource's console page and the check's runbook section), for ticketing or a
+//!   forwarder to the Events API; an info finding's own announcement (a weakening already
+//!   undone, a score that rose) is a change event (`event_type: change`), not an incident.
+//!
+//! [`render_chat`] renders the same notification as an Amazon Q Developer in chat
+//! applications custom notification, threaded by the dedup key, for the chat topic.
 //!
 //! Message attributes (`severity`, `check`, `state`, `resource_type`, `environment`,
 //! `notification`) let subscription filter policies route by urgency.
@@ -88,6 +93,8 @@ pub struct AlertContext<'a> {
     pub occurrences: i64,
     /// When this message is sent.
     pub sent_at: Timestamp,
+    /// The team's runbook (`PHOENIX_RUNBOOK_URL`): each check is its section, `#<check>`.
+    pub runbook_url: Option<&'a str>,
 }
 
 /// A rendered SNS message.
@@ -323,6 +330,31 @@ fn alarm_shaped(ctx: &AlertContext<'_>, dedup_key: &str) -> Value {
     })
 }
 
+/// The finding's links: its resource's console page, and its check's runbook section.
+fn links(ctx: &AlertContext<'_>) -> Vec<(String, String)> {
+    let f = ctx.finding;
+    let mut out = Vec::new();
+    if let Some(href) = crate::console::url(&f.resource_arn, &f.region) {
+        out.push((
+            href,
+            format!("{} in the AWS console", short_resource(&f.resource_arn)),
+        ));
+    }
+    if let Some(runbook) = ctx.runbook_url.filter(|u| !u.trim().is_empty()) {
+        out.push((
+            format!("{}#{}", runbook.trim().trim_end_matches('#'), f.check),
+            format!("Runbook: {}", f.check),
+        ));
+    }
+    out
+}
+
+/// Whether the notification is a record rather than an incident: an info finding's own
+/// announcement. PagerDuty takes it as a change event (its resolve, like any, is an event).
+fn is_change(ctx: &AlertContext<'_>) -> bool {
+    ctx.severity == Severity::Info && ctx.notification != Notification::Resolve
+}
+
 /// The finding with PagerDuty Events API v2 fields.
 fn structured(ctx: &AlertContext<'_>, dedup_key: &str, details: &Map<String, Value>) -> Value {
     let f = ctx.finding;
@@ -337,20 +369,43 @@ fn structured(ctx: &AlertContext<'_>, dedup_key: &str, details: &Map<String, Val
     if let Some(first) = ctx.first_seen {
         custom.insert("first_seen".to_owned(), Value::String(first.to_string()));
     }
-    json!({
-        "event_action": ctx.notification.event_action(),
+    let links: Vec<Value> = links(ctx)
+        .into_iter()
+        .map(|(href, text)| json!({"href": href, "text": text}))
+        .collect();
+    let summary = truncate_chars(&f.summary, MAX_SUMMARY_CHARS);
+    // A change event has no action, severity or grouping: PagerDuty records it on the
+    // service's timeline (`/v2/change/enqueue`) and pages nobody.
+    let (event, payload) = if is_change(ctx) {
+        (
+            json!({"event_type": "change"}),
+            json!({
+                "summary": summary,
+                "source": f.resource_arn,
+                "timestamp": f.observed_at.to_string(),
+                "custom_details": custom,
+            }),
+        )
+    } else {
+        (
+            json!({"event_action": ctx.notification.event_action()}),
+            json!({
+                "summary": summary,
+                "source": f.resource_arn,
+                "severity": ctx.severity.as_str(),
+                "timestamp": f.observed_at.to_string(),
+                "component": f.resource_type,
+                "group": ctx.environment,
+                "class": f.check,
+                "custom_details": custom,
+            }),
+        )
+    };
+    let mut body = json!({
         "dedup_key": dedup_key,
         "notification": ctx.notification.as_str(),
-        "payload": {
-            "summary": truncate_chars(&f.summary, MAX_SUMMARY_CHARS),
-            "source": f.resource_arn,
-            "severity": ctx.severity.as_str(),
-            "timestamp": f.observed_at.to_string(),
-            "component": f.resource_type,
-            "group": ctx.environment,
-            "class": f.check,
-            "custom_details": custom,
-        },
+        "payload": payload,
+        "links": links,
         "finding": {
             "check": f.check,
             "account": f.account,
@@ -368,7 +423,110 @@ fn structured(ctx: &AlertContext<'_>, dedup_key: &str, details: &Map<String, Val
             "last_seen": f.observed_at.to_string(),
             "notified_at": ctx.sent_at.to_string(),
         },
+    });
+    if let (Value::Object(body), Value::Object(event)) = (&mut body, event) {
+        body.extend(event);
+    }
+    body
+}
+
+/// Amazon Q Developer in chat applications' limits on a custom notification's title and
+/// description (client-markdown).
+const MAX_CHAT_TITLE_CHARS: usize = 250;
+const MAX_CHAT_DESCRIPTION_CHARS: usize = 8000;
+
+/// The notification as an Amazon Q Developer in chat applications custom notification (the
+/// chat topic's message): a title, what happened and why it matters, the remedy as next
+/// steps, keywords to filter on, and the dedup key as the thread, so that a reminder and
+/// the resolve land under the trigger.
+pub fn render_chat(ctx: &AlertContext<'_>) -> String {
+    let f = ctx.finding;
+    let dedup_key = f.dedup_key();
+    let title = match ctx.notification {
+        Notification::Resolve => format!(
+            "Resolved: {} on {}",
+            f.check,
+            short_resource(&f.resource_arn)
+        ),
+        Notification::Reminder => format!(
+            "Still open [{}]: {} on {}",
+            ctx.severity,
+            f.check,
+            short_resource(&f.resource_arn)
+        ),
+        Notification::Escalation => format!(
+            "Escalated to {}: {} on {}",
+            ctx.severity,
+            f.check,
+            short_resource(&f.resource_arn)
+        ),
+        Notification::Update | Notification::Trigger => format!(
+            "[{}] {} on {}",
+            ctx.severity,
+            f.check,
+            short_resource(&f.resource_arn)
+        ),
+    };
+    let mut description = String::new();
+    let _ = writeln!(description, "{}", f.summary);
+    if ctx.notification != Notification::Resolve && !f.impact.is_empty() {
+        let _ = writeln!(
+            description,
+            "\n*Why it matters for a rebuild:* {}",
+            f.impact
+        );
+    }
+    let _ = writeln!(
+        description,
+        "\n*Resource:* `{}` ({}), account {} in {}, {}",
+        f.resource_arn, f.resource_type, f.account, f.region, ctx.environment
+    );
+    for (href, text) in links(ctx) {
+        let _ = writeln!(description, "[{text}]({href})");
+    }
+    let next_steps: Vec<String> =
+        if ctx.notification == Notification::Resolve || f.remedy.is_empty() {
+            Vec::new()
+        } else {
+            f.remedy
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+    let mut context = Map::new();
+    for (key, value) in [
+        ("dedupKey", Some(dedup_key.clone())),
+        ("account", Some(f.account.clone())),
+        ("region", Some(f.region.clone())),
+        ("firstSeen", ctx.first_seen.map(|t| t.to_string())),
+        ("lastSeen", Some(f.observed_at.to_string())),
+    ] {
+        if let Some(value) = value {
+            context.insert(key.to_owned(), Value::String(value));
+        }
+    }
+    json!({
+        "version": "1.0",
+        "source": "custom",
+        "id": format!("{dedup_key}#{}#{}", ctx.notification.as_str(), ctx.sent_at),
+        "content": {
+            "textType": "client-markdown",
+            "title": truncate_chars(&title, MAX_CHAT_TITLE_CHARS),
+            "description": truncate_chars(description.trim_end(), MAX_CHAT_DESCRIPTION_CHARS),
+            "nextSteps": next_steps,
+            "keywords": [ctx.severity.as_str(), f.check.as_str(), ctx.environment, f.resource_type.as_str()],
+        },
+        "metadata": {
+            "threadId": dedup_key,
+            "summary": subject(ctx),
+            "eventType": ctx.notification.as_str(),
+            "relatedResources": [f.resource_arn],
+            "additionalContext": context,
+        },
     })
+    .to_string()
 }
 
 /// Publishes rendered alerts to the alert topic.
@@ -387,6 +545,28 @@ impl AlertPublisher {
             client: client.into(),
             topic_arn: topic_arn.into(),
         }
+    }
+
+    /// Publishes one message as it is (no per-protocol structure): the chat topic's custom
+    /// notification. The SNS message id on success.
+    pub async fn publish_plain(
+        &self,
+        dedup_key: &str,
+        message: &str,
+    ) -> Result<String, AlertError> {
+        let output = self
+            .client
+            .get()
+            .publish()
+            .topic_arn(&self.topic_arn)
+            .message(message)
+            .send()
+            .await
+            .map_err(|e| AlertError::Publish {
+                dedup_key: dedup_key.to_owned(),
+                reason: aws_sdk_sns::error::DisplayErrorContext(&e).to_string(),
+            })?;
+        Ok(output.message_id.unwrap_or_default())
     }
 
     /// Publishes one alert; the SNS message id on success.
@@ -457,6 +637,7 @@ mod tests {
             first_seen: Some(Timestamp::from_epoch_seconds(1_795_300_000)),
             occurrences: 1,
             sent_at: Timestamp::from_epoch_seconds(1_795_316_700),
+            runbook_url: Some("https://wiki.example.com/phoenix-runbook"),
         }
     }
 
@@ -485,6 +666,99 @@ mod tests {
         assert!(email.contains("Why it matters for a rebuild"), "{email}");
         assert_eq!(email, part(&alert, "default"));
         assert!(alert.attributes.contains(&("state", "ALARM".to_owned())));
+    }
+
+    #[test]
+    fn a_page_links_the_resource_console_page_and_the_checks_runbook_section() {
+        let f = finding();
+        let alert = render(&ctx(&f, Notification::Trigger));
+        let sqs: Value = serde_json::from_str(&part(&alert, "sqs")).expect("sqs JSON");
+        assert_eq!(
+            sqs["links"],
+            json!([
+                {"href": "https://eu-west-1.console.aws.amazon.com/efs/home?region=eu-west-1#/file-systems/fs-0abc",
+                 "text": "fs-0abc in the AWS console"},
+                {"href": "https://wiki.example.com/phoenix-runbook#backup-job-failed",
+                 "text": "Runbook: backup-job-failed"},
+            ])
+        );
+        assert_eq!(sqs["payload"]["component"], "EFS");
+        assert_eq!(sqs["payload"]["group"], "dev");
+        assert_eq!(
+            sqs["payload"]["custom_details"]["statusMessage"],
+            "Access \"denied\""
+        );
+        // No runbook configured: the console link alone.
+        let mut quiet = ctx(&f, Notification::Trigger);
+        quiet.runbook_url = None;
+        let sqs: Value = serde_json::from_str(&part(&render(&quiet), "sqs")).expect("sqs JSON");
+        assert_eq!(sqs["links"].as_array().map(Vec::len), Some(1));
+    }
+
+    #[test]
+    fn an_info_record_is_a_change_event_and_its_resolve_an_event() {
+        let mut f = finding();
+        f.severity = Severity::Info;
+        let mut record = ctx(&f, Notification::Trigger);
+        record.severity = Severity::Info;
+        let sqs: Value = serde_json::from_str(&part(&render(&record), "sqs")).expect("sqs JSON");
+        assert_eq!(sqs["event_type"], "change");
+        assert_eq!(sqs.get("event_action"), None);
+        assert_eq!(sqs["payload"].get("severity"), None);
+        assert_eq!(sqs["payload"]["source"], json!(f.resource_arn));
+        assert_eq!(sqs["dedup_key"], json!(f.dedup_key()));
+        record.notification = Notification::Resolve;
+        let sqs: Value = serde_json::from_str(&part(&render(&record), "sqs")).expect("sqs JSON");
+        assert_eq!(sqs["event_action"], "resolve");
+        assert_eq!(sqs.get("event_type"), None);
+    }
+
+    #[test]
+    fn the_chat_message_is_a_custom_notification_threaded_by_the_dedup_key() {
+        let f = finding();
+        let trigger: Value =
+            serde_json::from_str(&render_chat(&ctx(&f, Notification::Trigger))).expect("JSON");
+        assert_eq!(trigger["version"], "1.0");
+        assert_eq!(trigger["source"], "custom");
+        assert_eq!(trigger["content"]["textType"], "client-markdown");
+        assert_eq!(
+            trigger["content"]["title"],
+            "[critical] backup-job-failed on fs-0abc"
+        );
+        let description = trigger["content"]["description"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(description.starts_with(&f.summary), "{description}");
+        assert!(
+            description.contains("Why it matters for a rebuild"),
+            "{description}"
+        );
+        assert!(description.contains("[Runbook: backup-job-failed](https://wiki.example.com/phoenix-runbook#backup-job-failed)"), "{description}");
+        assert_eq!(
+            trigger["content"]["nextSteps"],
+            json!(["Fix the cause and start an on-demand backup."])
+        );
+        assert_eq!(
+            trigger["content"]["keywords"],
+            json!(["critical", "backup-job-failed", "dev", "EFS"])
+        );
+        assert_eq!(trigger["metadata"]["threadId"], json!(f.dedup_key()));
+        assert_eq!(
+            trigger["metadata"]["relatedResources"],
+            json!([f.resource_arn])
+        );
+        let resolve: Value =
+            serde_json::from_str(&render_chat(&ctx(&f, Notification::Resolve))).expect("JSON");
+        assert_eq!(
+            resolve["metadata"]["threadId"],
+            trigger["metadata"]["threadId"]
+        );
+        assert_eq!(
+            resolve["content"]["title"],
+            "Resolved: backup-job-failed on fs-0abc"
+        );
+        assert_eq!(resolve["content"]["nextSteps"], json!([]));
+        assert_ne!(resolve["id"], trigger["id"]);
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! |---|---|---|
 //! | `PHOENIX_ALERT_TOPIC_ARN` | SNS topic alerts are published to | required |
 //! | `PHOENIX_FINDINGS_TABLE` | DynamoDB findings ledger (`dedup_key` string key, TTL `expires_at`) | required |
+//! | `PHOENIX_CHAT_TOPIC_ARN` | SNS topic that also gets each notification as an Amazon Q Developer in chat applications custom notification | unset |
+//! | `PHOENIX_RUNBOOK_URL` | the team's runbook: pages and chat link to `<url>#<check>` | unset |
 //! | `PHOENIX_METRIC_NAMESPACE` | CloudWatch namespace | `PhoenixGuard` |
 //! | `PHOENIX_ENVIRONMENT` | environment name, the `Environment` dimension | `default` |
 //! | `PHOENIX_REMIND_AFTER_HOURS` | re-notify a finding still open after this long; 0 never | `24` |
@@ -103,6 +105,17 @@ impl Suppression {
 pub struct Delivery {
     pub alert_topic_arn: String,
     pub findings_table: String,
+    /// `PHOENIX_CHAT_TOPIC_ARN`: the topic Amazon Q Developer in chat applications reads,
+    /// which gets each notification as a custom notification too.
+    pub chat_topic_arn: Option<String>,
+    /// `PHOENIX_RUNBOOK_URL`: the team's runbook; a page links to its check's section.
+    pub runbook_url: Option<String>,
+}
+
+/// Whether `arn` is an SNS topic's ARN.
+fn is_topic_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.split(':').collect();
+    parts.len() == 6 && parts[0] == "arn" && parts[2] == "sns" && !parts[5].is_empty()
 }
 
 impl Delivery {
@@ -123,8 +136,7 @@ impl Delivery {
             name: "PHOENIX_ALERT_TOPIC_ARN",
             purpose: "the ARN of the SNS topic that alerts are published to",
         })?;
-        let arn_parts: Vec<&str> = alert_topic_arn.split(':').collect();
-        if arn_parts.len() != 6 || arn_parts[0] != "arn" || arn_parts[2] != "sns" {
+        if !is_topic_arn(&alert_topic_arn) {
             return Err(ConfigError::Malformed {
                 name: "PHOENIX_ALERT_TOPIC_ARN",
                 value: alert_topic_arn,
@@ -147,9 +159,32 @@ impl Delivery {
                 expected: "a DynamoDB table name: 3-255 characters of A-Z a-z 0-9 _ - .".to_owned(),
             });
         }
+        let chat_topic_arn = get("PHOENIX_CHAT_TOPIC_ARN");
+        if let Some(chat) = chat_topic_arn.as_ref().filter(|a| !is_topic_arn(a)) {
+            return Err(ConfigError::Malformed {
+                name: "PHOENIX_CHAT_TOPIC_ARN",
+                value: chat.clone(),
+                expected: "an SNS topic ARN, arn:<partition>:sns:<region>:<account>:<name>"
+                    .to_owned(),
+            });
+        }
+        let runbook_url = get("PHOENIX_RUNBOOK_URL");
+        if let Some(url) = runbook_url
+            .as_ref()
+            .filter(|u| !u.starts_with("https://") && !u.starts_with("http://"))
+        {
+            return Err(ConfigError::Malformed {
+                name: "PHOENIX_RUNBOOK_URL",
+                value: url.clone(),
+                expected: "an http(s) URL, e.g. https://wiki.example.com/phoenix-guard-runbook"
+                    .to_owned(),
+            });
+        }
         Ok(Some(Self {
             alert_topic_arn,
             findings_table,
+            chat_topic_arn,
+            runbook_url,
         }))
     }
 }

@@ -6,7 +6,7 @@
 //! was not delivered, so Lambda retries it and the ledger makes the retry send only what is
 //! still missing.
 
-use crate::alert::{AlertContext, AlertPublisher, Notification, render};
+use crate::alert::{AlertContext, AlertPublisher, Notification, render, render_chat};
 use crate::aws::Lazy;
 use crate::config::Config;
 use crate::error::{DeliveryError, HandlerError, LedgerError};
@@ -63,6 +63,8 @@ pub struct Guard {
     pub config: Config,
     ledger: Ledger,
     alerts: AlertPublisher,
+    /// The chat topic's publisher, when there is one.
+    chat: Option<AlertPublisher>,
     metrics: MetricPublisher,
 }
 
@@ -85,8 +87,15 @@ impl Guard {
         sns: impl Into<Lazy<aws_sdk_sns::Client>>,
         cloudwatch: impl Into<Lazy<aws_sdk_cloudwatch::Client>>,
     ) -> Self {
+        let sns = sns.into();
+        let chat = config
+            .delivery
+            .as_ref()
+            .and_then(|d| d.chat_topic_arn.clone())
+            .map(|topic| AlertPublisher::new(sns.clone(), topic));
         Self {
             ledger: Ledger::new(dynamodb, config.findings_table().to_owned()),
+            chat,
             alerts: AlertPublisher::new(
                 sns,
                 config
@@ -168,7 +177,7 @@ impl Guard {
                     first_seen,
                     occurrences,
                 }) => {
-                    let alert = render(&AlertContext {
+                    let context = AlertContext {
                         finding: &observation.finding,
                         notification,
                         severity,
@@ -177,10 +186,26 @@ impl Guard {
                         first_seen,
                         occurrences,
                         sent_at: now,
-                    });
+                        runbook_url: self
+                            .config
+                            .delivery
+                            .as_ref()
+                            .and_then(|d| d.runbook_url.as_deref()),
+                    };
+                    let alert = render(&context);
                     match self.alerts.publish(&alert).await {
                         Ok(message_id) => {
                             tracing::info!(dedup_key = %key, notification = notification.as_str(), %message_id, "alert published");
+                            // The page is out; the chat copy follows it. A chat topic that
+                            // fails loses only that copy (a retry would find the page sent
+                            // and stay quiet), so it is counted, and the count's alarm pages.
+                            if let Some(chat) = &self.chat
+                                && let Err(err) =
+                                    chat.publish_plain(&key, &render_chat(&context)).await
+                            {
+                                tracing::error!(dedup_key = %key, error = %err, "chat notification not published");
+                                metrics.count("ChatPublishFailures", &[], 1);
+                            }
                             metrics.count(
                                 "AlertsPublished",
                                 &[("Notification", notification.as_str())],

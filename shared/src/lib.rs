@@ -14,6 +14,7 @@ pub mod arn;
 pub mod aws;
 pub mod checks;
 pub mod config;
+pub mod console;
 pub mod deadline;
 pub mod error;
 pub mod event;

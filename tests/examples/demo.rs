@@ -259,17 +259,20 @@ async fn main() {
 fn print_alert(alert: &ReceivedAlert) {
     let b = &alert.body;
     let action = alert.event_action();
-    let verb = if action == "resolve" {
-        "RESOLVE"
-    } else {
-        "PAGE"
+    let (verb, pagerduty) = match action {
+        "resolve" => ("RESOLVE", "event_action=resolve"),
+        "change" => ("RECORD", "a change event"),
+        _ => ("PAGE", "event_action=trigger"),
     };
     println!(
-        "   -> {verb} [{}] {}  ({}; PagerDuty event_action={action})",
+        "   -> {verb} [{}] {}  ({}; PagerDuty {pagerduty})",
         alert.severity(),
         b["payload"]["summary"].as_str().unwrap_or_default(),
         alert.notification()
     );
+    if let Some(console) = b["links"][0]["href"].as_str() {
+        println!("      console: {console}");
+    }
     println!("      dedup key: {}", alert.dedup_key());
     if action != "resolve" {
         for (label, key) in [("why it matters", "impact"), ("what to do", "remedy")] {

@@ -100,7 +100,7 @@ ORGANIZATION_ONLY_ACTIONS = {"sts:AssumeRole"}
 
 
 def evaluate_catalog(data_buckets, state_buckets, state_keys, xray, restore_testing=None, validators=(VALIDATOR,),
-                     organization=ORGANIZATION, region=REGION):
+                     organization=ORGANIZATION, region=REGION, chat=None):
     """The catalog's outputs for these inputs, computed by Terraform."""
     work = Path(tempfile.mkdtemp(prefix="phoenix-catalog-"))
     functions = function_crates()
@@ -118,6 +118,7 @@ def evaluate_catalog(data_buckets, state_buckets, state_keys, xray, restore_test
                     "guard_key_arn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/guard",
                     "dead_letter_queue_arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:dead-letters",
                     "report_bucket_name": "reports",
+                    "chat_topic_arn": chat,
                     "log_group_arns": {
                         f: f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/phoenix-guard-{f}"
                         for f in functions
@@ -140,7 +141,8 @@ def evaluate_catalog(data_buckets, state_buckets, state_keys, xray, restore_test
     return json.loads(terraform(["output", "-json", "catalog"], work))
 
 
-CATALOG_OUT = evaluate_catalog(DATA_BUCKETS, STATE_BUCKETS, [STATE_KEY], xray=False)
+CHAT_TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:phoenix-guard-chat"
+CATALOG_OUT = evaluate_catalog(DATA_BUCKETS, STATE_BUCKETS, [STATE_KEY], xray=False, chat=CHAT_TOPIC)
 SINGLE_ACCOUNT_OUT = evaluate_catalog(DATA_BUCKETS, STATE_BUCKETS, [STATE_KEY], xray=False, organization=None)
 XRAY_CATALOG_OUT = evaluate_catalog(DATA_BUCKETS, STATE_BUCKETS, [STATE_KEY], xray=True)
 
@@ -558,6 +560,16 @@ class Permissions(unittest.TestCase):
         granted = {a for s in validator["Statement"] for a in s["Action"]}
         self.assertLessEqual(granted, set().union(*recorded_calls("restore-validator").values()))
         self.assertEqual([a for a in granted if writes.search(a)], ["backup:PutRestoreValidationResult"])
+
+    def test_every_function_may_publish_to_the_chat_topic_only_when_there_is_one(self):
+        for out, topics in [(CATALOG_OUT, [f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts", CHAT_TOPIC]),
+                            (SINGLE_ACCOUNT_OUT, [f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts"])]:
+            for function, policy in out["policies"].items():
+                publish = [st for st in json.loads(policy)["Statement"] if st["Sid"] == "PublishAlerts"]
+                self.assertEqual([st["Resource"] for st in publish], [topics], function)
+        # The module wires its chat topic into the catalog and the functions' environment.
+        self.assertIn("chat_topic_arn        = one(aws_sns_topic.chat[*].arn)", (MODULE / "main.tf").read_text())
+        self.assertIn("PHOENIX_CHAT_TOPIC_ARN", (MODULE / "lambda.tf").read_text())
 
     def test_every_wildcard_resource_names_the_apis_that_require_it(self):
         source = (CATALOG / "policies.tf").read_text()

@@ -181,17 +181,21 @@ pub struct ReceivedAlert {
 }
 
 impl ReceivedAlert {
+    /// The Events API action (`trigger`, `resolve`), or `change` for a change event.
     pub fn event_action(&self) -> &str {
+        if self.body["event_type"] == "change" {
+            return "change";
+        }
         self.body["event_action"].as_str().unwrap_or_default()
     }
     pub fn dedup_key(&self) -> &str {
         self.body["dedup_key"].as_str().unwrap_or_default()
     }
     pub fn check(&self) -> &str {
-        self.body["payload"]["class"].as_str().unwrap_or_default()
+        self.body["finding"]["check"].as_str().unwrap_or_default()
     }
     pub fn severity(&self) -> &str {
-        self.body["payload"]["severity"]
+        self.body["finding"]["severity"]
             .as_str()
             .unwrap_or_default()
     }

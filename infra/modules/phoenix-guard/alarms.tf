@@ -152,3 +152,23 @@ resource "aws_cloudwatch_metric_alarm" "dead_letters" {
   ok_actions          = local.alarm_actions
   tags                = local.tags
 }
+
+# A chat copy that could not be published is lost (its page went out, so a retry would stay
+# quiet): the count pages instead.
+resource "aws_cloudwatch_metric_alarm" "chat" {
+  count               = var.enable_chat ? 1 : 0
+  alarm_name          = "${local.base_name}-chat-undelivered"
+  alarm_description   = "A notification was paged but its chat copy could not be published to ${aws_sns_topic.chat[0].name}: the chat channel missed it. The functions' logs say why (\"chat notification not published\")."
+  namespace           = var.metric_namespace
+  metric_name         = "ChatPublishFailures"
+  dimensions          = local.environment_dimension
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = local.tags
+}

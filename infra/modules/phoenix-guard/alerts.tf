@@ -10,6 +10,17 @@ resource "aws_sns_topic" "alerts" {
   tags              = local.tags
 }
 
+# Amazon Q Developer in chat applications reads this topic: each notification as a custom
+# notification, threaded by its dedup key. Connect it to a Slack or Teams channel
+# configuration (its chat_topic_arn output); subscriptions stay Standard SNS.
+resource "aws_sns_topic" "chat" {
+  count             = var.enable_chat ? 1 : 0
+  name              = "${local.base_name}-chat"
+  display_name      = "Phoenix Guard ${var.environment} chat"
+  kms_master_key_id = aws_kms_key.guard.arn
+  tags              = local.tags
+}
+
 resource "aws_sns_topic" "alarms" {
   name              = "${local.base_name}-alarms"
   display_name      = "Phoenix Guard ${var.environment} alarms"

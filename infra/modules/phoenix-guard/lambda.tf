@@ -32,6 +32,8 @@ locals {
     PHOENIX_ENCRYPTION_KEY_SECRETS  = join(",", var.encryption_key_secrets)
     PHOENIX_REPORT_BUCKET           = aws_s3_bucket.reports.id
     PHOENIX_RESTORE_VALIDATORS      = join(",", [for t, f in var.restore_validators : "${t}=${f}"])
+    PHOENIX_CHAT_TOPIC_ARN          = try(aws_sns_topic.chat[0].arn, "")
+    PHOENIX_RUNBOOK_URL             = var.runbook_url == null ? "" : var.runbook_url
   })
 }
 

@@ -41,6 +41,7 @@ module "catalog" {
     guard_key_arn         = aws_kms_key.guard.arn
     dead_letter_queue_arn = aws_sqs_queue.dead_letters.arn
     report_bucket_name    = aws_s3_bucket.reports.id
+    chat_topic_arn        = one(aws_sns_topic.chat[*].arn)
     log_group_arns = {
       for name, log_group in local.log_group_names : name => "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${log_group}"
     }

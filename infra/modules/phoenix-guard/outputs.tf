@@ -60,6 +60,11 @@ output "restore_testing_plan_arn" {
   value       = one(aws_backup_restore_testing_plan.this[*].arn)
 }
 
+output "chat_topic_arn" {
+  description = "The chat topic for an Amazon Q Developer in chat applications channel configuration (null unless enable_chat)."
+  value       = one(aws_sns_topic.chat[*].arn)
+}
+
 output "central_event_bus_arn" {
   description = "Organization mode: the bus every phoenix-guard-member forwards to (its central_event_bus_arn); null otherwise."
   value       = local.org == null ? null : aws_cloudwatch_event_bus.central[0].arn

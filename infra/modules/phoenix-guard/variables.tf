@@ -205,6 +205,23 @@ variable "readiness_threshold" {
   }
 }
 
+variable "enable_chat" {
+  description = "Create the chat topic: every notification is also published there as an Amazon Q Developer in chat applications custom notification (title, what happened, the remedy as next steps, threaded by the dedup key). Connect the chat_topic_arn output to a Slack or Teams channel configuration."
+  type        = bool
+  default     = false
+}
+
+variable "runbook_url" {
+  description = "The team's runbook (https://…): pages and chat messages link to its section for the finding's check, <runbook_url>#<check>. Null: no runbook link."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.runbook_url == null || can(regex("^https?://", var.runbook_url))
+    error_message = "runbook_url must be an http(s) URL."
+  }
+}
+
 variable "pagerduty_endpoint" {
   description = "PagerDuty 'Amazon CloudWatch' integration URL (https://events.pagerduty.com/integration/<key>/enqueue). Null: no PagerDuty subscription."
   type        = string

@@ -6,6 +6,7 @@
 //! matrix.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // test code
 
+mod alert_channels;
 mod backup_events;
 mod backup_events_classify;
 mod backup_freshness;

@@ -158,6 +158,11 @@ async fn a_weakening_already_undone_when_read_is_recorded_at_info_and_a_plain_bu
     send(&world, &suspended).await.expect("delivered");
     let record = world.only_alert().await;
     assert_eq!(record.severity(), "info", "{}", summary(&record));
+    assert_eq!(
+        record.event_action(),
+        "change",
+        "a record on PagerDuty's timeline, not an incident"
+    );
     assert!(
         summary(&record).contains("already undone when checked: versioning is Enabled"),
         "{}",

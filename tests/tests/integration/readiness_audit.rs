@@ -143,11 +143,16 @@ fn blockers(
     .into_iter()
     .map(|(check, resource)| action(check, resource))
     .collect();
-    out.insert(triggered(
+    out.insert(changed(
         "readiness-score-changed",
         &format!("environment:{}", a.world.name),
     ));
     out
+}
+
+/// A record PagerDuty keeps as a change event (an info finding's announcement).
+fn changed(check: &str, resource: &str) -> (String, String, String) {
+    ("change".to_owned(), check.to_owned(), resource.to_owned())
 }
 
 fn triggered(check: &str, resource: &str) -> (String, String, String) {

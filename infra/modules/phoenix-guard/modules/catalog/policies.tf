@@ -32,7 +32,7 @@ locals {
       Sid      = "PublishAlerts"
       Effect   = "Allow"
       Action   = ["sns:Publish"]
-      Resource = [var.resources.alert_topic_arn]
+      Resource = compact([var.resources.alert_topic_arn, var.resources.chat_topic_arn])
     },
     {
       Sid      = "KeepTheLedger"

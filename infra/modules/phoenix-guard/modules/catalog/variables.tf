@@ -27,6 +27,8 @@ variable "resources" {
     dead_letter_queue_arn = string
     report_bucket_name    = string
     log_group_arns        = map(string)
+    # The chat topic the functions also publish to, when there is one.
+    chat_topic_arn = optional(string)
   })
 }
 
