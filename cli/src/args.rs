@@ -11,6 +11,7 @@ Examples:
   phoenix verify                                   the readiness audit and its report
   phoenix check-plan plan.json --format markdown   what a plan would do to the data, before apply
   phoenix verify --pre-destroy --format table|json the gate to run before `terraform destroy`
+  phoenix verify --format html > report.html       the readiness report as one self-contained page
   phoenix verify --pre-destroy --state s3://cochlearis-tfstate/dev/terraform.tfstate
                                                    what destroying that stack would lose
   phoenix verify --org --report-bucket phoenix-guard-org-reports
@@ -93,6 +94,8 @@ pub enum ColorWhen {
 pub enum Format {
     Table,
     Json,
+    /// The self-contained page readiness-audit stores as `latest.html`.
+    Html,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
@@ -124,7 +127,7 @@ pub struct Verify {
     #[arg(long, value_name = "N")]
     pub min_score: Option<String>,
     /// Output: a table for people or JSON for machines
-    #[arg(long, value_name = "table|json", default_value = "table", value_parser = format)]
+    #[arg(long, value_name = "table|json|html", default_value = "table", value_parser = format)]
     pub format: Format,
     /// The environment name in the report and metrics
     #[arg(
@@ -214,7 +217,10 @@ fn format(value: &str) -> Result<Format, String> {
     match value {
         "table" | "text" => Ok(Format::Table),
         "json" => Ok(Format::Json),
-        other => Err(format!("--format must be table or json, not {other:?}")),
+        "html" => Ok(Format::Html),
+        other => Err(format!(
+            "--format must be table, json or html, not {other:?}"
+        )),
     }
 }
 
@@ -443,7 +449,10 @@ mod tests {
                 "verify --max-age",
                 "a value is required for '--max-age <DURATION>'",
             ),
-            ("verify --format yaml", "--format must be table or json"),
+            (
+                "verify --format yaml",
+                "--format must be table, json or html",
+            ),
             ("verify --colour", "unexpected argument '--colour'"),
             ("verify now", "unexpected argument 'now'"),
             ("completions tcsh", "invalid value 'tcsh'"),

@@ -353,6 +353,20 @@ async fn run(verify: Verify, color: bool) -> u8 {
             .is_some_and(|(destroy, judged)| !check_plan::safe(destroy, judged));
     let ready = !below && !unknown && !losing;
     match verify.format {
+        Format::Html => {
+            // The score's history from the report bucket, when there is one.
+            let mut history = phoenix_account::audit::report::History::default();
+            if let Some(bucket) = config.report_bucket.as_deref() {
+                let key = format!("readiness/{}/history.json", config.environment);
+                match phoenix_account::audit::report::read_history(clients.s3(), bucket, &key).await
+                {
+                    Ok(stored) => history = stored,
+                    Err(why) => eprintln!("phoenix: the score history is left out: {why}"),
+                }
+            }
+            let history = history.with(report.evaluated_at, report.score);
+            print!("{}", phoenix_account::audit::html::render(report, &history));
+        }
         Format::Json => {
             let mut doc = report.to_json();
             doc["minScore"] = json!(settings.min_score);
@@ -452,7 +466,9 @@ async fn organization(
             doc["ready"] = json!(ready);
             println!("{doc:#}");
         }
-        Format::Table => print!("{}", render::organization(&rollup, environment, bucket)),
+        Format::Table | Format::Html => {
+            print!("{}", render::organization(&rollup, environment, bucket));
+        }
     }
     if ready { READY } else { NOT_READY }
 }

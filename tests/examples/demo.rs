@@ -686,6 +686,23 @@ async fn phase_one_chapter(world: &World, watch: &LambdaWatch, env: &Cochlearis)
     for line in String::from_utf8_lossy(&text).lines() {
         println!("   | {line}");
     }
+    // The same report as a page to open (tests/screenshot-report takes its picture).
+    let html = s3_client(&world.sdk)
+        .get_object()
+        .bucket(REPORTS)
+        .key(readiness_audit::report_key(&world.name, "latest.html"))
+        .send()
+        .await
+        .expect("stored HTML report");
+    let html = html.body.collect().await.expect("report body").to_vec();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/phoenix-demo");
+    std::fs::create_dir_all(&dir).expect("target/phoenix-demo");
+    let page = dir.join("latest.html");
+    std::fs::write(&page, html).expect("write the HTML report");
+    println!(
+        "\n   And as one self-contained page, s3://{REPORTS}/{}, saved as target/phoenix-demo/latest.html",
+        readiness_audit::report_key(&world.name, "latest.html")
+    );
 }
 
 /// Writes an event for one step of the story and runs it.

@@ -7,6 +7,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 pub mod account;
+pub mod browser;
 pub mod load;
 pub mod memory;
 pub mod organization;

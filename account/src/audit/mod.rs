@@ -4,6 +4,7 @@
 //! `readiness-audit` function delivers it; the `phoenix` command line prints it.
 
 pub mod checklist;
+pub mod html;
 pub mod predestroy;
 pub mod read;
 pub mod report;

@@ -1,5 +1,6 @@
 //! The readiness report: the score, every item, and renderings for machines (JSON) and
-//! people (Markdown, stored next to the JSON; the command line prints its own table).
+//! people (Markdown, and HTML in [`crate::audit::html`], stored next to the JSON; the
+//! command line prints its own table), and the scores' [`History`].
 
 use crate::audit::checklist::{self, Area, Item, Status};
 use crate::audit::read::Facts;
@@ -175,5 +176,115 @@ impl Report {
             }
         }
         out
+    }
+}
+
+/// The scores of past audits, oldest first: stored next to the report as `history.json`
+/// (each audit's full report stays under `history/`), drawn by the HTML report.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct History {
+    pub scores: Vec<(Timestamp, u32)>,
+}
+
+impl History {
+    /// How many audits are kept: a month of hourly ones.
+    pub const KEEP: usize = 720;
+
+    /// Reads `history.json` leniently: entries it cannot read are left out.
+    pub fn from_json(doc: &Value) -> Self {
+        let mut scores: Vec<(Timestamp, u32)> = doc
+            .get("scores")
+            .and_then(Value::as_array)
+            .map(|entries| {
+                entries
+                    .iter()
+                    .filter_map(|e| {
+                        let at = Timestamp::from_json(e.get("at")?)?;
+                        let score = u32::try_from(e.get("score")?.as_u64()?).ok()?;
+                        (score <= 100).then_some((at, score))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        scores.sort_by_key(|(at, _)| *at);
+        scores.dedup_by_key(|(at, _)| *at);
+        Self { scores }
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({
+            "scores": self.scores.iter().map(|(at, score)| json!({"at": at, "score": score})).collect::<Vec<_>>(),
+        })
+    }
+
+    /// With the audit at `at` (a retry of the same audit replaces it), the newest
+    /// [`Self::KEEP`] kept.
+    #[must_use]
+    pub fn with(mut self, at: Timestamp, score: u32) -> Self {
+        self.scores.retain(|(t, _)| *t != at);
+        self.scores.push((at, score));
+        self.scores.sort_by_key(|(t, _)| *t);
+        let excess = self.scores.len().saturating_sub(Self::KEEP);
+        self.scores.drain(..excess);
+        self
+    }
+}
+
+/// The history stored at `key` in `bucket` (empty when there is none yet).
+pub async fn read_history(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+) -> Result<History, crate::failure::Failure> {
+    use aws_sdk_s3::error::ProvideErrorMetadata;
+    match s3.get_object().bucket(bucket).key(key).send().await {
+        Ok(out) => {
+            let bytes = out
+                .body
+                .collect()
+                .await
+                .map_err(|e| crate::failure::Failure {
+                    operation: "s3:GetObject",
+                    code: String::new(),
+                    reason: e.to_string(),
+                    transient: true,
+                })?
+                .into_bytes();
+            let doc: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            Ok(History::from_json(&doc))
+        }
+        Err(err) if err.code() == Some("NoSuchKey") => Ok(History::default()),
+        Err(err) => Err(crate::failure::Failure::of("s3:GetObject", &err)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::History;
+    use phoenix_shared::Timestamp;
+    use serde_json::json;
+
+    #[test]
+    fn history_reads_leniently_replaces_a_retried_audit_and_keeps_a_month() {
+        let doc = json!({"scores": [
+            {"at": "2026-11-30T10:00:00Z", "score": 60},
+            {"at": "not a time", "score": 1},
+            {"at": "2026-11-30T09:00:00Z", "score": 200},
+            {"at": "2026-11-30T08:00:00Z", "score": 40},
+        ]});
+        let history = History::from_json(&doc);
+        assert_eq!(history.scores.len(), 2);
+        let at = Timestamp::parse("2026-11-30T10:00:00Z").unwrap();
+        let again = history.clone().with(at, 65);
+        assert_eq!(again.scores.last(), Some(&(at, 65)));
+        assert_eq!(again.scores.len(), 2);
+        assert_eq!(History::from_json(&again.to_json()), again);
+        let mut long = History::default();
+        for hour in 0..800 {
+            long = long.with(Timestamp::from_epoch_seconds(hour * 3600), 50);
+        }
+        assert_eq!(long.scores.len(), History::KEEP);
+        assert_eq!(long.scores[0].0, Timestamp::from_epoch_seconds(80 * 3600));
+        assert_eq!(History::from_json(&json!(null)), History::default());
     }
 }

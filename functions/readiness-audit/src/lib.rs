@@ -10,7 +10,7 @@
 
 use phoenix_account::audit::checklist::{self, Item, Status};
 use phoenix_account::audit::read::{Clients, Scope};
-use phoenix_account::audit::report::Report;
+use phoenix_account::audit::report::{History, Report, read_history};
 use phoenix_account::audit::{Audit, audit_scope};
 use phoenix_account::freshness;
 use phoenix_account::reach::{Reach, Reached};
@@ -362,12 +362,13 @@ impl Place {
     }
 }
 
-/// The score of the previous stored report: `Ok(None)` when there is none.
-async fn previous_score(
+/// A stored JSON document: `Ok(None)` when there is none (one that is not JSON reads as
+/// null).
+async fn stored_json(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
     key: String,
-) -> Result<Option<u32>, String> {
+) -> Result<Option<Value>, String> {
     use aws_sdk_s3::error::ProvideErrorMetadata;
     match s3.get_object().bucket(bucket).key(key).send().await {
         Ok(out) => {
@@ -377,15 +378,24 @@ async fn previous_score(
                 .await
                 .map_err(|e| e.to_string())?
                 .into_bytes();
-            let doc: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-            Ok(doc
-                .get("score")
-                .and_then(Value::as_u64)
-                .and_then(|s| u32::try_from(s).ok()))
+            Ok(Some(serde_json::from_slice(&bytes).unwrap_or(Value::Null)))
         }
         Err(err) if err.code() == Some("NoSuchKey") => Ok(None),
         Err(err) => Err(phoenix_shared::aws::reason(&err)),
     }
+}
+
+/// The score of the previous stored report: `Ok(None)` when there is none.
+async fn previous_score(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: String,
+) -> Result<Option<u32>, String> {
+    Ok(stored_json(s3, bucket, key).await?.and_then(|doc| {
+        doc.get("score")
+            .and_then(Value::as_u64)
+            .and_then(|s| u32::try_from(s).ok())
+    }))
 }
 
 async fn store(
@@ -578,7 +588,11 @@ async fn audit_one(
     let mut batch = std::mem::take(&mut audit.judgement.metrics);
     let bucket = config.report_bucket.clone().unwrap_or_default();
 
-    let previous = previous_score(home.s3(), &bucket, place.key("latest.json")).await;
+    let history_key = place.key("history.json");
+    let (previous, history) = tokio::join!(
+        previous_score(home.s3(), &bucket, place.key("latest.json")),
+        read_history(home.s3(), &bucket, &history_key),
+    );
     let mut owed: Vec<String> = Vec::new();
 
     // Opens: backup-freshness's, then the audit's own (one per key).
@@ -644,15 +658,20 @@ async fn audit_one(
     // twice.
     let json = audit.report.to_json().to_string();
     let markdown = audit.report.to_markdown();
-    let history = place.key(&format!("history/{}.json", at.compact()));
+    // The scores so far: a history that cannot be read now is not overwritten (the page
+    // shows this audit alone).
+    let scores = match &history {
+        Ok(history) => history.clone(),
+        Err(why) => {
+            tracing::warn!(reason = %why, "the score history could not be read; it is kept as it is");
+            History::default()
+        }
+    }
+    .with(at, audit.report.score);
+    let html = phoenix_account::audit::html::render(&audit.report, &scores);
+    let full = place.key(&format!("history/{}.json", at.compact()));
     let results = tokio::join!(
-        store(
-            home.s3(),
-            &bucket,
-            history,
-            json.clone(),
-            "application/json"
-        ),
+        store(home.s3(), &bucket, full, json.clone(), "application/json"),
         store(
             home.s3(),
             &bucket,
@@ -660,10 +679,34 @@ async fn audit_one(
             markdown,
             "text/markdown; charset=utf-8"
         ),
+        store(
+            home.s3(),
+            &bucket,
+            place.key("latest.html"),
+            html,
+            "text/html; charset=utf-8"
+        ),
+        async {
+            match history {
+                Ok(_) => {
+                    store(
+                        home.s3(),
+                        &bucket,
+                        history_key.clone(),
+                        scores.to_json().to_string(),
+                        "application/json",
+                    )
+                    .await
+                }
+                Err(_) => Ok(()),
+            }
+        },
     );
     results
         .0
         .and(results.1)
+        .and(results.2)
+        .and(results.3)
         .and(
             store(
                 home.s3(),

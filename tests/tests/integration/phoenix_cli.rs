@@ -150,6 +150,29 @@ async fn verify_gates_a_destroy_until_phase_one_is_done() {
         assert!(failing.contains(&check), "{check} not failing: {failing:?}");
     }
 
+    // The same report as one page, the exit code unchanged.
+    let out = phoenix(&world, &["verify", "--format", "html"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = text_of(&out);
+    assert!(page.starts_with("<!DOCTYPE html>"), "{page}");
+    assert!(
+        page.contains(&format!(
+            "<span id=\"score\" class=\"score bad\">{} / 100</span>",
+            doc["score"]
+        )),
+        "{page}"
+    );
+    assert!(page.contains("<td class=\"check\"><code>bucket-unversioned</code></td>"));
+    assert!(
+        page.contains("1 audit(s) so far"),
+        "no report bucket: this audit alone"
+    );
+
     let out = phoenix(&world, &["verify", "--pre-destroy"]);
     assert_eq!(out.status.code(), Some(1));
     let table = text_of(&out);

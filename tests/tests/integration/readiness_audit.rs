@@ -262,6 +262,31 @@ async fn the_seeds_environment_scores_low_and_phase_one_brings_it_to_100() {
         "{markdown}"
     );
 
+    // The page worth opening: the score, the areas, each failure with its fix, what a
+    // destroy would lose; opened in a real browser where the machine has one.
+    let html = a.report("latest.html").await;
+    assert!(html.contains("class=\"score bad\">38 / 100"), "{html}");
+    assert!(html.contains("put-bucket-versioning"), "{html}");
+    assert!(html.contains("module.zitadel.module.database.aws_db_instance.main"));
+    let page = std::env::temp_dir().join(format!("phoenix-report-{}.html", a.world.name));
+    std::fs::write(&page, &html).unwrap();
+    let shot = page.with_extension("png");
+    match phoenix_tests::browser::open(&page, &shot) {
+        Some(dom) => {
+            assert!(
+                dom.contains("<span id=\"score\" class=\"score bad\">38 / 100</span>"),
+                "{dom}"
+            );
+            assert!(
+                dom.contains(&a.env.zulip_uploads),
+                "the failing bucket is on the page"
+            );
+            let png = std::fs::read(&shot).expect("a screenshot");
+            assert_eq!(phoenix_tests::browser::png_size(&png), Some((1280, 1800)));
+        }
+        None => eprintln!("the HTML report's browser check did not run: no chromium here"),
+    }
+
     // Lambda retries the same scheduled event: nothing is paged twice.
     a.audit(t0, "audit-1-retry").await;
     assert_eq!(a.world.alerts().await.len(), 0, "a retry pages nothing");
@@ -298,6 +323,15 @@ async fn the_seeds_environment_scores_low_and_phase_one_brings_it_to_100() {
     );
     let stored: Value = serde_json::from_str(&a.report("latest.json").await).unwrap();
     assert_eq!(stored["score"], 100);
+    // The history: the retried first audit once, then the second; the page draws both.
+    let history: Value = serde_json::from_str(&a.report("history.json").await).unwrap();
+    assert_eq!(
+        history["scores"],
+        json!([{"at": t0.to_string(), "score": 38}, {"at": t1.to_string(), "score": 100}])
+    );
+    let html = a.report("latest.html").await;
+    assert!(html.contains("class=\"score good\">100 / 100"));
+    assert!(html.contains("<polyline"), "{html}");
     let history = s3_client(&a.world.sdk)
         .list_objects_v2()
         .bucket(&a.reports)
