@@ -179,10 +179,18 @@ fn chart(history: &History) -> String {
     let plot_w = WIDTH - LEFT - 8;
     let plot_h = HEIGHT - BOTTOM - 8;
     let mut line = String::new();
+    let mut dots = String::new();
     for (at, score) in points {
         let x = LEFT + at.seconds_since(first) * plot_w / span;
         let y = 8 + plot_h - i64::from(*score) * plot_h / 100;
         let _ = write!(line, "{x},{y} ");
+        // Each audit a dot while they are few enough to tell apart.
+        if points.len() <= 60 {
+            let _ = write!(
+                dots,
+                "<circle cx=\"{x}\" cy=\"{y}\" r=\"3\" fill=\"#13795b\"><title>{at}: {score}</title></circle>"
+            );
+        }
     }
     let mut svg = format!(
         "<svg id=\"history\" role=\"img\" aria-label=\"score history, {} audits\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" width=\"100%\" xmlns=\"http://www.w3.org/2000/svg\">",
@@ -199,7 +207,7 @@ fn chart(history: &History) -> String {
     }
     let _ = write!(
         svg,
-        "<polyline fill=\"none\" stroke=\"#13795b\" stroke-width=\"2\" points=\"{}\"/>\
+        "<polyline fill=\"none\" stroke=\"#13795b\" stroke-width=\"2\" points=\"{}\"/>{dots}\
          <text x=\"{LEFT}\" y=\"{}\">{}</text><text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text></svg>",
         line.trim_end(),
         HEIGHT - 6,
