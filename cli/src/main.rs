@@ -358,8 +358,7 @@ async fn run(verify: Verify, color: bool) -> u8 {
             let mut history = phoenix_account::audit::report::History::default();
             if let Some(bucket) = config.report_bucket.as_deref() {
                 let key = format!("readiness/{}/history.json", config.environment);
-                match phoenix_account::audit::report::read_history(clients.s3(), bucket, &key).await
-                {
+                match phoenix_account::audit::read::history(clients.s3(), bucket, &key).await {
                     Ok(stored) => history = stored,
                     Err(why) => eprintln!("phoenix: the score history is left out: {why}"),
                 }

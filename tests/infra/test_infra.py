@@ -802,16 +802,36 @@ class References(unittest.TestCase):
 
 
 class Documentation(unittest.TestCase):
-    def test_every_variable_is_typed_described_and_in_the_readme(self):
-        readme = (MODULE / "README.md").read_text()
-        table = set(re.findall(r"^\| `([a-z_]+)` \|", readme, re.M))
-        names = set()
-        for block in module_blocks("variable")["variables.tf"]:
-            for name, v in block.items():
-                names.add(name)
-                self.assertIn("type", v, name)
-                self.assertTrue(v.get("description"), name)
-        self.assertEqual(table, names, "the README's variables table")
+    def test_every_input_and_output_is_described_and_in_its_readmes_tables(self):
+        for module in (MODULE, MEMBER):
+            readme = (module / "README.md").read_text()
+
+            def table(heading):
+                section = readme.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+                return dict(re.findall(r"^\| `([a-z_]+)` \|(.*)\|$", section, re.M))
+
+            names = set()
+            for block in parse_hcl(module / "variables.tf")["variable"]:
+                for name, v in block.items():
+                    names.add(name)
+                    self.assertIn("type", v, name)
+                    self.assertTrue(v.get("description"), name)
+            self.assertEqual(set(table("Variables")), names, f"{module.name}: the README's variables table")
+            outputs = {}
+            for block in parse_hcl(module / "outputs.tf")["output"]:
+                for name, o in block.items():
+                    self.assertTrue(o.get("description"), name)
+                    outputs[name] = o["description"]
+            rows = table("Outputs")
+            self.assertEqual(set(rows), set(outputs), f"{module.name}: the README's outputs table")
+            for name, description in outputs.items():
+                self.assertEqual(rows[name].strip().replace("\\|", "|"), description, f"{module.name}: {name}")
+        # An example's README lists its inputs.
+        example = ROOT / "infra" / "examples" / "complete"
+        readme = (example / "README.md").read_text()
+        section = readme.split("\n## Inputs\n", 1)[1].split("\n## ", 1)[0]
+        names = {n for block in parse_hcl(example / "variables.tf")["variable"] for n in block}
+        self.assertEqual(set(re.findall(r"^\| `([a-z_]+)` \|", section, re.M)), names)
 
     def test_the_environment_the_module_sets_is_the_configuration_the_code_reads(self):
         config = (ROOT / "shared" / "src" / "config.rs").read_text()

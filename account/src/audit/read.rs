@@ -927,6 +927,35 @@ async fn read_heartbeats(
     }
 }
 
+/// The history stored at `key` in `bucket` (empty when there is none yet).
+pub async fn history(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+) -> Result<crate::audit::report::History, crate::failure::Failure> {
+    use aws_sdk_s3::error::ProvideErrorMetadata;
+    match s3.get_object().bucket(bucket).key(key).send().await {
+        Ok(out) => {
+            let bytes = out
+                .body
+                .collect()
+                .await
+                .map_err(|e| crate::failure::Failure {
+                    operation: "s3:GetObject",
+                    code: String::new(),
+                    reason: e.to_string(),
+                    transient: true,
+                })?
+                .into_bytes();
+            let doc: serde_json::Value =
+                serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+            Ok(crate::audit::report::History::from_json(&doc))
+        }
+        Err(err) if err.code() == Some("NoSuchKey") => Ok(crate::audit::report::History::default()),
+        Err(err) => Err(crate::failure::Failure::of("s3:GetObject", &err)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::key_arn;

@@ -10,7 +10,7 @@
 
 use phoenix_account::audit::checklist::{self, Item, Status};
 use phoenix_account::audit::read::{Clients, Scope};
-use phoenix_account::audit::report::{History, Report, read_history};
+use phoenix_account::audit::report::{History, Report};
 use phoenix_account::audit::{Audit, audit_scope};
 use phoenix_account::freshness;
 use phoenix_account::reach::{Reach, Reached};
@@ -591,7 +591,7 @@ async fn audit_one(
     let history_key = place.key("history.json");
     let (previous, history) = tokio::join!(
         previous_score(home.s3(), &bucket, place.key("latest.json")),
-        read_history(home.s3(), &bucket, &history_key),
+        phoenix_account::audit::read::history(home.s3(), &bucket, &history_key),
     );
     let mut owed: Vec<String> = Vec::new();
 

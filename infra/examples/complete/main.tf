@@ -40,6 +40,11 @@ module "phoenix_guard" {
   pagerduty_severities = ["critical", "error"]
   alert_emails         = var.alert_emails
 
+  # Every notification in the team's Slack channel too (connect chat_topic_arn to an
+  # Amazon Q Developer channel configuration), each page linking the runbook's section.
+  enable_chat = true
+  runbook_url = "https://wiki.example.com/platform/phoenix-guard-runbook"
+
   readiness_threshold = 90
 
   # "Tested monthly": on the 1st at 05:00 UTC AWS Backup restores the newest backup of

@@ -102,7 +102,7 @@ resource "aws_lambda_function" "function" {
   logging_config {
     log_format            = "JSON"
     log_group             = aws_cloudwatch_log_group.function[each.key].name
-    application_log_level = "INFO"
+    application_log_level = var.log_level
     system_log_level      = "WARN"
   }
 

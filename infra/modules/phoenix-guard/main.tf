@@ -7,8 +7,10 @@ data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
-  partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.name
+  partition = data.aws_partition.current.partition
+  # `id` is the region's name under AWS provider 5 and 6 alike (6 deprecates `name` and
+  # adds `region`, which 5 lacks).
+  region     = data.aws_region.current.id
   account_id = data.aws_caller_identity.current.account_id
   # Every name starts with the prefix (which protection-guard watches) and the environment,
   # so that several environments share an account.

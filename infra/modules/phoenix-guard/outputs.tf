@@ -24,7 +24,7 @@ output "findings_table_name" {
 }
 
 output "report_bucket" {
-  description = "Bucket holding readiness/<environment>/latest.json, latest.md and the history of reports."
+  description = "Bucket holding readiness/<environment>/latest.json, latest.md, latest.html, history.json and the history of reports."
   value       = aws_s3_bucket.reports.id
 }
 

@@ -205,6 +205,17 @@ variable "readiness_threshold" {
   }
 }
 
+variable "log_level" {
+  description = "The functions' log level (Lambda's application log level, which the functions' logging follows): TRACE, DEBUG, INFO, WARN, ERROR or FATAL."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"], var.log_level)
+    error_message = "log_level must be one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL."
+  }
+}
+
 variable "enable_chat" {
   description = "Create the chat topic: every notification is also published there as an Amazon Q Developer in chat applications custom notification (title, what happened, the remedy as next steps, threaded by the dedup key). Connect the chat_topic_arn output to a Slack or Teams channel configuration."
   type        = bool
