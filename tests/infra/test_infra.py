@@ -833,6 +833,27 @@ class Documentation(unittest.TestCase):
         names = {n for block in parse_hcl(example / "variables.tf")["variable"] for n in block}
         self.assertEqual(set(re.findall(r"^\| `([a-z_]+)` \|", section, re.M)), names)
 
+    def test_the_team_may_bring_its_own_key_topics_and_report_bucket(self):
+        own = {
+            "kms_key_arn": ("aws_kms_key", "guard", "kms_key_arn", "arn"),
+            "alert_topic_arn": ("aws_sns_topic", "alerts", "alert_topic_arn", "arn"),
+            "alarm_topic_arn": ("aws_sns_topic", "alarms", "alarm_topic_arn", "arn"),
+            "report_bucket_name": ("aws_s3_bucket", "reports", "report_bucket", "id"),
+        }
+        main = locals_of("main.tf")
+        source = "\n".join(p.read_text() for p in MODULE.glob("*.tf"))
+        for variable, (rtype, name, local, attribute) in own.items():
+            with self.subTest(variable=variable):
+                # (The HCL parser spells null as None.)
+                self.assertEqual(resources(rtype)[name]["count"], f"${{var.{variable} == None ? 1 : 0}}")
+                self.assertEqual(
+                    main[local].replace(" ", ""),
+                    f"${{coalesce(var.{variable},try({rtype}.{name}[0].{attribute},None))}}",
+                )
+                # Everything else goes through the local, never the resource's attributes.
+                uses = re.findall(rf"\b{rtype}\.{name}\.[a-z_]+", source)
+                self.assertEqual(uses, [], f"{rtype}.{name} used directly")
+
     def test_the_environment_the_module_sets_is_the_configuration_the_code_reads(self):
         config = (ROOT / "shared" / "src" / "config.rs").read_text()
         source = (MODULE / "lambda.tf").read_text()

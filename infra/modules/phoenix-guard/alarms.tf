@@ -9,8 +9,8 @@
 # same loss is noise (page_finding_alarms = true pages them too).
 
 locals {
-  alarm_actions         = [aws_sns_topic.alarms.arn]
-  finding_alarm_actions = var.page_finding_alarms ? [aws_sns_topic.alarms.arn] : [aws_sns_topic.alerts.arn]
+  alarm_actions         = [local.alarm_topic_arn]
+  finding_alarm_actions = var.page_finding_alarms ? [local.alarm_topic_arn] : [local.alert_topic_arn]
   environment_dimension = {
     Environment = var.environment
   }

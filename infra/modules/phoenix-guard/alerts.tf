@@ -3,10 +3,13 @@
 # itself publish to the alarm topic, which pages unfiltered; the alarms that count findings
 # publish to the alert topic, where PagerDuty's severity filter leaves them out (alarms.tf).
 
+# Unless alert_topic_arn / alarm_topic_arn bring the team's own (which must let CloudWatch
+# alarms publish, and the guard's key be usable by SNS).
 resource "aws_sns_topic" "alerts" {
+  count             = var.alert_topic_arn == null ? 1 : 0
   name              = "${local.base_name}-alerts"
   display_name      = "Phoenix Guard ${var.environment}"
-  kms_master_key_id = aws_kms_key.guard.arn
+  kms_master_key_id = local.kms_key_arn
   tags              = local.tags
 }
 
@@ -17,21 +20,22 @@ resource "aws_sns_topic" "chat" {
   count             = var.enable_chat ? 1 : 0
   name              = "${local.base_name}-chat"
   display_name      = "Phoenix Guard ${var.environment} chat"
-  kms_master_key_id = aws_kms_key.guard.arn
+  kms_master_key_id = local.kms_key_arn
   tags              = local.tags
 }
 
 resource "aws_sns_topic" "alarms" {
+  count             = var.alarm_topic_arn == null ? 1 : 0
   name              = "${local.base_name}-alarms"
   display_name      = "Phoenix Guard ${var.environment} alarms"
-  kms_master_key_id = aws_kms_key.guard.arn
+  kms_master_key_id = local.kms_key_arn
   tags              = local.tags
 }
 
 # Both topics take CloudWatch alarms (alarms.tf says which goes where); the functions
 # publish to the alert topic through their roles.
 data "aws_iam_policy_document" "topic" {
-  for_each = local.topics
+  for_each = local.own_topics
   statement {
     sid       = "CloudWatchAlarmsPublish"
     actions   = ["sns:Publish"]
@@ -49,16 +53,21 @@ data "aws_iam_policy_document" "topic" {
 }
 
 resource "aws_sns_topic_policy" "topic" {
-  for_each = local.topics
+  for_each = local.own_topics
   arn      = each.value
   policy   = data.aws_iam_policy_document.topic[each.key].json
 }
 
 locals {
   topics = {
-    alerts = aws_sns_topic.alerts.arn
-    alarms = aws_sns_topic.alarms.arn
+    alerts = local.alert_topic_arn
+    alarms = local.alarm_topic_arn
   }
+  # The topics the module created, whose policies it writes.
+  own_topics = merge(
+    { for t in aws_sns_topic.alerts : "alerts" => t.arn },
+    { for t in aws_sns_topic.alarms : "alarms" => t.arn },
+  )
   email_subscriptions = {
     for pair in setproduct(keys(local.topics), var.alert_emails) : "${pair[0]}-${pair[1]}" => {
       topic = pair[0]

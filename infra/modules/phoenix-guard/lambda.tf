@@ -21,7 +21,7 @@ locals {
 
   # The environment-variable contract of every function (README: Configuration).
   environment = merge(var.settings, local.organization_environment, {
-    PHOENIX_ALERT_TOPIC_ARN         = aws_sns_topic.alerts.arn
+    PHOENIX_ALERT_TOPIC_ARN         = local.alert_topic_arn
     PHOENIX_FINDINGS_TABLE          = aws_dynamodb_table.findings.name
     PHOENIX_METRIC_NAMESPACE        = var.metric_namespace
     PHOENIX_ENVIRONMENT             = var.environment
@@ -30,7 +30,7 @@ locals {
     PHOENIX_DATA_BUCKETS            = join(",", var.data_bucket_names)
     PHOENIX_STATE_BUCKETS           = join(",", var.state_bucket_names)
     PHOENIX_ENCRYPTION_KEY_SECRETS  = join(",", var.encryption_key_secrets)
-    PHOENIX_REPORT_BUCKET           = aws_s3_bucket.reports.id
+    PHOENIX_REPORT_BUCKET           = local.report_bucket
     PHOENIX_RESTORE_VALIDATORS      = join(",", [for t, f in var.restore_validators : "${t}=${f}"])
     PHOENIX_CHAT_TOPIC_ARN          = try(aws_sns_topic.chat[0].arn, "")
     PHOENIX_RUNBOOK_URL             = var.runbook_url == null ? "" : var.runbook_url
@@ -41,7 +41,7 @@ resource "aws_cloudwatch_log_group" "function" {
   for_each          = local.functions
   name              = local.log_group_names[each.key]
   retention_in_days = var.log_retention_days
-  kms_key_id        = coalesce(var.log_kms_key_arn, aws_kms_key.guard.arn)
+  kms_key_id        = coalesce(var.log_kms_key_arn, local.kms_key_arn)
   tags              = local.tags
 }
 
@@ -93,7 +93,7 @@ resource "aws_lambda_function" "function" {
   memory_size                    = each.value.memory_size
   timeout                        = each.value.timeout
   reserved_concurrent_executions = var.reserve_concurrency ? each.value.concurrency : -1
-  kms_key_arn                    = aws_kms_key.guard.arn
+  kms_key_arn                    = local.kms_key_arn
 
   environment {
     variables = { for k, v in local.environment : k => v if v != null && v != "" && (k != "PHOENIX_REPORT_BUCKET" || contains(["readiness-audit", "sweep-dispatcher"], each.key)) }

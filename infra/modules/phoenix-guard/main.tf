@@ -12,6 +12,12 @@ locals {
   # adds `region`, which 5 lacks).
   region     = data.aws_region.current.id
   account_id = data.aws_caller_identity.current.account_id
+  # The guard's key, alert and alarm topics and report bucket: the module's own, or the
+  # team's (kms_key_arn, alert_topic_arn, alarm_topic_arn, report_bucket_name).
+  kms_key_arn     = coalesce(var.kms_key_arn, try(aws_kms_key.guard[0].arn, null))
+  alert_topic_arn = coalesce(var.alert_topic_arn, try(aws_sns_topic.alerts[0].arn, null))
+  alarm_topic_arn = coalesce(var.alarm_topic_arn, try(aws_sns_topic.alarms[0].arn, null))
+  report_bucket   = coalesce(var.report_bucket_name, try(aws_s3_bucket.reports[0].id, null))
   # Every name starts with the prefix (which protection-guard watches) and the environment,
   # so that several environments share an account.
   base_name = "${var.name_prefix}-${var.environment}"
@@ -39,10 +45,10 @@ module "catalog" {
   }
   resources = {
     findings_table_arn    = aws_dynamodb_table.findings.arn
-    alert_topic_arn       = aws_sns_topic.alerts.arn
-    guard_key_arn         = aws_kms_key.guard.arn
+    alert_topic_arn       = local.alert_topic_arn
+    guard_key_arn         = local.kms_key_arn
     dead_letter_queue_arn = aws_sqs_queue.dead_letters.arn
-    report_bucket_name    = aws_s3_bucket.reports.id
+    report_bucket_name    = local.report_bucket
     chat_topic_arn        = one(aws_sns_topic.chat[*].arn)
     log_group_arns = {
       for name, log_group in local.log_group_names : name => "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${log_group}"
@@ -69,26 +75,20 @@ module "catalog" {
 
 # One key for everything the guard stores or sends: alerts, alarms, the findings table, the
 # report bucket, the dead-letter queue and (unless log_kms_key_arn is given) the logs.
+# Unless kms_key_arn brings the team's own.
 resource "aws_kms_key" "guard" {
+  count                   = var.kms_key_arn == null ? 1 : 0
   description             = "Phoenix Guard (${var.environment}): alerts, findings, reports, dead letters and logs"
   enable_key_rotation     = true
   deletion_window_in_days = var.key_deletion_window_days
   policy                  = data.aws_iam_policy_document.guard_key.json
   tags                    = local.tags
-
-  lifecycle {
-    # The longest name is a rule's: <prefix>-<environment>-protection-guard-elasticfilesystem
-    # (EventBridge and Lambda allow 64 characters).
-    precondition {
-      condition     = length(local.base_name) <= 29
-      error_message = "name_prefix and environment together may have at most 28 characters (names would exceed AWS's 64)."
-    }
-  }
 }
 
 resource "aws_kms_alias" "guard" {
+  count         = var.kms_key_arn == null ? 1 : 0
   name          = "alias/${local.base_name}"
-  target_key_id = aws_kms_key.guard.key_id
+  target_key_id = aws_kms_key.guard[0].key_id
 }
 
 data "aws_iam_policy_document" "guard_key" {

@@ -55,7 +55,7 @@ resource "aws_sqs_queue" "targets_dead" {
   for_each                          = local.sweep_functions
   name                              = "${local.base_name}-${each.key}-targets-dead"
   message_retention_seconds         = 1209600
-  kms_master_key_id                 = aws_kms_key.guard.arn
+  kms_master_key_id                 = local.kms_key_arn
   kms_data_key_reuse_period_seconds = 300
   tags                              = local.tags
 }
@@ -66,7 +66,7 @@ resource "aws_sqs_queue" "targets" {
   # Lambda's advice for an SQS event source: six times the function's timeout.
   visibility_timeout_seconds        = 6 * local.functions[each.key].timeout
   message_retention_seconds         = 86400
-  kms_master_key_id                 = aws_kms_key.guard.arn
+  kms_master_key_id                 = local.kms_key_arn
   kms_data_key_reuse_period_seconds = 300
   redrive_policy = jsonencode({
     deadLetterTargetArn = aws_sqs_queue.targets_dead[each.key].arn

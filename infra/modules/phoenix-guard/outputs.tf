@@ -10,12 +10,12 @@ output "role_arns" {
 
 output "alert_topic_arn" {
   description = "SNS topic the functions publish findings to (subscribe chat or ticketing here; filter on the severity attribute)."
-  value       = aws_sns_topic.alerts.arn
+  value       = local.alert_topic_arn
 }
 
 output "alarm_topic_arn" {
   description = "SNS topic the guard's CloudWatch alarms notify."
-  value       = aws_sns_topic.alarms.arn
+  value       = local.alarm_topic_arn
 }
 
 output "findings_table_name" {
@@ -25,12 +25,12 @@ output "findings_table_name" {
 
 output "report_bucket" {
   description = "Bucket holding readiness/<environment>/latest.json, latest.md, latest.html, history.json and the history of reports."
-  value       = aws_s3_bucket.reports.id
+  value       = local.report_bucket
 }
 
 output "kms_key_arn" {
   description = "The guard's KMS key (alerts, findings, reports, dead letters, logs)."
-  value       = aws_kms_key.guard.arn
+  value       = local.kms_key_arn
 }
 
 output "dead_letter_queue_url" {

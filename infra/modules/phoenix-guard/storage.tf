@@ -24,42 +24,57 @@ resource "aws_dynamodb_table" "findings" {
 
   server_side_encryption {
     enabled     = true
-    kms_key_arn = aws_kms_key.guard.arn
+    kms_key_arn = local.kms_key_arn
   }
 
   tags = local.tags
+
+  lifecycle {
+    # The longest name is a rule's: <prefix>-<environment>-protection-guard-elasticfilesystem
+    # (EventBridge and Lambda allow 64 characters).
+    precondition {
+      condition     = length(local.base_name) <= 29
+      error_message = "name_prefix and environment together may have at most 28 characters (names would exceed AWS's 64)."
+    }
+  }
 }
 
+# Unless report_bucket_name brings the team's own (then its versioning, encryption, public
+# access and retention are the team's to keep).
 resource "aws_s3_bucket" "reports" {
   # checkov:skip=CKV_AWS_18:The report bucket holds the guard's own generated reports; access logging would need a second bucket per environment and the reports are rewritten hourly.
   # checkov:skip=CKV_AWS_144:A report is regenerated every hour from the account itself; replicating it to another region protects nothing that cannot be recomputed.
   # checkov:skip=CKV2_AWS_62:Nothing consumes report writes as events; readers fetch latest.json or latest.md.
   # S3 allows a prefix of 37 characters.
+  count         = var.report_bucket_name == null ? 1 : 0
   bucket_prefix = substr("${local.base_name}-reports-", 0, 37)
   force_destroy = false
   tags          = local.tags
 }
 
 resource "aws_s3_bucket_versioning" "reports" {
-  bucket = aws_s3_bucket.reports.id
+  count  = length(aws_s3_bucket.reports)
+  bucket = aws_s3_bucket.reports[0].id
   versioning_configuration {
     status = "Enabled"
   }
 }
 
 resource "aws_s3_bucket_server_side_encryption_configuration" "reports" {
-  bucket = aws_s3_bucket.reports.id
+  count  = length(aws_s3_bucket.reports)
+  bucket = aws_s3_bucket.reports[0].id
   rule {
     apply_server_side_encryption_by_default {
       sse_algorithm     = "aws:kms"
-      kms_master_key_id = aws_kms_key.guard.arn
+      kms_master_key_id = local.kms_key_arn
     }
     bucket_key_enabled = true
   }
 }
 
 resource "aws_s3_bucket_public_access_block" "reports" {
-  bucket                  = aws_s3_bucket.reports.id
+  count                   = length(aws_s3_bucket.reports)
+  bucket                  = aws_s3_bucket.reports[0].id
   block_public_acls       = true
   block_public_policy     = true
   ignore_public_acls      = true
@@ -67,14 +82,16 @@ resource "aws_s3_bucket_public_access_block" "reports" {
 }
 
 resource "aws_s3_bucket_ownership_controls" "reports" {
-  bucket = aws_s3_bucket.reports.id
+  count  = length(aws_s3_bucket.reports)
+  bucket = aws_s3_bucket.reports[0].id
   rule {
     object_ownership = "BucketOwnerEnforced"
   }
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "reports" {
-  bucket = aws_s3_bucket.reports.id
+  count  = length(aws_s3_bucket.reports)
+  bucket = aws_s3_bucket.reports[0].id
 
   rule {
     id     = "expire-old-report-versions"
@@ -92,11 +109,12 @@ resource "aws_s3_bucket_lifecycle_configuration" "reports" {
 }
 
 data "aws_iam_policy_document" "reports" {
+  count = length(aws_s3_bucket.reports)
   statement {
     sid       = "DenyInsecureTransport"
     effect    = "Deny"
     actions   = ["s3:*"]
-    resources = [aws_s3_bucket.reports.arn, "${aws_s3_bucket.reports.arn}/*"]
+    resources = [aws_s3_bucket.reports[0].arn, "${aws_s3_bucket.reports[0].arn}/*"]
     principals {
       type        = "*"
       identifiers = ["*"]
@@ -110,8 +128,9 @@ data "aws_iam_policy_document" "reports" {
 }
 
 resource "aws_s3_bucket_policy" "reports" {
-  bucket     = aws_s3_bucket.reports.id
-  policy     = data.aws_iam_policy_document.reports.json
+  count      = length(aws_s3_bucket.reports)
+  bucket     = aws_s3_bucket.reports[0].id
+  policy     = data.aws_iam_policy_document.reports[0].json
   depends_on = [aws_s3_bucket_public_access_block.reports]
 }
 
@@ -120,7 +139,7 @@ resource "aws_s3_bucket_policy" "reports" {
 resource "aws_sqs_queue" "dead_letters" {
   name                              = "${local.base_name}-dead-letters"
   message_retention_seconds         = 1209600
-  kms_master_key_id                 = aws_kms_key.guard.arn
+  kms_master_key_id                 = local.kms_key_arn
   kms_data_key_reuse_period_seconds = 300
   tags                              = local.tags
 }

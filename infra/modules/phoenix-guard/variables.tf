@@ -205,6 +205,30 @@ variable "readiness_threshold" {
   }
 }
 
+variable "kms_key_arn" {
+  description = "The team's own KMS key for everything the guard stores and sends (null: the module creates one). Its key policy must let SNS, CloudWatch alarms, EventBridge and CloudWatch Logs use it, as the module's own key policy does."
+  type        = string
+  default     = null
+}
+
+variable "alert_topic_arn" {
+  description = "The team's own SNS topic for findings (null: the module creates one). It must be Standard (PagerDuty subscribes over HTTPS) and let CloudWatch alarms publish."
+  type        = string
+  default     = null
+}
+
+variable "alarm_topic_arn" {
+  description = "The team's own SNS topic for the guard's alarms (null: the module creates one). It must let CloudWatch alarms publish."
+  type        = string
+  default     = null
+}
+
+variable "report_bucket_name" {
+  description = "The team's own bucket for the readiness reports (null: the module creates one, versioned, encrypted and private). The functions write under readiness/."
+  type        = string
+  default     = null
+}
+
 variable "log_level" {
   description = "The functions' log level (Lambda's application log level, which the functions' logging follows): TRACE, DEBUG, INFO, WARN, ERROR or FATAL."
   type        = string
