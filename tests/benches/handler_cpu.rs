@@ -420,6 +420,63 @@ fn report(function: &str, what: &str, f: &Figures, costs: &BTreeMap<String, Dura
     }
 }
 
+/// Issue 23's measurement: the same four data points an event-driven handler writes, as one
+/// `PutMetricData` call (its CPU, measured above) and as Embedded Metric Format lines written
+/// to a file descriptor (what CloudWatch Logs turns into metrics, with no call and no
+/// CloudWatch client); and what the CloudWatch client itself costs a cold start.
+fn emf_versus_put_metric_data(sdk: &aws_config::SdkConfig, costs: &BTreeMap<String, Duration>) {
+    use phoenix_shared::MetricBatch;
+    use phoenix_shared::metrics::{MetricPublisher, Unit};
+    use std::io::Write as _;
+    const FLUSHES: u32 = 20_000;
+    let publisher = MetricPublisher::new(
+        phoenix_shared::aws::Lazy::later(sdk, aws_sdk_cloudwatch::Client::new),
+        "PhoenixGuard",
+        "bench",
+    );
+    let mut batch = MetricBatch::new();
+    for name in [
+        "BackupJobs",
+        "EventsProcessed",
+        "AlertsPublished",
+        "FindingsOpened",
+    ] {
+        batch.add(name, &[("Function", "backup-events")], 1.0, Unit::Count);
+    }
+    let at = Timestamp::from_epoch_seconds(1_795_425_300);
+    // A pipe is what Lambda gives stdout; /dev/null costs the same write(2) without a reader.
+    let mut out = std::io::LineWriter::new(std::fs::File::create("/dev/null").expect("/dev/null"));
+    let mut bytes = 0;
+    let started = thread_cpu();
+    for _ in 0..FLUSHES {
+        for line in publisher.emf_lines(&batch, at) {
+            bytes += line.len() + 1;
+            writeln!(out, "{line}").expect("write");
+        }
+    }
+    let emf = (thread_cpu() - started) / FLUSHES;
+    let put = costs
+        .get("cloudwatch:PutMetricData")
+        .copied()
+        .unwrap_or_default();
+    println!(
+        "handler-cpu: metrics, 4 data points: PutMetricData {:.1} µs CPU per flush (plus a round trip and its share of a TLS connection); EMF {:.1} µs CPU and {} bytes of log per flush, no call",
+        put.as_secs_f64() * 1e6,
+        emf.as_secs_f64() * 1e6,
+        bytes / FLUSHES as usize
+    );
+    let started = thread_cpu();
+    let clients: Vec<_> = (0..200)
+        .map(|_| aws_sdk_cloudwatch::Client::new(sdk))
+        .collect();
+    let build = (thread_cpu() - started) / 200;
+    drop(clients);
+    println!(
+        "handler-cpu: building a CloudWatch client: {:.1} µs CPU (a cold start without one also skips its first TLS handshake to monitoring.<region>.amazonaws.com)",
+        build.as_secs_f64() * 1e6
+    );
+}
+
 fn fixture(function: &str, name: &str) -> Value {
     phoenix_tests::fixture(function, name)
 }
@@ -438,6 +495,7 @@ fn main() {
                 cost.as_secs_f64() * 1e6
             );
         }
+        emf_versus_put_metric_data(&sdk, &costs);
         let guard = Guard::new(config(), &sdk);
         let now = Timestamp::from_epoch_seconds(1_795_425_300);
 

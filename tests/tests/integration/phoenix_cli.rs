@@ -80,7 +80,9 @@ fn help_reads_well_and_mistakes_exit_2() {
         .output()
         .unwrap();
     assert_eq!(wrong.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&wrong.stderr).contains("--format must be table or json"));
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("--format must be table, json or html")
+    );
 }
 
 /// Shell completions are a script on standard output; a shell it does not know is a
