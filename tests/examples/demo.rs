@@ -671,14 +671,7 @@ async fn phase_one_chapter(world: &World, watch: &LambdaWatch, env: &Cochlearis)
     println!("\n   The same destroy, judged again from the stack's new state:");
     let state = format!("s3://{}/{}", env.state_bucket, story::STATE_KEY);
     phoenix(world, &["verify", "--pre-destroy", "--state", &state]);
-    let report = s3_client(&world.sdk)
-        .get_object()
-        .bucket(REPORTS)
-        .key(readiness_audit::report_key(&world.name, "latest.md"))
-        .send()
-        .await
-        .expect("stored report");
-    let text = report.body.collect().await.expect("report body").to_vec();
+    let text = stored_report(world, "latest.md").await;
     println!(
         "\n   The stored report, s3://{REPORTS}/{}:",
         readiness_audit::report_key(&world.name, "latest.md")
@@ -687,22 +680,26 @@ async fn phase_one_chapter(world: &World, watch: &LambdaWatch, env: &Cochlearis)
         println!("   | {line}");
     }
     // The same report as a page to open (tests/screenshot-report takes its picture).
-    let html = s3_client(&world.sdk)
-        .get_object()
-        .bucket(REPORTS)
-        .key(readiness_audit::report_key(&world.name, "latest.html"))
-        .send()
-        .await
-        .expect("stored HTML report");
-    let html = html.body.collect().await.expect("report body").to_vec();
+    let html = stored_report(world, "latest.html").await;
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/phoenix-demo");
     std::fs::create_dir_all(&dir).expect("target/phoenix-demo");
-    let page = dir.join("latest.html");
-    std::fs::write(&page, html).expect("write the HTML report");
+    std::fs::write(dir.join("latest.html"), html).expect("write the HTML report");
     println!(
         "\n   And as one self-contained page, s3://{REPORTS}/{}, saved as target/phoenix-demo/latest.html",
         readiness_audit::report_key(&world.name, "latest.html")
     );
+}
+
+/// One of the readiness reports the audit stored, as bytes.
+async fn stored_report(world: &World, name: &str) -> Vec<u8> {
+    let report = s3_client(&world.sdk)
+        .get_object()
+        .bucket(REPORTS)
+        .key(readiness_audit::report_key(&world.name, name))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("stored report {name}: {e:?}"));
+    report.body.collect().await.expect("report body").to_vec()
 }
 
 /// Writes an event for one step of the story and runs it.

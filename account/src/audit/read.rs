@@ -927,12 +927,13 @@ async fn read_heartbeats(
     }
 }
 
-/// The history stored at `key` in `bucket` (empty when there is none yet).
-pub async fn history(
+/// A JSON document the guard stored at `key` in `bucket`: `None` when there is none yet (one
+/// that is not JSON reads as null).
+pub async fn stored_json(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
     key: &str,
-) -> Result<crate::audit::report::History, crate::failure::Failure> {
+) -> Result<Option<serde_json::Value>, crate::failure::Failure> {
     use aws_sdk_s3::error::ProvideErrorMetadata;
     match s3.get_object().bucket(bucket).key(key).send().await {
         Ok(out) => {
@@ -947,13 +948,25 @@ pub async fn history(
                     transient: true,
                 })?
                 .into_bytes();
-            let doc: serde_json::Value =
-                serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
-            Ok(crate::audit::report::History::from_json(&doc))
+            Ok(Some(
+                serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+            ))
         }
-        Err(err) if err.code() == Some("NoSuchKey") => Ok(crate::audit::report::History::default()),
+        Err(err) if err.code() == Some("NoSuchKey") => Ok(None),
         Err(err) => Err(crate::failure::Failure::of("s3:GetObject", &err)),
     }
+}
+
+/// The scores' history stored at `key` in `bucket` (empty when there is none yet).
+pub async fn history(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+) -> Result<crate::audit::report::History, crate::failure::Failure> {
+    Ok(stored_json(s3, bucket, key)
+        .await?
+        .map(|doc| crate::audit::report::History::from_json(&doc))
+        .unwrap_or_default())
 }
 
 #[cfg(test)]

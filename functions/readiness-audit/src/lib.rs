@@ -362,36 +362,16 @@ impl Place {
     }
 }
 
-/// A stored JSON document: `Ok(None)` when there is none (one that is not JSON reads as
-/// null).
-async fn stored_json(
-    s3: &aws_sdk_s3::Client,
-    bucket: &str,
-    key: String,
-) -> Result<Option<Value>, String> {
-    use aws_sdk_s3::error::ProvideErrorMetadata;
-    match s3.get_object().bucket(bucket).key(key).send().await {
-        Ok(out) => {
-            let bytes = out
-                .body
-                .collect()
-                .await
-                .map_err(|e| e.to_string())?
-                .into_bytes();
-            Ok(Some(serde_json::from_slice(&bytes).unwrap_or(Value::Null)))
-        }
-        Err(err) if err.code() == Some("NoSuchKey") => Ok(None),
-        Err(err) => Err(phoenix_shared::aws::reason(&err)),
-    }
-}
-
 /// The score of the previous stored report: `Ok(None)` when there is none.
 async fn previous_score(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
     key: String,
 ) -> Result<Option<u32>, String> {
-    Ok(stored_json(s3, bucket, key).await?.and_then(|doc| {
+    let doc = phoenix_account::audit::read::stored_json(s3, bucket, &key)
+        .await
+        .map_err(|f| f.to_string())?;
+    Ok(doc.and_then(|doc| {
         doc.get("score")
             .and_then(Value::as_u64)
             .and_then(|s| u32::try_from(s).ok())
