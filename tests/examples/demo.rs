@@ -26,7 +26,10 @@
 //! 9. Production and staging join, each its own AWS account: `sweep-dispatcher` queues one
 //!    sweep per account, `backup-freshness` takes them from SQS and reads each member
 //!    through its reader role; staging, whose member part is not deployed yet, pages its
-//!    missing canary and an unknown (never a pass) until it is.
+//!    missing canary and an unknown (never a pass) until it is. Then prod's events, forwarded
+//!    to the central bus: a permanent deletion in prod's uploads is judged in prod (its
+//!    bucket read through the reader role), and prod's monthly restore test is validated
+//!    and reported to prod's AWS Backup (through the validator role).
 //!
 //! Prints the alerts, the metrics and the ledger read back from the emulator.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
@@ -717,8 +720,8 @@ async fn run_event(world: &World, watch: &LambdaWatch, step: &str, function: &st
 /// Production and staging, each an account of the organization, watched from this one.
 async fn organization_chapter(world: &World) {
     use phoenix_tests::organization::{
-        READER_ROLE, canary_event, create_organization, create_queue, create_reader_role, drain,
-        sdk_in,
+        READER_ROLE, VALIDATOR_ROLE, canary_event, create_organization, create_queue,
+        create_reader_role, create_validator_role, drain, sdk_in,
     };
     println!("\n== 9. Production and staging join: one guard for the organization");
     let members = create_organization(&world.sdk, &["cochlearis-prod", "cochlearis-staging"]).await;
@@ -741,6 +744,10 @@ async fn organization_chapter(world: &World) {
         ),
         ("PHOENIX_TARGET_REGIONS".to_owned(), "eu-west-1".to_owned()),
         ("PHOENIX_READER_ROLE".to_owned(), READER_ROLE.to_owned()),
+        (
+            "PHOENIX_VALIDATOR_ROLE".to_owned(),
+            VALIDATOR_ROLE.to_owned(),
+        ),
         (
             "PHOENIX_SWEEP_QUEUES".to_owned(),
             format!("backup-freshness={queue}"),
@@ -810,4 +817,51 @@ async fn organization_chapter(world: &World) {
         )
         .await;
     }
+
+    println!("\n   prod's own events, forwarded by its member part to the central bus:");
+    let uploads = "cochlearis-prod-zulip-uploads";
+    create_bucket(&prod_sdk, uploads, &[("phoenix:data", "true")], false).await;
+    let deletion = phoenix_tests::fixture(
+        "s3-deletion-guard",
+        "eventbridge-object-deleted-permanent.json",
+    )
+    .to_string()
+    .replace("123456789012", &prod)
+    .replace("cochlearis-dev-zulip-uploads", uploads);
+    run_event(
+        world,
+        &watch,
+        "An object deleted for good from prod's (unversioned) uploads: read in prod",
+        "s3-deletion-guard",
+        &serde_json::from_str(&deletion).expect("event"),
+    )
+    .await;
+    create_validator_role(&prod_sdk, &world.account).await;
+    let (prod_fs, _) = create_efs(&prod_sdk, "zulip-drill-prod", &[]).await;
+    phoenix_tests::account::create_vault(&prod_sdk, "prod-drills", None).await;
+    phoenix_tests::account::sized_backup(&prod_sdk, "prod-drills", &prod_fs, 1_887_437_312, 20.0)
+        .await;
+    phoenix_tests::account::restore_testing_plan(&prod_sdk, "prod_monthly", &["EFS"]).await;
+    let jobs = phoenix_tests::account::run_restore_tests(&prod, "prod_monthly");
+    finish_restore(&jobs[0], "COMPLETED", 6.0, serde_json::json!({}));
+    let event = restore_event(&prod_sdk, &prod, &jobs[0]).await;
+    run_event(
+        world,
+        &watch,
+        "prod's monthly restore test: judged in prod, the verdict reported to prod's AWS Backup",
+        "restore-validator",
+        &event,
+    )
+    .await;
+    let verdict = aws_sdk_backup::Client::new(&prod_sdk)
+        .describe_restore_job()
+        .restore_job_id(&jobs[0])
+        .send()
+        .await
+        .expect("prod's restore job");
+    println!(
+        "   AWS Backup in prod shows the restore test {}: {}",
+        verdict.validation_status().map_or("-", |s| s.as_str()),
+        verdict.validation_status_message().unwrap_or_default()
+    );
 }
