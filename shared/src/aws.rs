@@ -86,14 +86,17 @@ pub async fn load_for_sweeps() -> SdkConfig {
 /// endpoint (the `phoenix` command line).
 pub fn sweep_loader() -> aws_config::ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest())
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(3))
-                .operation_attempt_timeout(Duration::from_secs(10))
-                .operation_timeout(Duration::from_secs(60))
-                .build(),
-        )
+        .timeout_config(sweep_timeouts())
         .retry_config(RetryConfig::adaptive().with_max_attempts(8))
+}
+
+/// The sweeps' bounds: a call may wait out throttling for up to a minute.
+pub fn sweep_timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .operation_attempt_timeout(Duration::from_secs(10))
+        .operation_timeout(Duration::from_secs(60))
+        .build()
 }
 
 /// A short reason for a failed AWS call, for findings and logs: the AWS error code and

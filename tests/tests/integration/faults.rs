@@ -146,11 +146,35 @@ fn scaled(sdk: &SdkConfig, sweep: bool) -> SdkConfig {
         .build()
 }
 
+/// The SDK configuration of the runs after a fault is lifted: the production timeouts and
+/// retries (`phoenix_shared::aws`). Healing is judged as production would see it; under a
+/// loaded machine the scaled-down timeouts can fail a call to a healthy emulator, which
+/// would read as a fault that outlived its lifting.
+fn production(sdk: &SdkConfig, sweep: bool) -> SdkConfig {
+    let (retry, timeouts) = if sweep {
+        (
+            RetryConfig::adaptive().with_max_attempts(8),
+            phoenix_shared::aws::sweep_timeouts(),
+        )
+    } else {
+        (
+            RetryConfig::standard().with_max_attempts(3),
+            phoenix_shared::aws::timeouts(),
+        )
+    };
+    sdk.to_builder()
+        .timeout_config(timeouts)
+        .retry_config(retry)
+        .build()
+}
+
 /// One function's scenario in one account: the events it is sent and what it needs.
 struct Scenario {
     function: Function,
     world: World,
     sdk: SdkConfig,
+    /// What the retries after the fault run with (see [`production`]).
+    healed: SdkConfig,
     events: Vec<Value>,
     /// Generated ids and the names they stand for.
     aliases: Vec<(String, String)>,
@@ -168,6 +192,7 @@ async fn prepare(function: Function) -> Scenario {
     let account = next_account(function);
     let mut world = World::in_account(&format!("faults-{}", function.name()), &account).await;
     let sdk = scaled(&world.sdk, function.is_sweep());
+    let healed = production(&world.sdk, function.is_sweep());
     let events = match function {
         Function::BackupEvents => vec![fixture("backup-events", "backup-job-failed-efs.json")],
         Function::ProtectionGuard => {
@@ -273,6 +298,7 @@ async fn prepare(function: Function) -> Scenario {
         function,
         world,
         sdk,
+        healed,
         events,
         aliases,
     }
@@ -544,16 +570,17 @@ async fn deliver(
     invocation: &str,
     later: i64,
 ) -> (Result<(), String>, Duration) {
-    deliver_event(s, &s.events[i], invocation, later).await
+    deliver_event(s, &s.sdk, &s.events[i], invocation, later).await
 }
 
 async fn deliver_event(
     s: &Scenario,
+    sdk: &SdkConfig,
     event: &Value,
     invocation: &str,
     later: i64,
 ) -> (Result<(), String>, Duration) {
-    let guard = phoenix_shared::Guard::new(s.world.config.clone(), &s.sdk);
+    let guard = phoenix_shared::Guard::new(s.world.config.clone(), sdk);
     let now = Timestamp::now().plus_seconds(later);
     let started = Instant::now();
     let result = match s.function {
@@ -561,13 +588,13 @@ async fn deliver_event(
             .await
             .map(drop),
         Function::ProtectionGuard => {
-            let clients = protection_guard::confirm::Clients::current(&s.sdk);
+            let clients = protection_guard::confirm::Clients::current(sdk);
             protection_guard::handle(&guard, &clients, event, invocation, now)
                 .await
                 .map(drop)
         }
         Function::S3DeletionGuard => {
-            let clients = s3_deletion_guard::Clients::new(&s.sdk, &s.world.config);
+            let clients = s3_deletion_guard::Clients::new(sdk, &s.world.config);
             let at = s3_deletion_guard::Invocation {
                 id: invocation,
                 account: &s.world.account,
@@ -578,25 +605,25 @@ async fn deliver_event(
                 .map(drop)
         }
         Function::BackupFreshness => {
-            let clients = phoenix_account::freshness::collect::Clients::current(&s.sdk);
+            let clients = phoenix_account::freshness::collect::Clients::current(sdk);
             backup_freshness::handle(&guard, &clients, event, invocation, now)
                 .await
                 .map(drop)
         }
         Function::ReadinessAudit => {
-            let clients = phoenix_account::audit::read::Clients::current(&s.sdk);
+            let clients = phoenix_account::audit::read::Clients::current(sdk);
             readiness_audit::handle(&guard, &clients, event, invocation, now)
                 .await
                 .map(drop)
         }
         Function::SweepDispatcher => {
-            let clients = sweep_dispatcher::Clients::current(&s.sdk);
+            let clients = sweep_dispatcher::Clients::current(sdk);
             sweep_dispatcher::handle(&guard, &clients, event, &s.world.account, invocation, now)
                 .await
                 .map(drop)
         }
         Function::RestoreValidator => {
-            let clients = restore_validator::Clients::current(&s.sdk);
+            let clients = restore_validator::Clients::current(sdk);
             restore_validator::handle(&guard, &clients, event, invocation, now)
                 .await
                 .map(drop)
@@ -720,6 +747,7 @@ async fn run(s: &Scenario, fault: Option<(&str, Fault)>) -> Run {
         }
         let (result, _) = deliver_event(
             s,
+            &s.healed,
             &retry,
             &format!("retry-{i}"),
             RETRY_DELAY_SECONDS + hours_on,
