@@ -272,6 +272,10 @@ pub struct Organization {
     /// test's restored resource and reports its validation to AWS Backup (the one write
     /// the central account makes in a member).
     pub validator_role: Option<String>,
+    /// `PHOENIX_FINDINGS_ROLE`: the role in every member account that imports that account's
+    /// findings into its Security Hub (`security-hub`; Security Hub takes a finding only
+    /// from its own account).
+    pub findings_role: Option<String>,
     /// `PHOENIX_SWEEP_QUEUES`: `function=queue URL` per sweep the dispatcher feeds.
     pub sweep_queues: Vec<(String, String)>,
     /// `PHOENIX_CANARY_MINUTES`: the members' canary interval.
@@ -331,6 +335,7 @@ impl Organization {
             regions,
             reader_role: get("PHOENIX_READER_ROLE"),
             validator_role: get("PHOENIX_VALIDATOR_ROLE"),
+            findings_role: get("PHOENIX_FINDINGS_ROLE"),
             sweep_queues,
             canary_seconds,
         })
@@ -797,6 +802,7 @@ mod tests {
             ("PHOENIX_TARGET_REGIONS", "eu-west-1, us-east-1"),
             ("PHOENIX_READER_ROLE", "PhoenixGuardReader"),
             ("PHOENIX_VALIDATOR_ROLE", "PhoenixGuardRestoreValidator"),
+            ("PHOENIX_FINDINGS_ROLE", "PhoenixGuardFindings"),
             (
                 "PHOENIX_SWEEP_QUEUES",
                 "backup-freshness=https://sqs.eu-west-1.amazonaws.com/1/q",
@@ -812,6 +818,7 @@ mod tests {
             all.validator_role.as_deref(),
             Some("PhoenixGuardRestoreValidator")
         );
+        assert_eq!(all.findings_role.as_deref(), Some("PhoenixGuardFindings"));
         assert_eq!(all.sweep_queues.len(), 1);
         assert_eq!(all.canary_seconds, 300);
         assert_eq!(

@@ -11,6 +11,8 @@ value written through one protocol reads back through the other):
   SDK compresses ``PutMetricData`` requests above 10 KiB) are accepted.
 * AWS Backup selections, jobs, recovery points, protected resources and region settings
   (restJson1), see ``backup.py``.
+* AWS Security Hub findings: import (only into the caller's own account and default
+  product), update, read back, see ``securityhub.py``.
 * S3 ``GetBucketVersioning`` answered with the documented ``<VersioningConfiguration>`` root
   (moto's own answer uses another root element, which the Rust SDK rejects).
 * DynamoDB requests served one at a time: DynamoDB applies each item write atomically
@@ -71,6 +73,7 @@ from urllib.parse import parse_qs, unquote
 
 import cbor2
 from backup import ApiError, BackupService, read_json, read_query
+from securityhub import SecurityHubService
 import events as eventbridge
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.core import DEFAULT_ACCOUNT_ID
@@ -219,6 +222,7 @@ class PhoenixEmulator:
     def __init__(self, moto_app: WsgiApp) -> None:
         self.moto_app = moto_app
         self.backup = BackupService()
+        self.securityhub = SecurityHubService()
         self.lock = threading.Lock()
         self.dynamodb_lock = threading.Lock()
         self.stats: collections.Counter = collections.Counter()
@@ -247,7 +251,8 @@ class PhoenixEmulator:
             return self.cloudwatch_cbor(environ, start_response, operation, raw)
         method = environ.get("REQUEST_METHOD", "GET")
         route = self.backup.match(method, path) if service == "backup" else None
-        operation = route[0] if route else operation_of(environ, raw, path)
+        findings_operation = self.securityhub.match(method, path) if service == "securityhub" else None
+        operation = route[0] if route else findings_operation or operation_of(environ, raw, path)
         self.count(service, operation, environ)
         fault = self.fault_for(service, operation, environ, raw)
         if fault and fault["Kind"] == "error":
@@ -264,6 +269,13 @@ class PhoenixEmulator:
                 return rest_json_error(start_response, err.status, err.code, err.message)
             if result is not None:
                 return json_response(start_response, "200 OK", result)
+        if findings_operation:
+            account, region = account_and_region(environ)
+            try:
+                result = self.securityhub.handle(findings_operation, read_json(raw) or {}, account, region)
+            except ApiError as err:
+                return rest_json_error(start_response, err.status, err.code, err.message)
+            return json_response(start_response, "200 OK", result)
         invoked = INVOKE_PATH.fullmatch(path) if service == "lambda" and method == "POST" else None
         if invoked:
             account, _ = account_and_region(environ)
@@ -682,7 +694,7 @@ def exit_with_parent() -> None:
 # no request waits for another service's first.
 WARM_SERVICES = ("backup", "cloudtrail", "cloudwatch", "dynamodb", "efs", "events", "iam", "kms",
                  "lambda", "organizations", "rds", "resourcegroupstaggingapi", "s3", "secretsmanager",
-                 "sns", "sqs", "sts")
+                 "securityhub", "sns", "sqs", "sts")
 
 
 def warm(moto_app: DomainDispatcherApplication) -> None:

@@ -66,6 +66,9 @@ const STORY: &[(&str, &str)] = &[
     ),
 ];
 
+/// Every page the alert topic carried, in order: what its Security Hub subscription received.
+static SENT: std::sync::Mutex<Vec<Value>> = std::sync::Mutex::new(Vec::new());
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     println!(
@@ -106,7 +109,8 @@ async fn main() {
     freshness_chapter(&world, &watch).await;
     restore_test_chapter(&world, &watch).await;
     region_outage_chapter(&world, &watch, &cochlearis).await;
-    organization_chapter(&world).await;
+    let prod = organization_chapter(&world).await;
+    security_hub_chapter(&world, &prod).await;
 
     println!(
         "\n== Metrics read back from CloudWatch (namespace {}, Environment={})",
@@ -331,6 +335,9 @@ async fn run_step(
         println!("   -> {}", String::from_utf8_lossy(&output.stdout).trim());
     }
     let alerts = world.alerts().await;
+    if let Ok(mut sent) = SENT.lock() {
+        sent.extend(alerts.iter().map(|a| a.body.clone()));
+    }
     if alerts.is_empty() {
         println!("   -> no alert (nothing new to tell anyone)");
     }
@@ -717,8 +724,9 @@ async fn run_event(world: &World, watch: &LambdaWatch, step: &str, function: &st
     run_step(world, watch, step, function, &file, true).await;
 }
 
-/// Production and staging, each an account of the organization, watched from this one.
-async fn organization_chapter(world: &World) {
+/// Production and staging, each an account of the organization, watched from this one;
+/// prod's account id.
+async fn organization_chapter(world: &World) -> String {
     use phoenix_tests::organization::{
         READER_ROLE, VALIDATOR_ROLE, canary_event, create_organization, create_queue,
         create_reader_role, create_validator_role, drain, sdk_in,
@@ -864,4 +872,84 @@ async fn organization_chapter(world: &World) {
         verdict.validation_status().map_or("-", |s| s.as_str()),
         verdict.validation_status_message().unwrap_or_default()
     );
+    prod
+}
+
+/// Every page of the story, also a Security Hub finding of the account it is about.
+async fn security_hub_chapter(world: &World, prod: &str) {
+    use aws_sdk_securityhub::types::RecordState;
+    use phoenix_tests::organization::{FINDINGS_ROLE, create_findings_role, sdk_in};
+    println!("\n== 10. Where the security team looks: AWS Security Hub");
+    println!(
+        "   With enable_security_hub, security-hub is subscribed to the alert topic. Each page"
+    );
+    println!("   above is handed to it in the order it was sent, as the subscription would have.");
+    println!("   Security Hub is on in dev and in prod, whose member module now has the findings");
+    println!("   role; staging still has no member module.");
+    let prod_sdk = sdk_in(prod).await;
+    create_findings_role(&prod_sdk, &world.account).await;
+    let hubs = [
+        ("dev (this account)", &world.account, world.sdk.clone()),
+        ("prod", &prod.to_owned(), prod_sdk),
+    ];
+    for (_, _, sdk) in &hubs {
+        aws_sdk_securityhub::Client::new(sdk)
+            .enable_security_hub()
+            .send()
+            .await
+            .expect("enable Security Hub");
+    }
+    let sent = SENT.lock().map(|s| s.clone()).unwrap_or_default();
+    let emulator = Emulator::shared();
+    let mut env = world.lambda_env(&emulator.endpoint);
+    env.push(("PHOENIX_FINDINGS_ROLE".into(), FINDINGS_ROLE.into()));
+    let watch = LambdaWatch::start(&env);
+    let mut refused = std::collections::BTreeMap::<String, usize>::new();
+    for body in &sent {
+        let event = phoenix_tests::sns_delivery(&world.topic_arn, body);
+        let output = watch.invoke_event("security-hub", &event);
+        if !output.status.success() {
+            let account = body["finding"]["account"]
+                .as_str()
+                .unwrap_or("?")
+                .to_owned();
+            *refused.entry(account).or_default() += 1;
+        }
+    }
+    println!("   {} notifications handed over.", sent.len());
+    for (who, account, sdk) in &hubs {
+        let findings = aws_sdk_securityhub::Client::new(sdk)
+            .get_findings()
+            .send()
+            .await
+            .expect("findings")
+            .findings
+            .unwrap_or_default();
+        let active: Vec<_> = findings
+            .iter()
+            .filter(|f| f.record_state() == Some(&RecordState::Active))
+            .collect();
+        println!(
+            "   Security Hub in {who} {account}: {} findings, {} active, {} archived and resolved",
+            findings.len(),
+            active.len(),
+            findings.len() - active.len()
+        );
+        for f in active.iter().take(3) {
+            println!(
+                "     [{}] {}",
+                f.severity()
+                    .and_then(|s| s.label())
+                    .map_or("-", |l| l.as_str()),
+                f.title().unwrap_or_default()
+            );
+        }
+    }
+    for (account, n) in &refused {
+        println!(
+            "   {n} finding(s) of {account} not imported: no findings role there; each invocation \
+             failed (SecurityHubImportFailures, Account={account}), Lambda retries it, then the \
+             dead-letter queue's alarm pages"
+        );
+    }
 }

@@ -55,12 +55,15 @@ IAM_PREFIX = {
     "aws-sdk-resourcegroupstagging": "tag",
     "aws-sdk-s3": "s3",
     "aws-sdk-secretsmanager": "secretsmanager",
+    "aws-sdk-securityhub": "securityhub",
     "aws-sdk-sns": "sns",
     "aws-sdk-sqs": "sqs",
     "aws-sdk-sts": "sts",
 }
-# What the Lambda platform needs of every role, beyond the function's own calls.
-PLATFORM_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage"}
+# What the Lambda platform needs of every role, beyond the function's own calls: its logs,
+# and the dead-letter queue, which the guard's key encrypts.
+PLATFORM_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage", "kms:Decrypt",
+                    "kms:GenerateDataKey"}
 XRAY_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 
 
@@ -90,6 +93,7 @@ VALIDATOR = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:zulip-restore-check"
 ORGANIZATION = {
     "reader_role_name": "PhoenixGuardReader",
     "validator_role_name": "PhoenixGuardRestoreValidator",
+    "findings_role_name": "PhoenixGuardFindings",
     "sweep_queue_arns": {
         f: f"arn:aws:sqs:{REGION}:{ACCOUNT}:phoenix-guard-{f}-targets" for f in ("backup-freshness", "readiness-audit")
     },
@@ -100,7 +104,7 @@ ORGANIZATION_ONLY_ACTIONS = {"sts:AssumeRole"}
 
 
 def evaluate_catalog(data_buckets, state_buckets, state_keys, xray, restore_testing=None, validators=(VALIDATOR,),
-                     organization=ORGANIZATION, region=REGION, chat=None):
+                     organization=ORGANIZATION, region=REGION, chat=None, security_hub=True):
     """The catalog's outputs for these inputs, computed by Terraform."""
     work = Path(tempfile.mkdtemp(prefix="phoenix-catalog-"))
     functions = function_crates()
@@ -131,6 +135,7 @@ def evaluate_catalog(data_buckets, state_buckets, state_keys, xray, restore_test
                 "restore_testing": restore_testing,
                 "restore_validator_function_arns": list(validators),
                 "organization": organization,
+                "security_hub": security_hub,
             }
         },
         "output": {"catalog": {"value": "${module.catalog}"}},
@@ -309,11 +314,12 @@ class Catalog(unittest.TestCase):
             for n in pattern["detail"]["eventName"]:
                 names.append((pattern["source"][0], n if isinstance(n, str) else n["prefix"]))
         self.assertEqual(sorted(names), sorted((r["source"], r["eventName"]) for r in table))
-        # Every routed function has rules, every scheduled one a schedule, and no rule
-        # routes to a function that does not exist.
+        # Every routed function has rules, every scheduled one a schedule, the alert topic
+        # invokes security-hub, and no rule routes to a function that does not exist.
         routed = {r["function"] for r in rules.values()}
         scheduled = {n for n, f in CATALOG_OUT["functions"].items() if f["scheduled"]}
-        self.assertEqual(routed | scheduled, set(function_crates()))
+        self.assertEqual(routed | scheduled | {"security-hub"}, set(function_crates()))
+        self.assertNotIn("security-hub", routed | scheduled)
         # The dispatcher is both: its schedules dispatch the sweeps, its rule counts the
         # members' canaries.
         self.assertEqual(routed & scheduled, {"sweep-dispatcher"})
@@ -431,6 +437,9 @@ class Permissions(unittest.TestCase):
                 }
                 if candidates:
                     calls.setdefault(method, set()).update(candidates)
+            # aws-config's assume-role credentials provider calls STS for the code.
+            if "AssumeRoleProvider::builder" in code:
+                calls.setdefault("AssumeRoleProvider", set()).add("sts:AssumeRole")
         return calls
 
     def test_every_aws_call_in_the_code_is_recorded_and_nothing_more(self):
@@ -515,6 +524,29 @@ class Permissions(unittest.TestCase):
                         self.assertTrue(s["Resource"], s["Sid"])
                         self.assertFalse([a for a in s["Action"] if "*" in a], s["Sid"])
 
+    def test_security_hub_is_an_opt_in_function_the_alert_topic_invokes(self):
+        off = evaluate_catalog(DATA_BUCKETS, STATE_BUCKETS, [STATE_KEY], xray=False, security_hub=False)
+        self.assertNotIn("security-hub", off["functions"])
+        self.assertIn("security-hub", CATALOG_OUT["functions"])
+        # It imports into its own account's hub, and in an organization assumes only the
+        # members' findings role; it neither pages nor keeps the ledger.
+        policy = json.loads(CATALOG_OUT["policies"]["security-hub"])
+        granted = {a for s in policy["Statement"] for a in s["Action"]}
+        self.assertNotIn("sns:Publish", granted)
+        self.assertNotIn("dynamodb:UpdateItem", granted)
+        assume = [s["Resource"] for s in policy["Statement"] if "sts:AssumeRole" in s["Action"]]
+        self.assertEqual(assume, [["arn:aws:iam::*:role/PhoenixGuardFindings"]])
+        single = json.loads(SINGLE_ACCOUNT_OUT["policies"]["security-hub"])
+        self.assertFalse([s for s in single["Statement"] if "sts:AssumeRole" in s["Action"]])
+        subscription = resources("aws_sns_topic_subscription")["security_hub"]
+        self.assertEqual(subscription["protocol"], "lambda")
+        self.assertEqual(subscription["topic_arn"], "${local.alert_topic_arn}")
+        self.assertEqual(subscription["count"], "${var.enable_security_hub ? 1 : 0}")
+        permission = resources("aws_lambda_permission")["security_hub"]
+        self.assertEqual(permission["principal"], "sns.amazonaws.com")
+        self.assertEqual(permission["source_arn"], "${local.alert_topic_arn}")
+        self.assertIn("security_hub     = var.enable_security_hub", (MODULE / "main.tf").read_text())
+
     def test_one_account_needs_no_dispatcher_no_queue_and_no_role_in_other_accounts(self):
         single = SINGLE_ACCOUNT_OUT
         self.assertEqual(sorted(single["functions"]), [f for f in function_crates() if f != "sweep-dispatcher"])
@@ -561,12 +593,14 @@ class Permissions(unittest.TestCase):
         self.assertLessEqual(granted, set().union(*recorded_calls("restore-validator").values()))
         self.assertEqual([a for a in granted if writes.search(a)], ["backup:PutRestoreValidationResult"])
 
-    def test_every_function_may_publish_to_the_chat_topic_only_when_there_is_one(self):
+    def test_every_paging_function_may_publish_to_the_chat_topic_only_when_there_is_one(self):
         for out, topics in [(CATALOG_OUT, [f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts", CHAT_TOPIC]),
                             (SINGLE_ACCOUNT_OUT, [f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts"])]:
             for function, policy in out["policies"].items():
                 publish = [st for st in json.loads(policy)["Statement"] if st["Sid"] == "PublishAlerts"]
-                self.assertEqual([st["Resource"] for st in publish], [topics], function)
+                # security-hub is what the alert topic invokes; it publishes nothing.
+                expected = [] if function == "security-hub" else [topics]
+                self.assertEqual([st["Resource"] for st in publish], expected, function)
         # The module wires its chat topic into the catalog and the functions' environment.
         self.assertIn("chat_topic_arn        = one(aws_sns_topic.chat[*].arn)", (MODULE / "main.tf").read_text())
         self.assertIn("PHOENIX_CHAT_TOPIC_ARN", (MODULE / "lambda.tf").read_text())
@@ -664,8 +698,24 @@ class Member(unittest.TestCase):
         variables = parse_hcl(MODULE / "variables.tf")["variable"]
         org = next(v["organization"] for v in variables if "organization" in v)
         member = {k: v for block in parse_hcl(MEMBER / "variables.tf")["variable"] for k, v in block.items()}
-        for name in ("reader_role_name", "validator_role_name"):
+        for name in ("reader_role_name", "validator_role_name", "findings_role_name"):
             self.assertIn(f'"{member[name]["default"]}"', org["type"], name)
+
+    def test_the_findings_role_trusts_only_the_central_security_hub_function_and_imports_only_its_own(self):
+        trust = self.data["aws_iam_policy_document"]["findings_assume"]["statement"]
+        self.assertEqual(trust["principals"]["identifiers"], "${var.central_findings_principal_arns}")
+        self.assertEqual(trust["condition"]["variable"], "aws:PrincipalOrgID")
+        self.assertEqual(self.resources["aws_iam_role_policy"]["findings"]["policy"],
+                         "${module.catalog.findings_policy}")
+        self.assertEqual(self.resources["aws_iam_role"]["findings"]["count"],
+                         "${local.create_findings_role ? 1 : 0}")
+        policy = json.loads(CATALOG_OUT["findings_policy"])
+        by_action = {a: s["Resource"] for s in policy["Statement"] for a in s["Action"]}
+        self.assertEqual(by_action, {
+            "securityhub:BatchImportFindings": [f"arn:aws:securityhub:*:{ACCOUNT}:product/{ACCOUNT}/default"],
+            "securityhub:BatchUpdateFindings": [f"arn:aws:securityhub:*:{ACCOUNT}:hub/default"],
+            "securityhub:GetFindings": [f"arn:aws:securityhub:*:{ACCOUNT}:hub/default"],
+        })
 
 
     def test_the_stackset_template_is_the_member_module_as_cloudformation(self):

@@ -173,6 +173,27 @@ pub async fn credentials_in(account: &str) -> Credentials {
         .expect("assume the harness role in the emulator")
 }
 
+/// The event Lambda receives from an SNS subscription for one message (`Records[].Sns`),
+/// with the alert topic's structured body (the `lambda` part of an alert, which is the same
+/// as the `sqs` part [`ReceivedAlert::body`] holds) as `Message`.
+pub fn sns_delivery(topic_arn: &str, message: &Value) -> Value {
+    serde_json::json!({"Records": [{
+        "EventSource": "aws:sns",
+        "EventVersion": "1.0",
+        "EventSubscriptionArn": format!("{topic_arn}:0b1c2d3e-5f60-4718-9a2b-3c4d5e6f7a8b"),
+        "Sns": {
+            "Type": "Notification",
+            "MessageId": "95df01b4-ee98-5cb9-9903-4c221d41eb5e",
+            "TopicArn": topic_arn,
+            "Subject": null,
+            "Message": message.to_string(),
+            "Timestamp": "2026-11-30T10:00:00.000Z",
+            "SignatureVersion": "1",
+            "MessageAttributes": {},
+        },
+    }]})
+}
+
 /// An alert as an SQS subscriber of the topic receives it (raw delivery: the `sqs` part of
 /// the message, and the message attributes).
 #[derive(Debug, Clone)]

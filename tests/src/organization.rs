@@ -9,6 +9,8 @@ use serde_json::{Value, json};
 pub const READER_ROLE: &str = "PhoenixGuardReader";
 /// The restore validator role's name, as the member module creates it.
 pub const VALIDATOR_ROLE: &str = "PhoenixGuardRestoreValidator";
+/// The member module's default findings role name.
+pub const FINDINGS_ROLE: &str = "PhoenixGuardFindings";
 
 /// An SDK configuration in `account`, through the harness's role there (moto tells
 /// accounts apart by the credentials).
@@ -72,6 +74,11 @@ pub async fn create_reader_role(sdk: &SdkConfig, central: &str) {
 /// `central`.
 pub async fn create_validator_role(sdk: &SdkConfig, central: &str) {
     create_role_trusting(sdk, VALIDATOR_ROLE, central).await;
+}
+
+/// The member's findings role (Security Hub imports), trusting the central account.
+pub async fn create_findings_role(sdk: &SdkConfig, central: &str) {
+    create_role_trusting(sdk, FINDINGS_ROLE, central).await;
 }
 
 async fn create_role_trusting(sdk: &SdkConfig, name: &str, central: &str) {

@@ -29,6 +29,10 @@ module "phoenix_guard" {
   data_bucket_names  = ["cochlearis-*-uploads"]
   state_bucket_names = ["cochlearis-*-tfstate"]
 
+  # Every finding also in Security Hub, in the member account it is about (each member's
+  # findings role imports it there; the organization's aggregation region sees them all).
+  enable_security_hub = true
+
   alert_emails = var.alert_emails
 }
 
@@ -37,6 +41,7 @@ locals {
     central_event_bus_arn            = module.phoenix_guard.central_event_bus_arn
     central_reader_principal_arns    = module.phoenix_guard.reader_principal_arns
     central_validator_principal_arns = module.phoenix_guard.validator_principal_arns
+    central_findings_principal_arns  = module.phoenix_guard.findings_principal_arns
     organization_id                  = var.organization_id
   }
 }
@@ -81,6 +86,7 @@ module "member_prod_eu_west_1" {
   central_event_bus_arn            = local.member.central_event_bus_arn
   central_reader_principal_arns    = local.member.central_reader_principal_arns
   central_validator_principal_arns = local.member.central_validator_principal_arns
+  central_findings_principal_arns  = local.member.central_findings_principal_arns
   organization_id                  = local.member.organization_id
   data_bucket_names                = ["cochlearis-prod-zulip-uploads", "cochlearis-prod-bookstack-uploads"]
   state_bucket_names               = ["cochlearis-prod-tfstate"]
@@ -93,6 +99,7 @@ module "member_prod_us_east_1" {
   central_event_bus_arn            = local.member.central_event_bus_arn
   central_reader_principal_arns    = local.member.central_reader_principal_arns
   central_validator_principal_arns = local.member.central_validator_principal_arns
+  central_findings_principal_arns  = local.member.central_findings_principal_arns
   organization_id                  = local.member.organization_id
   # The account's reader role is made once, in eu-west-1.
   create_reader_role = false
@@ -105,6 +112,7 @@ module "member_staging_eu_west_1" {
   central_event_bus_arn            = local.member.central_event_bus_arn
   central_reader_principal_arns    = local.member.central_reader_principal_arns
   central_validator_principal_arns = local.member.central_validator_principal_arns
+  central_findings_principal_arns  = local.member.central_findings_principal_arns
   organization_id                  = local.member.organization_id
 }
 
@@ -115,6 +123,7 @@ module "member_staging_us_east_1" {
   central_event_bus_arn            = local.member.central_event_bus_arn
   central_reader_principal_arns    = local.member.central_reader_principal_arns
   central_validator_principal_arns = local.member.central_validator_principal_arns
+  central_findings_principal_arns  = local.member.central_findings_principal_arns
   organization_id                  = local.member.organization_id
   create_reader_role               = false
 }

@@ -2,7 +2,9 @@
 # the central functions handle are forwarded to the central bus (AWS service events reach
 # only the default bus of their own account and region), a canary tells the central
 # dispatcher that forwarding works, a read-only role lets the central functions read the
-# account, and a validator role lets restore-validator report on its restore tests. The patterns and the reader's policy come from the central module's catalog, so
+# account, a validator role lets restore-validator report on its restore tests, and a
+# findings role lets security-hub import the account's findings into its Security Hub. The
+# patterns and the roles' policies come from the central module's catalog, so
 # the member forwards exactly what the functions handle and reads exactly what they read.
 #
 # Shaped for one instance per account and region: a Terraform loop over provider aliases
@@ -22,6 +24,7 @@ locals {
   forwarded = module.catalog.event_rules
   # IAM is global: both roles are made once per account, where create_reader_role is true.
   create_validator_role = var.create_reader_role && length(var.central_validator_principal_arns) > 0
+  create_findings_role  = var.create_reader_role && length(var.central_findings_principal_arns) > 0
 }
 
 module "catalog" {
@@ -186,4 +189,37 @@ resource "aws_iam_role_policy" "validator" {
   name   = "validate-restores"
   role   = aws_iam_role.validator[0].id
   policy = module.catalog.validator_policy
+}
+
+data "aws_iam_policy_document" "findings_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "AWS"
+      identifiers = var.central_findings_principal_arns
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:PrincipalOrgID"
+      values   = [var.organization_id]
+    }
+  }
+}
+
+# Security Hub takes a finding only from the account it belongs to: the central security-hub
+# function imports this account's findings, and resolves them, through this role.
+resource "aws_iam_role" "findings" {
+  count                = local.create_findings_role ? 1 : 0
+  name                 = var.findings_role_name
+  description          = "Phoenix Guard member: imports this account's Phoenix Guard findings into its Security Hub"
+  assume_role_policy   = data.aws_iam_policy_document.findings_assume.json
+  max_session_duration = 3600
+  tags                 = local.tags
+}
+
+resource "aws_iam_role_policy" "findings" {
+  count  = local.create_findings_role ? 1 : 0
+  name   = "import-findings"
+  role   = aws_iam_role.findings[0].id
+  policy = module.catalog.findings_policy
 }

@@ -19,6 +19,12 @@ variable "central_validator_principal_arns" {
   default     = []
 }
 
+variable "central_findings_principal_arns" {
+  description = "The central security-hub function's role (the phoenix-guard module's findings_principal_arns output): the only principal the findings role trusts. Empty: no findings role, and this account's findings do not reach its Security Hub."
+  type        = list(string)
+  default     = []
+}
+
 variable "organization_id" {
   description = "The organization's id (o-…): the reader role trusts the central roles only as members of it."
   type        = string
@@ -36,7 +42,7 @@ variable "name_prefix" {
 }
 
 variable "create_reader_role" {
-  description = "Create the account's roles, the reader and (with central_validator_principal_arns) the restore validator (IAM is global: true in one region of the account, false in the others)."
+  description = "Create the account's roles, the reader and (with central_validator_principal_arns, central_findings_principal_arns) the restore validator and the findings role (IAM is global: true in one region of the account, false in the others)."
   type        = bool
   default     = true
 }
@@ -51,6 +57,12 @@ variable "validator_role_name" {
   description = "The restore validator role's name (the central module's organization.validator_role_name)."
   type        = string
   default     = "PhoenixGuardRestoreValidator"
+}
+
+variable "findings_role_name" {
+  description = "The findings role's name (the central module's organization.findings_role_name)."
+  type        = string
+  default     = "PhoenixGuardFindings"
 }
 
 variable "canary_minutes" {

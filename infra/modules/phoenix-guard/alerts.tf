@@ -95,3 +95,22 @@ resource "aws_sns_topic_subscription" "email" {
   protocol  = "email"
   endpoint  = each.value.email
 }
+
+# Security Hub (enable_security_hub): the security-hub function takes every message of the
+# alert topic. The page never waits on it; what it cannot import is retried by Lambda and
+# then lands in the dead-letter queue, whose alarm pages.
+resource "aws_sns_topic_subscription" "security_hub" {
+  count     = var.enable_security_hub ? 1 : 0
+  topic_arn = local.alert_topic_arn
+  protocol  = "lambda"
+  endpoint  = aws_lambda_function.function["security-hub"].arn
+}
+
+resource "aws_lambda_permission" "security_hub" {
+  count         = var.enable_security_hub ? 1 : 0
+  statement_id  = "AlertTopicInvokes"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.function["security-hub"].function_name
+  principal     = "sns.amazonaws.com"
+  source_arn    = local.alert_topic_arn
+}

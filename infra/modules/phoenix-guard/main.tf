@@ -38,9 +38,11 @@ module "catalog" {
   region           = local.region
   account_id       = local.account_id
   metric_namespace = var.metric_namespace
+  security_hub     = var.enable_security_hub
   organization = local.org == null ? null : {
     reader_role_name    = local.org.reader_role_name
     validator_role_name = local.org.validator_role_name
+    findings_role_name  = local.org.findings_role_name
     sweep_queue_arns    = { for f in local.sweep_functions : f => aws_sqs_queue.targets[f].arn }
   }
   resources = {

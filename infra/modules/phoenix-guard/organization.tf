@@ -14,6 +14,7 @@ locals {
     PHOENIX_TARGET_REGIONS  = join(",", local.org.regions)
     PHOENIX_READER_ROLE     = local.org.reader_role_name
     PHOENIX_VALIDATOR_ROLE  = local.org.validator_role_name
+    PHOENIX_FINDINGS_ROLE   = var.enable_security_hub ? local.org.findings_role_name : ""
     PHOENIX_CANARY_MINUTES  = tostring(local.org.canary_minutes)
     PHOENIX_SWEEP_QUEUES    = join(",", [for f in sort(tolist(local.sweep_functions)) : "${f}=${aws_sqs_queue.targets[f].url}"])
   }

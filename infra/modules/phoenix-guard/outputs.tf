@@ -80,6 +80,11 @@ output "validator_principal_arns" {
   value       = local.org == null ? [] : [aws_iam_role.function["restore-validator"].arn]
 }
 
+output "findings_principal_arns" {
+  description = "Organization mode with enable_security_hub: the role each member's findings role must trust (the member module's central_findings_principal_arns); empty otherwise."
+  value       = local.org == null || !var.enable_security_hub ? [] : [aws_iam_role.function["security-hub"].arn]
+}
+
 output "sweep_queue_urls" {
   description = "Organization mode: the queue of (account, region) targets each sweep consumes."
   value       = { for f in local.sweep_functions : f => aws_sqs_queue.targets[f].url }

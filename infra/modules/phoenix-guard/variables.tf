@@ -246,6 +246,12 @@ variable "enable_chat" {
   default     = false
 }
 
+variable "enable_security_hub" {
+  description = "Also import every notification into AWS Security Hub, as a finding of the account it is about (the security-hub function, subscribed to the alert topic): updated on reminders, archived and resolved when it resolves. Security Hub must be enabled in each account and region the findings belong to; in organization mode each member needs the findings role (the member module's central_findings_principal_arns)."
+  type        = bool
+  default     = false
+}
+
 variable "runbook_url" {
   description = "The team's runbook (https://…): pages and chat messages link to its section for the finding's check, <runbook_url>#<check>. Null: no runbook link."
   type        = string
@@ -403,13 +409,14 @@ variable "restore_validators" {
 }
 
 variable "organization" {
-  description = "Organization mode (null: this account and region only). accounts: organization, ou:<ids>, tag:<key>=<value> or a comma-separated list of account ids; regions: where to sweep (empty: this region); organization_id: the o-… id that may forward to the central bus; reader_role_name and validator_role_name: the phoenix-guard-member module's read-only role and restore validator role in every member; canary_minutes: the members' canary interval; sweep_concurrency and sweep_batch_size: how many targets are swept at once, and per invocation."
+  description = "Organization mode (null: this account and region only). accounts: organization, ou:<ids>, tag:<key>=<value> or a comma-separated list of account ids; regions: where to sweep (empty: this region); organization_id: the o-… id that may forward to the central bus; reader_role_name, validator_role_name and findings_role_name: the phoenix-guard-member module's read-only role, restore validator role and Security Hub findings role in every member; canary_minutes: the members' canary interval; sweep_concurrency and sweep_batch_size: how many targets are swept at once, and per invocation."
   type = object({
     organization_id     = string
     accounts            = optional(string, "organization")
     regions             = optional(list(string), [])
     reader_role_name    = optional(string, "PhoenixGuardReader")
     validator_role_name = optional(string, "PhoenixGuardRestoreValidator")
+    findings_role_name  = optional(string, "PhoenixGuardFindings")
     canary_minutes      = optional(number, 15)
     sweep_concurrency   = optional(number, 10)
     sweep_batch_size    = optional(number, 5)

@@ -1,4 +1,4 @@
-//! End to end: the real `backup-events` and `backup-freshness` binaries served by
+//! End to end: the real function binaries served by
 //! `cargo lambda watch` (Lambda's runtime API), events sent with `cargo lambda invoke`,
 //! effects read from the emulator.
 
@@ -573,4 +573,53 @@ async fn the_dispatcher_binary_queues_the_organization_and_the_freshness_binary_
         all.contains("no queue for sweep backup-everything"),
         "{all}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_security_hub_binary_imports_the_alert_topics_page_into_security_hub() {
+    let emulator = Emulator::shared();
+    let world = World::in_account("e2e-sechub", "330000000005").await;
+    let hub = aws_sdk_securityhub::Client::new(&world.sdk);
+    hub.enable_security_hub()
+        .send()
+        .await
+        .expect("enable Security Hub");
+    let watch = LambdaWatch::start(&world.lambda_env(&emulator.endpoint));
+    let mut failed = phoenix_tests::backup_fixture("backup-job-failed-efs.json");
+    failed["account"] = serde_json::json!(world.account);
+    let paged = watch.invoke_event("backup-events", &failed);
+    assert!(paged.status.success(), "{}", text(&paged));
+    let alert = world.only_alert().await;
+
+    // The alert topic's subscription hands the same message to security-hub.
+    let event = phoenix_tests::sns_delivery(&world.topic_arn, &alert.body);
+    let imported = watch.invoke_event("security-hub", &event);
+    let response = answer(&imported, &watch);
+    assert_eq!(
+        response["imported"],
+        serde_json::json!([alert.dedup_key()]),
+        "{response}"
+    );
+    let findings = hub
+        .get_findings()
+        .send()
+        .await
+        .expect("findings")
+        .findings
+        .unwrap_or_default();
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0].id(), Some(alert.dedup_key()));
+    assert_eq!(
+        findings[0].title(),
+        Some("backup-job-failed: fs-0c5e2a7d1b9f4e8a1")
+    );
+    assert_eq!(findings[0].aws_account_id(), Some(world.account.as_str()));
+
+    // A message of another publisher on the same topic is not a finding.
+    let foreign = phoenix_tests::sns_delivery(
+        &world.topic_arn,
+        &serde_json::json!({"AlarmName": "disk-full", "NewStateValue": "ALARM"}),
+    );
+    let ignored = answer(&watch.invoke_event("security-hub", &foreign), &watch);
+    assert_eq!(ignored["ignored"], 1, "{ignored}");
 }

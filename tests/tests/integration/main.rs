@@ -23,3 +23,4 @@ mod readiness_audit;
 mod restore_validator;
 mod s3_deletion_guard;
 mod s3_deletion_guard_notices;
+mod security_hub;

@@ -9,7 +9,8 @@ terraform {
 locals {
   # One entry per crate under functions/. `schedule` marks the scheduled sweeps, whose
   # Heartbeat metric is the dead-man's switch; `organization` the ones that exist only in
-  # organization mode.
+  # organization mode; `security_hub` the one that exists only when findings go to Security
+  # Hub (the alert topic invokes it; two at a time keep within GetFindings' rate).
   all_functions = {
     "backup-events" = {
       description  = "AWS Backup job, copy, restore, recovery point, vault, plan and region events turned into findings."
@@ -18,6 +19,7 @@ locals {
       concurrency  = 10
       scheduled    = false
       organization = false
+      security_hub = false
     }
     "backup-freshness" = {
       description  = "Hourly sweep: the backup that never happened, and the data store no plan protects."
@@ -26,6 +28,7 @@ locals {
       concurrency  = 1
       scheduled    = true
       organization = false
+      security_hub = false
     }
     "protection-guard" = {
       description  = "CloudTrail calls that weaken destroy-protection, confirmed against the resource."
@@ -34,6 +37,7 @@ locals {
       concurrency  = 10
       scheduled    = false
       organization = false
+      security_hub = false
     }
     "s3-deletion-guard" = {
       description  = "Permanent deletions in data buckets, and data stores destroyed or keys regenerated in Terraform state."
@@ -42,6 +46,7 @@ locals {
       concurrency  = 20
       scheduled    = false
       organization = false
+      security_hub = false
     }
     "restore-validator" = {
       description  = "Validates each AWS Backup restore test: the restored resource against its recovery point, reported to AWS Backup and paged when the data did not come back."
@@ -50,6 +55,7 @@ locals {
       concurrency  = 5
       scheduled    = false
       organization = false
+      security_hub = false
     }
     "readiness-audit" = {
       description  = "Hourly phoenix-readiness audit (0-100) with its stored report."
@@ -58,6 +64,7 @@ locals {
       concurrency  = 1
       scheduled    = true
       organization = false
+      security_hub = false
     }
     "sweep-dispatcher" = {
       description  = "An organization's sweeps: one SQS message per account and region for each sweep, the members' canaries watched, the readiness roll-up."
@@ -66,11 +73,22 @@ locals {
       concurrency  = 1
       scheduled    = true
       organization = true
+      security_hub = false
+    }
+    "security-hub" = {
+      description  = "Every notification also a Security Hub finding of its own account: updated on reminders, archived and resolved when it resolves."
+      memory_size  = 256
+      timeout      = 60
+      concurrency  = 2
+      scheduled    = false
+      organization = false
+      security_hub = true
     }
   }
 
   functions = {
-    for name, f in local.all_functions : name => f if var.organization != null || !f.organization
+    for name, f in local.all_functions : name => f
+    if(var.organization != null || !f.organization) && (var.security_hub || !f.security_hub)
   }
 
   # The rules each routed function prints with `--print-event-pattern`, one file per

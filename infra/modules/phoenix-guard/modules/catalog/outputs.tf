@@ -37,3 +37,8 @@ output "central_event_rules" {
   description = "The pattern rules of the central bus in organization mode: event_rules with no bucket names (each member's own rules chose its buckets)."
   value       = local.central_event_rules
 }
+
+output "findings_policy" {
+  description = "The findings role's policy in a member account: Security Hub imports and updates of that account's own findings, under its default product (evaluated by the member module with the member's account id)."
+  value       = local.findings_policy
+}

@@ -199,6 +199,14 @@ locals {
       Resource = ["arn:${local.p}:iam::*:role/${local.org.reader_role_name}"]
     },
   ]
+  import_in_members = local.org == null ? [] : [
+    {
+      Sid      = "ImportFindingsInMembers"
+      Effect   = "Allow"
+      Action   = ["sts:AssumeRole"]
+      Resource = ["arn:${local.p}:iam::*:role/${local.org.findings_role_name}"]
+    },
+  ]
   validate_in_members = local.org == null ? [] : [
     {
       Sid      = "ValidateInMembers"
@@ -311,8 +319,33 @@ locals {
     Statement = local.validate_restores
   })
 
+  # Security Hub in an account: its own findings, under its default product. The findings
+  # role of a member account holds the same (its ARNs are the member's own).
+  import_findings = [
+    {
+      Sid      = "ImportOwnFindings"
+      Effect   = "Allow"
+      Action   = ["securityhub:BatchImportFindings"]
+      Resource = ["arn:${local.p}:securityhub:*:${local.a}:product/${local.a}/default"]
+    },
+    {
+      Sid      = "KeepOwnFindings"
+      Effect   = "Allow"
+      Action   = ["securityhub:BatchUpdateFindings", "securityhub:GetFindings"]
+      Resource = ["arn:${local.p}:securityhub:*:${local.a}:hub/default"]
+    },
+  ]
+  findings_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = local.import_findings
+  })
+
   statements = {
     "backup-events" = local.pipeline
+
+    "security-hub" = concat([
+      for s in local.pipeline : s if s.Sid == "WriteMetrics"
+    ], local.import_findings, local.import_in_members)
 
     "backup-freshness" = concat(local.pipeline, local.list_open_findings, local.backup_reads, local.read_members, try(local.take_sweeps["backup-freshness"], []))
 
@@ -424,6 +457,13 @@ locals {
         Effect   = "Allow"
         Action   = ["sqs:SendMessage"]
         Resource = [var.resources.dead_letter_queue_arn]
+      },
+      {
+        # The dead-letter queue is encrypted with the guard's key.
+        Sid      = "DeadLetterKey"
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource = [var.resources.guard_key_arn]
       },
       ], var.enable_xray ? [
       {

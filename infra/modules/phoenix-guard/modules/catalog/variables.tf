@@ -75,11 +75,18 @@ variable "restore_validator_function_arns" {
 }
 
 variable "organization" {
-  description = "Organization mode, resolved by the root module (null: the one account): the reader and the restore validator roles' names in every member account and the sweep queue of each function the dispatcher feeds."
+  description = "Organization mode, resolved by the root module (null: the one account): the reader, restore validator and findings roles' names in every member account and the sweep queue of each function the dispatcher feeds."
   type = object({
     reader_role_name    = string
     validator_role_name = string
+    findings_role_name  = optional(string, "PhoenixGuardFindings")
     sweep_queue_arns    = map(string)
   })
   default = null
+}
+
+variable "security_hub" {
+  description = "Whether the security-hub function exists: every notification also imported into Security Hub."
+  type        = bool
+  default     = false
 }
