@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::error::{DeliveryError, HandlerError, LedgerError};
 use crate::finding::Observation;
 use crate::ledger::{Decision, Ledger, OpenFinding, Quiet};
-use crate::metrics::{MetricBatch, MetricPublisher};
+use crate::metrics::{MetricBatch, MetricPublisher, MetricSink};
 use crate::time::Timestamp;
 use aws_config::SdkConfig;
 use std::time::SystemTime;
@@ -111,6 +111,13 @@ impl Guard {
             ),
             config,
         }
+    }
+
+    /// The same pipeline writing its metrics to `sink` (see [`crate::metrics`]).
+    #[must_use]
+    pub fn with_metric_sink(mut self, sink: MetricSink) -> Self {
+        self.metrics = self.metrics.with_sink(sink);
+        self
     }
 
     /// Notifies what the observations call for. `invocation` must be unique per attempt

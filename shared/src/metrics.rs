@@ -1,18 +1,25 @@
 //! Metrics: collected during an invocation, written once at its end.
 //!
 //! Every datum carries the `Environment` dimension plus its own. Counts with the same name
-//! and dimensions are summed before sending, so an invocation normally makes one
-//! `PutMetricData` request. Metrics never block or lose an alert: when CloudWatch cannot be
-//! reached, the batch is written to stdout in CloudWatch's Embedded Metric Format (which
-//! Lambda's log group turns into the same metrics) with a `MetricsPublishFailed` count.
+//! and dimensions are summed before sending. Where they go is the function's
+//! [`MetricSink`]: the event-driven functions print them as CloudWatch's Embedded Metric
+//! Format (EMF) on stdout, which CloudWatch Logs turns into the same metrics from the
+//! function's log group (no call, no CloudWatch client, no `cloudwatch:PutMetricData`);
+//! the scheduled sweeps make one `PutMetricData` request per run, so that what they read
+//! back (heartbeats, canaries) is there at once. Metrics never block or lose an alert: when
+//! CloudWatch cannot be reached, the batch is written as EMF with a `MetricsPublishFailed`
+//! count.
 
 use crate::error::MetricsError;
 use crate::time::Timestamp;
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
+use futures_util::future::BoxFuture;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::fmt;
+use std::sync::Arc;
 
 /// CloudWatch's limit on metric data items per request.
 const MAX_ITEMS_PER_REQUEST: usize = 1000;
@@ -133,12 +140,38 @@ impl MetricBatch {
 /// A count's identity when merging: name and dimensions.
 type CountKey<'a> = (&'a str, &'a [(String, String)]);
 
+/// What a harness that stands in for CloudWatch Logs does with a batch's EMF lines.
+pub type EmfReader = Arc<dyn Fn(Vec<String>) -> BoxFuture<'static, ()> + Send + Sync>;
+
+/// Where a function's metrics go.
+#[derive(Clone, Default)]
+pub enum MetricSink {
+    /// One `PutMetricData` request per batch (EMF on stdout when CloudWatch fails).
+    #[default]
+    Api,
+    /// EMF lines on stdout, turned into metrics by CloudWatch Logs.
+    Emf,
+    /// EMF lines handed to a reader standing in for CloudWatch Logs (tests, the demo).
+    EmfTo(EmfReader),
+}
+
+impl fmt::Debug for MetricSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Api => "Api",
+            Self::Emf => "Emf",
+            Self::EmfTo(_) => "EmfTo(..)",
+        })
+    }
+}
+
 /// Writes batches to CloudWatch.
 #[derive(Debug, Clone)]
 pub struct MetricPublisher {
     client: crate::aws::Lazy<aws_sdk_cloudwatch::Client>,
     namespace: String,
     environment: String,
+    sink: MetricSink,
 }
 
 impl MetricPublisher {
@@ -151,7 +184,15 @@ impl MetricPublisher {
             client: client.into(),
             namespace: namespace.into(),
             environment: environment.into(),
+            sink: MetricSink::Api,
         }
+    }
+
+    /// The same publisher writing to `sink`.
+    #[must_use]
+    pub fn with_sink(mut self, sink: MetricSink) -> Self {
+        self.sink = sink;
+        self
     }
 
     /// Sends the batch. Errors are returned for the caller to log and count; use
@@ -198,11 +239,26 @@ impl MetricPublisher {
         Ok(())
     }
 
-    /// Sends the batch; on failure logs the error and writes the batch, plus a
-    /// `MetricsPublishFailed` count, as Embedded Metric Format lines on stdout.
+    /// Writes the batch to the sink. Through the API, a failure is logged and the batch,
+    /// plus a `MetricsPublishFailed` count, written as Embedded Metric Format lines on stdout
+    /// (`false`).
     pub async fn publish_or_log(&self, batch: &MetricBatch, at: Timestamp) -> bool {
         if batch.is_empty() {
             return true;
+        }
+        match &self.sink {
+            MetricSink::Api => {}
+            MetricSink::Emf => {
+                for line in self.emf_lines(batch, at) {
+                    // EMF is read from the function's stdout by CloudWatch Logs.
+                    println!("{line}");
+                }
+                return true;
+            }
+            MetricSink::EmfTo(reader) => {
+                reader(self.emf_lines(batch, at)).await;
+                return true;
+            }
         }
         match self.publish(batch, at).await {
             Ok(()) => true,

@@ -5,6 +5,7 @@
 //! handler; nothing else.
 
 use crate::event::Rejection;
+use crate::metrics::MetricSink;
 use crate::{Config, Guard, HandlerError, MetricBatch, Timestamp};
 use aws_config::SdkConfig;
 use lambda_runtime::{LambdaEvent, service_fn};
@@ -23,6 +24,10 @@ pub struct Function<C> {
     /// A sweep makes thousands of calls: its clients pace themselves under throttling
     /// ([`crate::aws::load_for_sweeps`]); the pipeline keeps its tight timeouts either way.
     pub sweep: bool,
+    /// Its metrics as Embedded Metric Format lines on stdout rather than `PutMetricData`
+    /// (see [`crate::metrics`]): the event-driven functions, which run per event and read
+    /// no metric back.
+    pub emf_metrics: bool,
     /// The function's own clients, from the SDK configuration; `Err` is a configuration
     /// error (one line, exit 2, as for the settings every function reads).
     pub clients: fn(&SdkConfig, &Config) -> Result<C, String>,
@@ -135,7 +140,13 @@ where
         std::process::exit(2)
     }
     // Built once and kept for the life of the process, like the process itself.
-    let guard: &'static Guard = Box::leak(Box::new(Guard::new(config, &sdk)));
+    let sink = if function.emf_metrics {
+        MetricSink::Emf
+    } else {
+        MetricSink::Api
+    };
+    let guard: &'static Guard =
+        Box::leak(Box::new(Guard::new(config, &sdk).with_metric_sink(sink)));
     let clients: &'static C = Box::leak(Box::new(clients));
     let handler = &handler;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {

@@ -477,6 +477,62 @@ fn emf_versus_put_metric_data(sdk: &aws_config::SdkConfig, costs: &BTreeMap<Stri
     );
 }
 
+/// Wall time of one metrics flush as an invocation sees it: `PutMetricData` over real HTTP
+/// to the local emulator (a round trip on loopback; in AWS add the network and, on a cold
+/// start, a TLS handshake) against printing the same batch as EMF lines.
+async fn flush_latency_against_the_emulator() {
+    use phoenix_shared::MetricBatch;
+    use phoenix_shared::metrics::{MetricPublisher, MetricSink, Unit};
+    const FLUSHES: u32 = 200;
+    let emulator_sdk = phoenix_tests::Emulator::shared().sdk_config().await;
+    let mut batch = MetricBatch::new();
+    for name in [
+        "BackupJobs",
+        "EventsProcessed",
+        "AlertsPublished",
+        "FindingsOpened",
+    ] {
+        batch.add(name, &[("Function", "backup-events")], 1.0, Unit::Count);
+    }
+    let at = Timestamp::now();
+    let api = MetricPublisher::new(
+        phoenix_shared::aws::Lazy::later(&emulator_sdk, aws_sdk_cloudwatch::Client::new),
+        "PhoenixGuardBench",
+        "bench",
+    );
+    // The first call builds the client and opens the connection: a cold start's flush.
+    let started = std::time::Instant::now();
+    api.publish(&batch, at).await.expect("PutMetricData");
+    let cold = started.elapsed();
+    let started = std::time::Instant::now();
+    for _ in 0..FLUSHES {
+        api.publish(&batch, at).await.expect("PutMetricData");
+    }
+    let warm = started.elapsed() / FLUSHES;
+    let emf = api.clone().with_sink(MetricSink::EmfTo(std::sync::Arc::new(
+        |lines: Vec<String>| {
+            use std::io::Write as _;
+            if let Ok(mut null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
+                for line in lines {
+                    let _ = writeln!(null, "{line}");
+                }
+            }
+            Box::pin(async {})
+        },
+    )));
+    let started = std::time::Instant::now();
+    for _ in 0..FLUSHES {
+        emf.publish_or_log(&batch, at).await;
+    }
+    let printed = started.elapsed() / FLUSHES;
+    println!(
+        "handler-cpu: metrics flush latency, 4 data points: PutMetricData to the emulator {:.2} ms warm, {:.1} ms first (client and connection); EMF lines {:.3} ms",
+        warm.as_secs_f64() * 1e3,
+        cold.as_secs_f64() * 1e3,
+        printed.as_secs_f64() * 1e3
+    );
+}
+
 fn fixture(function: &str, name: &str) -> Value {
     phoenix_tests::fixture(function, name)
 }
@@ -496,7 +552,23 @@ fn main() {
             );
         }
         emf_versus_put_metric_data(&sdk, &costs);
-        let guard = Guard::new(config(), &sdk);
+        flush_latency_against_the_emulator().await;
+        // As deployed: the event-driven functions print their metrics (EMF), here into
+        // /dev/null as Lambda's stdout pipe would take them.
+        let guard = Guard::new(config(), &sdk).with_metric_sink(
+            phoenix_shared::metrics::MetricSink::EmfTo(std::sync::Arc::new(
+                |lines: Vec<String>| {
+                    use std::io::Write as _;
+                    if let Ok(mut null) = std::fs::OpenOptions::new().write(true).open("/dev/null")
+                    {
+                        for line in lines {
+                            let _ = writeln!(null, "{line}");
+                        }
+                    }
+                    Box::pin(async {})
+                },
+            )),
+        );
         let now = Timestamp::from_epoch_seconds(1_795_425_300);
 
         // backup-events: a failed EFS backup job on a file system of its own each time (a

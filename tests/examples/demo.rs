@@ -111,9 +111,12 @@ async fn main() {
     region_outage_chapter(&world, &watch, &cochlearis).await;
     let prod = organization_chapter(&world).await;
     security_hub_chapter(&world, &prod).await;
+    // The event-driven binaries printed their metrics as EMF lines; in AWS, CloudWatch Logs
+    // extracts them from the log group. Here the harness does.
+    watch.deliver_metrics(&world.sdk).await;
 
     println!(
-        "\n== Metrics read back from CloudWatch (namespace {}, Environment={})",
+        "\n== Metrics read back from CloudWatch (namespace {}, Environment={}; the event-driven\n   functions' from their EMF log lines)",
         world.config.metric_namespace, world.name
     );
     for (name, dims, stat, unit) in [

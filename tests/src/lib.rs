@@ -8,6 +8,7 @@
 
 pub mod account;
 pub mod browser;
+pub mod emf;
 pub mod load;
 pub mod memory;
 pub mod organization;
@@ -358,9 +359,14 @@ impl World {
         }
     }
 
-    /// The pipeline over the emulator, with this world's configuration.
+    /// The pipeline over the emulator, with this world's configuration. Its metrics are EMF
+    /// lines that [`emf`], standing in for CloudWatch Logs, writes to the emulator's
+    /// CloudWatch before the flush returns: every metric a test reads has gone through the
+    /// format the event-driven functions print.
     pub fn guard(&self) -> Guard {
-        Guard::new(self.config.clone(), &self.sdk)
+        Guard::new(self.config.clone(), &self.sdk).with_metric_sink(
+            phoenix_shared::metrics::MetricSink::EmfTo(emf::reader(&self.sdk)),
+        )
     }
 
     /// The environment variables a Lambda binary needs to run against this world.
@@ -645,6 +651,8 @@ pub struct LambdaWatch {
     child: Child,
     port: u16,
     log: PathBuf,
+    /// How much of the log [`LambdaWatch::deliver_metrics`] has read.
+    metrics_read: std::sync::Mutex<usize>,
 }
 
 impl LambdaWatch {
@@ -671,7 +679,12 @@ impl LambdaWatch {
         )
         .spawn()
         .expect("cargo lambda watch (make test and make demo install cargo-lambda into .venv)");
-        let watch = Self { child, port, log };
+        let watch = Self {
+            child,
+            port,
+            log,
+            metrics_read: std::sync::Mutex::new(0),
+        };
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
@@ -716,6 +729,25 @@ impl LambdaWatch {
                 .join("functions/backup-events/fixtures")
                 .join(fixture),
         )
+    }
+
+    /// CloudWatch Logs' part for the binaries: the EMF lines the functions printed since
+    /// the last call become metrics in the emulator's CloudWatch ([`emf`]).
+    pub async fn deliver_metrics(&self, sdk: &SdkConfig) {
+        let log = self.log();
+        let lines: Vec<String> = {
+            let Ok(mut read) = self.metrics_read.lock() else {
+                return;
+            };
+            let start = (*read).min(log.len());
+            *read = log.len();
+            log[start..]
+                .lines()
+                // A line of the function's stdout, as watch relays it, ends in the JSON.
+                .filter_map(|l| l.find("{\"").map(|at| l[at..].to_owned()))
+                .collect()
+        };
+        emf::put(sdk, &lines).await;
     }
 
     /// What watch and the functions printed so far.

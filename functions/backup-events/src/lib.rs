@@ -87,6 +87,7 @@ pub const EDGE: runtime::Function<()> = runtime::Function {
     name: FUNCTION,
     describe: Some(describe),
     sweep: false,
+    emf_metrics: true,
     clients: |_, _| Ok(()),
 };
 

@@ -35,6 +35,7 @@ pub const EDGE: runtime::Function<Reach> = runtime::Function {
     name: FUNCTION,
     describe: None,
     sweep: true,
+    emf_metrics: false,
     clients: |sdk, config| {
         Ok(Reach::new(
             sdk,

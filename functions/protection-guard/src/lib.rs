@@ -311,6 +311,7 @@ pub const EDGE: runtime::Function<Reach> = runtime::Function {
     name: FUNCTION,
     describe: Some(catalog::describe),
     sweep: false,
+    emf_metrics: true,
     clients: |sdk, config| {
         Ok(Reach::new(
             sdk,

@@ -402,6 +402,7 @@ pub const EDGE: runtime::Function<Reach> = runtime::Function {
     name: FUNCTION,
     describe: None,
     sweep: true,
+    emf_metrics: false,
     clients: |sdk, config| match config.report_bucket {
         Some(_) => Ok(Reach::new(
             sdk,

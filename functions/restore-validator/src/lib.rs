@@ -140,6 +140,7 @@ pub const EDGE: runtime::Function<Accounts> = runtime::Function {
     name: FUNCTION,
     describe: Some(describe),
     sweep: false,
+    emf_metrics: true,
     clients: |sdk, config| Ok(Accounts::new(sdk, config)),
 };
 

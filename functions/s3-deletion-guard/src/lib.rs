@@ -199,6 +199,7 @@ pub const EDGE: runtime::Function<Clients> = runtime::Function {
     name: FUNCTION,
     describe: Some(describe),
     sweep: false,
+    emf_metrics: true,
     clients: |sdk, config| Ok(Clients::new(sdk, config)),
 };
 

@@ -282,6 +282,7 @@ pub const EDGE: runtime::Function<Hubs> = runtime::Function {
     name: FUNCTION,
     describe: None,
     sweep: false,
+    emf_metrics: true,
     clients: |sdk, config| Ok(Hubs::new(sdk, config.organization.findings_role.clone())),
 };
 

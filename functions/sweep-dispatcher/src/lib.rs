@@ -77,6 +77,7 @@ pub const EDGE: runtime::Function<Clients> = runtime::Function {
     name: FUNCTION,
     describe: Some(describe),
     sweep: false,
+    emf_metrics: false,
     clients: |sdk, config| {
         if config.organization.sweep_queues.is_empty() {
             return Err("PHOENIX_SWEEP_QUEUES is not set (function=queue URL per sweep the dispatcher feeds)".to_owned());

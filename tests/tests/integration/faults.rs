@@ -20,6 +20,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use futures_util::StreamExt;
 use phoenix_shared::Timestamp;
+use phoenix_shared::metrics::MetricSink;
 use phoenix_tests::account::{create_bucket, create_state_bucket, put_object, scheduled_event};
 use phoenix_tests::{Emulator, ReceivedAlert, World, fixture, repo_root, story};
 use serde_json::{Value, json};
@@ -63,6 +64,24 @@ impl Function {
 
     fn is_sweep(self) -> bool {
         matches!(self, Self::BackupFreshness | Self::ReadinessAudit)
+    }
+
+    /// Where the function's binary writes its metrics (its `EDGE`).
+    fn metric_sink(self) -> MetricSink {
+        let emf = match self {
+            Self::BackupEvents => backup_events::EDGE.emf_metrics,
+            Self::ProtectionGuard => protection_guard::EDGE.emf_metrics,
+            Self::S3DeletionGuard => s3_deletion_guard::EDGE.emf_metrics,
+            Self::BackupFreshness => backup_freshness::EDGE.emf_metrics,
+            Self::ReadinessAudit => readiness_audit::EDGE.emf_metrics,
+            Self::RestoreValidator => restore_validator::EDGE.emf_metrics,
+            Self::SweepDispatcher => sweep_dispatcher::EDGE.emf_metrics,
+        };
+        if emf {
+            MetricSink::Emf
+        } else {
+            MetricSink::Api
+        }
     }
 
     /// The operations the function runs (`service:Operation`), from its aws-calls.txt.
@@ -580,7 +599,8 @@ async fn deliver_event(
     invocation: &str,
     later: i64,
 ) -> (Result<(), String>, Duration) {
-    let guard = phoenix_shared::Guard::new(s.world.config.clone(), sdk);
+    let guard = phoenix_shared::Guard::new(s.world.config.clone(), sdk)
+        .with_metric_sink(s.function.metric_sink());
     let now = Timestamp::now().plus_seconds(later);
     let started = Instant::now();
     let result = match s.function {
@@ -914,6 +934,16 @@ async fn matrix(function: Function) {
         "{}: delivering again pages again: {:?}",
         function.name(),
         baseline_run.after
+    );
+    // A function that prints its metrics (EMF) has no PutMetricData call to fault, and its
+    // role no cloudwatch:PutMetricData.
+    assert_eq!(
+        matches!(function.metric_sink(), MetricSink::Emf),
+        !function
+            .operations()
+            .contains(&"cloudwatch:PutMetricData".to_owned()),
+        "{}: its EDGE's emf_metrics and its aws-calls.txt disagree",
+        function.name()
     );
     // `PHOENIX_FAULTS_ONLY=kms:DescribeKey,tag:GetResources` narrows a run to those operations.
     let only = std::env::var("PHOENIX_FAULTS_ONLY").unwrap_or_default();

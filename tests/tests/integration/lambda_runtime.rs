@@ -65,6 +65,8 @@ async fn the_lambda_binary_pages_once_and_resolves_through_the_runtime_api() {
     let all = text(&rejected);
     assert!(all.contains("PhoenixGuard.EventRejected"), "{all}");
     assert!(all.contains("detail-type"), "{all}");
+    // The binary printed its metrics (EMF); CloudWatch Logs' part turns them into metrics.
+    watch.deliver_metrics(&world.sdk).await;
     assert_eq!(
         world
             .metric_sum("EventsRejected", &[("Function", "backup-events")])

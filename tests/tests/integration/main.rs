@@ -10,6 +10,7 @@ mod alert_channels;
 mod backup_events;
 mod backup_events_classify;
 mod backup_freshness;
+mod emf;
 mod faults;
 mod lambda_runtime;
 mod load;

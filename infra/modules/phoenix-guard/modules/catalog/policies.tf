@@ -26,7 +26,21 @@ locals {
   }
   watched_buckets = distinct(concat(var.data_bucket_names, var.state_bucket_names))
 
-  # What every function does through phoenix-shared: page, keep the ledger, count.
+  # The scheduled functions' metrics, one PutMetricData per run (what they read back, the
+  # heartbeats and canaries, is there at once). The event-driven functions print theirs as
+  # Embedded Metric Format, which CloudWatch Logs turns into metrics: no action needed.
+  write_metrics = [
+    {
+      # PutMetricData accepts no resource; the namespace condition is its only scope.
+      Sid       = "WriteMetrics"
+      Effect    = "Allow"
+      Action    = ["cloudwatch:PutMetricData"]
+      Resource  = ["*"]
+      Condition = { StringEquals = { "cloudwatch:namespace" = var.metric_namespace } }
+    },
+  ]
+
+  # What every paging function does through phoenix-shared: page, keep the ledger.
   pipeline = [
     {
       Sid      = "PublishAlerts"
@@ -39,14 +53,6 @@ locals {
       Effect   = "Allow"
       Action   = ["dynamodb:UpdateItem"]
       Resource = [var.resources.findings_table_arn]
-    },
-    {
-      # PutMetricData accepts no resource; the namespace condition is its only scope.
-      Sid       = "WriteMetrics"
-      Effect    = "Allow"
-      Action    = ["cloudwatch:PutMetricData"]
-      Resource  = ["*"]
-      Condition = { StringEquals = { "cloudwatch:namespace" = var.metric_namespace } }
     },
     {
       # The alert topic, the findings table, the report bucket and the dead-letter queue
@@ -343,11 +349,9 @@ locals {
   statements = {
     "backup-events" = local.pipeline
 
-    "security-hub" = concat([
-      for s in local.pipeline : s if s.Sid == "WriteMetrics"
-    ], local.import_findings, local.import_in_members)
+    "security-hub" = concat(local.import_findings, local.import_in_members)
 
-    "backup-freshness" = concat(local.pipeline, local.list_open_findings, local.backup_reads, local.read_members, try(local.take_sweeps["backup-freshness"], []))
+    "backup-freshness" = concat(local.pipeline, local.write_metrics, local.list_open_findings, local.backup_reads, local.read_members, try(local.take_sweeps["backup-freshness"], []))
 
     "protection-guard" = concat(local.pipeline, [
       {
@@ -387,7 +391,7 @@ locals {
       },
     ])
 
-    "readiness-audit" = concat(local.pipeline, local.list_open_findings, local.backup_reads, local.audit_reads, [
+    "readiness-audit" = concat(local.pipeline, local.write_metrics, local.list_open_findings, local.backup_reads, local.audit_reads, [
       {
         Sid      = "KeepTheReport"
         Effect   = "Allow"
@@ -404,7 +408,7 @@ locals {
       },
     ], local.read_states, local.decrypt_state, local.read_members, try(local.take_sweeps["readiness-audit"], []))
 
-    "sweep-dispatcher" = concat(local.pipeline, [
+    "sweep-dispatcher" = concat(local.pipeline, local.write_metrics, [
       {
         # Organizations' ListAccounts, ListAccountsForParent,
         # ListOrganizationalUnitsForParent and ListTagsForResource are answered by the
