@@ -722,6 +722,7 @@ class Member(unittest.TestCase):
         bus = f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/phoenix-guard-org-central"
         sweeps = [f"arn:aws:iam::{ACCOUNT}:role/phoenix-guard-org-backup-freshness"]
         validator = [f"arn:aws:iam::{ACCOUNT}:role/phoenix-guard-org-restore-validator"]
+        importer = [f"arn:aws:iam::{ACCOUNT}:role/phoenix-guard-org-security-hub"]
         work = Path(tempfile.mkdtemp(prefix="phoenix-stackset-"))
         (work / "main.tf.json").write_text(json.dumps({
             "module": {"member": {
@@ -731,6 +732,7 @@ class Member(unittest.TestCase):
                 "central_event_bus_arn": bus,
                 "central_reader_principal_arns": sweeps,
                 "central_validator_principal_arns": validator,
+                "central_findings_principal_arns": importer,
                 "organization_id": "o-exampleorgid",
                 "reader_region": REGION,
             }},
@@ -773,6 +775,15 @@ class Member(unittest.TestCase):
         actions = lambda doc: sorted(a for st in doc["Statement"] for a in st["Action"])  # noqa: E731
         self.assertEqual(actions(role["Properties"]["Policies"][0]["PolicyDocument"]),
                          actions(json.loads(member["validator_policy"])))
+        # The findings role: trusted by the central security-hub function only, its policy
+        # Security Hub's import, update and read of the account's own findings.
+        role = resources["FindingsRole"]
+        self.assertEqual(role["Condition"], "ReaderRegion")
+        trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+        self.assertEqual(trust["Principal"], {"AWS": importer})
+        self.assertEqual(actions(role["Properties"]["Policies"][0]["PolicyDocument"]),
+                         ["securityhub:BatchImportFindings", "securityhub:BatchUpdateFindings",
+                          "securityhub:GetFindings"])
 
 
 class Alarms(unittest.TestCase):

@@ -21,6 +21,7 @@ module "member_template" {
   central_event_bus_arn            = var.central_event_bus_arn
   central_reader_principal_arns    = var.central_reader_principal_arns
   central_validator_principal_arns = var.central_validator_principal_arns
+  central_findings_principal_arns  = var.central_findings_principal_arns
   organization_id                  = var.organization_id
   # The reader role is created by the stack instance in this region of each account.
   reader_region = "eu-west-1"

@@ -29,3 +29,9 @@ variable "central_validator_principal_arns" {
   type        = list(string)
   default     = []
 }
+
+variable "central_findings_principal_arns" {
+  description = "The central module's findings_principal_arns output (with enable_security_hub)."
+  type        = list(string)
+  default     = []
+}

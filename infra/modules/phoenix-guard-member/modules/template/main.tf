@@ -1,8 +1,8 @@
 # The member part as a CloudFormation template (JSON), for a service-managed StackSet that
 # AWS Organizations deploys to every account and region of the chosen OUs, including
 # accounts created later. It is the Terraform member module's twin: the same patterns and
-# the same reader and validator policies, all from the central module's catalog. Pure (no provider), so
-# tests/infra evaluates it.
+# the same reader, validator and findings policies, all from the central module's catalog.
+# Pure (no provider), so tests/infra evaluates it.
 
 terraform {
   required_version = ">= 1.5.0"
@@ -35,6 +35,7 @@ locals {
   # As the Terraform member module: every pattern a central function handles.
   forwarded = module.catalog.event_rules
   validator = length(var.central_validator_principal_arns) > 0
+  findings  = length(var.central_findings_principal_arns) > 0
   # CloudFormation logical ids: letters and digits.
   logical = { for name, _ in local.forwarded : name => join("", [for w in split("-", name) : title(w)]) }
 
@@ -123,6 +124,27 @@ locals {
               }]
             }
             Policies = [{ PolicyName = "validate-restores", PolicyDocument = jsondecode(module.catalog.validator_policy) }]
+          }
+        }
+      },
+      !local.findings ? {} : {
+        FindingsRole = {
+          Type      = "AWS::IAM::Role"
+          Condition = "ReaderRegion"
+          Properties = {
+            RoleName           = var.findings_role_name
+            Description        = "Phoenix Guard member: imports this account's Phoenix Guard findings into its Security Hub"
+            MaxSessionDuration = 3600
+            AssumeRolePolicyDocument = {
+              Version = "2012-10-17"
+              Statement = [{
+                Effect    = "Allow"
+                Principal = { AWS = var.central_findings_principal_arns }
+                Action    = "sts:AssumeRole"
+                Condition = { StringEquals = { "aws:PrincipalOrgID" = var.organization_id } }
+              }]
+            }
+            Policies = [{ PolicyName = "import-findings", PolicyDocument = jsondecode(module.catalog.findings_policy) }]
           }
         }
       },

@@ -20,6 +20,12 @@ variable "central_validator_principal_arns" {
   default     = []
 }
 
+variable "central_findings_principal_arns" {
+  description = "The central module's findings_principal_arns: the only principal the findings role trusts (empty: no findings role)."
+  type        = list(string)
+  default     = []
+}
+
 variable "organization_id" {
   description = "The organization's id (o-…), required of the reader role's callers."
   type        = string
@@ -46,6 +52,12 @@ variable "validator_role_name" {
   description = "The central module's organization.validator_role_name."
   type        = string
   default     = "PhoenixGuardRestoreValidator"
+}
+
+variable "findings_role_name" {
+  description = "The central module's organization.findings_role_name."
+  type        = string
+  default     = "PhoenixGuardFindings"
 }
 
 variable "canary_minutes" {
