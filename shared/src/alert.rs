@@ -200,7 +200,9 @@ pub fn short_resource(arn: &str) -> &str {
     tail.unwrap_or(arn)
 }
 
-fn truncate_chars(s: &str, max: usize) -> String {
+/// `s` cut to `max` characters, the last one `~` when anything was cut (ASCII: SNS
+/// subjects take nothing else).
+pub fn truncate_chars(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         return s.to_owned();
     }

@@ -477,12 +477,26 @@ fn emf_versus_put_metric_data(sdk: &aws_config::SdkConfig, costs: &BTreeMap<Stri
     );
 }
 
+/// The event-driven functions' metrics as deployed (EMF lines), written to /dev/null as
+/// Lambda's stdout pipe would take them.
+fn emf_to_dev_null() -> phoenix_shared::metrics::MetricSink {
+    phoenix_shared::metrics::MetricSink::EmfTo(std::sync::Arc::new(|lines: Vec<String>| {
+        use std::io::Write as _;
+        if let Ok(mut null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
+            for line in lines {
+                let _ = writeln!(null, "{line}");
+            }
+        }
+        Box::pin(async {})
+    }))
+}
+
 /// Wall time of one metrics flush as an invocation sees it: `PutMetricData` over real HTTP
 /// to the local emulator (a round trip on loopback; in AWS add the network and, on a cold
 /// start, a TLS handshake) against printing the same batch as EMF lines.
 async fn flush_latency_against_the_emulator() {
     use phoenix_shared::MetricBatch;
-    use phoenix_shared::metrics::{MetricPublisher, MetricSink, Unit};
+    use phoenix_shared::metrics::{MetricPublisher, Unit};
     const FLUSHES: u32 = 200;
     let emulator_sdk = phoenix_tests::Emulator::shared().sdk_config().await;
     let mut batch = MetricBatch::new();
@@ -509,17 +523,7 @@ async fn flush_latency_against_the_emulator() {
         api.publish(&batch, at).await.expect("PutMetricData");
     }
     let warm = started.elapsed() / FLUSHES;
-    let emf = api.clone().with_sink(MetricSink::EmfTo(std::sync::Arc::new(
-        |lines: Vec<String>| {
-            use std::io::Write as _;
-            if let Ok(mut null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
-                for line in lines {
-                    let _ = writeln!(null, "{line}");
-                }
-            }
-            Box::pin(async {})
-        },
-    )));
+    let emf = api.clone().with_sink(emf_to_dev_null());
     let started = std::time::Instant::now();
     for _ in 0..FLUSHES {
         emf.publish_or_log(&batch, at).await;
@@ -555,20 +559,7 @@ fn main() {
         flush_latency_against_the_emulator().await;
         // As deployed: the event-driven functions print their metrics (EMF), here into
         // /dev/null as Lambda's stdout pipe would take them.
-        let guard = Guard::new(config(), &sdk).with_metric_sink(
-            phoenix_shared::metrics::MetricSink::EmfTo(std::sync::Arc::new(
-                |lines: Vec<String>| {
-                    use std::io::Write as _;
-                    if let Ok(mut null) = std::fs::OpenOptions::new().write(true).open("/dev/null")
-                    {
-                        for line in lines {
-                            let _ = writeln!(null, "{line}");
-                        }
-                    }
-                    Box::pin(async {})
-                },
-            )),
-        );
+        let guard = Guard::new(config(), &sdk).with_metric_sink(emf_to_dev_null());
         let now = Timestamp::from_epoch_seconds(1_795_425_300);
 
         // backup-events: a failed EFS backup job on a file system of its own each time (a

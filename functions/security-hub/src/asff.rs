@@ -7,7 +7,7 @@
 //! customer's own findings may be imported under, and only from that account).
 
 use phoenix_shared::Timestamp;
-use phoenix_shared::alert::short_resource;
+use phoenix_shared::alert::{short_resource, truncate_chars};
 use phoenix_shared::arn::partition;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -148,7 +148,10 @@ pub fn read(message: &str, own_account: &str) -> Result<Record, NotAnAlert> {
         ("phoenix-guard/remedy", "remedy"),
     ] {
         if !text(field).is_empty() {
-            product_fields.insert(name.to_owned(), truncate(text(field), MAX_PRODUCT_FIELD));
+            product_fields.insert(
+                name.to_owned(),
+                truncate_chars(text(field), MAX_PRODUCT_FIELD),
+            );
         }
     }
     let description = match (summary.is_empty(), impact.is_empty()) {
@@ -166,11 +169,11 @@ pub fn read(message: &str, own_account: &str) -> Result<Record, NotAnAlert> {
         ),
         generator_id: format!("phoenix-guard/{check}"),
         check: check.to_owned(),
-        title: truncate(
+        title: truncate_chars(
             &format!("{check}: {}", short_resource(resource_arn)),
             MAX_TITLE,
         ),
-        description: truncate(&description, MAX_DESCRIPTION),
+        description: truncate_chars(&description, MAX_DESCRIPTION),
         severity_label: severity_label(severity),
         severity_original: if severity.is_empty() {
             "unknown".to_owned()
@@ -186,7 +189,7 @@ pub fn read(message: &str, own_account: &str) -> Result<Record, NotAnAlert> {
             partition,
             region: region.to_owned(),
         },
-        recommendation: truncate(
+        recommendation: truncate_chars(
             Some(text("remedy"))
                 .filter(|r| !r.is_empty())
                 .unwrap_or("See the check's runbook section."),
@@ -243,15 +246,6 @@ pub fn resource_kind(arn: &str) -> &'static str {
         ("sqs", _) => "AwsSqsQueue",
         _ => "Other",
     }
-}
-
-fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
 }
 
 #[cfg(test)]
@@ -394,7 +388,7 @@ mod tests {
         assert_eq!(r.recommendation.chars().count(), MAX_RECOMMENDATION);
         assert_eq!(
             r.product_fields["phoenix-guard/remedy"],
-            "y".repeat(2047) + "…"
+            "y".repeat(2047) + "~"
         );
     }
 }

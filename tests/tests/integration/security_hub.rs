@@ -4,6 +4,7 @@
 
 use aws_sdk_securityhub::types::{AwsSecurityFinding, RecordState, WorkflowStatus};
 use phoenix_shared::Timestamp;
+use phoenix_shared::error::HandlerError;
 use phoenix_tests::organization::{
     FINDINGS_ROLE, create_findings_role, create_organization, sdk_in,
 };
@@ -14,6 +15,22 @@ use serde_json::{Value, json};
 /// The SNS event Lambda receives for one alert.
 fn sns_event(world: &World, alert: &ReceivedAlert) -> Value {
     phoenix_tests::sns_delivery(&world.topic_arn, &alert.body)
+}
+
+/// security-hub's answer to one SNS event, run in the world's account.
+async fn deliver(
+    world: &World,
+    hubs: &Hubs,
+    event: &Value,
+) -> Result<security_hub::Outcome, HandlerError> {
+    security_hub::handle(
+        &world.guard(),
+        hubs,
+        event,
+        &world.account,
+        Timestamp::now(),
+    )
+    .await
 }
 
 /// Switches Security Hub on in the account of `sdk`.
@@ -67,17 +84,10 @@ async fn a_page_becomes_a_security_hub_finding_that_its_resolve_archives_and_a_r
         ["trigger", "resolve"]
     );
     let (trigger, resolve) = (&pages[0], &pages[1]);
-    let now = Timestamp::now();
 
-    let imported = security_hub::handle(
-        &world.guard(),
-        &hubs,
-        &sns_event(&world, trigger),
-        &world.account,
-        now,
-    )
-    .await
-    .expect("imported");
+    let imported = deliver(&world, &hubs, &sns_event(&world, trigger))
+        .await
+        .expect("imported");
     assert_eq!(imported.imported, [trigger.dedup_key()]);
     let held = findings(&world.sdk).await;
     assert_eq!(held.len(), 1, "{held:#?}");
@@ -118,7 +128,7 @@ async fn a_page_becomes_a_security_hub_finding_that_its_resolve_archives_and_a_r
     assert!(remedy.chars().count() > 512, "{remedy}");
     assert_eq!(recommendation.chars().count(), 512);
     assert!(
-        remedy.starts_with(recommendation.trim_end_matches('…')),
+        remedy.starts_with(recommendation.trim_end_matches('~')),
         "{recommendation}"
     );
     assert_eq!(
@@ -140,15 +150,9 @@ async fn a_page_becomes_a_security_hub_finding_that_its_resolve_archives_and_a_r
     );
 
     // The resolve archives it and resolves its workflow.
-    let resolved = security_hub::handle(
-        &world.guard(),
-        &hubs,
-        &sns_event(&world, resolve),
-        &world.account,
-        now,
-    )
-    .await
-    .expect("resolved");
+    let resolved = deliver(&world, &hubs, &sns_event(&world, resolve))
+        .await
+        .expect("resolved");
     assert_eq!(resolved.resolved, [trigger.dedup_key()]);
     let held = findings(&world.sdk).await;
     assert_eq!(held.len(), 1, "one finding, updated: {held:#?}");
@@ -159,15 +163,9 @@ async fn a_page_becomes_a_security_hub_finding_that_its_resolve_archives_and_a_r
     );
 
     // A late retry of the trigger does not undo the resolve.
-    let late = security_hub::handle(
-        &world.guard(),
-        &hubs,
-        &sns_event(&world, trigger),
-        &world.account,
-        now,
-    )
-    .await
-    .expect("skipped");
+    let late = deliver(&world, &hubs, &sns_event(&world, trigger))
+        .await
+        .expect("skipped");
     assert_eq!(late.stale, [trigger.dedup_key()]);
     assert_eq!(
         findings(&world.sdk).await[0].record_state(),
@@ -188,15 +186,9 @@ async fn a_page_becomes_a_security_hub_finding_that_its_resolve_archives_and_a_r
         .rev()
         .find(|p| p.event_action() == "trigger")
         .expect("a new trigger");
-    security_hub::handle(
-        &world.guard(),
-        &hubs,
-        &sns_event(&world, retrigger),
-        &world.account,
-        Timestamp::now(),
-    )
-    .await
-    .expect("imported");
+    deliver(&world, &hubs, &sns_event(&world, retrigger))
+        .await
+        .expect("imported");
     let held = findings(&world.sdk).await;
     assert_eq!(held.len(), 1);
     assert_eq!(held[0].record_state(), Some(&RecordState::Active));
@@ -218,15 +210,9 @@ async fn security_hub_switched_off_fails_the_invocation_counts_it_and_the_retry_
     let hubs = Hubs::new(&world.sdk, None);
     let pages = failed_backup(&world, false).await;
     let event = sns_event(&world, &pages[0]);
-    let err = security_hub::handle(
-        &world.guard(),
-        &hubs,
-        &event,
-        &world.account,
-        Timestamp::now(),
-    )
-    .await
-    .expect_err("Security Hub is not enabled");
+    let err = deliver(&world, &hubs, &event)
+        .await
+        .expect_err("Security Hub is not enabled");
     assert_eq!(err.error_type(), "PhoenixGuard.RetryNeeded");
     assert!(
         err.to_string()
@@ -245,15 +231,9 @@ async fn security_hub_switched_off_fails_the_invocation_counts_it_and_the_retry_
     // The page itself went out regardless; Lambda's retry imports once the hub is on.
     assert_eq!(pages.len(), 1);
     enable_security_hub(&world.sdk).await;
-    security_hub::handle(
-        &world.guard(),
-        &hubs,
-        &event,
-        &world.account,
-        Timestamp::now(),
-    )
-    .await
-    .expect("the retry imports");
+    deliver(&world, &hubs, &event)
+        .await
+        .expect("the retry imports");
     assert_eq!(findings(&world.sdk).await.len(), 1);
 }
 
@@ -263,40 +243,18 @@ async fn other_publishers_messages_are_ignored_and_an_unreadable_alert_is_reject
     enable_security_hub(&world.sdk).await;
     let hubs = Hubs::new(&world.sdk, None);
     let foreign = json!({"Records": [{"Sns": {"Message": "{\"AlarmName\":\"disk\"}"}}]});
-    let outcome = security_hub::handle(
-        &world.guard(),
-        &hubs,
-        &foreign,
-        &world.account,
-        Timestamp::now(),
-    )
-    .await
-    .expect("ignored");
+    let outcome = deliver(&world, &hubs, &foreign).await.expect("ignored");
     assert_eq!(outcome.ignored, 1);
     let broken = json!({"Records": [{"Sns": {"Message": json!({
         "dedup_key": "phoenix:330000000003:eu-west-1:backup-job-failed:fs-1",
         "finding": {"check": "backup-job-failed", "region": "eu-west-1"},
     }).to_string()}}]});
-    let err = security_hub::handle(
-        &world.guard(),
-        &hubs,
-        &broken,
-        &world.account,
-        Timestamp::now(),
-    )
-    .await
-    .expect_err("rejected");
+    let err = deliver(&world, &hubs, &broken).await.expect_err("rejected");
     assert_eq!(err.error_type(), "PhoenixGuard.EventRejected");
     assert!(err.to_string().contains("finding.notified_at"), "{err}");
-    let not_sns = security_hub::handle(
-        &world.guard(),
-        &hubs,
-        &json!({"detail-type": "x"}),
-        &world.account,
-        Timestamp::now(),
-    )
-    .await
-    .expect_err("rejected");
+    let not_sns = deliver(&world, &hubs, &json!({"detail-type": "x"}))
+        .await
+        .expect_err("rejected");
     assert_eq!(not_sns.error_type(), "PhoenixGuard.EventRejected");
     assert!(findings(&world.sdk).await.is_empty());
     assert_eq!(
@@ -330,15 +288,9 @@ async fn a_members_finding_is_imported_in_the_member_through_its_findings_role_o
         alert
     };
     let prod_alert = as_member(prod);
-    let outcome = security_hub::handle(
-        &world.guard(),
-        &hubs,
-        &sns_event(&world, &prod_alert),
-        &world.account,
-        Timestamp::now(),
-    )
-    .await
-    .expect("imported in prod");
+    let outcome = deliver(&world, &hubs, &sns_event(&world, &prod_alert))
+        .await
+        .expect("imported in prod");
     assert_eq!(outcome.imported, [prod_alert.dedup_key()]);
     let in_prod = findings(&prod_sdk).await;
     assert_eq!(in_prod.len(), 1);
@@ -349,15 +301,9 @@ async fn a_members_finding_is_imported_in_the_member_through_its_findings_role_o
     );
 
     // staging has no findings role: nothing is imported, and it is counted against staging.
-    let err = security_hub::handle(
-        &world.guard(),
-        &hubs,
-        &sns_event(&world, &as_member(staging)),
-        &world.account,
-        Timestamp::now(),
-    )
-    .await
-    .expect_err("staging is unreachable");
+    let err = deliver(&world, &hubs, &sns_event(&world, &as_member(staging)))
+        .await
+        .expect_err("staging is unreachable");
     assert_eq!(err.error_type(), "PhoenixGuard.RetryNeeded");
     assert!(findings(&staging_sdk).await.is_empty());
     assert_eq!(
@@ -372,14 +318,8 @@ async fn a_members_finding_is_imported_in_the_member_through_its_findings_role_o
 
     // Without a findings role configured, another account's finding cannot be imported.
     let alone = Hubs::new(&world.sdk, None);
-    let err = security_hub::handle(
-        &world.guard(),
-        &alone,
-        &sns_event(&world, &prod_alert),
-        &world.account,
-        Timestamp::now(),
-    )
-    .await
-    .expect_err("no role");
+    let err = deliver(&world, &alone, &sns_event(&world, &prod_alert))
+        .await
+        .expect_err("no role");
     assert!(err.to_string().contains("PHOENIX_FINDINGS_ROLE"), "{err}");
 }
