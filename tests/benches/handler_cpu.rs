@@ -425,8 +425,7 @@ fn report(function: &str, what: &str, f: &Figures, costs: &BTreeMap<String, Dura
 /// to a file descriptor (what CloudWatch Logs turns into metrics, with no call and no
 /// CloudWatch client); and what the CloudWatch client itself costs a cold start.
 fn emf_versus_put_metric_data(sdk: &aws_config::SdkConfig, costs: &BTreeMap<String, Duration>) {
-    use phoenix_shared::MetricBatch;
-    use phoenix_shared::metrics::{MetricPublisher, Unit};
+    use phoenix_shared::metrics::MetricPublisher;
     use std::io::Write as _;
     const FLUSHES: u32 = 20_000;
     let publisher = MetricPublisher::new(
@@ -434,15 +433,7 @@ fn emf_versus_put_metric_data(sdk: &aws_config::SdkConfig, costs: &BTreeMap<Stri
         "PhoenixGuard",
         "bench",
     );
-    let mut batch = MetricBatch::new();
-    for name in [
-        "BackupJobs",
-        "EventsProcessed",
-        "AlertsPublished",
-        "FindingsOpened",
-    ] {
-        batch.add(name, &[("Function", "backup-events")], 1.0, Unit::Count);
-    }
+    let batch = four_data_points();
     let at = Timestamp::from_epoch_seconds(1_795_425_300);
     // A pipe is what Lambda gives stdout; /dev/null costs the same write(2) without a reader.
     let mut out = std::io::LineWriter::new(std::fs::File::create("/dev/null").expect("/dev/null"));
@@ -477,12 +468,32 @@ fn emf_versus_put_metric_data(sdk: &aws_config::SdkConfig, costs: &BTreeMap<Stri
     );
 }
 
-/// The event-driven functions' metrics as deployed (EMF lines), written to /dev/null as
-/// Lambda's stdout pipe would take them.
+/// One invocation's typical metrics: four counts.
+fn four_data_points() -> phoenix_shared::MetricBatch {
+    let mut batch = phoenix_shared::MetricBatch::new();
+    for name in [
+        "BackupJobs",
+        "EventsProcessed",
+        "AlertsPublished",
+        "FindingsOpened",
+    ] {
+        batch.add(
+            name,
+            &[("Function", "backup-events")],
+            1.0,
+            phoenix_shared::metrics::Unit::Count,
+        );
+    }
+    batch
+}
+
+/// The event-driven functions' metrics as deployed (EMF lines), written to /dev/null (opened
+/// once, as Lambda's stdout pipe is) with a write per line.
 fn emf_to_dev_null() -> phoenix_shared::metrics::MetricSink {
-    phoenix_shared::metrics::MetricSink::EmfTo(std::sync::Arc::new(|lines: Vec<String>| {
+    let null = std::sync::Mutex::new(std::fs::File::create("/dev/null").expect("/dev/null"));
+    phoenix_shared::metrics::MetricSink::EmfTo(std::sync::Arc::new(move |lines: Vec<String>| {
         use std::io::Write as _;
-        if let Ok(mut null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
+        if let Ok(mut null) = null.lock() {
             for line in lines {
                 let _ = writeln!(null, "{line}");
             }
@@ -495,19 +506,10 @@ fn emf_to_dev_null() -> phoenix_shared::metrics::MetricSink {
 /// to the local emulator (a round trip on loopback; in AWS add the network and, on a cold
 /// start, a TLS handshake) against printing the same batch as EMF lines.
 async fn flush_latency_against_the_emulator() {
-    use phoenix_shared::MetricBatch;
-    use phoenix_shared::metrics::{MetricPublisher, Unit};
+    use phoenix_shared::metrics::MetricPublisher;
     const FLUSHES: u32 = 200;
     let emulator_sdk = phoenix_tests::Emulator::shared().sdk_config().await;
-    let mut batch = MetricBatch::new();
-    for name in [
-        "BackupJobs",
-        "EventsProcessed",
-        "AlertsPublished",
-        "FindingsOpened",
-    ] {
-        batch.add(name, &[("Function", "backup-events")], 1.0, Unit::Count);
-    }
+    let batch = four_data_points();
     let at = Timestamp::now();
     let api = MetricPublisher::new(
         phoenix_shared::aws::Lazy::later(&emulator_sdk, aws_sdk_cloudwatch::Client::new),

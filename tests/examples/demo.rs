@@ -896,11 +896,7 @@ async fn security_hub_chapter(world: &World, prod: &str) {
         ("prod", &prod.to_owned(), prod_sdk),
     ];
     for (_, _, sdk) in &hubs {
-        aws_sdk_securityhub::Client::new(sdk)
-            .enable_security_hub()
-            .send()
-            .await
-            .expect("enable Security Hub");
+        phoenix_tests::enable_security_hub(sdk).await;
     }
     let sent = SENT.lock().map(|s| s.clone()).unwrap_or_default();
     let emulator = Emulator::shared();
@@ -921,13 +917,7 @@ async fn security_hub_chapter(world: &World, prod: &str) {
     }
     println!("   {} notifications handed over.", sent.len());
     for (who, account, sdk) in &hubs {
-        let findings = aws_sdk_securityhub::Client::new(sdk)
-            .get_findings()
-            .send()
-            .await
-            .expect("findings")
-            .findings
-            .unwrap_or_default();
+        let findings = phoenix_tests::security_hub_findings(sdk).await;
         let active: Vec<_> = findings
             .iter()
             .filter(|f| f.record_state() == Some(&RecordState::Active))

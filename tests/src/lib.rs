@@ -767,3 +767,25 @@ impl Drop for LambdaWatch {
         let _ = self.child.wait();
     }
 }
+
+/// Switches Security Hub on in the account of `sdk` (through the API, as a team would).
+pub async fn enable_security_hub(sdk: &SdkConfig) {
+    aws_sdk_securityhub::Client::new(sdk)
+        .enable_security_hub()
+        .send()
+        .await
+        .expect("enable Security Hub");
+}
+
+/// Every finding Security Hub holds in the account and region of `sdk`.
+pub async fn security_hub_findings(
+    sdk: &SdkConfig,
+) -> Vec<aws_sdk_securityhub::types::AwsSecurityFinding> {
+    aws_sdk_securityhub::Client::new(sdk)
+        .get_findings()
+        .send()
+        .await
+        .expect("get findings")
+        .findings
+        .unwrap_or_default()
+}

@@ -148,11 +148,6 @@ impl Fault {
 /// The SDK configuration of a scenario: the world's, with the production retry mode and
 /// the scaled-down timeouts.
 fn scaled(sdk: &SdkConfig, sweep: bool) -> SdkConfig {
-    let retry = if sweep {
-        RetryConfig::adaptive().with_max_attempts(8)
-    } else {
-        RetryConfig::standard().with_max_attempts(3)
-    };
     sdk.to_builder()
         .timeout_config(
             TimeoutConfig::builder()
@@ -161,8 +156,17 @@ fn scaled(sdk: &SdkConfig, sweep: bool) -> SdkConfig {
                 .operation_timeout(CALL_TIMEOUT)
                 .build(),
         )
-        .retry_config(retry)
+        .retry_config(retries(sweep))
         .build()
+}
+
+/// The production retry mode: adaptive for the sweeps, standard for the pipeline.
+fn retries(sweep: bool) -> RetryConfig {
+    if sweep {
+        RetryConfig::adaptive().with_max_attempts(8)
+    } else {
+        RetryConfig::standard().with_max_attempts(3)
+    }
 }
 
 /// The SDK configuration of the runs after a fault is lifted: the production timeouts and
@@ -170,20 +174,14 @@ fn scaled(sdk: &SdkConfig, sweep: bool) -> SdkConfig {
 /// loaded machine the scaled-down timeouts can fail a call to a healthy emulator, which
 /// would read as a fault that outlived its lifting.
 fn production(sdk: &SdkConfig, sweep: bool) -> SdkConfig {
-    let (retry, timeouts) = if sweep {
-        (
-            RetryConfig::adaptive().with_max_attempts(8),
-            phoenix_shared::aws::sweep_timeouts(),
-        )
+    let timeouts = if sweep {
+        phoenix_shared::aws::sweep_timeouts()
     } else {
-        (
-            RetryConfig::standard().with_max_attempts(3),
-            phoenix_shared::aws::timeouts(),
-        )
+        phoenix_shared::aws::timeouts()
     };
     sdk.to_builder()
         .timeout_config(timeouts)
-        .retry_config(retry)
+        .retry_config(retries(sweep))
         .build()
 }
 

@@ -581,11 +581,7 @@ async fn the_dispatcher_binary_queues_the_organization_and_the_freshness_binary_
 async fn the_security_hub_binary_imports_the_alert_topics_page_into_security_hub() {
     let emulator = Emulator::shared();
     let world = World::in_account("e2e-sechub", "330000000005").await;
-    let hub = aws_sdk_securityhub::Client::new(&world.sdk);
-    hub.enable_security_hub()
-        .send()
-        .await
-        .expect("enable Security Hub");
+    phoenix_tests::enable_security_hub(&world.sdk).await;
     let watch = LambdaWatch::start(&world.lambda_env(&emulator.endpoint));
     let mut failed = phoenix_tests::backup_fixture("backup-job-failed-efs.json");
     failed["account"] = serde_json::json!(world.account);
@@ -602,13 +598,7 @@ async fn the_security_hub_binary_imports_the_alert_topics_page_into_security_hub
         serde_json::json!([alert.dedup_key()]),
         "{response}"
     );
-    let findings = hub
-        .get_findings()
-        .send()
-        .await
-        .expect("findings")
-        .findings
-        .unwrap_or_default();
+    let findings = phoenix_tests::security_hub_findings(&world.sdk).await;
     assert_eq!(findings.len(), 1, "{findings:#?}");
     assert_eq!(findings[0].id(), Some(alert.dedup_key()));
     assert_eq!(

@@ -2,13 +2,13 @@
 //! topic's Lambda subscription delivers it, and the finding read back from Security Hub in
 //! the account it belongs to.
 
-use aws_sdk_securityhub::types::{AwsSecurityFinding, RecordState, WorkflowStatus};
+use aws_sdk_securityhub::types::{RecordState, WorkflowStatus};
 use phoenix_shared::Timestamp;
 use phoenix_shared::error::HandlerError;
 use phoenix_tests::organization::{
     FINDINGS_ROLE, create_findings_role, create_organization, sdk_in,
 };
-use phoenix_tests::{ReceivedAlert, World};
+use phoenix_tests::{ReceivedAlert, World, enable_security_hub, security_hub_findings as findings};
 use security_hub::Hubs;
 use serde_json::{Value, json};
 
@@ -31,26 +31,6 @@ async fn deliver(
         Timestamp::now(),
     )
     .await
-}
-
-/// Switches Security Hub on in the account of `sdk`.
-async fn enable_security_hub(sdk: &aws_config::SdkConfig) {
-    aws_sdk_securityhub::Client::new(sdk)
-        .enable_security_hub()
-        .send()
-        .await
-        .expect("enable Security Hub");
-}
-
-/// Every finding Security Hub holds in the account of `sdk`.
-async fn findings(sdk: &aws_config::SdkConfig) -> Vec<AwsSecurityFinding> {
-    aws_sdk_securityhub::Client::new(sdk)
-        .get_findings()
-        .send()
-        .await
-        .expect("get findings")
-        .findings
-        .unwrap_or_default()
 }
 
 /// A failed EFS backup in `world`, then (when `resolved`) its completed retry: the pages.
