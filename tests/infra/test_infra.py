@@ -541,7 +541,7 @@ class Permissions(unittest.TestCase):
         subscription = resources("aws_sns_topic_subscription")["security_hub"]
         self.assertEqual(subscription["protocol"], "lambda")
         self.assertEqual(subscription["topic_arn"], "${local.alert_topic_arn}")
-        self.assertEqual(subscription["count"], "${var.enable_security_hub ? 1 : 0}")
+        self.assertEqual(subscription["count"], "${local.create_security_hub ? 1 : 0}")
         permission = resources("aws_lambda_permission")["security_hub"]
         self.assertEqual(permission["principal"], "sns.amazonaws.com")
         self.assertEqual(permission["source_arn"], "${local.alert_topic_arn}")
@@ -654,7 +654,7 @@ class Member(unittest.TestCase):
         for target in ("forward", "canary"):
             t = self.resources["aws_cloudwatch_event_target"][target]
             self.assertEqual(t["arn"], "${var.central_event_bus_arn}")
-            self.assertEqual(t["role_arn"], "${aws_iam_role.forward.arn}")
+            self.assertEqual(t["role_arn"], "${aws_iam_role.forward[0].arn}")
         forward = self.data["aws_iam_policy_document"]["forward"]["statement"]
         self.assertEqual(forward["actions"], ["events:PutEvents"])
         self.assertEqual(forward["resources"], ["${var.central_event_bus_arn}"])
@@ -684,7 +684,7 @@ class Member(unittest.TestCase):
         # member's account.
         forwarded = parse_hcl(MEMBER / "main.tf")["locals"]
         forwarded = forwarded[0] if isinstance(forwarded, list) else forwarded
-        self.assertEqual(forwarded["forwarded"], "${module.catalog.event_rules}")
+        self.assertEqual(forwarded["forwarded"], "${local.create ? module.catalog.event_rules : {}}")
 
     def test_the_validator_role_trusts_only_the_central_validator_and_holds_its_policy(self):
         trust = self.data["aws_iam_policy_document"]["validator_assume"]["statement"]
@@ -862,6 +862,252 @@ class References(unittest.TestCase):
                     self.assertNotIn(f"local.{name}", body, f"local.{name} refers to itself")
 
 
+def top_level_blocks(text):
+    """(kind, labels, body) of every top-level block of a .tf file's text."""
+    return [
+        (m.group(1), tuple(re.findall(r'"([^"]+)"', m.group(2))), m.group(3))
+        for m in re.finditer(r'(?ms)^(\w+)((?: "[^"]+")*) \{\n(.*?)^\}', text)
+    ]
+
+
+def expression_after(body, name):
+    """The text of the top-level argument `name` of a block body (it may span lines), or None."""
+    m = re.search(rf"(?m)^  {name}\s*=\s*", body)
+    if not m:
+        return None
+    depth, i, quoted = 0, m.end(), False
+    while i < len(body):
+        c = body[i]
+        if quoted:
+            if c == "\\":
+                i += 1
+            elif c == '"':
+                quoted = False
+        elif c == '"':
+            quoted = True
+        elif c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif c == "\n" and depth == 0:
+            break
+        i += 1
+    return body[m.end():i].strip()
+
+
+def evaluate_wiring(module, variables):
+    """Evaluates a module with Terraform and no provider: its locals, its catalog call, its
+    outputs, the preconditions that need no instance, and every count and for_each, with each
+    resource and data source standing in as a local with the instances its own count or
+    for_each gives it (every attribute a string naming the block and the attribute).
+    Terraform orders them as it would the real graph, so the instance counts are the ones a
+    plan would have; only what is inside each block (its arguments) is not evaluated.
+    Returns (instances by block, outputs, preconditions by block and position); an output
+    that is null is absent, as in `terraform output`."""
+    blocks = [b for path in sorted(module.glob("*.tf")) for b in top_level_blocks(path.read_text())]
+    code = re.sub(r"(?m)^\s*#.*$", "", "\n".join(body for _, _, body in blocks))
+    attributes = sorted(set(re.findall(r"(?:\b[a-z_]\w*|\])\.([a-z_]\w*)", code)))
+
+    def rewrite(text):
+        text = re.sub(r"\bdata\.(aws_\w+)\.(\w+)\b", r"local.stub__data__\1__\2", text)
+        return re.sub(r'(?<![\w."])(aws_\w+)\.(\w+)\b', r"local.stub__resource__\1__\2", text)
+
+    out, stubs, instances, preconditions = [], [], [], []
+    for kind, labels, body in blocks:
+        if kind in ("variable", "locals"):
+            out.append(f"{kind} {' '.join(json.dumps(label) for label in labels)} {{\n{rewrite(body)}}}\n")
+        elif kind == "module":
+            body = re.sub(r'(?m)^  source\s*=\s*"(\.\.?/[^"]*)"',
+                          lambda m: f'  source = "{(module / m.group(1)).resolve()}"', body)
+            out.append(f'module "{labels[0]}" {{\n{rewrite(body)}}}\n')
+        elif kind == "output":
+            out.append(f'output "{labels[0]}" {{\n{rewrite(body)}}}\n')
+        elif kind in ("resource", "data"):
+            name = "__".join((kind, *labels))
+            attrs = "{ " + ", ".join(f'{a} = "stub:{".".join(labels)}.{a}"' for a in attributes) + " }"
+            count, for_each = expression_after(body, "count"), expression_after(body, "for_each")
+            if count is not None:
+                stubs.append(f"  stub__{name} = [for i in range({rewrite(count)}) : {attrs}]\n")
+                instances.append(f'output "instances__{name}" {{\n  value = length(local.stub__{name})\n}}\n')
+            elif for_each is not None:
+                stubs.append(f"  stub__{name} = {{ for k, v in {rewrite(for_each)} : k => {attrs} }}\n")
+                instances.append(f'output "instances__{name}" {{\n  value = length(local.stub__{name})\n}}\n')
+            else:
+                stubs.append(f"  stub__{name} = {attrs}\n")
+                instances.append(f'output "instances__{name}" {{\n  value = -1\n}}\n')
+            for i, condition in enumerate(re.findall(r"(?ms)^    precondition \{\n\s*condition\s*=\s*(.*?)\n", body)):
+                if not re.search(r"\b(each|count|self)\.", condition):
+                    preconditions.append(f'output "precondition__{name}__{i}" {{\n  value = {rewrite(condition)}\n}}\n')
+    out.append("locals {\n" + "".join(stubs) + "}\n")
+    work = Path(tempfile.mkdtemp(prefix="phoenix-wiring-"))
+    (work / "main.tf").write_text("\n".join(out + instances + preconditions))
+    (work / "terraform.tfvars.json").write_text(json.dumps(variables))
+    terraform(["init", "-input=false", "-backend=false"], work)
+    terraform(["apply", "-input=false", "-auto-approve"], work)
+    values = {k: v["value"] for k, v in json.loads(terraform(["output", "-json"], work)).items()}
+
+    def part(prefix):
+        return {k.removeprefix(prefix): v for k, v in values.items() if k.startswith(prefix)}
+
+    outputs = {k: v for k, v in values.items() if not k.startswith(("instances__", "precondition__"))}
+    return part("instances__"), outputs, part("precondition__")
+
+
+def fake_artifacts():
+    """An artifacts_dir that passes the module's check (the packages are not read here)."""
+    artifacts = Path(tempfile.mkdtemp(prefix="phoenix-artifacts-"))
+    (artifacts / "backup-events").mkdir()
+    (artifacts / "backup-events" / "bootstrap.zip").write_bytes(b"")
+    return str(artifacts)
+
+
+TEAM = {
+    "kms_key_arn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/team",
+    "alert_topic_arn": f"arn:aws:sns:{REGION}:{ACCOUNT}:team-alerts",
+    "alarm_topic_arn": f"arn:aws:sns:{REGION}:{ACCOUNT}:team-alarms",
+    "report_bucket_name": "team-reports",
+}
+# What each create_* flag leaves out, and the output that then names the team's own.
+BROUGHT = {
+    "create_kms_key": ("kms_key_arn", "kms_key_arn", ["resource__aws_kms_key__guard", "resource__aws_kms_alias__guard",
+                                                      "data__aws_iam_policy_document__guard_key"]),
+    "create_alert_topic": ("alert_topic_arn", "alert_topic_arn", ["resource__aws_sns_topic__alerts"]),
+    "create_alarm_topic": ("alarm_topic_arn", "alarm_topic_arn", ["resource__aws_sns_topic__alarms"]),
+    "create_report_bucket": ("report_bucket_name", "report_bucket", [
+        f"resource__aws_s3_bucket{part}__reports" for part in (
+            "", "_versioning", "_server_side_encryption_configuration", "_public_access_block",
+            "_ownership_controls", "_lifecycle_configuration", "_policy")
+    ] + ["data__aws_iam_policy_document__reports"]),
+}
+
+
+class Create(unittest.TestCase):
+    """The create flags, the terraform-aws-modules convention, evaluated by Terraform
+    (evaluate_wiring): create = false makes nothing, reads nothing and outputs nothing;
+    create_* = false leaves out exactly the part the team brings, and uses the team's."""
+
+    EVERY_OPTION = {
+        "data_bucket_names": DATA_BUCKETS[:2],
+        "state_bucket_names": STATE_BUCKETS,
+        "pagerduty_endpoint": "https://events.pagerduty.com/integration/x/enqueue",
+        "alert_emails": ["platform@example.com"],
+        "enable_chat": True,
+        "enable_security_hub": True,
+        "restore_testing": {"enabled": True},
+        "organization": {"organization_id": "o-abcdefghij"},
+    }
+
+    @classmethod
+    def setUpClass(cls):
+        cls.required = {"environment": "dev", "artifacts_dir": fake_artifacts()}
+
+    def wiring(self, **variables):
+        return evaluate_wiring(MODULE, dict(self.required, **variables))
+
+    def test_switched_off_the_module_creates_reads_and_outputs_nothing(self):
+        for name, variables in {"defaults": {}, "every option": self.EVERY_OPTION}.items():
+            with self.subTest(variables=name):
+                instances, outputs, _ = self.wiring(create=False, **variables)
+                self.assertGreater(len(instances), 50)
+                self.assertEqual({k: n for k, n in instances.items() if n != 0}, {})
+                self.assertEqual({k: v for k, v in outputs.items() if v not in ([], {})}, {})
+
+    def test_switched_on_every_block_has_its_instances_and_every_check_holds(self):
+        instances, outputs, preconditions = self.wiring(**self.EVERY_OPTION)
+        self.assertEqual({k: n for k, n in instances.items() if n < 0}, {}, "blocks with neither count nor for_each")
+        functions = function_crates()
+        for block, expected in {
+            "data__aws_caller_identity__current": 1,
+            "resource__aws_kms_key__guard": 1,
+            "resource__aws_dynamodb_table__findings": 1,
+            "resource__aws_sqs_queue__dead_letters": 1,
+            "resource__aws_sns_topic__chat": 1,
+            "resource__aws_cloudwatch_dashboard__guard": 1,
+            "resource__aws_cloudwatch_event_bus__central": 1,
+            "resource__aws_sns_topic_subscription__security_hub": 1,
+            "resource__aws_backup_restore_testing_plan__this": 1,
+            "resource__aws_lambda_function__function": len(functions),
+            "resource__aws_cloudwatch_metric_alarm__function_health": 2 * len(functions),
+            "resource__aws_sns_topic_subscription__pagerduty": 2,
+            "resource__aws_sns_topic_subscription__email": 2,
+            "resource__aws_sqs_queue__targets": 2,
+        }.items():
+            self.assertEqual(instances[block], expected, block)
+        self.assertTrue(all(preconditions.values()), preconditions)
+        self.assertEqual(outputs["kms_key_arn"], "stub:aws_kms_key.guard.arn")
+        self.assertEqual(outputs["dashboard_name"], "stub:aws_cloudwatch_dashboard.guard.dashboard_name")
+        self.assertEqual(outputs["findings_principal_arns"], ["stub:aws_iam_role.function.arn"])
+        self.assertEqual(sorted(outputs["function_arns"]), functions)
+
+    def test_each_create_flag_leaves_out_what_the_team_brings_and_uses_the_teams(self):
+        made, made_outputs, _ = self.wiring()
+        for flag, (variable, output, blocks) in BROUGHT.items():
+            with self.subTest(flag=flag):
+                instances, outputs, preconditions = self.wiring(**{flag: False, variable: TEAM[variable]})
+                for block in blocks:
+                    self.assertGreater(made[block], 0, block)
+                    self.assertEqual(instances[block], 0, block)
+                self.assertTrue(made_outputs[output].startswith("stub:"), made_outputs[output])
+                self.assertEqual(outputs[output], TEAM[variable])
+                self.assertTrue(all(preconditions.values()), preconditions)
+                # Only those blocks, and the policies of topics the module no longer owns.
+                changed = {k for k in made if made[k] != instances[k]}
+                self.assertLessEqual(changed - set(blocks), {"data__aws_iam_policy_document__topic",
+                                                             "resource__aws_sns_topic_policy__topic"})
+        _, outputs, _ = self.wiring(create_dashboard=False)
+        self.assertNotIn("dashboard_name", outputs)
+
+    def test_an_arn_without_its_flag_or_a_flag_without_its_arn_is_refused_at_plan(self):
+        for flag, (variable, _, _) in BROUGHT.items():
+            for name, variables in {"the ARN alone": {variable: TEAM[variable]}, "the flag alone": {flag: False}}.items():
+                with self.subTest(flag=flag, given=name):
+                    _, _, preconditions = self.wiring(**variables)
+                    failing = [k for k, holds in preconditions.items() if not holds]
+                    self.assertEqual(len(failing), 1, failing)
+                    self.assertTrue(failing[0].startswith("resource__aws_dynamodb_table__findings"), failing)
+
+    def test_what_the_team_may_bring_is_used_only_through_its_local(self):
+        """A use of the module's own key, topic or bucket anywhere else would break once the
+        team brings its own; only the part made for the module's own bucket (counted by it)
+        may use the bucket."""
+        blocks = [b for path in sorted(MODULE.glob("*.tf")) for b in top_level_blocks(path.read_text())]
+        for resource, local in {"aws_kms_key.guard": "kms_key_arn", "aws_sns_topic.alerts": "alert_topic_arn",
+                                "aws_sns_topic.alarms": "alarm_topic_arn", "aws_s3_bucket.reports": "report_bucket"}.items():
+            with self.subTest(resource=resource):
+                pattern = rf"\b{re.escape(resource)}\b(?!\))"
+                in_locals = [line.split("=")[0].strip() for kind, _, body in blocks if kind == "locals"
+                             for line in body.splitlines() if re.search(pattern, line)
+                             # (Iterating what the module made, for its own topics' policies.)
+                             and not re.search(rf"\bfor \w+ in {re.escape(resource)} :", line)]
+                self.assertEqual(in_locals, [local])
+                for kind, labels, body in blocks:
+                    if kind != "locals" and re.search(pattern, body):
+                        self.assertEqual(expression_after(body, "count"), f"length({resource})", labels)
+
+    def test_the_member_module_too(self):
+        central = {
+            "central_event_bus_arn": f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/phoenix-guard-dev-central",
+            "central_reader_principal_arns": [f"arn:aws:iam::{ACCOUNT}:role/phoenix-guard-dev-backup-freshness"],
+            "central_validator_principal_arns": [f"arn:aws:iam::{ACCOUNT}:role/phoenix-guard-dev-restore-validator"],
+            "central_findings_principal_arns": [f"arn:aws:iam::{ACCOUNT}:role/phoenix-guard-dev-security-hub"],
+            "organization_id": "o-abcdefghij",
+            "data_bucket_names": DATA_BUCKETS[:2],
+        }
+        instances, outputs, _ = evaluate_wiring(MEMBER, dict(central, create=False))
+        self.assertGreater(len(instances), 15)
+        self.assertEqual({k: n for k, n in instances.items() if n != 0}, {})
+        self.assertEqual({k: v for k, v in outputs.items() if v not in ([], {})}, {})
+        instances, outputs, _ = evaluate_wiring(MEMBER, central)
+        self.assertEqual({k: n for k, n in instances.items() if n < 0}, {})
+        self.assertEqual(instances["resource__aws_iam_role__findings"], 1)
+        self.assertEqual(outputs["findings_role_arn"], "stub:aws_iam_role.findings.arn")
+        self.assertIn("stub:aws_cloudwatch_event_rule.canary.name", outputs["forwarding_rule_names"])
+        instances, outputs, _ = evaluate_wiring(MEMBER, dict(central, create_reader_role=False))
+        for role in ("reader", "validator", "findings"):
+            self.assertEqual(instances[f"resource__aws_iam_role__{role}"], 0, role)
+        self.assertGreater(instances["resource__aws_cloudwatch_event_rule__forward"], 3)
+
+
 class Documentation(unittest.TestCase):
     def test_every_input_and_output_is_described_and_in_its_readmes_tables(self):
         for module in (MODULE, MEMBER):
@@ -893,27 +1139,6 @@ class Documentation(unittest.TestCase):
         section = readme.split("\n## Inputs\n", 1)[1].split("\n## ", 1)[0]
         names = {n for block in parse_hcl(example / "variables.tf")["variable"] for n in block}
         self.assertEqual(set(re.findall(r"^\| `([a-z_]+)` \|", section, re.M)), names)
-
-    def test_the_team_may_bring_its_own_key_topics_and_report_bucket(self):
-        own = {
-            "kms_key_arn": ("aws_kms_key", "guard", "kms_key_arn", "arn"),
-            "alert_topic_arn": ("aws_sns_topic", "alerts", "alert_topic_arn", "arn"),
-            "alarm_topic_arn": ("aws_sns_topic", "alarms", "alarm_topic_arn", "arn"),
-            "report_bucket_name": ("aws_s3_bucket", "reports", "report_bucket", "id"),
-        }
-        main = locals_of("main.tf")
-        source = "\n".join(p.read_text() for p in MODULE.glob("*.tf"))
-        for variable, (rtype, name, local, attribute) in own.items():
-            with self.subTest(variable=variable):
-                # (The HCL parser spells null as None.)
-                self.assertEqual(resources(rtype)[name]["count"], f"${{var.{variable} == None ? 1 : 0}}")
-                self.assertEqual(
-                    main[local].replace(" ", ""),
-                    f"${{coalesce(var.{variable},try({rtype}.{name}[0].{attribute},None))}}",
-                )
-                # Everything else goes through the local, never the resource's attributes.
-                uses = re.findall(rf"\b{rtype}\.{name}\.[a-z_]+", source)
-                self.assertEqual(uses, [], f"{rtype}.{name} used directly")
 
     def test_the_environment_the_module_sets_is_the_configuration_the_code_reads(self):
         config = (ROOT / "shared" / "src" / "config.rs").read_text()

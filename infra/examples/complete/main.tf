@@ -67,6 +67,21 @@ module "phoenix_guard" {
   }
 }
 
+# Staging, not watched yet: with create = false the module creates and reads nothing, so
+# watching it later is one variable (-var watch_staging=true), not a new module block.
+module "phoenix_guard_staging" {
+  source = "../../modules/phoenix-guard"
+
+  create        = var.watch_staging
+  environment   = "staging"
+  artifacts_dir = var.artifacts_dir
+  architecture  = var.architecture
+
+  data_bucket_names  = ["cochlearis-staging-zulip-uploads", "cochlearis-staging-bookstack-uploads"]
+  state_bucket_names = ["cochlearis-staging-tfstate"]
+  alert_emails       = var.alert_emails
+}
+
 output "alert_topic_arn" {
   description = "Subscribe chat or ticketing here."
   value       = module.phoenix_guard.alert_topic_arn

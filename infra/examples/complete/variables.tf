@@ -28,3 +28,9 @@ variable "artifacts_dir" {
   type        = string
   default     = "../../../target/lambda"
 }
+
+variable "watch_staging" {
+  description = "Deploy a second guard for staging (false: that module instance creates nothing)."
+  type        = bool
+  default     = false
+}

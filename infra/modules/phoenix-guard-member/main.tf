@@ -10,21 +10,29 @@
 # Shaped for one instance per account and region: a Terraform loop over provider aliases
 # (examples/organization), or a per-account pipeline.
 
-data "aws_partition" "current" {}
-data "aws_caller_identity" "current" {}
+# With create = false nothing below exists (tests/infra checks each block).
+data "aws_partition" "current" {
+  count = local.create ? 1 : 0
+}
+data "aws_caller_identity" "current" {
+  count = local.create ? 1 : 0
+}
 
 locals {
-  partition  = data.aws_partition.current.partition
-  account_id = data.aws_caller_identity.current.account_id
+  create = var.create
+  # (Placeholders where nothing is created: only the catalog, which creates nothing, reads them.)
+  partition  = coalesce(one(data.aws_partition.current[*].partition), "aws")
+  account_id = coalesce(one(data.aws_caller_identity.current[*].account_id), "-")
   tags       = merge({ "phoenix:component" = "phoenix-guard-member" }, var.tags)
   # Every pattern a central function handles: each acts on a member's event in the member's
   # own account (backup-events reads nothing; protection-guard and s3-deletion-guard read
   # through the reader role; restore-validator reads and reports through the validator
   # role). The bucket-scoped patterns name this account's buckets.
-  forwarded = module.catalog.event_rules
+  forwarded = local.create ? module.catalog.event_rules : {}
   # IAM is global: both roles are made once per account, where create_reader_role is true.
-  create_validator_role = var.create_reader_role && length(var.central_validator_principal_arns) > 0
-  create_findings_role  = var.create_reader_role && length(var.central_findings_principal_arns) > 0
+  create_reader_role    = local.create && var.create_reader_role
+  create_validator_role = local.create_reader_role && length(var.central_validator_principal_arns) > 0
+  create_findings_role  = local.create_reader_role && length(var.central_findings_principal_arns) > 0
 }
 
 module "catalog" {
@@ -51,6 +59,7 @@ module "catalog" {
 }
 
 data "aws_iam_policy_document" "forward_assume" {
+  count = local.create ? 1 : 0
   statement {
     actions = ["sts:AssumeRole"]
     principals {
@@ -66,6 +75,7 @@ data "aws_iam_policy_document" "forward_assume" {
 }
 
 data "aws_iam_policy_document" "forward" {
+  count = local.create ? 1 : 0
   statement {
     sid       = "ForwardToTheCentralBus"
     actions   = ["events:PutEvents"]
@@ -74,17 +84,19 @@ data "aws_iam_policy_document" "forward" {
 }
 
 resource "aws_iam_role" "forward" {
+  count                = local.create ? 1 : 0
   name_prefix          = "${var.name_prefix}-fwd-"
   description          = "Phoenix Guard member: forwards this region's events and canary to the central bus"
-  assume_role_policy   = data.aws_iam_policy_document.forward_assume.json
+  assume_role_policy   = data.aws_iam_policy_document.forward_assume[0].json
   max_session_duration = 3600
   tags                 = local.tags
 }
 
 resource "aws_iam_role_policy" "forward" {
+  count  = length(aws_iam_role.forward)
   name   = "forward"
-  role   = aws_iam_role.forward.id
-  policy = data.aws_iam_policy_document.forward.json
+  role   = aws_iam_role.forward[0].id
+  policy = data.aws_iam_policy_document.forward[0].json
 }
 
 resource "aws_cloudwatch_event_rule" "forward" {
@@ -101,12 +113,13 @@ resource "aws_cloudwatch_event_target" "forward" {
   rule      = aws_cloudwatch_event_rule.forward[each.key].name
   target_id = "central"
   arn       = var.central_event_bus_arn
-  role_arn  = aws_iam_role.forward.arn
+  role_arn  = aws_iam_role.forward[0].arn
 }
 
 # The dispatcher pages member-canary-missing for this account and region when these stop
 # arriving (a forwarding rule deleted, the role or the bus policy changed).
 resource "aws_cloudwatch_event_rule" "canary" {
+  count               = local.create ? 1 : 0
   name                = "${var.name_prefix}-member-canary"
   description         = "Tells the central Phoenix Guard every ${var.canary_minutes} minute(s) that this region's events reach it"
   schedule_expression = var.canary_minutes == 1 ? "rate(1 minute)" : "rate(${var.canary_minutes} minutes)"
@@ -115,19 +128,21 @@ resource "aws_cloudwatch_event_rule" "canary" {
 }
 
 resource "aws_cloudwatch_event_target" "canary" {
-  rule      = aws_cloudwatch_event_rule.canary.name
+  count     = length(aws_cloudwatch_event_rule.canary)
+  rule      = aws_cloudwatch_event_rule.canary[0].name
   target_id = "central"
   arn       = var.central_event_bus_arn
-  role_arn  = aws_iam_role.forward.arn
+  role_arn  = aws_iam_role.forward[0].arn
 }
 
 resource "aws_s3_bucket_notification" "eventbridge" {
-  for_each    = var.manage_bucket_notifications ? module.catalog.eventbridge_buckets : toset([])
+  for_each    = local.create && var.manage_bucket_notifications ? module.catalog.eventbridge_buckets : toset([])
   bucket      = each.value
   eventbridge = true
 }
 
 data "aws_iam_policy_document" "reader_assume" {
+  count = local.create_reader_role ? 1 : 0
   statement {
     actions = ["sts:AssumeRole"]
     principals {
@@ -143,22 +158,23 @@ data "aws_iam_policy_document" "reader_assume" {
 }
 
 resource "aws_iam_role" "reader" {
-  count                = var.create_reader_role ? 1 : 0
+  count                = local.create_reader_role ? 1 : 0
   name                 = var.reader_role_name
   description          = "Phoenix Guard member: what the central sweeps read in this account, and nothing that writes"
-  assume_role_policy   = data.aws_iam_policy_document.reader_assume.json
+  assume_role_policy   = data.aws_iam_policy_document.reader_assume[0].json
   max_session_duration = 3600
   tags                 = local.tags
 }
 
 resource "aws_iam_role_policy" "reader" {
-  count  = var.create_reader_role ? 1 : 0
+  count  = length(aws_iam_role.reader)
   name   = "reads"
   role   = aws_iam_role.reader[0].id
   policy = module.catalog.reader_policy
 }
 
 data "aws_iam_policy_document" "validator_assume" {
+  count = local.create_validator_role ? 1 : 0
   statement {
     actions = ["sts:AssumeRole"]
     principals {
@@ -179,7 +195,7 @@ resource "aws_iam_role" "validator" {
   count                = local.create_validator_role ? 1 : 0
   name                 = var.validator_role_name
   description          = "Phoenix Guard member: reads a restore test's restored resource and reports the validation result to AWS Backup"
-  assume_role_policy   = data.aws_iam_policy_document.validator_assume.json
+  assume_role_policy   = data.aws_iam_policy_document.validator_assume[0].json
   max_session_duration = 3600
   tags                 = local.tags
 }
@@ -192,6 +208,7 @@ resource "aws_iam_role_policy" "validator" {
 }
 
 data "aws_iam_policy_document" "findings_assume" {
+  count = local.create_findings_role ? 1 : 0
   statement {
     actions = ["sts:AssumeRole"]
     principals {
@@ -212,7 +229,7 @@ resource "aws_iam_role" "findings" {
   count                = local.create_findings_role ? 1 : 0
   name                 = var.findings_role_name
   description          = "Phoenix Guard member: imports this account's Phoenix Guard findings into its Security Hub"
-  assume_role_policy   = data.aws_iam_policy_document.findings_assume.json
+  assume_role_policy   = data.aws_iam_policy_document.findings_assume[0].json
   max_session_duration = 3600
   tags                 = local.tags
 }

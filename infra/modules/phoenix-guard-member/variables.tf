@@ -1,3 +1,9 @@
+variable "create" {
+  description = "Create the member part at all. false: the module creates and reads nothing, and its outputs are null or empty (an account or region switched off in the same configuration)."
+  type        = bool
+  default     = true
+}
+
 variable "central_event_bus_arn" {
   description = "The central account's bus (the phoenix-guard module's central_event_bus_arn output) that this account's events and canary are forwarded to."
   type        = string

@@ -61,7 +61,7 @@ resource "aws_cloudwatch_metric_alarm" "heartbeat" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "sweep" {
-  for_each            = local.sweep_alarms
+  for_each            = local.create ? local.sweep_alarms : {}
   alarm_name          = "${local.base_name}-${each.key}"
   alarm_description   = each.value
   namespace           = var.metric_namespace
@@ -81,6 +81,7 @@ resource "aws_cloudwatch_metric_alarm" "sweep" {
 
 # ProtectionViolations carries a Check dimension; one alarm sums every check.
 resource "aws_cloudwatch_metric_alarm" "protection_violations" {
+  count               = local.create ? 1 : 0
   alarm_name          = "${local.base_name}-ProtectionViolations"
   alarm_description   = "Someone weakened destroy-protection (protection-guard): versioning suspended, deletion protection off, a vault, recovery point or key scheduled for deletion, CloudTrail stopped. The alert topic names the call and the caller."
   evaluation_periods  = 1
@@ -101,6 +102,7 @@ resource "aws_cloudwatch_metric_alarm" "protection_violations" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "readiness" {
+  count               = local.create ? 1 : 0
   alarm_name          = "${local.base_name}-PhoenixReadiness"
   alarm_description   = "Phoenix readiness of ${var.environment} is below ${var.readiness_threshold}/100 (readiness-audit). The report bucket's readiness/${var.environment}/latest.md lists what fails and how to fix it."
   namespace           = var.metric_namespace
@@ -137,11 +139,12 @@ resource "aws_cloudwatch_metric_alarm" "function_health" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "dead_letters" {
+  count               = length(aws_sqs_queue.dead_letters)
   alarm_name          = "${local.base_name}-dead-letters"
-  alarm_description   = "An event or invocation the guard could not handle after every retry is in ${aws_sqs_queue.dead_letters.name}: a finding may not have been paged."
+  alarm_description   = "An event or invocation the guard could not handle after every retry is in ${aws_sqs_queue.dead_letters[0].name}: a finding may not have been paged."
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateNumberOfMessagesVisible"
-  dimensions          = { QueueName = aws_sqs_queue.dead_letters.name }
+  dimensions          = { QueueName = aws_sqs_queue.dead_letters[0].name }
   statistic           = "Maximum"
   period              = 300
   evaluation_periods  = 1
@@ -156,7 +159,7 @@ resource "aws_cloudwatch_metric_alarm" "dead_letters" {
 # A chat copy that could not be published is lost (its page went out, so a retry would stay
 # quiet): the count pages instead.
 resource "aws_cloudwatch_metric_alarm" "chat" {
-  count               = var.enable_chat ? 1 : 0
+  count               = length(aws_sns_topic.chat)
   alarm_name          = "${local.base_name}-chat-undelivered"
   alarm_description   = "A notification was paged but its chat copy could not be published to ${aws_sns_topic.chat[0].name}: the chat channel missed it. The functions' logs say why (\"chat notification not published\")."
   namespace           = var.metric_namespace

@@ -3,10 +3,11 @@
 # itself publish to the alarm topic, which pages unfiltered; the alarms that count findings
 # publish to the alert topic, where PagerDuty's severity filter leaves them out (alarms.tf).
 
-# Unless alert_topic_arn / alarm_topic_arn bring the team's own (which must let CloudWatch
+# Unless create_alert_topic / create_alarm_topic = false and alert_topic_arn /
+# alarm_topic_arn bring the team's own (which must let CloudWatch
 # alarms publish, and the guard's key be usable by SNS).
 resource "aws_sns_topic" "alerts" {
-  count             = var.alert_topic_arn == null ? 1 : 0
+  count             = local.create_alert_topic ? 1 : 0
   name              = "${local.base_name}-alerts"
   display_name      = "Phoenix Guard ${var.environment}"
   kms_master_key_id = local.kms_key_arn
@@ -17,7 +18,7 @@ resource "aws_sns_topic" "alerts" {
 # notification, threaded by its dedup key. Connect it to a Slack or Teams channel
 # configuration (its chat_topic_arn output); subscriptions stay Standard SNS.
 resource "aws_sns_topic" "chat" {
-  count             = var.enable_chat ? 1 : 0
+  count             = local.create_chat ? 1 : 0
   name              = "${local.base_name}-chat"
   display_name      = "Phoenix Guard ${var.environment} chat"
   kms_master_key_id = local.kms_key_arn
@@ -25,7 +26,7 @@ resource "aws_sns_topic" "chat" {
 }
 
 resource "aws_sns_topic" "alarms" {
-  count             = var.alarm_topic_arn == null ? 1 : 0
+  count             = local.create_alarm_topic ? 1 : 0
   name              = "${local.base_name}-alarms"
   display_name      = "Phoenix Guard ${var.environment} alarms"
   kms_master_key_id = local.kms_key_arn
@@ -69,7 +70,7 @@ locals {
     { for t in aws_sns_topic.alarms : "alarms" => t.arn },
   )
   email_subscriptions = {
-    for pair in setproduct(keys(local.topics), var.alert_emails) : "${pair[0]}-${pair[1]}" => {
+    for pair in setproduct(keys(local.topics), local.create ? var.alert_emails : []) : "${pair[0]}-${pair[1]}" => {
       topic = pair[0]
       email = pair[1]
     }
@@ -80,7 +81,7 @@ locals {
 # functions render (AlarmName = the dedup key), and CloudWatch's own alarm messages.
 resource "aws_sns_topic_subscription" "pagerduty" {
   # Only whether an endpoint is set is used for for_each; the URL itself stays sensitive.
-  for_each               = nonsensitive(var.pagerduty_endpoint == null) ? {} : local.topics
+  for_each               = !local.create || nonsensitive(var.pagerduty_endpoint == null) ? {} : local.topics
   topic_arn              = each.value
   protocol               = "https"
   endpoint               = var.pagerduty_endpoint
@@ -100,14 +101,14 @@ resource "aws_sns_topic_subscription" "email" {
 # alert topic. The page never waits on it; what it cannot import is retried by Lambda and
 # then lands in the dead-letter queue, whose alarm pages.
 resource "aws_sns_topic_subscription" "security_hub" {
-  count     = var.enable_security_hub ? 1 : 0
+  count     = local.create_security_hub ? 1 : 0
   topic_arn = local.alert_topic_arn
   protocol  = "lambda"
   endpoint  = aws_lambda_function.function["security-hub"].arn
 }
 
 resource "aws_lambda_permission" "security_hub" {
-  count         = var.enable_security_hub ? 1 : 0
+  count         = local.create_security_hub ? 1 : 0
   statement_id  = "AlertTopicInvokes"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.function["security-hub"].function_name

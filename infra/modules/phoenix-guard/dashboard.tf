@@ -2,8 +2,9 @@
 # the jobs, who weakened what, what was lost, and is the guard itself healthy.
 
 locals {
-  ns  = var.metric_namespace
-  env = var.environment
+  ns                     = var.metric_namespace
+  env                    = var.environment
+  dead_letter_queue_name = one(aws_sqs_queue.dead_letters[*].name)
   search = {
     hours_since_backup = "SEARCH('{${local.ns},Environment,ResourceId,ResourceType} MetricName=\"HoursSinceLastRecoveryPoint\" Environment=\"${local.env}\"', 'Maximum', 3600)"
     job_outcomes       = "SEARCH('{${local.ns},Environment,ResourceType,State} MetricName=\"BackupJobs\" Environment=\"${local.env}\"', 'Sum', 3600)"
@@ -28,11 +29,12 @@ locals {
     { x = 8, y = 18, width = 8, height = 6, type = "metric", properties = { title = "Function throttles", view = "timeSeries", region = local.region, stat = "Sum", period = 300, metrics = local.function_metric["Throttles"] } },
     { x = 16, y = 18, width = 8, height = 6, type = "metric", properties = { title = "Function duration (p99)", view = "timeSeries", region = local.region, stat = "p99", period = 300, metrics = local.function_metric["Duration"] } },
     { x = 0, y = 24, width = 12, height = 6, type = "metric", properties = { title = "Heartbeats of the scheduled sweeps", view = "timeSeries", region = local.region, stat = "Sum", period = 3600, metrics = [for name, f in local.functions : [local.ns, "Heartbeat", "Environment", local.env, "Function", name] if f.scheduled] } },
-    { x = 12, y = 24, width = 12, height = 6, type = "metric", properties = { title = "Dead letters", view = "timeSeries", region = local.region, stat = "Maximum", period = 300, metrics = [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", aws_sqs_queue.dead_letters.name]] } },
+    { x = 12, y = 24, width = 12, height = 6, type = "metric", properties = { title = "Dead letters", view = "timeSeries", region = local.region, stat = "Maximum", period = 300, metrics = [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", local.dead_letter_queue_name]] } },
   ]
 }
 
 resource "aws_cloudwatch_dashboard" "guard" {
+  count          = local.create_dashboard ? 1 : 0
   dashboard_name = local.base_name
   dashboard_body = jsonencode({ widgets = local.widgets })
 }

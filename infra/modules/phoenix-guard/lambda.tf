@@ -16,13 +16,13 @@ locals {
       package = "${var.artifacts_dir}/${name}/bootstrap.zip"
       # Written by `make package` from the binary's ELF header.
       built_for = try(trimspace(file("${var.artifacts_dir}/${name}/architecture")), "unknown")
-    }
+    } if local.create
   }
 
   # The environment-variable contract of every function (README: Configuration).
   environment = merge(var.settings, local.organization_environment, {
     PHOENIX_ALERT_TOPIC_ARN         = local.alert_topic_arn
-    PHOENIX_FINDINGS_TABLE          = aws_dynamodb_table.findings.name
+    PHOENIX_FINDINGS_TABLE          = one(aws_dynamodb_table.findings[*].name)
     PHOENIX_METRIC_NAMESPACE        = var.metric_namespace
     PHOENIX_ENVIRONMENT             = var.environment
     PHOENIX_GUARD_PREFIX            = var.name_prefix
@@ -46,6 +46,7 @@ resource "aws_cloudwatch_log_group" "function" {
 }
 
 data "aws_iam_policy_document" "lambda_assume" {
+  count = local.create ? 1 : 0
   statement {
     actions = ["sts:AssumeRole"]
     principals {
@@ -64,7 +65,7 @@ resource "aws_iam_role" "function" {
   for_each             = local.functions
   name                 = local.function_names[each.key]
   description          = "Phoenix Guard ${each.key} (${var.environment}): exactly the calls its code makes"
-  assume_role_policy   = data.aws_iam_policy_document.lambda_assume.json
+  assume_role_policy   = data.aws_iam_policy_document.lambda_assume[0].json
   max_session_duration = 3600
   tags                 = local.tags
 }
@@ -111,7 +112,7 @@ resource "aws_lambda_function" "function" {
   }
 
   dead_letter_config {
-    target_arn = aws_sqs_queue.dead_letters.arn
+    target_arn = aws_sqs_queue.dead_letters[0].arn
   }
 
   tags = local.tags

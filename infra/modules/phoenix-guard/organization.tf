@@ -3,7 +3,7 @@
 # and the sweeps that consume them. Off (null), the guard watches its own account and region.
 
 locals {
-  org             = var.organization
+  org             = local.create ? var.organization : null
   sweep_functions = local.org == null ? toset([]) : toset(["backup-freshness", "readiness-audit"])
   # The functions that read a member account through its reader role: the sweeps, and the
   # two that act on a member's forwarded events in that member's account.

@@ -20,7 +20,7 @@ output "alarm_topic_arn" {
 
 output "findings_table_name" {
   description = "DynamoDB table of open findings and their dedup keys."
-  value       = aws_dynamodb_table.findings.name
+  value       = one(aws_dynamodb_table.findings[*].name)
 }
 
 output "report_bucket" {
@@ -35,12 +35,12 @@ output "kms_key_arn" {
 
 output "dead_letter_queue_url" {
   description = "SQS queue of invocations and events that failed every retry."
-  value       = aws_sqs_queue.dead_letters.id
+  value       = one(aws_sqs_queue.dead_letters[*].id)
 }
 
 output "dashboard_name" {
-  description = "CloudWatch dashboard of the environment's readiness and the guard's health."
-  value       = aws_cloudwatch_dashboard.guard.dashboard_name
+  description = "CloudWatch dashboard of the environment's readiness and the guard's health (null unless create_dashboard)."
+  value       = one(aws_cloudwatch_dashboard.guard[*].dashboard_name)
 }
 
 output "event_rule_names" {

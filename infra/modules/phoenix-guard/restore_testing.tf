@@ -3,11 +3,12 @@
 # validation window so that restore-validator can read it and report the verdict.
 
 locals {
-  restore_testing      = module.catalog.restore_testing
+  restore_testing      = local.create ? module.catalog.restore_testing : null
   restore_testing_role = var.restore_testing.iam_role_arn == null && local.restore_testing != null
 }
 
 data "aws_iam_policy_document" "restore_testing_trust" {
+  count = local.restore_testing_role ? 1 : 0
   statement {
     actions = ["sts:AssumeRole"]
     principals {
@@ -21,7 +22,7 @@ data "aws_iam_policy_document" "restore_testing_trust" {
 resource "aws_iam_role" "restore_testing" {
   count              = local.restore_testing_role ? 1 : 0
   name               = "${local.base_name}-restore-testing"
-  assume_role_policy = data.aws_iam_policy_document.restore_testing_trust.json
+  assume_role_policy = data.aws_iam_policy_document.restore_testing_trust[0].json
   tags               = local.tags
 }
 

@@ -26,7 +26,7 @@ locals {
   # members' events arrive there, already chosen by each member's rules: no bucket names).
   buses = local.org == null ? { "" = null } : { "" = null, "central-" = aws_cloudwatch_event_bus.central[0].name }
   # Schedule rules and pattern rules, by rule name suffix.
-  rules = merge(
+  rules = !local.create ? {} : merge(
     {
       for name, s in local.schedules : name => {
         function            = s.function
@@ -84,7 +84,7 @@ resource "aws_cloudwatch_event_target" "function" {
   }
 
   dead_letter_config {
-    arn = aws_sqs_queue.dead_letters.arn
+    arn = aws_sqs_queue.dead_letters[0].arn
   }
 }
 
@@ -100,7 +100,7 @@ resource "aws_lambda_permission" "events" {
 # S3 delivers a bucket's object events to EventBridge only when asked to. This resource owns
 # the bucket's whole notification configuration (see manage_bucket_notifications).
 resource "aws_s3_bucket_notification" "eventbridge" {
-  for_each    = var.manage_bucket_notifications ? module.catalog.eventbridge_buckets : toset([])
+  for_each    = local.create && var.manage_bucket_notifications ? module.catalog.eventbridge_buckets : toset([])
   bucket      = each.value
   eventbridge = true
 }

@@ -1,3 +1,39 @@
+variable "create" {
+  description = "Create the guard at all. false: the module creates and reads nothing (not even the caller's identity), and its outputs are null or empty, for an environment or region switched off in the same configuration."
+  type        = bool
+  default     = true
+}
+
+variable "create_kms_key" {
+  description = "Create the guard's KMS key. false: kms_key_arn names the team's own key (a flag, not kms_key_arn being null, decides, so that a key created in the same configuration works on the first plan)."
+  type        = bool
+  default     = true
+}
+
+variable "create_alert_topic" {
+  description = "Create the alert topic the functions publish findings to. false: alert_topic_arn names the team's own."
+  type        = bool
+  default     = true
+}
+
+variable "create_alarm_topic" {
+  description = "Create the alarm topic the guard's alarms notify. false: alarm_topic_arn names the team's own."
+  type        = bool
+  default     = true
+}
+
+variable "create_report_bucket" {
+  description = "Create the report bucket. false: report_bucket_name names the team's own."
+  type        = bool
+  default     = true
+}
+
+variable "create_dashboard" {
+  description = "Create the environment's CloudWatch dashboard (AWS bills dashboards beyond the account's first three)."
+  type        = bool
+  default     = true
+}
+
 variable "environment" {
   description = "Name of the environment the guard watches (dev, prod, ...): the Environment dimension of every metric and the environment named in every alert."
   type        = string
@@ -51,9 +87,9 @@ variable "functions" {
 
   validation {
     condition = alltrue([
-      for name in keys(var.functions) : contains(["backup-events", "backup-freshness", "protection-guard", "s3-deletion-guard", "restore-validator", "readiness-audit"], name)
+      for name in keys(var.functions) : contains(["backup-events", "backup-freshness", "protection-guard", "s3-deletion-guard", "restore-validator", "readiness-audit", "sweep-dispatcher", "security-hub"], name)
     ])
-    error_message = "functions may only name backup-events, backup-freshness, protection-guard, s3-deletion-guard, restore-validator or readiness-audit."
+    error_message = "functions may only name backup-events, backup-freshness, protection-guard, s3-deletion-guard, restore-validator, readiness-audit, sweep-dispatcher or security-hub."
   }
 
   validation {
@@ -206,25 +242,25 @@ variable "readiness_threshold" {
 }
 
 variable "kms_key_arn" {
-  description = "The team's own KMS key for everything the guard stores and sends (null: the module creates one). Its key policy must let SNS, CloudWatch alarms, EventBridge and CloudWatch Logs use it, as the module's own key policy does."
+  description = "With create_kms_key = false, the team's own KMS key for everything the guard stores and sends. Its key policy must let SNS, CloudWatch alarms, EventBridge and CloudWatch Logs use it, as the module's own key policy does."
   type        = string
   default     = null
 }
 
 variable "alert_topic_arn" {
-  description = "The team's own SNS topic for findings (null: the module creates one). It must be Standard (PagerDuty subscribes over HTTPS) and let CloudWatch alarms publish."
+  description = "With create_alert_topic = false, the team's own SNS topic for findings. It must be Standard (PagerDuty subscribes over HTTPS) and let CloudWatch alarms publish."
   type        = string
   default     = null
 }
 
 variable "alarm_topic_arn" {
-  description = "The team's own SNS topic for the guard's alarms (null: the module creates one). It must let CloudWatch alarms publish."
+  description = "With create_alarm_topic = false, the team's own SNS topic for the guard's alarms. It must let CloudWatch alarms publish."
   type        = string
   default     = null
 }
 
 variable "report_bucket_name" {
-  description = "The team's own bucket for the readiness reports (null: the module creates one, versioned, encrypted and private). The functions write under readiness/."
+  description = "With create_report_bucket = false, the team's own bucket for the readiness reports (else the module creates one, versioned, encrypted and private). The functions write under readiness/."
   type        = string
   default     = null
 }
