@@ -902,8 +902,10 @@ def evaluate_wiring(module, variables):
     for_each gives it (every attribute a string naming the block and the attribute).
     Terraform orders them as it would the real graph, so the instance counts are the ones a
     plan would have; only what is inside each block (its arguments) is not evaluated.
-    Returns (instances by block, outputs, preconditions by block and position); an output
-    that is null is absent, as in `terraform output`."""
+    Returns (instances by block, outputs, preconditions by block and position, dangling);
+    an output that is null is absent, as in `terraform output`. `dangling` lists each block
+    with instances whose arguments read instance [0] of a block without any, which a plan
+    would refuse."""
     blocks = [b for path in sorted(module.glob("*.tf")) for b in top_level_blocks(path.read_text())]
     code = re.sub(r"(?m)^\s*#.*$", "", "\n".join(body for _, _, body in blocks))
     attributes = sorted(set(re.findall(r"(?:\b[a-z_]\w*|\])\.([a-z_]\w*)", code)))
@@ -912,7 +914,7 @@ def evaluate_wiring(module, variables):
         text = re.sub(r"\bdata\.(aws_\w+)\.(\w+)\b", r"local.stub__data__\1__\2", text)
         return re.sub(r'(?<![\w."])(aws_\w+)\.(\w+)\b', r"local.stub__resource__\1__\2", text)
 
-    out, stubs, instances, preconditions = [], [], [], []
+    out, stubs, instances, preconditions, first_instance = [], [], [], [], {}
     for kind, labels, body in blocks:
         if kind in ("variable", "locals"):
             out.append(f"{kind} {' '.join(json.dumps(label) for label in labels)} {{\n{rewrite(body)}}}\n")
@@ -924,6 +926,10 @@ def evaluate_wiring(module, variables):
             out.append(f'output "{labels[0]}" {{\n{rewrite(body)}}}\n')
         elif kind in ("resource", "data"):
             name = "__".join((kind, *labels))
+            first_instance[name] = {
+                f"{'data' if data else 'resource'}__{t}__{n}"
+                for data, t, n in re.findall(r'(?<![\w."])(data\.)?(aws_\w+)\.(\w+)\[0\]', body)
+            }
             attrs = "{ " + ", ".join(f'{a} = "stub:{".".join(labels)}.{a}"' for a in attributes) + " }"
             count, for_each = expression_after(body, "count"), expression_after(body, "for_each")
             if count is not None:
@@ -950,7 +956,10 @@ def evaluate_wiring(module, variables):
         return {k.removeprefix(prefix): v for k, v in values.items() if k.startswith(prefix)}
 
     outputs = {k: v for k, v in values.items() if not k.startswith(("instances__", "precondition__"))}
-    return part("instances__"), outputs, part("precondition__")
+    counts = part("instances__")
+    dangling = sorted((block, read) for block, reads in first_instance.items() for read in reads
+                      if counts[block] != 0 and counts[read] == 0)
+    return counts, outputs, part("precondition__"), dangling
 
 
 def fake_artifacts():
@@ -1007,13 +1016,14 @@ class Create(unittest.TestCase):
     def test_switched_off_the_module_creates_reads_and_outputs_nothing(self):
         for name, variables in {"defaults": {}, "every option": self.EVERY_OPTION}.items():
             with self.subTest(variables=name):
-                instances, outputs, _ = self.wiring(create=False, **variables)
+                instances, outputs, _, dangling = self.wiring(create=False, **variables)
                 self.assertGreater(len(instances), 50)
                 self.assertEqual({k: n for k, n in instances.items() if n != 0}, {})
                 self.assertEqual({k: v for k, v in outputs.items() if v not in ([], {})}, {})
 
     def test_switched_on_every_block_has_its_instances_and_every_check_holds(self):
-        instances, outputs, preconditions = self.wiring(**self.EVERY_OPTION)
+        instances, outputs, preconditions, dangling = self.wiring(**self.EVERY_OPTION)
+        self.assertEqual(dangling, [])
         self.assertEqual({k: n for k, n in instances.items() if n < 0}, {}, "blocks with neither count nor for_each")
         functions = function_crates()
         for block, expected in {
@@ -1040,10 +1050,12 @@ class Create(unittest.TestCase):
         self.assertEqual(sorted(outputs["function_arns"]), functions)
 
     def test_each_create_flag_leaves_out_what_the_team_brings_and_uses_the_teams(self):
-        made, made_outputs, _ = self.wiring()
+        made, made_outputs, _, dangling = self.wiring()
+        self.assertEqual(dangling, [])
         for flag, (variable, output, blocks) in BROUGHT.items():
             with self.subTest(flag=flag):
-                instances, outputs, preconditions = self.wiring(**{flag: False, variable: TEAM[variable]})
+                instances, outputs, preconditions, dangling = self.wiring(**{flag: False, variable: TEAM[variable]})
+                self.assertEqual(dangling, [])
                 for block in blocks:
                     self.assertGreater(made[block], 0, block)
                     self.assertEqual(instances[block], 0, block)
@@ -1054,17 +1066,34 @@ class Create(unittest.TestCase):
                 changed = {k for k in made if made[k] != instances[k]}
                 self.assertLessEqual(changed - set(blocks), {"data__aws_iam_policy_document__topic",
                                                              "resource__aws_sns_topic_policy__topic"})
-        _, outputs, _ = self.wiring(create_dashboard=False)
+        _, outputs, _, dangling = self.wiring(create_dashboard=False)
+        self.assertEqual(dangling, [])
         self.assertNotIn("dashboard_name", outputs)
 
     def test_an_arn_without_its_flag_or_a_flag_without_its_arn_is_refused_at_plan(self):
         for flag, (variable, _, _) in BROUGHT.items():
             for name, variables in {"the ARN alone": {variable: TEAM[variable]}, "the flag alone": {flag: False}}.items():
                 with self.subTest(flag=flag, given=name):
-                    _, _, preconditions = self.wiring(**variables)
+                    _, _, preconditions, _ = self.wiring(**variables)
                     failing = [k for k, holds in preconditions.items() if not holds]
                     self.assertEqual(len(failing), 1, failing)
                     self.assertTrue(failing[0].startswith("resource__aws_dynamodb_table__findings"), failing)
+
+    def test_restore_testing_restores_with_the_teams_role_when_told_to(self):
+        role = f"arn:aws:iam::{ACCOUNT}:role/team-restores"
+        blocks = ["resource__aws_iam_role__restore_testing", "resource__aws_iam_role_policy_attachment__restore_testing",
+                  "data__aws_iam_policy_document__restore_testing_trust"]
+        made, _, _, _ = self.wiring(restore_testing={"enabled": True})
+        instances, _, _, dangling = self.wiring(restore_testing={"enabled": True, "create_iam_role": False,
+                                                                 "iam_role_arn": role})
+        self.assertEqual(dangling, [])
+        self.assertEqual(instances["resource__aws_backup_restore_testing_plan__this"], 1)
+        for block in blocks:
+            self.assertGreater(made[block], 0, block)
+            self.assertEqual(instances[block], 0, block)
+        for given in ({"iam_role_arn": role}, {"create_iam_role": False}):
+            with self.subTest(given=given), self.assertRaisesRegex(AssertionError, "restore_testing.iam_role_arn names"):
+                self.wiring(restore_testing=dict(given, enabled=True))
 
     def test_what_the_team_may_bring_is_used_only_through_its_local(self):
         """A use of the module's own key, topic or bucket anywhere else would break once the
@@ -1093,16 +1122,18 @@ class Create(unittest.TestCase):
             "organization_id": "o-abcdefghij",
             "data_bucket_names": DATA_BUCKETS[:2],
         }
-        instances, outputs, _ = evaluate_wiring(MEMBER, dict(central, create=False))
+        instances, outputs, _, _ = evaluate_wiring(MEMBER, dict(central, create=False))
         self.assertGreater(len(instances), 15)
         self.assertEqual({k: n for k, n in instances.items() if n != 0}, {})
         self.assertEqual({k: v for k, v in outputs.items() if v not in ([], {})}, {})
-        instances, outputs, _ = evaluate_wiring(MEMBER, central)
+        instances, outputs, _, dangling = evaluate_wiring(MEMBER, central)
+        self.assertEqual(dangling, [])
         self.assertEqual({k: n for k, n in instances.items() if n < 0}, {})
         self.assertEqual(instances["resource__aws_iam_role__findings"], 1)
         self.assertEqual(outputs["findings_role_arn"], "stub:aws_iam_role.findings.arn")
         self.assertIn("stub:aws_cloudwatch_event_rule.canary.name", outputs["forwarding_rule_names"])
-        instances, outputs, _ = evaluate_wiring(MEMBER, dict(central, create_reader_role=False))
+        instances, outputs, _, dangling = evaluate_wiring(MEMBER, dict(central, create_reader_role=False))
+        self.assertEqual(dangling, [])
         for role in ("reader", "validator", "findings"):
             self.assertEqual(instances[f"resource__aws_iam_role__{role}"], 0, role)
         self.assertGreater(instances["resource__aws_cloudwatch_event_rule__forward"], 3)

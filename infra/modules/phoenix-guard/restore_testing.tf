@@ -3,8 +3,10 @@
 # validation window so that restore-validator can read it and report the verdict.
 
 locals {
-  restore_testing      = local.create ? module.catalog.restore_testing : null
-  restore_testing_role = var.restore_testing.iam_role_arn == null && local.restore_testing != null
+  restore_testing = local.create ? module.catalog.restore_testing : null
+  # A flag, not whether iam_role_arn is null, decides: a role made in the same configuration
+  # has no ARN until apply.
+  restore_testing_role = local.restore_testing != null && var.restore_testing.create_iam_role
 }
 
 data "aws_iam_policy_document" "restore_testing_trust" {
@@ -18,7 +20,7 @@ data "aws_iam_policy_document" "restore_testing_trust" {
   }
 }
 
-# The role AWS Backup restores with, unless var.restore_testing.iam_role_arn names one.
+# The role AWS Backup restores with, unless create_iam_role = false and iam_role_arn names one.
 resource "aws_iam_role" "restore_testing" {
   count              = local.restore_testing_role ? 1 : 0
   name               = "${local.base_name}-restore-testing"

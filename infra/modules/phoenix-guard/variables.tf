@@ -413,9 +413,15 @@ variable "restore_testing" {
     resource_types             = optional(list(string))
     protected_resource_arns    = optional(map(list(string)), {})
     restore_metadata_overrides = optional(map(map(string)), {})
+    create_iam_role            = optional(bool, true)
     iam_role_arn               = optional(string)
   })
   default = {}
+
+  validation {
+    condition     = !var.restore_testing.enabled || var.restore_testing.create_iam_role == (var.restore_testing.iam_role_arn == null)
+    error_message = "restore_testing.iam_role_arn names the team's own restore role, which needs restore_testing.create_iam_role = false; with create_iam_role = false, iam_role_arn is required."
+  }
 
   validation {
     condition     = var.restore_testing.validation_window_hours >= 1 && var.restore_testing.validation_window_hours <= 168
