@@ -286,8 +286,8 @@ class Catalog(unittest.TestCase):
         self.assertEqual(f["architectures"], ["${var.architecture}"])
         self.assertEqual(f["logging_config"]["log_format"], "JSON")
         self.assertIn("dead_letter_config", f)
-        # A package of the other architecture is refused at plan time.
-        self.assertIn("each.value.built_for == var.architecture", f["lifecycle"]["precondition"]["condition"])
+        # A missing package, or one of the other architecture, is refused at plan time
+        # (Create.test_a_missing_or_foreign_package_is_refused_at_plan_unless_switched_off).
         variables = {k: v for b in module_blocks("variable")["variables.tf"] for k, v in b.items()}
         self.assertEqual(variables["architecture"]["default"], "arm64")
 
@@ -897,12 +897,13 @@ def expression_after(body, name):
 
 def evaluate_wiring(module, variables):
     """Evaluates a module with Terraform and no provider: its locals, its catalog call, its
-    outputs, the preconditions that need no instance, and every count and for_each, with each
+    outputs, each precondition for each instance, and every count and for_each, with each
     resource and data source standing in as a local with the instances its own count or
     for_each gives it (every attribute a string naming the block and the attribute).
     Terraform orders them as it would the real graph, so the instance counts are the ones a
     plan would have; only what is inside each block (its arguments) is not evaluated.
-    Returns (instances by block, outputs, preconditions by block and position, dangling);
+    Returns (instances by block, outputs, preconditions by block, position and instance,
+    dangling);
     an output that is null is absent, as in `terraform output`. `dangling` lists each block
     with instances whose arguments read instance [0] of a block without any, which a plan
     would refuse."""
@@ -941,9 +942,17 @@ def evaluate_wiring(module, variables):
             else:
                 stubs.append(f"  stub__{name} = {attrs}\n")
                 instances.append(f'output "instances__{name}" {{\n  value = -1\n}}\n')
-            for i, condition in enumerate(re.findall(r"(?ms)^    precondition \{\n\s*condition\s*=\s*(.*?)\n", body)):
-                if not re.search(r"\b(each|count|self)\.", condition):
-                    preconditions.append(f'output "precondition__{name}__{i}" {{\n  value = {rewrite(condition)}\n}}\n')
+            # Each precondition, for each instance (a map by key, a list by index).
+            for i, condition in enumerate(re.findall(r"(?m)^    precondition \{\n\s*condition\s*=\s*(.*?)$", body)):
+                condition = rewrite(condition)
+                if re.search(r"\bself\.", condition):
+                    continue
+                if for_each is not None:
+                    condition = re.sub(r"\beach\.key\b", "k", re.sub(r"\beach\.value\b", "v", condition))
+                    condition = f"{{ for k, v in {rewrite(for_each)} : k => {condition} }}"
+                elif count is not None:
+                    condition = f"[for i in range({rewrite(count)}) : {re.sub(r'count[.]index', 'i', condition)}]"
+                preconditions.append(f'output "precondition__{name}__{i}" {{\n  value = {condition}\n}}\n')
     out.append("locals {\n" + "".join(stubs) + "}\n")
     work = Path(tempfile.mkdtemp(prefix="phoenix-wiring-"))
     (work / "main.tf").write_text("\n".join(out + instances + preconditions))
@@ -957,16 +966,24 @@ def evaluate_wiring(module, variables):
 
     outputs = {k: v for k, v in values.items() if not k.startswith(("instances__", "precondition__"))}
     counts = part("instances__")
+    checks = {}
+    for key, value in part("precondition__").items():
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else [(None, value)]
+        checks.update({key if k is None else f"{key}[{k}]": holds for k, holds in items})
     dangling = sorted((block, read) for block, reads in first_instance.items() for read in reads
                       if counts[block] != 0 and counts[read] == 0)
-    return counts, outputs, part("precondition__"), dangling
+    return counts, outputs, checks, dangling
 
 
-def fake_artifacts():
-    """An artifacts_dir that passes the module's check (the packages are not read here)."""
+def fake_artifacts(architecture="arm64", leave_out=()):
+    """An artifacts_dir as `make package` writes it: <function>/bootstrap.zip and the
+    architecture it was built for (the packages themselves are not read here)."""
     artifacts = Path(tempfile.mkdtemp(prefix="phoenix-artifacts-"))
-    (artifacts / "backup-events").mkdir()
-    (artifacts / "backup-events" / "bootstrap.zip").write_bytes(b"")
+    for function in function_crates():
+        (artifacts / function).mkdir()
+        (artifacts / function / "architecture").write_text(architecture + "\n")
+        if function not in leave_out:
+            (artifacts / function / "bootstrap.zip").write_bytes(b"")
     return str(artifacts)
 
 
@@ -1078,6 +1095,21 @@ class Create(unittest.TestCase):
                     failing = [k for k, holds in preconditions.items() if not holds]
                     self.assertEqual(len(failing), 1, failing)
                     self.assertTrue(failing[0].startswith("resource__aws_dynamodb_table__findings"), failing)
+
+    def test_a_missing_or_foreign_package_is_refused_at_plan_unless_switched_off(self):
+        def failing(artifacts, **variables):
+            _, _, preconditions, _ = evaluate_wiring(MODULE, dict(environment="dev", artifacts_dir=artifacts, **variables))
+            return sorted(k for k, holds in preconditions.items() if not holds)
+
+        lambdas = "resource__aws_lambda_function__function"
+        self.assertEqual(failing(fake_artifacts(leave_out=["security-hub"]), enable_security_hub=True),
+                         [f"{lambdas}__0[security-hub]"])
+        self.assertEqual(failing(fake_artifacts("x86_64")), sorted(
+            f"{lambdas}__1[{f}]" for f in function_crates() if f not in ("security-hub", "sweep-dispatcher")))
+        self.assertEqual(failing(fake_artifacts("x86_64"), architecture="x86_64"), [])
+        # Switched off, no package is needed at all.
+        instances, _, _, _ = self.wiring(create=False, artifacts_dir="/nonexistent")
+        self.assertEqual({k: n for k, n in instances.items() if n != 0}, {})
 
     def test_restore_testing_restores_with_the_teams_role_when_told_to(self):
         role = f"arn:aws:iam::{ACCOUNT}:role/team-restores"

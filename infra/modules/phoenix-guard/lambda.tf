@@ -120,6 +120,12 @@ resource "aws_lambda_function" "function" {
   lifecycle {
     # A package of the other architecture deploys, then fails every invocation: a guard
     # that silently watches nothing. Refuse it at plan time.
+    # (Checked per function, not as a validation of artifacts_dir: with create = false no
+    # package is needed.)
+    precondition {
+      condition     = fileexists(each.value.package)
+      error_message = "${each.key}: ${each.value.package} does not exist. Run `make package` first (it writes <function>/bootstrap.zip under target/lambda), or point artifacts_dir at its output."
+    }
     precondition {
       condition     = each.value.built_for == var.architecture
       error_message = "${each.key}: the package in ${var.artifacts_dir} was built for ${each.value.built_for}, not ${var.architecture}. Set architecture = \"${each.value.built_for}\", or rebuild with PHOENIX_LAMBDA_ARCH=${var.architecture} make package."

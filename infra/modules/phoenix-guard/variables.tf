@@ -58,11 +58,6 @@ variable "name_prefix" {
 variable "artifacts_dir" {
   description = "Directory holding each function's release package as <function>/bootstrap.zip: what `make package` writes to target/lambda/."
   type        = string
-
-  validation {
-    condition     = fileexists("${var.artifacts_dir}/backup-events/bootstrap.zip")
-    error_message = "artifacts_dir must hold <function>/bootstrap.zip for every function: run `make package` first."
-  }
 }
 
 variable "architecture" {
