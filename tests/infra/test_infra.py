@@ -905,8 +905,8 @@ def evaluate_wiring(module, variables):
     Returns (instances by block, outputs, preconditions by block, position and instance,
     dangling);
     an output that is null is absent, as in `terraform output`. `dangling` lists each block
-    with instances whose arguments read instance [0] of a block without any, which a plan
-    would refuse."""
+    with instances whose arguments read an instance ([0], ["key"]) another block does not
+    have, which a plan would refuse."""
     blocks = [b for path in sorted(module.glob("*.tf")) for b in top_level_blocks(path.read_text())]
     code = re.sub(r"(?m)^\s*#.*$", "", "\n".join(body for _, _, body in blocks))
     attributes = sorted(set(re.findall(r"(?:\b[a-z_]\w*|\])\.([a-z_]\w*)", code)))
@@ -927,9 +927,10 @@ def evaluate_wiring(module, variables):
             out.append(f'output "{labels[0]}" {{\n{rewrite(body)}}}\n')
         elif kind in ("resource", "data"):
             name = "__".join((kind, *labels))
+            # Instances its arguments read by a literal index or key: [0], ["security-hub"].
             first_instance[name] = {
-                f"{'data' if data else 'resource'}__{t}__{n}"
-                for data, t, n in re.findall(r'(?<![\w."])(data\.)?(aws_\w+)\.(\w+)\[0\]', body)
+                (f"{'data' if data else 'resource'}__{t}__{n}", index)
+                for data, t, n, index in re.findall(r'(?<![\w."])(data\.)?(aws_\w+)\.(\w+)\[(0|"[^"]+")\]', body)
             }
             attrs = "{ " + ", ".join(f'{a} = "stub:{".".join(labels)}.{a}"' for a in attributes) + " }"
             count, for_each = expression_after(body, "count"), expression_after(body, "for_each")
@@ -939,6 +940,7 @@ def evaluate_wiring(module, variables):
             elif for_each is not None:
                 stubs.append(f"  stub__{name} = {{ for k, v in {rewrite(for_each)} : k => {attrs} }}\n")
                 instances.append(f'output "instances__{name}" {{\n  value = length(local.stub__{name})\n}}\n')
+                instances.append(f'output "keys__{name}" {{\n  value = keys(local.stub__{name})\n}}\n')
             else:
                 stubs.append(f"  stub__{name} = {attrs}\n")
                 instances.append(f'output "instances__{name}" {{\n  value = -1\n}}\n')
@@ -964,14 +966,17 @@ def evaluate_wiring(module, variables):
     def part(prefix):
         return {k.removeprefix(prefix): v for k, v in values.items() if k.startswith(prefix)}
 
-    outputs = {k: v for k, v in values.items() if not k.startswith(("instances__", "precondition__"))}
+    outputs = {k: v for k, v in values.items() if not k.startswith(("instances__", "keys__", "precondition__"))}
+    keys = part("keys__")
     counts = part("instances__")
     checks = {}
     for key, value in part("precondition__").items():
         items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else [(None, value)]
         checks.update({key if k is None else f"{key}[{k}]": holds for k, holds in items})
-    dangling = sorted((block, read) for block, reads in first_instance.items() for read in reads
-                      if counts[block] != 0 and counts[read] == 0)
+    dangling = sorted(
+        (block, f"{read}[{index}]") for block, reads in first_instance.items() for read, index in reads
+        if counts[block] != 0 and (counts[read] == 0 if index == "0" else json.loads(index) not in keys.get(read, []))
+    )
     return counts, outputs, checks, dangling
 
 
