@@ -266,11 +266,14 @@ def fresh_event(template: dict, run: int) -> bytes:
 
 
 def control(endpoint: str, path: str, body: dict) -> dict:
-    """One of the emulator's /_phoenix/ seeding endpoints."""
+    """One of the emulator's /_phoenix/ seeding endpoints (over HTTPS with --tls, trusting the
+    bench's own CA, as boto3 does through AWS_CA_BUNDLE)."""
+    import ssl
     import urllib.request
     request = urllib.request.Request(endpoint + path, data=json.dumps(body).encode(), method="POST",
                                      headers={"content-type": "application/json"})
-    with urllib.request.urlopen(request) as answer:
+    context = ssl.create_default_context(cafile=os.environ.get("AWS_CA_BUNDLE"))
+    with urllib.request.urlopen(request, context=context) as answer:
         return json.load(answer)
 
 
