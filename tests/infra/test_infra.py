@@ -895,7 +895,10 @@ def expression_after(body, name):
     return body[m.end():i].strip()
 
 
-def evaluate_wiring(module, variables):
+UNKNOWN = "(known only after apply)"
+
+
+def evaluate_wiring(module, variables, plan_only=False):
     """Evaluates a module with Terraform and no provider: its locals, its catalog call, its
     outputs, each precondition for each instance, and every count and for_each, with each
     resource and data source standing in as a local with the instances its own count or
@@ -906,7 +909,9 @@ def evaluate_wiring(module, variables):
     dangling);
     an output that is null is absent, as in `terraform output`. `dangling` lists each block
     with instances whose arguments read an instance ([0], ["key"]) another block does not
-    have, which a plan would refuse."""
+    have, which a plan would refuse. With plan_only, only plans (variables may hold UNKNOWN),
+    raising if Terraform cannot: a count or for_each that depends on a value only apply
+    knows."""
     blocks = [b for path in sorted(module.glob("*.tf")) for b in top_level_blocks(path.read_text())]
     code = re.sub(r"(?m)^\s*#.*$", "", "\n".join(body for _, _, body in blocks))
     attributes = sorted(set(re.findall(r"(?:\b[a-z_]\w*|\])\.([a-z_]\w*)", code)))
@@ -915,7 +920,7 @@ def evaluate_wiring(module, variables):
         text = re.sub(r"\bdata\.(aws_\w+)\.(\w+)\b", r"local.stub__data__\1__\2", text)
         return re.sub(r'(?<![\w."])(aws_\w+)\.(\w+)\b', r"local.stub__resource__\1__\2", text)
 
-    out, stubs, instances, preconditions, first_instance = [], [], [], [], {}
+    out, stubs, instances, preconditions, mirrors, first_instance = [], [], [], [], [], {}
     for kind, labels, body in blocks:
         if kind in ("variable", "locals"):
             out.append(f"{kind} {' '.join(json.dumps(label) for label in labels)} {{\n{rewrite(body)}}}\n")
@@ -934,6 +939,10 @@ def evaluate_wiring(module, variables):
             }
             attrs = "{ " + ", ".join(f'{a} = "stub:{".".join(labels)}.{a}"' for a in attributes) + " }"
             count, for_each = expression_after(body, "count"), expression_after(body, "for_each")
+            if plan_only and (count or for_each):
+                # A real count or for_each, which Terraform refuses when only apply knows it.
+                meta = f"count = {rewrite(count)}" if count else f"for_each = {rewrite(for_each)}"
+                mirrors.append(f'resource "terraform_data" "{name}" {{\n  {meta}\n}}\n')
             if count is not None:
                 stubs.append(f"  stub__{name} = [for i in range({rewrite(count)}) : {attrs}]\n")
                 instances.append(f'output "instances__{name}" {{\n  value = length(local.stub__{name})\n}}\n')
@@ -957,11 +966,25 @@ def evaluate_wiring(module, variables):
                 preconditions.append(f'output "precondition__{name}__{i}" {{\n  value = {condition}\n}}\n')
     out.append("locals {\n" + "".join(stubs) + "}\n")
     work = Path(tempfile.mkdtemp(prefix="phoenix-wiring-"))
-    (work / "main.tf").write_text("\n".join(out + instances + preconditions))
-    (work / "terraform.tfvars.json").write_text(json.dumps(variables))
+    (work / "guard").mkdir()
+    (work / "guard" / "main.tf").write_text("\n".join(out + instances + preconditions + mirrors))
+    # The root calls it, as a team's configuration would; UNKNOWN stands for a value that
+    # only apply knows (an ARN of a resource created in the same configuration).
+    arguments = "".join(
+        f"  {k} = {json.dumps(v).replace(json.dumps(UNKNOWN), 'terraform_data.unknown.output')}\n"
+        for k, v in variables.items()
+    )
+    (work / "main.tf").write_text(
+        'resource "terraform_data" "unknown" {\n  input = "known only after apply"\n}\n'
+        f'module "guard" {{\n  source = "./guard"\n{arguments}}}\n'
+        'output "guard" {\n  value = module.guard\n}\n'
+    )
     terraform(["init", "-input=false", "-backend=false"], work)
+    if plan_only:
+        terraform(["plan", "-input=false"], work)
+        return None
     terraform(["apply", "-input=false", "-auto-approve"], work)
-    values = {k: v["value"] for k, v in json.loads(terraform(["output", "-json"], work)).items()}
+    values = {k: v for k, v in json.loads(terraform(["output", "-json", "guard"], work)).items() if v is not None}
 
     def part(prefix):
         return {k.removeprefix(prefix): v for k, v in values.items() if k.startswith(prefix)}
@@ -1031,6 +1054,9 @@ class Create(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.required = {"environment": "dev", "artifacts_dir": fake_artifacts()}
+
+    def EVERY_OPTION_BUT(self, variables):
+        return {k: v for k, v in self.EVERY_OPTION.items() if k not in variables}
 
     def wiring(self, **variables):
         return evaluate_wiring(MODULE, dict(self.required, **variables))
@@ -1115,6 +1141,26 @@ class Create(unittest.TestCase):
         # Switched off, no package is needed at all.
         instances, _, _, _ = self.wiring(create=False, artifacts_dir="/nonexistent")
         self.assertEqual({k: n for k, n in instances.items() if n != 0}, {})
+
+    def test_what_the_team_creates_in_the_same_configuration_plans_before_it_exists(self):
+        """An ARN of a key, topic, bucket or role the team creates beside the guard is unknown
+        at the first plan; before the create_* flags, the module counted on it being null,
+        and Terraform refused the plan (Invalid count argument)."""
+        brought = {flag: False for flag in BROUGHT}
+        brought.update({variable: UNKNOWN for variable, _, _ in BROUGHT.values()})
+        for name, variables in {
+            "the team's key, topics and bucket": brought,
+            "the team's restore role": {"restore_testing": {"enabled": True, "create_iam_role": False,
+                                                            "iam_role_arn": UNKNOWN}},
+            "validators and state keys": {"restore_validators": {"EFS": UNKNOWN},
+                                          "state_bucket_kms_key_arns": [UNKNOWN]},
+        }.items():
+            with self.subTest(given=name):
+                evaluate_wiring(MODULE, dict(self.required, **variables, **self.EVERY_OPTION_BUT(variables)),
+                                plan_only=True)
+        # A count that does depend on it is refused, so the check can fail.
+        with self.assertRaisesRegex(AssertionError, "Invalid count argument"):
+            evaluate_wiring(MODULE, dict(self.required, create_kms_key=UNKNOWN), plan_only=True)
 
     def test_restore_testing_restores_with_the_teams_role_when_told_to(self):
         role = f"arn:aws:iam::{ACCOUNT}:role/team-restores"
