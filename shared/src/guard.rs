@@ -304,9 +304,7 @@ impl Guard {
                 );
                 let mut batch = MetricBatch::new();
                 batch.count("InvocationsOutOfTime", &[("Function", function)], 1);
-                for line in self.metrics.emf_lines(&batch, Timestamp::now()) {
-                    println!("{line}");
-                }
+                self.metrics.print_emf(&batch, Timestamp::now());
                 Err(HandlerError::OutOfTime(format!(
                     "{function} did not finish within {budget_ms} ms, {} s before the Lambda timeout",
                     crate::deadline::MARGIN.as_secs()

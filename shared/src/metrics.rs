@@ -249,10 +249,7 @@ impl MetricPublisher {
         match &self.sink {
             MetricSink::Api => {}
             MetricSink::Emf => {
-                for line in self.emf_lines(batch, at) {
-                    // EMF is read from the function's stdout by CloudWatch Logs.
-                    println!("{line}");
-                }
+                self.print_emf(batch, at);
                 return true;
             }
             MetricSink::EmfTo(reader) => {
@@ -266,12 +263,17 @@ impl MetricPublisher {
                 tracing::error!(error = %err, "metrics could not be published; writing them as EMF log lines");
                 let mut fallback = batch.clone();
                 fallback.count("MetricsPublishFailed", &[], 1);
-                for line in self.emf_lines(&fallback, at) {
-                    // EMF is read from the function's stdout by CloudWatch Logs.
-                    println!("{line}");
-                }
+                self.print_emf(&fallback, at);
                 false
             }
+        }
+    }
+
+    /// Writes the batch as EMF lines on stdout, where CloudWatch Logs reads them from the
+    /// function's log group.
+    pub fn print_emf(&self, batch: &MetricBatch, at: Timestamp) {
+        for line in self.emf_lines(batch, at) {
+            println!("{line}");
         }
     }
 
