@@ -34,8 +34,31 @@ module "catalog" {
 locals {
   # As the Terraform member module: every pattern a central function handles.
   forwarded = module.catalog.event_rules
-  validator = length(var.central_validator_principal_arns) > 0
-  findings  = length(var.central_findings_principal_arns) > 0
+  # The roles the central functions assume, in the reader region, as the Terraform member
+  # module's: the reader always, the validator and findings roles when they have principals.
+  roles = {
+    ReaderRole = {
+      name        = var.reader_role_name
+      description = "Phoenix Guard member: what the central sweeps read in this account, and nothing that writes"
+      principals  = var.central_reader_principal_arns
+      policy_name = "reads"
+      policy      = module.catalog.reader_policy
+    }
+    ValidatorRole = {
+      name        = var.validator_role_name
+      description = "Phoenix Guard member: reads a restore test's restored resource and reports the validation result to AWS Backup"
+      principals  = var.central_validator_principal_arns
+      policy_name = "validate-restores"
+      policy      = module.catalog.validator_policy
+    }
+    FindingsRole = {
+      name        = var.findings_role_name
+      description = "Phoenix Guard member: imports this account's Phoenix Guard findings into its Security Hub"
+      principals  = var.central_findings_principal_arns
+      policy_name = "import-findings"
+      policy      = module.catalog.findings_policy
+    }
+  }
   # CloudFormation logical ids: letters and digits.
   logical = { for name, _ in local.forwarded : name => join("", [for w in split("-", name) : title(w)]) }
 
@@ -86,67 +109,27 @@ locals {
             Targets            = [local.forward_target]
           }
         }
-        ReaderRole = {
-          Type      = "AWS::IAM::Role"
-          Condition = "ReaderRegion"
-          Properties = {
-            RoleName           = var.reader_role_name
-            Description        = "Phoenix Guard member: what the central sweeps read in this account, and nothing that writes"
-            MaxSessionDuration = 3600
-            AssumeRolePolicyDocument = {
-              Version = "2012-10-17"
-              Statement = [{
-                Effect    = "Allow"
-                Principal = { AWS = var.central_reader_principal_arns }
-                Action    = "sts:AssumeRole"
-                Condition = { StringEquals = { "aws:PrincipalOrgID" = var.organization_id } }
-              }]
-            }
-            Policies = [{ PolicyName = "reads", PolicyDocument = jsondecode(module.catalog.reader_policy) }]
-          }
-        }
       },
-      !local.validator ? {} : {
-        ValidatorRole = {
+      {
+        for id, role in local.roles : id => {
           Type      = "AWS::IAM::Role"
           Condition = "ReaderRegion"
           Properties = {
-            RoleName           = var.validator_role_name
-            Description        = "Phoenix Guard member: reads a restore test's restored resource and reports the validation result to AWS Backup"
+            RoleName           = role.name
+            Description        = role.description
             MaxSessionDuration = 3600
             AssumeRolePolicyDocument = {
               Version = "2012-10-17"
               Statement = [{
                 Effect    = "Allow"
-                Principal = { AWS = var.central_validator_principal_arns }
+                Principal = { AWS = role.principals }
                 Action    = "sts:AssumeRole"
                 Condition = { StringEquals = { "aws:PrincipalOrgID" = var.organization_id } }
               }]
             }
-            Policies = [{ PolicyName = "validate-restores", PolicyDocument = jsondecode(module.catalog.validator_policy) }]
+            Policies = [{ PolicyName = role.policy_name, PolicyDocument = jsondecode(role.policy) }]
           }
-        }
-      },
-      !local.findings ? {} : {
-        FindingsRole = {
-          Type      = "AWS::IAM::Role"
-          Condition = "ReaderRegion"
-          Properties = {
-            RoleName           = var.findings_role_name
-            Description        = "Phoenix Guard member: imports this account's Phoenix Guard findings into its Security Hub"
-            MaxSessionDuration = 3600
-            AssumeRolePolicyDocument = {
-              Version = "2012-10-17"
-              Statement = [{
-                Effect    = "Allow"
-                Principal = { AWS = var.central_findings_principal_arns }
-                Action    = "sts:AssumeRole"
-                Condition = { StringEquals = { "aws:PrincipalOrgID" = var.organization_id } }
-              }]
-            }
-            Policies = [{ PolicyName = "import-findings", PolicyDocument = jsondecode(module.catalog.findings_policy) }]
-          }
-        }
+        } if id == "ReaderRole" || length(role.principals) > 0
       },
       {
         for name, r in local.forwarded : "Forward${local.logical[name]}" => {
