@@ -33,6 +33,18 @@ pub struct Function<C> {
     pub clients: fn(&SdkConfig, &Config) -> Result<C, String>,
 }
 
+impl<C> Function<C> {
+    /// Where its metrics go, as [`Function::emf_metrics`] says.
+    #[must_use]
+    pub fn metric_sink(&self) -> MetricSink {
+        if self.emf_metrics {
+            MetricSink::Emf
+        } else {
+            MetricSink::Api
+        }
+    }
+}
+
 /// One invocation, as the handler sees it.
 #[derive(Debug, Clone)]
 pub struct Invocation {
@@ -140,13 +152,9 @@ where
         std::process::exit(2)
     }
     // Built once and kept for the life of the process, like the process itself.
-    let sink = if function.emf_metrics {
-        MetricSink::Emf
-    } else {
-        MetricSink::Api
-    };
-    let guard: &'static Guard =
-        Box::leak(Box::new(Guard::new(config, &sdk).with_metric_sink(sink)));
+    let guard: &'static Guard = Box::leak(Box::new(
+        Guard::new(config, &sdk).with_metric_sink(function.metric_sink()),
+    ));
     let clients: &'static C = Box::leak(Box::new(clients));
     let handler = &handler;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {

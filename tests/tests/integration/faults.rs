@@ -68,19 +68,14 @@ impl Function {
 
     /// Where the function's binary writes its metrics (its `EDGE`).
     fn metric_sink(self) -> MetricSink {
-        let emf = match self {
-            Self::BackupEvents => backup_events::EDGE.emf_metrics,
-            Self::ProtectionGuard => protection_guard::EDGE.emf_metrics,
-            Self::S3DeletionGuard => s3_deletion_guard::EDGE.emf_metrics,
-            Self::BackupFreshness => backup_freshness::EDGE.emf_metrics,
-            Self::ReadinessAudit => readiness_audit::EDGE.emf_metrics,
-            Self::RestoreValidator => restore_validator::EDGE.emf_metrics,
-            Self::SweepDispatcher => sweep_dispatcher::EDGE.emf_metrics,
-        };
-        if emf {
-            MetricSink::Emf
-        } else {
-            MetricSink::Api
+        match self {
+            Self::BackupEvents => backup_events::EDGE.metric_sink(),
+            Self::ProtectionGuard => protection_guard::EDGE.metric_sink(),
+            Self::S3DeletionGuard => s3_deletion_guard::EDGE.metric_sink(),
+            Self::BackupFreshness => backup_freshness::EDGE.metric_sink(),
+            Self::ReadinessAudit => readiness_audit::EDGE.metric_sink(),
+            Self::RestoreValidator => restore_validator::EDGE.metric_sink(),
+            Self::SweepDispatcher => sweep_dispatcher::EDGE.metric_sink(),
         }
     }
 
