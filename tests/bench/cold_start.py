@@ -7,7 +7,8 @@ For each function in target/lambda/<name>/ (built by `make package`):
   * first event handled: time from handing out the event to its response;
   * peak RSS (VmHWM) after handling that one event.
 Each event is a real one of the function's kind (a failed EFS backup, a versioning
-suspension, a permanent deletion, EventBridge's scheduled event for the sweeps; see EVENTS),
+suspension, a permanent deletion, EventBridge's scheduled event for the sweeps, the alert
+topic's page for security-hub; see EVENTS),
 and the function's AWS calls go to the local emulator, so the numbers include building SDK
 clients and the first calls over HTTP.
 
@@ -60,6 +61,9 @@ EVENTS = {
     "restore-validator": "restore-test",
     # A member's canary reaching the central bus: counted (one PutMetricData), nothing else.
     "sweep-dispatcher": ROOT / "functions/sweep-dispatcher/fixtures/member-canary.json",
+    # The alert topic handing it a page (a failed EFS backup): reads the finding Security Hub
+    # holds (none), imports it (GetFindings, BatchImportFindings).
+    "security-hub": ROOT / "functions/security-hub/fixtures/sns-alert-backup-job-failed-efs.json",
 }
 BASELINE = "hello-world"
 SCHEDULED_EVENT = {
@@ -203,6 +207,7 @@ def world(endpoint: str) -> dict[str, str]:
         Bucket="bench-reports", CreateBucketConfiguration={"LocationConstraint": REGION}
     )
     queue = session.client("sqs", endpoint_url=endpoint).create_queue(QueueName="bench-targets")["QueueUrl"]
+    session.client("securityhub", endpoint_url=endpoint).enable_security_hub()
     return {
         "PHOENIX_ALERT_TOPIC_ARN": topic,
         "PHOENIX_FINDINGS_TABLE": "bench-findings",
@@ -258,7 +263,13 @@ def fresh_event(template: dict, run: int) -> bytes:
     if isinstance(params, dict) and isinstance(params.get("bucketName"), str):
         params["bucketName"] = f"{params['bucketName']}{suffix}"
     for record in event.get("Records", []):
-        record["s3"]["bucket"]["name"] = f"{record['s3']['bucket']['name']}{suffix}"
+        if "s3" in record:
+            record["s3"]["bucket"]["name"] = f"{record['s3']['bucket']['name']}{suffix}"
+        if "Sns" in record:
+            # An alert about a finding Security Hub does not hold yet: a new dedup key.
+            alert = json.loads(record["Sns"]["Message"])
+            alert["dedup_key"] = f"{alert['dedup_key']}{suffix}"
+            record["Sns"]["Message"] = json.dumps(alert)
     if event.get("detail-type") == "Scheduled Event":
         # A schedule an hour later each run: the sweep evaluates at the trigger's time.
         event["time"] = f"2026-11-24T{run % 24:02d}:05:00Z"
@@ -316,6 +327,8 @@ def create_buckets(event: bytes, endpoint: str) -> None:
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name=REGION,
                       aws_access_key_id="testing", aws_secret_access_key="testing")
     for record in json.loads(event).get("Records", []):
+        if "s3" not in record:
+            continue
         s3.create_bucket(Bucket=record["s3"]["bucket"]["name"],
                          CreateBucketConfiguration={"LocationConstraint": REGION})
 

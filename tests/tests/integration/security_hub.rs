@@ -303,3 +303,84 @@ async fn a_members_finding_is_imported_in_the_member_through_its_findings_role_o
         .expect_err("no role");
     assert!(err.to_string().contains("PHOENIX_FINDINGS_ROLE"), "{err}");
 }
+
+/// The key paths of a JSON value (`finding.details.state`, `links[].href`): its shape.
+fn shape(value: &Value, at: &str, into: &mut std::collections::BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                let path = if at.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{at}.{key}")
+                };
+                into.insert(path.clone());
+                shape(inner, &path, into);
+            }
+        }
+        Value::Array(items) => {
+            for inner in items {
+                shape(inner, &format!("{at}[]"), into);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The cold-start bench hands `security-hub` a stored page (its fixture). It must stay the
+/// page the pipeline sends today, or the bench would time a rejection: the same fields and
+/// message attributes as a failed EFS backup's page now, and imported as one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stored_page_the_bench_uses_is_the_page_the_pipeline_sends_today() {
+    let world = World::in_account("sechub-fixture", "330000000006").await;
+    enable_security_hub(&world.sdk).await;
+    let pages = failed_backup(&world, false).await;
+    assert_eq!(pages.len(), 1, "{pages:#?}");
+    let page = &pages[0];
+
+    let stored = phoenix_tests::fixture("security-hub", "sns-alert-backup-job-failed-efs.json");
+    let sns = &stored["Records"][0]["Sns"];
+    let message: Value =
+        serde_json::from_str(sns["Message"].as_str().expect("Message")).expect("a JSON page");
+    let (mut now, mut then) = (Default::default(), Default::default());
+    shape(&page.body, "", &mut now);
+    shape(&message, "", &mut then);
+    assert_eq!(
+        then, now,
+        "the stored page's fields differ from today's page: regenerate the fixture"
+    );
+    let attributes: std::collections::BTreeSet<&str> = sns["MessageAttributes"]
+        .as_object()
+        .expect("MessageAttributes")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        attributes,
+        page.attributes.keys().map(String::as_str).collect(),
+        "the stored page's message attributes differ from today's"
+    );
+
+    // Imported as a page of this world's account (the stored one is 123456789012's).
+    let text = serde_json::to_string(&stored)
+        .expect("json")
+        .replace("123456789012", &world.account);
+    let event: Value = serde_json::from_str(&text).expect("json");
+    let key = serde_json::from_str::<Value>(
+        event["Records"][0]["Sns"]["Message"]
+            .as_str()
+            .expect("Message"),
+    )
+    .expect("a JSON page")["dedup_key"]
+        .clone();
+    let outcome = deliver(&world, &Hubs::new(&world.sdk, None), &event)
+        .await
+        .expect("imported");
+    assert_eq!(json!(outcome.imported), json!([key]));
+    let held = findings(&world.sdk).await;
+    assert_eq!(held.len(), 1, "{held:#?}");
+    assert_eq!(
+        held[0].title(),
+        Some("backup-job-failed: fs-0c5e2a7d1b9f4e8a1")
+    );
+}
