@@ -28,7 +28,8 @@ pub fn hostile() -> Vec<Value> {
     ]
 }
 
-fn paths(v: &Value, prefix: &mut Vec<Value>, out: &mut Vec<Vec<Value>>) {
+/// The path of every node of `v` (keys and array indices), the root's (empty) first.
+pub(crate) fn paths(v: &Value, prefix: &mut Vec<Value>, out: &mut Vec<Vec<Value>>) {
     out.push(prefix.clone());
     match v {
         Value::Object(map) => {
